@@ -1,0 +1,87 @@
+/**
+ * The one error catalogue of the platform (STYLE.md): every failure a user
+ * can see is an AppError with a code; one table maps codes to HTTP statuses
+ * and CLI exit codes, so console, API and CLI answer the same way.
+ */
+
+export const ERROR_CODES = [
+  'VALIDATION',
+  'NOT_FOUND',
+  'CONFLICT',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'TARGET_NOT_ALLOWED',
+  'BUSY',
+  'UNAVAILABLE',
+  'TIMEOUT',
+  'INTERNAL',
+] as const;
+
+export type TErrorCode = (typeof ERROR_CODES)[number];
+
+/** HTTP status and CLI exit code per error code. CLI: 2 = bad input or faultline's own error. */
+export const ERROR_TABLE: Record<TErrorCode, { http: number; exit: number }> = {
+  VALIDATION: { http: 400, exit: 2 },
+  NOT_FOUND: { http: 404, exit: 2 },
+  CONFLICT: { http: 409, exit: 2 },
+  UNAUTHORIZED: { http: 401, exit: 2 },
+  FORBIDDEN: { http: 403, exit: 2 },
+  TARGET_NOT_ALLOWED: { http: 422, exit: 2 },
+  BUSY: { http: 409, exit: 2 },
+  UNAVAILABLE: { http: 503, exit: 2 },
+  TIMEOUT: { http: 504, exit: 2 },
+  INTERNAL: { http: 500, exit: 2 },
+};
+
+/** One field-level problem: `path` is the dotted field path (e.g. `faults.0.params.latencyMs`). */
+export interface TFieldIssue {
+  path: string;
+  message: string;
+  /** 1-based line in the source file when the input came from a file. */
+  line?: number;
+}
+
+export class AppError extends Error {
+  readonly code: TErrorCode;
+  readonly issues: TFieldIssue[];
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: TErrorCode, message: string, opts: { issues?: TFieldIssue[]; details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    this.name = 'AppError';
+    this.code = code;
+    this.issues = opts.issues ?? [];
+    this.details = opts.details;
+  }
+
+  get httpStatus(): number {
+    return ERROR_TABLE[this.code].http;
+  }
+
+  get exitCode(): number {
+    return ERROR_TABLE[this.code].exit;
+  }
+
+  /** The JSON body every API route answers with on error. */
+  toJSON(): { error: { code: TErrorCode; message: string; issues?: TFieldIssue[] } } {
+    return { error: { code: this.code, message: this.message, ...(this.issues.length ? { issues: this.issues } : {}) } };
+  }
+
+  /** Human text for the CLI: the message, then one line per field issue. */
+  toText(): string {
+    const lines = [this.message];
+    for (const i of this.issues) lines.push(`  ${i.line ? `line ${i.line}: ` : ''}${i.path || '(root)'}: ${i.message}`);
+    return lines.join('\n');
+  }
+}
+
+export function isAppError(e: unknown): e is AppError {
+  return e instanceof AppError;
+}
+
+/** Wrap anything thrown into an AppError without leaking a stack trace to users. */
+export function toAppError(e: unknown): AppError {
+  if (e instanceof AppError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new AppError('INTERNAL', message, { cause: e });
+}

@@ -1,0 +1,3 @@
+// Every platform table, one file per area. Add `export * from './<area>.js'`
+// here when you add a schema file, then generate a migration (see db/README.md).
+export {};
