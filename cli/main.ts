@@ -1,0 +1,49 @@
+/**
+ * The `faultline` command. Each subcommand lives in `cli/commands/<name>.ts`
+ * and exports `register(program)`; they are discovered here so commands can
+ * be added without touching this file.
+ */
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { toAppError } from '../core/errors.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export async function buildProgram(): Promise<Command> {
+  const program = new Command('faultline')
+    .description('Load tests and chaos experiments with SLO, breaker and consistency verdicts')
+    .showHelpAfterError()
+    .exitOverride();
+  const dir = path.join(here, 'commands');
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .sort();
+  for (const f of files) {
+    const mod = (await import(pathToFileURL(path.join(dir, f)).href)) as { register?: (p: Command) => void };
+    mod.register?.(program);
+  }
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  const program = await buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // commander already printed the message (and help); map usage errors to exit 2
+      process.exitCode = e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    const err = toAppError(e);
+    process.stderr.write(`faultline: ${err.toText()}\n`);
+    if (process.env.FAULTLINE_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
+    process.exitCode = err.exitCode;
+  }
+}
+
+if (process.argv[1] && /cli[\\/](main\.ts|bin\.mjs)$/.test(process.argv[1])) {
+  await main();
+}
