@@ -23,7 +23,7 @@ need_apt=()
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 if ! command -v pg_ctlcluster >/dev/null 2>&1 && ! command -v postgres >/dev/null 2>&1; then need_apt+=(postgresql); fi
 if [ "${FAULTLINE_SKIP_BROWSER:-0}" != 1 ] && ! command -v chromium >/dev/null 2>&1; then need_apt+=(chromium); fi
-if [ "${FAULTLINE_NEED_PROMTOOL:-0}" = 1 ] && ! command -v promtool >/dev/null 2>&1; then need_apt+=(prometheus); fi
+if [ "${FAULTLINE_SKIP_PROMTOOL:-0}" != 1 ] && ! command -v promtool >/dev/null 2>&1; then need_apt+=(prometheus); fi
 if [ "${#need_apt[@]}" -gt 0 ]; then apt_install "${need_apt[@]}"; fi
 
 # npm dependencies: reinstall when package-lock.json changed since the last install.
