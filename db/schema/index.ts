@@ -1,3 +1,4 @@
 // Every platform table, one file per area. Add `export * from './<area>.js'`
 // here when you add a schema file, then generate a migration (see db/README.md).
-export {};
+export * from './runs.js';
+export * from './telemetry.js';
