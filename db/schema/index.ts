@@ -2,3 +2,5 @@
 // here when you add a schema file, then generate a migration (see db/README.md).
 export * from './runs.js';
 export * from './telemetry.js';
+export * from './auth.js';
+export * from './schedules.js';
