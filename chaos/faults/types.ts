@@ -1,0 +1,73 @@
+/**
+ * The one fault interface (STYLE.md): a module per fault type exporting
+ * `{ type, schema, apply }`; `apply` returns the function that removes it.
+ */
+import type { z } from 'zod';
+import type { TDb } from '../../db/client.js';
+import type { TFaultSpecOf, TFaultType } from './spec.js';
+
+/** Where faults are applied and recorded. */
+export interface TFaultContext {
+  /** Toxiproxy (or faultline's compatible proxy) API, e.g. `http://127.0.0.1:8474`. */
+  toxiproxyUrl: string;
+  /** Shop supervisor admin API, e.g. `http://127.0.0.1:8479`. */
+  supervisorUrl: string;
+  /** Platform database holding the `faults` ledger. */
+  db: TDb;
+  /** Run the fault belongs to; the reconciler removes it when that run is no longer active. */
+  runId?: string;
+  /** When the fault must be gone at the latest, even if whoever applied it died. */
+  expiresAt?: Date;
+  /**
+   * Hosts a proxy upstream, an instance URL, the proxy API or the supervisor
+   * may point at (the allowlist).
+   * @defaultValue `loadConfig().FAULT_ALLOWED_HOSTS` (loopback)
+   */
+  allowedHosts?: readonly string[];
+  /**
+   * Per-request timeout for calls to the proxy API and the supervisor.
+   * @defaultValue 5000
+   */
+  requestTimeoutMs?: number;
+}
+
+/** Removes what `apply` did. Idempotent: calling it twice, or after a halt, is harmless. */
+export type TRemove = () => Promise<void>;
+
+/**
+ * What `apply` did, in terms the reconciler can undo in another process
+ * after a crash (stored in the ledger's `undo` column as soon as known).
+ */
+export interface TUndo {
+  /** Toxics added: proxy name → toxic names. */
+  toxics?: Record<string, string[]>;
+  /** Proxies disabled by this fault (re-enabled on removal). */
+  disabledProxies?: string[];
+  /** Instances paused (resumed on removal). */
+  pausedInstances?: string[];
+  /** Instances killed with a hold (started on removal, if still held). */
+  heldInstances?: string[];
+  /** HTTP fault ids returned by the supervisor. */
+  httpFaults?: string[];
+}
+
+/** Handed to `apply`: the context plus the ledger id and a way to record undo data early. */
+export interface TApplyContext extends TFaultContext {
+  /** Ledger id of this fault; toxic names are derived from it so a reconciler can find them. */
+  faultId: string;
+  /** Persist what has been done so far, before the next step (crash safety). */
+  recordUndo(undo: TUndo): Promise<void>;
+}
+
+export interface TFaultModule<T extends TFaultType = TFaultType> {
+  type: T;
+  schema: z.ZodType<TFaultSpecOf<T>>;
+  /**
+   * Resolve the target and check it against the shop and the allowlist
+   * without changing anything; throws AppError('VALIDATION' |
+   * 'TARGET_NOT_ALLOWED') naming `target`.
+   */
+  validate(spec: TFaultSpecOf<T>, ctx: TFaultContext): Promise<void>;
+  /** Apply the fault; resolves to the function that removes it. */
+  apply(target: TFaultSpecOf<T>['target'], params: TFaultSpecOf<T>['params'], ctx: TApplyContext): Promise<TRemove>;
+}
