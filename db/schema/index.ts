@@ -4,3 +4,4 @@ export * from './runs.js';
 export * from './telemetry.js';
 export * from './auth.js';
 export * from './schedules.js';
+export * from './faults.js';
