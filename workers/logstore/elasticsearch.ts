@@ -181,8 +181,8 @@ export class ElasticsearchLogStore implements LogStore {
       retries: 3,
       wait: 200,
       // create: an id is never written twice, so a retried bulk cannot duplicate lines
-      onDocument: (d) => [{ create: { _index: d.index, _id: d.doc.id } }, d.doc],
-      onDrop: (d) => {
+      onDocument: (d: { index: string; doc: TLogDoc }) => [{ create: { _index: d.index, _id: d.doc.id } }, d.doc],
+      onDrop: (d: { status: number; error?: { type?: string; reason?: string } }) => {
         dropped.push(`${d.status} ${d.error?.type ?? ''} ${d.error?.reason ?? ''}`.trim());
       },
       ...(this.refresh ? { refreshOnCompletion: `${this.prefix}-*` } : {}),

@@ -5,6 +5,7 @@
  * adapter sends (bool.filter term/terms/range, match with operator and,
  * sort + search_after). A request outside that subset fails the test.
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- the mock's resolver params are untyped */
 import Mock from '@elastic/elasticsearch-mock';
 import { Client } from '@elastic/elasticsearch';
 
@@ -57,14 +58,14 @@ export function createFakeElasticsearch(opts: { reject?: (doc: Doc) => boolean }
   const rec = (p: { method: string; path: string; querystring?: Record<string, unknown>; body?: unknown }) =>
     requests.push({ method: p.method, path: p.path, querystring: p.querystring ?? {}, body: p.body });
 
-  mock.add({ method: 'PUT', path: '/_index_template/:name' }, (p: never) => {
+  mock.add({ method: 'PUT', path: '/_index_template/:name' }, (p: any) => {
     const params = p as { path: string; body: unknown };
     rec(params as never);
     templates.set(params.path.split('/').pop()!, params.body);
     return { acknowledged: true };
   });
 
-  mock.add({ method: ['POST', 'PUT'], path: '/_bulk' }, (p: never) => {
+  mock.add({ method: ['POST', 'PUT'], path: '/_bulk' }, (p: any) => {
     const params = p as { body: Record<string, unknown>[] };
     rec(params as never);
     const items: unknown[] = [];
@@ -89,12 +90,12 @@ export function createFakeElasticsearch(opts: { reject?: (doc: Doc) => boolean }
     return { took: 1, errors, items };
   });
 
-  mock.add({ method: ['POST', 'GET'], path: '/:index/_refresh' }, (p: never) => {
+  mock.add({ method: ['POST', 'GET'], path: '/:index/_refresh' }, (p: any) => {
     rec(p);
     return { _shards: { total: 1, successful: 1, failed: 0 } };
   });
 
-  mock.add({ method: ['POST', 'GET'], path: '/:index/_search' }, (p: never) => {
+  mock.add({ method: ['POST', 'GET'], path: '/:index/_search' }, (p: any) => {
     const params = p as { path: string; body: { size: number; query: { bool: { filter: Record<string, unknown>[]; must: Record<string, unknown>[] } }; sort: unknown[]; search_after?: [number, string] } };
     rec(params as never);
     const re = globToRe(decodeURIComponent(params.path.split('/')[1]!));
