@@ -1,0 +1,3 @@
+// Public surface of experiments/: the experiment and suite schemas, and their loaders.
+export * from './schema.js';
+export * from './load.js';

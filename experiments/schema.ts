@@ -1,0 +1,242 @@
+/**
+ * The experiment file: one zod schema shared by console, CLI and workers
+ * (STYLE.md "one schema per contract"). Types are inferred from it.
+ *
+ * Durations are written as `250ms`, `10s`, `2m`, `1h`, `30d` (or a bare
+ * number of seconds) and parse to **milliseconds**; every duration field of
+ * the parsed value is in ms.
+ *
+ * A parsed experiment is configuration: never mutate it, derive a run plan.
+ */
+import { z } from 'zod';
+import { FaultSpecSchema } from '../chaos/index.js';
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parse `"1.5s"` / `"250ms"` / `"30d"` / `12` (seconds) to ms; `undefined` when malformed. */
+export function parseDurationMs(v: string | number): number | undefined {
+  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? Math.round(v * 1000) : undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(v);
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * UNIT_MS[m[2]]);
+}
+
+/** Inverse of parseDurationMs for display (`90000` → `1m30s`). */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const parts: string[] = [];
+  let rest = Math.round(ms);
+  for (const [u, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    const n = Math.floor(rest / size);
+    if (n > 0) parts.push(`${n}${u}`);
+    rest -= n * size;
+  }
+  if (rest > 0) parts.push(`${rest}ms`);
+  return parts.join('');
+}
+
+/** A duration field; parses to ms. */
+export const DurationSchema = z
+  .union([z.string(), z.number()])
+  .transform((v, ctx) => {
+    const ms = parseDurationMs(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `expected a duration like "500ms", "10s", "2m", "30d" (got ${JSON.stringify(v)})` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** Names of the consistency invariants the analysis checks (workers/analysis/consistency). */
+export const INVARIANT_NAMES = [
+  /** per product: initial = available + reserved + sold (reserved = live reservations) */
+  'stock-conserved',
+  /** no stock column ever below zero after quiescence */
+  'stock-non-negative',
+  /** each confirmed order has exactly one captured payment of its amount; never two captures per order */
+  'payment-exactly-once',
+  /** no payment row without an order */
+  'no-charge-without-order',
+  /** every order the client saw acknowledged (2xx) exists */
+  'acknowledged-orders-exist',
+  /** every saga is in a terminal state after quiescence */
+  'saga-terminal',
+  /** cancelled orders have their payment refunded in full and their stock released; refunds only for cancelled orders */
+  'refunds-match-cancellations',
+  /** the outbox holds no unpublished row after quiescence */
+  'outbox-drained',
+  /** every client-observed outcome agrees with the final order state; no unknown ids */
+  'history-consistent',
+] as const;
+export type TInvariantName = (typeof INVARIANT_NAMES)[number];
+
+/** The shop's deliberate bug switches (SHOP_BUGS). */
+export const BUG_SWITCHES = ['double-charge', 'missing-compensation', 'breaker-disabled', 'lost-ack', 'oversell'] as const;
+export type TBugSwitch = (typeof BUG_SWITCHES)[number];
+
+const NameSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lowercase letters, digits and "-"')
+  .max(80);
+
+/** `POST /checkout`: method, space, path as the shop's route label shows it. */
+const RouteSchema = z
+  .string()
+  .regex(/^(GET|POST|PUT|PATCH|DELETE) \/[^\s]*$/, 'expected "METHOD /path", e.g. "POST /checkout"');
+
+export const SloSchema = z
+  .object({
+    name: NameSchema,
+    route: RouteSchema,
+    /** availability: good = not a 5xx / transport error; latency: good = ok and under threshold_ms */
+    sli: z.enum(['availability', 'latency']),
+    /** Latency SLI only: a request is good when it answered within this many ms. */
+    threshold_ms: z.number().positive().optional(),
+    /** Target percentage of good events, e.g. 99.5. */
+    objective: z.number().gt(0).lt(100),
+    /** SLO period the budget is defined over (burn rates are relative to it). @defaultValue 30d */
+    window: DurationSchema.default(30 * 86_400_000),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.sli === 'latency' && s.threshold_ms === undefined)
+      ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'required when sli is latency' });
+    if (s.sli === 'availability' && s.threshold_ms !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'only valid when sli is latency' });
+  });
+
+export const LoadSchema = z
+  .object({
+    /** Scenario file `loadtests/scenarios/<scenario>.yaml`. */
+    scenario: NameSchema,
+    /** Override of the scenario's arrival rate (requests/s). */
+    rate: z.number().positive().max(10_000).optional(),
+    /** Override of the scenario's duration. */
+    duration: DurationSchema.optional(),
+    /** Override of the scenario's maximum VUs. */
+    vus: z.number().int().positive().max(5000).optional(),
+  })
+  .strict();
+
+export const TimedFaultSchema = z
+  .object({
+    /** Referenced by breaker expectations (`during`). */
+    name: NameSchema,
+    /** Offset from load start. */
+    at: DurationSchema,
+    /** How long the fault stays applied; it is removed afterwards (always, also on abort). */
+    duration: DurationSchema,
+    fault: FaultSpecSchema,
+  })
+  .strict();
+
+export const AbortConditionSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      kind: z.literal('error_rate'),
+      /** Percentage of failed requests (client side) above which the run aborts. */
+      above: z.number().gt(0).max(100),
+      /** The error rate must stay above the limit this long. */
+      for: DurationSchema,
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('burn_rate'),
+      /** Name of an SLO of this experiment. */
+      slo: NameSchema,
+      /** Burn rate (multiples of the sustainable rate) above which the run aborts. */
+      above: z.number().positive(),
+      /** Window over which the burn rate is measured. @defaultValue 1m */
+      window: DurationSchema.default(60_000),
+    })
+    .strict(),
+]);
+
+export const BreakerExpectationSchema = z
+  .object({
+    /** Breaker name = the edge it protects, e.g. `orders->payments`. */
+    breaker: z.string().regex(/^[a-z0-9-]+->[a-z0-9-]+$/, 'expected "<from>-><to>", e.g. "orders->payments"'),
+    /** Name of a fault of this experiment during which the breaker must open. */
+    opens_during: NameSchema,
+    /** Maximum time from the fault start to the open transition. @defaultValue the fault's duration */
+    opens_within: DurationSchema.optional(),
+    /** The breaker must be closed again within this time after the fault is removed. */
+    closes_within: DurationSchema,
+  })
+  .strict();
+
+export const ExperimentSchema = z
+  .object({
+    name: NameSchema,
+    description: z.string().min(1),
+    /** System under test. Only the bundled shop for now. @defaultValue shop */
+    target: z.literal('shop').default('shop'),
+    load: LoadSchema,
+    steady_state: z
+      .object({
+        /** SLOs checked before faults (the hypothesis) and judged over the whole run. */
+        slos: z.array(SloSchema).min(1),
+      })
+      .strict(),
+    faults: z.array(TimedFaultSchema).default([]),
+    abort: z.array(AbortConditionSchema).default([]),
+    expectations: z
+      .object({
+        breakers: z.array(BreakerExpectationSchema).default([]),
+        /** Invariants that must hold after quiescence. @defaultValue all of them */
+        invariants: z.array(z.enum(INVARIANT_NAMES)).default([...INVARIANT_NAMES]),
+      })
+      .strict()
+      .default({ breakers: [], invariants: [...INVARIANT_NAMES] }),
+    /** Fault-free time after load ends before the consistency checks. @defaultValue 10s */
+    quiescence: DurationSchema.default(10_000),
+    tags: z.array(z.string().min(1)).default([]),
+    /** Bug switches this experiment is meant to catch (each must make it fail). */
+    detects: z.array(z.enum(BUG_SWITCHES)).default([]),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    const seen = new Set<string>();
+    e.steady_state.slos.forEach((s, i) => {
+      if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: ['steady_state', 'slos', i, 'name'], message: `duplicate SLO name "${s.name}"` });
+      seen.add(s.name);
+    });
+    const faults = new Map<string, { at: number; duration: number }>();
+    e.faults.forEach((f, i) => {
+      if (faults.has(f.name)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'name'], message: `duplicate fault name "${f.name}"` });
+      faults.set(f.name, f);
+      if (f.duration <= 0) ctx.addIssue({ code: 'custom', path: ['faults', i, 'duration'], message: 'must be greater than 0' });
+      if (e.load.duration !== undefined && f.at + f.duration > e.load.duration)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'duration'],
+          message: `fault ends at ${formatDuration(f.at + f.duration)}, after the load (${formatDuration(e.load.duration)})`,
+        });
+    });
+    e.abort.forEach((a, i) => {
+      if (a.kind === 'burn_rate' && !seen.has(a.slo))
+        ctx.addIssue({ code: 'custom', path: ['abort', i, 'slo'], message: `no SLO named "${a.slo}" in steady_state.slos` });
+    });
+    e.expectations.breakers.forEach((b, i) => {
+      if (!faults.has(b.opens_during))
+        ctx.addIssue({ code: 'custom', path: ['expectations', 'breakers', i, 'opens_during'], message: `no fault named "${b.opens_during}"` });
+    });
+  });
+
+export type TExperiment = z.infer<typeof ExperimentSchema>;
+export type TExperimentInput = z.input<typeof ExperimentSchema>;
+export type TSlo = z.infer<typeof SloSchema>;
+export type TTimedFault = z.infer<typeof TimedFaultSchema>;
+export type TAbortCondition = z.infer<typeof AbortConditionSchema>;
+export type TBreakerExpectation = z.infer<typeof BreakerExpectationSchema>;
+
+export const SuiteSchema = z
+  .object({
+    name: NameSchema,
+    description: z.string().min(1),
+    /** Experiment names (`experiments/<name>.yaml`) or paths relative to the suite file. */
+    experiments: z.array(z.string().min(1)).min(1),
+  })
+  .strict();
+export type TSuite = z.infer<typeof SuiteSchema>;
