@@ -1,0 +1,80 @@
+/**
+ * The plain data the analysis reads. These are structural subsets of the
+ * contracts in docs/architecture.md (THistoryEvent of the load engine,
+ * scraped metric samples, log records), so the analysis stays pure and can
+ * be fed from storage, from a live run or from a test fixture alike.
+ */
+
+/** A client history event (load engine, Jepsen-style invoke/ok/fail/info). */
+export interface THistoryEventLike {
+  index: number;
+  type: 'invoke' | 'ok' | 'fail' | 'info';
+  f: string;
+  process: number;
+  /** epoch ms */
+  time: number;
+  value: {
+    idempotencyKey?: string;
+    orderId?: string;
+    status?: number;
+    totalCents?: number;
+    items?: { productId: string; qty: number }[];
+    error?: string;
+  };
+  /** k6-style http_req_duration: from the request actually being sent. */
+  latencyMs?: number;
+  /** From the scheduled start (open model), so queueing behind a stall counts. */
+  correctedLatencyMs?: number;
+  /** `POST /checkout`, or a bare path; derived from `f` when absent. */
+  route?: string;
+}
+
+/** One scraped sample: cumulative counter / bucket value as exposed. */
+export interface TMetricSample {
+  /** epoch ms of the scrape */
+  t: number;
+  instance: string;
+  service: string;
+  /** Exposition name, e.g. `http_server_request_duration_seconds_bucket`. */
+  metric: string;
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** A shop log line (LogStore record shape). */
+export interface TLogRecord {
+  time: number | string | Date;
+  level?: string | number;
+  service: string;
+  instance: string;
+  msg: string;
+  fields?: Record<string, unknown>;
+}
+
+/** A fault as it actually happened in the run. */
+export interface TFaultWindowLike {
+  name: string;
+  /** epoch ms when applied; null when it never was. */
+  appliedAt: number | null;
+  /** epoch ms when removed; null when the run lost track (then the run end is used). */
+  removedAt: number | null;
+}
+
+/** The shop's routes per history `f` (docs/architecture.md public API). */
+export const ROUTE_OF_F: Record<string, string> = {
+  checkout: 'POST /checkout',
+  cancel: 'POST /orders/:id/cancel',
+  order_status: 'GET /orders/:id',
+  browse: 'GET /products',
+  view_product: 'GET /products/:id',
+  login: 'POST /login',
+  register: 'POST /users',
+};
+
+/** `METHOD /path` of a history event. */
+export function routeOfEvent(e: Pick<THistoryEventLike, 'route' | 'f'>): string | undefined {
+  if (e.route && /^[A-Z]+ \//.test(e.route)) return e.route;
+  const byF = ROUTE_OF_F[e.f];
+  if (e.route && byF) return `${byF.split(' ')[0]} ${e.route}`;
+  return byF;
+}
