@@ -1,0 +1,1 @@
+export default function Overview() { return <h1>Overview</h1>; }
