@@ -1,0 +1,5 @@
+// Collectors' public surface: metrics (scrape → compact samples), logs (supervisor stream → LogStore), supervisor client.
+export * from './prometheus.js';
+export * from './metrics.js';
+export * from './logs.js';
+export * from './supervisor.js';
