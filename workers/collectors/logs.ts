@@ -94,7 +94,7 @@ export class LogCollector {
       if (!this.running) return;
       if (!this.inflight)
         this.inflight = this.drain()
-          .catch((e) => this.o.onError?.(e))
+          .then(() => undefined, (e: unknown) => this.o.onError?.(e))
           .finally(() => {
             this.inflight = undefined;
           });
