@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import type { TDb } from '../../db/client.js';
 import type { TFaultSpecOf, TFaultType } from './spec.js';
+import type { THttpFaultBody } from './supervisor-api.js';
 
 /** Where faults are applied and recorded. */
 export interface TFaultContext {
@@ -47,8 +48,12 @@ export interface TUndo {
   pausedInstances?: string[];
   /** Instances killed with a hold (started on removal, if still held). */
   heldInstances?: string[];
-  /** HTTP fault ids returned by the supervisor. */
-  httpFaults?: string[];
+  /**
+   * HTTP faults pushed to the supervisor: the body is recorded before the
+   * POST and the id after, so a fault whose id was never learned can still
+   * be found by its body.
+   */
+  httpFaults?: { id?: string; body: THttpFaultBody }[];
 }
 
 /** Handed to `apply`: the context plus the ledger id and a way to record undo data early. */

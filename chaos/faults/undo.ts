@@ -1,0 +1,138 @@
+/**
+ * Undo what a fault did, from its recorded TUndo alone: the same code
+ * serves a fault's own `remove()`, the reconciler after a crash and a halt.
+ * Every step is idempotent (a toxic already gone, an instance already
+ * running) and every step is tried even when an earlier one failed.
+ */
+import { AppError } from '../../core/errors.js';
+import { claimedByOthers } from '../safety/ledger.js';
+import type { THttpFault, THttpFaultBody } from './supervisor-api.js';
+import { supervisorOf, toxiproxyOf } from './targets.js';
+import type { TFaultContext, TUndo } from './types.js';
+
+/** What a revert actually changed. */
+export interface TRevertResult {
+  toxicsRemoved: { proxy: string; toxic: string }[];
+  proxiesEnabled: string[];
+  instancesResumed: string[];
+  instancesStarted: string[];
+  httpFaultsRemoved: string[];
+}
+
+function sameHttpFault(a: THttpFault, b: THttpFaultBody): boolean {
+  return (
+    a.service === b.service &&
+    a.kind === b.kind &&
+    (a.route ?? null) === (b.route ?? null) &&
+    (a.method ?? null) === (b.method ?? null) &&
+    (a.status ?? null) === (b.status ?? null) &&
+    (a.delayMs ?? null) === (b.delayMs ?? null) &&
+    a.percentage === b.percentage
+  );
+}
+
+export async function revertUndo(undo: TUndo, ctx: TFaultContext, faultId: string): Promise<TRevertResult> {
+  const result: TRevertResult = { toxicsRemoved: [], proxiesEnabled: [], instancesResumed: [], instancesStarted: [], httpFaultsRemoved: [] };
+  const errors: string[] = [];
+  const attempt = async (what: string, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (e) {
+      errors.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  const steps: Promise<void>[] = [];
+
+  const toxics = Object.entries(undo.toxics ?? {});
+  const disabled = undo.disabledProxies ?? [];
+  if (toxics.length || disabled.length) {
+    const tp = toxiproxyOf(ctx);
+    for (const [proxy, names] of toxics) {
+      for (const toxic of names) {
+        steps.push(
+          attempt(`remove toxic ${toxic} from ${proxy}`, async () => {
+            try {
+              if (await tp.removeToxic(proxy, toxic)) result.toxicsRemoved.push({ proxy, toxic });
+            } catch (e) {
+              // The proxy itself is gone (shop torn down): nothing left to undo there.
+              if (!(e instanceof AppError && e.code === 'NOT_FOUND')) throw e;
+            }
+          }),
+        );
+      }
+    }
+    if (disabled.length) {
+      steps.push(
+        attempt('re-enable proxies', async () => {
+          const claimed = await claimedByOthers(ctx.db, faultId, 'disabledProxies');
+          const current = await tp.list();
+          await Promise.all(
+            disabled
+              .filter((p) => !claimed.has(p) && current.get(p)?.enabled === false)
+              .map(async (p) => {
+                await tp.setEnabled(p, true);
+                result.proxiesEnabled.push(p);
+              }),
+          );
+        }),
+      );
+    }
+  }
+
+  const paused = undo.pausedInstances ?? [];
+  const held = undo.heldInstances ?? [];
+  const http = undo.httpFaults ?? [];
+  if (paused.length || held.length || http.length) {
+    const sup = supervisorOf(ctx);
+    if (paused.length || held.length) {
+      steps.push(
+        attempt('resume/start instances', async () => {
+          const claimed = paused.length ? await claimedByOthers(ctx.db, faultId, 'pausedInstances') : new Set<string>();
+          const instances = await sup.instances();
+          const state = new Map(instances.map((i) => [i.id, i.state]));
+          await Promise.all([
+            ...paused
+              .filter((id) => !claimed.has(id) && state.get(id) === 'paused')
+              .map(async (id) => {
+                await sup.resume(id);
+                result.instancesResumed.push(id);
+              }),
+            // A held instance still `stopped` is started now; one the
+            // supervisor already brought back is left alone.
+            ...held
+              .filter((id) => state.get(id) === 'stopped')
+              .map(async (id) => {
+                await sup.start(id);
+                result.instancesStarted.push(id);
+              }),
+          ]);
+        }),
+      );
+    }
+    if (http.length) {
+      steps.push(
+        attempt('remove HTTP faults', async () => {
+          const withoutId = http.filter((h) => !h.id).map((h) => h.body);
+          const ids = new Set(http.flatMap((h) => (h.id ? [h.id] : [])));
+          if (withoutId.length) {
+            // The POST may have landed before its id was recorded: find it by body.
+            for (const f of await sup.httpFaults()) if (withoutId.some((b) => sameHttpFault(f, b))) ids.add(f.id);
+          }
+          await Promise.all(
+            [...ids].map(async (id) => {
+              if (await sup.removeHttpFault(id)) result.httpFaultsRemoved.push(id);
+            }),
+          );
+        }),
+      );
+    }
+  }
+
+  await Promise.all(steps);
+  if (errors.length) {
+    throw new AppError('UNAVAILABLE', `fault ${faultId} could not be fully removed: ${errors.join('; ')}`, {
+      details: { errors, partial: result },
+    });
+  }
+  return result;
+}
