@@ -1,0 +1,386 @@
+/**
+ * The shop supervisor: prepares the database, creates one fault proxy per
+ * edge, runs N instances per service as child processes and serves the
+ * admin API the chaos and collector code drives.
+ *
+ *   startSupervisor()
+ *     1. migrate + seed the shop database
+ *     2. plan instances (ports) and proxies (one per edge × target instance)
+ *     3. populate the proxies on the Toxiproxy server (unless no proxy)
+ *     4. admin API up (loopback)
+ *     5. spawn every instance with SHOP_EDGES pointing at its proxies,
+ *        wait until all answer /health
+ *   close(): children (SIGTERM → SIGKILL), proxies it created, admin API, log files
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { SHOP_DEFAULTS, SHOP_DEFAULT_PORT_BASE, type TShopService } from '../config.js';
+import { migrateShop, seedShop } from '../db/index.js';
+import { buildAdminApi } from './api.js';
+import { SupervisorError } from './errors.js';
+import { HttpFaultStore, parseHttpFaultInput, type THttpFault } from './http-faults.js';
+import { LogRing, type TLogPage } from './logs.js';
+import {
+  defaultCounts,
+  edgeViews,
+  edgesEnvFor,
+  planInstances,
+  planProxies,
+  type TBoundProxy,
+  type TEdgeView,
+  type TInstanceCounts,
+} from './plan.js';
+import { InstanceManager, type TInstanceInfo } from './processes.js';
+import { populateProxies, removeProxies } from './proxies.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '..', '..');
+
+/** Options of {@link startSupervisor}. */
+export interface TSupervisorOptions {
+  /**
+   * Instances per service; services not listed run one.
+   * @defaultValue one of each
+   */
+  instances?: Partial<TInstanceCounts>;
+  /**
+   * SHOP_PORT_BASE: instance i of a service listens on base + offset + i.
+   * @defaultValue 8080
+   */
+  portBase?: number;
+  /**
+   * Address the services bind (`HOST`). `0.0.0.0` under docker-compose so the
+   * Toxiproxy container can reach them.
+   * @defaultValue '127.0.0.1'
+   */
+  host?: string;
+  /**
+   * Host other machines (the proxy server, collectors) use to reach the
+   * instances; appears in `GET /instances` urls and proxy upstreams.
+   * @defaultValue `host`, or '127.0.0.1' when `host` is a wildcard
+   */
+  advertiseHost?: string;
+  /**
+   * Admin API address.
+   * @defaultValue '127.0.0.1'
+   */
+  adminHost?: string;
+  /**
+   * Admin API port; 0 picks a free one.
+   * @defaultValue 8479
+   */
+  adminPort?: number;
+  /** @defaultValue SHOP_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/faultline_shop */
+  databaseUrl?: string;
+  /** @defaultValue REDIS_URL, else redis://127.0.0.1:6379 */
+  redisUrl?: string;
+  /**
+   * Toxiproxy API; `null` runs every edge direct (no fault proxy).
+   * @defaultValue null
+   */
+  toxiproxyUrl?: string | null;
+  /**
+   * Host the services dial to reach the proxies.
+   * @defaultValue the hostname of `toxiproxyUrl`
+   */
+  proxyDialHost?: string;
+  /**
+   * Address the proxies listen on (on the proxy server's machine).
+   * @defaultValue '127.0.0.1' when the proxy server is on loopback, else '0.0.0.0'
+   */
+  proxyListenHost?: string;
+  /**
+   * SHOP_BUGS switches to turn on (validated by the caller).
+   * @defaultValue []
+   */
+  bugs?: string[];
+  /**
+   * Restart instances that exit on their own.
+   * @defaultValue true
+   */
+  restart?: boolean;
+  /**
+   * Directory for per-instance log files; `null` keeps logs in memory only.
+   * @defaultValue '.faultline/logs' under the repository
+   */
+  logDir?: string | null;
+  /**
+   * Migrate and seed the shop database before starting.
+   * @defaultValue true
+   */
+  prepareDatabase?: boolean;
+  /**
+   * Extra environment for every instance (e.g. a test's registry prefix).
+   * @defaultValue {}
+   */
+  env?: Record<string, string>;
+  /**
+   * How long all instances may take to become healthy at start.
+   * @defaultValue 60_000
+   */
+  startTimeoutMs?: number;
+  /**
+   * Crash restart backoff: first delay (doubles per consecutive crash).
+   * @defaultValue 250
+   */
+  backoffInitialMs?: number;
+}
+
+export interface TPushResult {
+  instances: string[];
+  failed: { instance: string; error: string }[];
+}
+
+/** What the admin API calls. */
+export interface TSupervisorControl {
+  instances(): TInstanceInfo[];
+  instance(id: string): TInstanceInfo;
+  kill(id: string, holdMs?: number): TInstanceInfo;
+  pause(id: string): TInstanceInfo;
+  resume(id: string): TInstanceInfo;
+  restart(id: string): TInstanceInfo;
+  start(id: string): TInstanceInfo;
+  edges(): TEdgeView[];
+  httpFaults(): THttpFault[];
+  addHttpFault(body: unknown): Promise<{ id: string; fault: THttpFault } & TPushResult>;
+  removeHttpFault(id: string): Promise<{ removed: THttpFault } & TPushResult>;
+  clearHttpFaults(): Promise<{ removed: THttpFault[] } & TPushResult>;
+  context(): { runId: string | null };
+  setContext(runId: string | null): Promise<{ runId: string | null } & TPushResult>;
+  logs(after: number, limit: number): TLogPage;
+}
+
+export interface TSupervisor extends TSupervisorControl {
+  /** Admin API base URL. */
+  url: string;
+  /** Public entry of the shop (gateway instance 0). */
+  gatewayUrl: string;
+  portBase: number;
+  toxiproxyUrl: string | null;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const WILDCARD = new Set(['0.0.0.0', '::', '[::]']);
+
+/** Start the supervised shop; resolves when every instance is healthy. */
+export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TSupervisor> {
+  const portBase = opts.portBase ?? SHOP_DEFAULT_PORT_BASE;
+  const host = opts.host ?? '127.0.0.1';
+  const advertiseHost = opts.advertiseHost ?? (WILDCARD.has(host) ? '127.0.0.1' : host);
+  const databaseUrl = opts.databaseUrl ?? process.env.SHOP_DATABASE_URL ?? SHOP_DEFAULTS.databaseUrl;
+  const redisUrl = opts.redisUrl ?? process.env.REDIS_URL ?? SHOP_DEFAULTS.redisUrl;
+  const toxiproxyUrl = opts.toxiproxyUrl ?? null;
+  const counts: TInstanceCounts = { ...defaultCounts(), ...opts.instances };
+  const planned = planInstances(counts, portBase);
+
+  if (opts.prepareDatabase ?? true) {
+    try {
+      await migrateShop(databaseUrl);
+      await seedShop(databaseUrl);
+    } catch (e) {
+      throw new SupervisorError('UNAVAILABLE', `could not prepare the shop database ${redact(databaseUrl)}: ${(e as Error).message}`);
+    }
+  }
+
+  let bound: TBoundProxy[] = [];
+  if (toxiproxyUrl) {
+    const proxyHost = new URL(toxiproxyUrl).hostname;
+    const dialHost = opts.proxyDialHost ?? proxyHost;
+    const listenHost = opts.proxyListenHost ?? (LOOPBACK.has(proxyHost) ? '127.0.0.1' : '0.0.0.0');
+    const plannedProxies = planProxies({ instances: planned, databaseUrl, redisUrl, listenHost, advertiseHost });
+    bound = await populateProxies(toxiproxyUrl, plannedProxies, dialHost);
+  }
+
+  const logs = new LogRing({ dir: opts.logDir === undefined ? path.join(repoRoot, '.faultline', 'logs') : opts.logDir });
+  const faults = new HttpFaultStore();
+  let runId: string | null = null;
+
+  const manager = new InstanceManager({
+    logs,
+    restart: opts.restart ?? true,
+    backoffInitialMs: opts.backoffInitialMs,
+    healthTimeoutMs: opts.startTimeoutMs ?? 60_000,
+    // A restarted instance forgot its faults and context: give them back before it counts as running.
+    onHealthy: async (info) => {
+      await pushFaults(info, faults.forService(info.service));
+      if (runId !== null) await pushContext(info, runId);
+    },
+  });
+
+  const edgesByService = new Map<TShopService, string>();
+  for (const p of planned) {
+    if (!edgesByService.has(p.service)) edgesByService.set(p.service, JSON.stringify(edgesEnvFor(p.service, bound)));
+  }
+  const baseEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) baseEnv[k] = v;
+  for (const p of planned) {
+    manager.add({
+      id: p.id,
+      service: p.service,
+      index: p.index,
+      port: p.port,
+      url: `http://${advertiseHost}:${p.port}`,
+      healthUrl: `http://127.0.0.1:${p.port}/health`,
+      command: process.execPath,
+      args: ['--import', 'tsx', path.join(repoRoot, 'shop', 'services', p.service, 'main.ts')],
+      cwd: repoRoot,
+      env: {
+        ...baseEnv,
+        SHOP_SERVICE: p.service,
+        SHOP_INSTANCE_INDEX: String(p.index),
+        SHOP_INSTANCE_ID: p.id,
+        PORT: String(p.port),
+        HOST: host,
+        SHOP_ADVERTISE_HOST: advertiseHost,
+        SHOP_PORT_BASE: String(portBase),
+        SHOP_DATABASE_URL: databaseUrl,
+        REDIS_URL: redisUrl,
+        SHOP_EDGES: edgesByService.get(p.service) ?? '{}',
+        SHOP_BUGS: (opts.bugs ?? []).join(','),
+        ...opts.env,
+      },
+    });
+  }
+
+  const control: TSupervisorControl = {
+    instances: () => manager.list(),
+    instance: (id) => manager.get(id),
+    kill: (id, hold) => manager.kill(id, hold),
+    pause: (id) => manager.pause(id),
+    resume: (id) => {
+      const info = manager.resume(id);
+      // Faults added while it was stopped never reached it.
+      if (info.state === 'running') void pushFaults(info, faults.forService(info.service)).catch(() => undefined);
+      return info;
+    },
+    restart: (id) => manager.restart(id),
+    start: (id) => manager.start(id),
+    edges: () => edgeViews(bound),
+    httpFaults: () => faults.list(),
+    addHttpFault: async (body) => {
+      const fault = faults.add(parseHttpFaultInput(body));
+      return { id: fault.id, fault, ...(await pushService(fault.service)) };
+    },
+    removeHttpFault: async (id) => {
+      const removed = faults.remove(id);
+      if (!removed) throw new SupervisorError('NOT_FOUND', `no HTTP fault ${id}`);
+      return { removed, ...(await pushService(removed.service)) };
+    },
+    clearHttpFaults: async () => {
+      const removed = faults.clear();
+      const services = [...new Set(manager.list().map((i) => i.service))];
+      const results = await Promise.all(services.map((s) => pushService(s)));
+      return { removed, instances: results.flatMap((r) => r.instances), failed: results.flatMap((r) => r.failed) };
+    },
+    context: () => ({ runId }),
+    setContext: async (id) => {
+      runId = id;
+      const r = await pushAll(manager.list(), (i) => pushContext(i, id));
+      return { runId, ...r };
+    },
+    logs: (after, limit) => logs.read(after, limit),
+  };
+
+  async function pushService(service: string): Promise<TPushResult> {
+    const list = faults.forService(service);
+    return pushAll(
+      manager.list().filter((i) => i.service === service),
+      (i) => pushFaults(i, list),
+    );
+  }
+
+  let api: FastifyInstance | null = null;
+  let closed = false;
+  const close = async (): Promise<void> => {
+    if (closed) return;
+    closed = true;
+    await manager.stopAll();
+    if (toxiproxyUrl && bound.length) {
+      const failed = await removeProxies(
+        toxiproxyUrl,
+        bound.map((p) => p.name),
+      );
+      if (failed.length) logs.note('supervisor', 'supervisor', 'warn', `could not remove proxies: ${failed.join(', ')}`);
+    }
+    await api?.close();
+    await logs.close();
+  };
+
+  try {
+    api = buildAdminApi(control);
+    const adminPort = opts.adminPort ?? 8479;
+    const adminHost = opts.adminHost ?? '127.0.0.1';
+    try {
+      await api.listen({ host: adminHost, port: adminPort });
+    } catch (e) {
+      throw new SupervisorError('UNAVAILABLE', `supervisor admin API cannot listen on ${adminHost}:${adminPort}: ${(e as Error).message}`);
+    }
+    const addr = api.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : adminPort;
+    const url = `http://${adminHost.includes(':') ? `[${adminHost}]` : adminHost}:${port}`;
+    await manager.startAll();
+    return {
+      ...control,
+      url,
+      gatewayUrl: `http://${advertiseHost}:${portBase}`,
+      portBase,
+      toxiproxyUrl,
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+/** Run `fn` for every non-paused instance (a stopped process cannot answer; it is re-pushed on resume). */
+async function pushAll(instances: TInstanceInfo[], fn: (i: TInstanceInfo) => Promise<void>): Promise<TPushResult> {
+  const targets = instances.filter((i) => i.state === 'running' || i.state === 'starting');
+  const failed: TPushResult['failed'] = [];
+  const ok: string[] = [];
+  await Promise.all(
+    targets.map(async (i) => {
+      try {
+        await fn(i);
+        ok.push(i.id);
+      } catch (e) {
+        failed.push({ instance: i.id, error: (e as Error).message });
+      }
+    }),
+  );
+  return { instances: ok.sort(), failed };
+}
+
+async function adminCall(info: TInstanceInfo, method: string, pathname: string, body: unknown): Promise<void> {
+  const r = await fetch(`http://127.0.0.1:${info.port}${pathname}`, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(2000),
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${pathname} on ${info.id} answered ${r.status}: ${text.slice(0, 200)}`);
+}
+
+/** Replace the instance's whole fault list (idempotent, so re-pushing after a restart is safe). */
+function pushFaults(info: TInstanceInfo, list: THttpFault[]): Promise<void> {
+  return adminCall(info, 'PUT', '/__admin/faults', {
+    faults: list.map(({ service: _s, createdAt: _c, ...f }) => f),
+  });
+}
+
+function pushContext(info: TInstanceInfo, runId: string | null): Promise<void> {
+  return adminCall(info, 'PUT', '/__admin/context', { runId });
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
