@@ -79,7 +79,7 @@ export const BreakerTimelineSchema = z.object({
   trips: z.array(BreakerTripSchema),
   /** Trips outside every fault window. */
   unexpectedTrips: z.number(),
-  /** More than the flapping limit of trips within one minute on one instance. */
+  /** At least the flapping limit (default 3) of trips within one minute on one instance. */
   flapping: z.boolean(),
   /** Observations the timeline was built from. */
   sources: z.object({ metricSamples: z.number(), logLines: z.number() }),
