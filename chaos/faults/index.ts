@@ -84,7 +84,7 @@ export interface TAppliedFault {
 export async function applyFault(input: unknown, ctx: TFaultContext): Promise<TAppliedFault> {
   const spec = await validateFault(input, ctx);
   const id = newFaultId();
-  await insertFault(ctx.db, { id, runId: ctx.runId, type: spec.type, target: targetText(spec), params: spec.params, expiresAt: ctx.expiresAt });
+  await insertFault(ctx.db, { id, runId: ctx.runId, type: spec.type, target: targetText(spec), params: spec.params, expiresAt: ctx.expiresAt, detached: ctx.detached });
   let undo: TUndo = {};
   const actx: TApplyContext = {
     ...ctx,

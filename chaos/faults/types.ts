@@ -20,6 +20,13 @@ export interface TFaultContext {
   /** When the fault must be gone at the latest, even if whoever applied it died. */
   expiresAt?: Date;
   /**
+   * The fault outlives the applying process on purpose (`faultline faults
+   * apply` exits at once): no holder is recorded, so only its run, its
+   * expiry or a halt removes it.
+   * @defaultValue false
+   */
+  detached?: boolean;
+  /**
    * Hosts a proxy upstream, an instance URL, the proxy API or the supervisor
    * may point at (the allowlist).
    * @defaultValue `loadConfig().FAULT_ALLOWED_HOSTS` (loopback)

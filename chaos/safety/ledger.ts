@@ -24,7 +24,7 @@ export function holderId(): string {
 
 export async function insertFault(
   db: TDb,
-  row: { id: string; runId?: string; type: string; target: string; params: unknown; expiresAt?: Date },
+  row: { id: string; runId?: string; type: string; target: string; params: unknown; expiresAt?: Date; detached?: boolean },
 ): Promise<void> {
   await db.insert(faults).values({
     id: row.id,
@@ -33,7 +33,7 @@ export async function insertFault(
     target: row.target,
     params: row.params,
     expiresAt: row.expiresAt ?? null,
-    appliedBy: holderId(),
+    appliedBy: row.detached ? null : holderId(),
     status: 'applying',
   });
 }

@@ -1,0 +1,141 @@
+/**
+ * Halt: remove every fault everywhere, recorded or not. The proxy is reset
+ * (every toxic removed, every proxy re-enabled), paused instances resumed,
+ * held instances started, all HTTP faults deleted, and every open ledger
+ * row closed. The three sweeps run in parallel; a component that cannot be
+ * reached is reported, never allowed to stop the others.
+ *
+ *   ┌─ proxy: list (for the report) ─▶ POST /reset ───────────┐
+ *   ├─ supervisor: resume paused, start held, DELETE /http-faults ─┼─▶ close ledger rows whose
+ *   └─ ledger: open rows ──────────────────────────────────────┘   components were swept
+ */
+import { inArray } from 'drizzle-orm';
+import { toAppError } from '../../core/errors.js';
+import { faults } from '../../db/schema/faults.js';
+import { supervisorOf, toxiproxyOf } from '../faults/targets.js';
+import type { TFaultContext, TUndo } from '../faults/types.js';
+import { openFaults, type TFaultRow } from './ledger.js';
+
+/** Halt needs no run: the fault context minus run and expiry. */
+export type THaltContext = Omit<TFaultContext, 'runId' | 'expiresAt'>;
+
+export interface THaltResult {
+  /** Ledger rows closed by this halt. */
+  removed: { id: string; type: string; target: string; runId: string | null }[];
+  /** Every toxic found on the proxy before the reset. */
+  toxics: { proxy: string; toxic: string; type: string }[];
+  proxiesEnabled: string[];
+  instancesResumed: string[];
+  instancesStarted: string[];
+  /** HTTP faults deleted (supervisor ids). */
+  httpFaults: string[];
+  /** Components that could not be swept; their ledger rows stay open (status failed) for the reconciler. */
+  errors: { component: 'proxy' | 'supervisor' | 'ledger'; message: string }[];
+  durationMs: number;
+}
+
+function needs(row: TFaultRow): { proxy: boolean; supervisor: boolean } {
+  const u = (row.undo ?? {}) as TUndo;
+  return {
+    proxy: Object.keys(u.toxics ?? {}).length > 0 || (u.disabledProxies ?? []).length > 0,
+    supervisor: (u.pausedInstances ?? []).length > 0 || (u.heldInstances ?? []).length > 0 || (u.httpFaults ?? []).length > 0,
+  };
+}
+
+/**
+ * Remove every fault everywhere and say what was removed.
+ * @param ctx `requestTimeoutMs` bounds each call (halt is meant to finish within a second; default 2000 ms).
+ */
+export async function haltAll(ctx: THaltContext): Promise<THaltResult> {
+  const started = performance.now();
+  const c: TFaultContext = { ...ctx, requestTimeoutMs: ctx.requestTimeoutMs ?? 2000 };
+  const result: THaltResult = {
+    removed: [],
+    toxics: [],
+    proxiesEnabled: [],
+    instancesResumed: [],
+    instancesStarted: [],
+    httpFaults: [],
+    errors: [],
+    durationMs: 0,
+  };
+
+  const proxySweep = (async () => {
+    const tp = toxiproxyOf(c);
+    const proxies = await tp.list();
+    for (const p of proxies.values()) {
+      for (const t of p.toxics) result.toxics.push({ proxy: p.name, toxic: t.name, type: t.type });
+      if (!p.enabled) result.proxiesEnabled.push(p.name);
+    }
+    await tp.reset();
+  })();
+
+  const supervisorSweep = (async () => {
+    const sup = supervisorOf(c);
+    const [instances, http] = await Promise.all([sup.instances(), sup.httpFaults()]);
+    const errors: unknown[] = [];
+    await Promise.all([
+      ...instances
+        .filter((i) => i.state === 'paused')
+        .map((i) =>
+          sup.resume(i.id).then(
+            () => void result.instancesResumed.push(i.id),
+            (e) => void errors.push(e),
+          ),
+        ),
+      ...instances
+        .filter((i) => i.state === 'stopped')
+        .map((i) =>
+          sup.start(i.id).then(
+            () => void result.instancesStarted.push(i.id),
+            (e) => void errors.push(e),
+          ),
+        ),
+      http.length
+        ? sup.removeAllHttpFaults().then(
+            () => void result.httpFaults.push(...http.map((h) => h.id)),
+            (e) => void errors.push(e),
+          )
+        : Promise.resolve(),
+    ]);
+    if (errors.length) throw errors[0];
+  })();
+
+  const rowsP = openFaults(c.db);
+  const [proxyR, supR, rowsR] = await Promise.allSettled([proxySweep, supervisorSweep, rowsP]);
+  const proxyOk = proxyR.status === 'fulfilled';
+  const supOk = supR.status === 'fulfilled';
+  if (proxyR.status === 'rejected') result.errors.push({ component: 'proxy', message: toAppError(proxyR.reason).message });
+  if (supR.status === 'rejected') result.errors.push({ component: 'supervisor', message: toAppError(supR.reason).message });
+  if (rowsR.status === 'rejected') {
+    result.errors.push({ component: 'ledger', message: toAppError(rowsR.reason).message });
+  } else {
+    const done: TFaultRow[] = [];
+    const pending: TFaultRow[] = [];
+    for (const row of rowsR.value) {
+      const n = needs(row);
+      if ((n.proxy && !proxyOk) || (n.supervisor && !supOk)) pending.push(row);
+      else done.push(row);
+    }
+    try {
+      const now = new Date();
+      if (done.length) {
+        await c.db
+          .update(faults)
+          .set({ status: 'removed', removedAt: now, error: null })
+          .where(inArray(faults.id, done.map((r) => r.id)));
+      }
+      if (pending.length) {
+        await c.db
+          .update(faults)
+          .set({ status: 'failed', error: `halt could not reach ${result.errors.map((e) => e.component).join(' and ')}` })
+          .where(inArray(faults.id, pending.map((r) => r.id)));
+      }
+      result.removed = done.map((r) => ({ id: r.id, type: r.type, target: r.target, runId: r.runId }));
+    } catch (e) {
+      result.errors.push({ component: 'ledger', message: toAppError(e).message });
+    }
+  }
+  result.durationMs = Math.round((performance.now() - started) * 10) / 10;
+  return result;
+}
