@@ -96,6 +96,11 @@ export function resolveEdge(target: string, view: TNetworkView, ctx: TFaultConte
       issues: [{ path: field, message: `unknown edge "${base}"; known edges: ${listForMessage(view.edges.keys())}` }],
     });
   }
+  if (proxies.length === 0) {
+    throw new AppError('VALIDATION', `edge "${base}" runs direct, without a fault proxy`, {
+      issues: [{ path: field, message: `edge "${base}" has no proxy (the shop was started without a fault proxy); network faults need one` }],
+    });
+  }
   let names = proxies;
   if (m[2] !== undefined) {
     // Instance 0's proxy carries the bare edge name (docs/architecture.md).
