@@ -1,0 +1,341 @@
+/**
+ * The built-in load engine, in-process. `runLoad()` (loadtests/index.ts)
+ * runs it in a worker thread; tests and benches may call it directly.
+ *
+ *   setup (users, products) ─▶ executor (registry) ──iterate──▶ shop mix ──▶ send()
+ *                                  │ scheduled/dropped/vus          │ samples
+ *                                  ▼                                ▼
+ *                 1 s window ─▶ onSecond      MetricRegistry (hdr) ─▶ thresholds every 2 s
+ *                                                                     └─ abortOnFail ⇒ stop, exit 99
+ */
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type * as hdr from 'hdr-histogram-js';
+import { Pool } from 'undici';
+import { AppError } from '../../core/errors.js';
+import { parseDuration } from '../duration.js';
+import { ENGINE_METRICS, type TScenario } from '../scenario.js';
+import { evaluateThresholds, parseMetricSelector, parseThresholdExpression, type TThresholdDef, type TThresholdResult } from '../thresholds.js';
+import { EXIT, type THistoryEvent, type TLoadResult, type TLoadSecond } from '../types.js';
+import { runExecutor, type TExecutorRuntime, type TVu } from './executors/index.js';
+import { send } from './http.js';
+import { MetricRegistry, newHistogram, percentileMs, recordMs } from './metrics.js';
+import { SetupError, shopIteration, shopSetup, type TShopData, type TShopIO } from './shop.js';
+
+export interface TEngineOptions {
+  /** Shop gateway base URL (scheme://host:port[/prefix]). */
+  baseUrl: string;
+  /** Aborting stops the run at once (k6 exit 105). */
+  signal?: AbortSignal;
+  /** Called once per second of the run with that second's figures. */
+  onSecond?: (s: TLoadSecond) => void;
+  /** Called for every history event as it happens. */
+  onHistory?: (e: THistoryEvent) => void;
+  /** Called after each threshold evaluation (every 2 s and at the end). */
+  onThresholds?: (r: TThresholdResult[]) => void;
+  /**
+   * Keep history events in the returned result (memory grows with the run).
+   * @defaultValue true
+   */
+  collectHistory?: boolean;
+  /**
+   * Threshold evaluation period in ms (k6: 2 s).
+   * @defaultValue 2000
+   */
+  thresholdPeriodMs?: number;
+}
+
+/** Build threshold definitions from a scenario (already validated by the schema). */
+export function thresholdDefs(s: TScenario): TThresholdDef[] {
+  const defs: TThresholdDef[] = [];
+  for (const [key, list] of Object.entries(s.thresholds)) {
+    const sel = parseMetricSelector(key);
+    for (const t of list) {
+      const src = typeof t === 'string' ? t : t.threshold;
+      defs.push({
+        key: key.trim(),
+        metric: sel.metric,
+        tags: sel.tags,
+        expr: parseThresholdExpression(src),
+        abortOnFail: typeof t === 'object' && t.abortOnFail,
+        delayAbortEvalMs: typeof t === 'object' && t.delayAbortEval ? parseDuration(t.delayAbortEval)! : 0,
+      });
+    }
+  }
+  return defs;
+}
+
+/** The most VUs an executor can hold at once (sizes the connection pool). */
+export function maxVusOf(s: TScenario): number {
+  const l = s.load;
+  switch (l.executor) {
+    case 'constant-arrival-rate':
+    case 'ramping-arrival-rate':
+      return l.maxVUs ?? l.preAllocatedVUs;
+    case 'constant-vus':
+      return l.vus;
+    case 'ramping-vus':
+      return Math.max(l.startVUs, ...l.stages.map((st) => st.target));
+  }
+}
+
+interface TWindow {
+  reqs: number;
+  errors: Record<string, number>;
+  dur: hdr.Histogram;
+  cdur: hdr.Histogram;
+  dropped: number;
+  scheduled: number;
+}
+
+function newWindow(): TWindow {
+  return { reqs: 0, errors: {}, dur: newHistogram(), cdur: newHistogram(), dropped: 0, scheduled: 0 };
+}
+
+export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLoadResult> {
+  const collect = opts.collectHistory ?? true;
+  const history: THistoryEvent[] = [];
+  let historyIndex = 0;
+  const emit = (e: Omit<THistoryEvent, 'index' | 'time'>) => {
+    const ev: THistoryEvent = { index: historyIndex++, time: Math.round(performance.timeOrigin + performance.now()), ...e };
+    if (ev.value.error === undefined) delete ev.value.error;
+    if (collect) history.push(ev);
+    opts.onHistory?.(ev);
+  };
+
+  let base: URL;
+  try {
+    base = new URL(opts.baseUrl);
+  } catch {
+    throw new AppError('VALIDATION', 'invalid base URL', { issues: [{ path: 'baseUrl', message: `"${opts.baseUrl}" is not a URL` }] });
+  }
+  const prefix = base.pathname.replace(/\/$/, '');
+  const pool = new Pool(base.origin, { connections: maxVusOf(s) + 10, pipelining: 1, keepAliveTimeout: 30_000 });
+  const timeoutMs = parseDuration(s.http.timeout)!;
+
+  const startedAt = Date.now();
+  let t0 = performance.now();
+  let measuring = false;
+  const elapsed = () => performance.now() - t0;
+  const defs = thresholdDefs(s);
+  const submetrics = [
+    { name: 'http_req_duration{expected_response:true}', metric: 'http_req_duration', tags: { expected_response: 'true' } },
+    ...defs.filter((d) => Object.keys(d.tags).length).map((d) => ({ name: d.key, metric: d.metric, tags: d.tags })),
+  ];
+  const metrics = new MetricRegistry(ENGINE_METRICS, submetrics, elapsed);
+  let win = newWindow();
+  let activeVus = 0;
+  let vusMax = 0;
+
+  const stop = new AbortController();
+  let abortReason: string | undefined;
+  let exitOverride: number | undefined;
+  const onExternalAbort = () => {
+    abortReason ??= 'aborted';
+    exitOverride ??= EXIT.EXTERNAL_ABORT;
+    stop.abort(new Error('aborted'));
+  };
+  if (opts.signal?.aborted) onExternalAbort();
+  opts.signal?.addEventListener('abort', onExternalAbort, { once: true });
+
+  const makeIO = (ctx: { intended: number; signal: AbortSignal }): TShopIO => ({
+    history: emit,
+    async call(f, req) {
+      const headers: Record<string, string> = {};
+      if (req.token) headers.authorization = `Bearer ${req.token}`;
+      if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
+      const r = await send(pool, { method: req.method, path: prefix + req.path, headers, body: req.body, timeoutMs, signal: ctx.signal });
+      const latencyMs = r.tEnd - r.tStart;
+      const correctedLatencyMs = r.tEnd - (t0 + ctx.intended);
+      if (!r.interrupted) {
+        const expected = r.status >= 200 && r.status <= 399;
+        const tags: Record<string, string> = {
+          ...s.tags,
+          ...(measuring ? { scenario: s.name } : {}),
+          name: f,
+          method: req.method,
+          status: String(r.status),
+          expected_response: String(expected),
+        };
+        metrics.add('http_reqs', 1, tags);
+        metrics.add('http_req_duration', latencyMs, tags);
+        metrics.add('http_req_waiting', r.tHeaders - r.tStart, tags);
+        metrics.add('http_req_receiving', r.tEnd - r.tHeaders, tags);
+        metrics.add('http_req_failed', !expected, tags);
+        metrics.add('http_req_corrected_duration', measuring ? correctedLatencyMs : latencyMs, tags);
+        metrics.add('checks', r.status === req.expected, { ...tags, check: `${f} status ${req.expected}` });
+        if (measuring) {
+          win.reqs++;
+          recordMs(win.dur, latencyMs);
+          recordMs(win.cdur, correctedLatencyMs);
+          if (!expected) {
+            const kind = r.errorKind ?? `http_${r.status}`;
+            win.errors[kind] = (win.errors[kind] ?? 0) + 1;
+          }
+        }
+      }
+      return { status: r.status, json: r.json, errorKind: r.errorKind, interrupted: r.interrupted, latencyMs, correctedLatencyMs: measuring ? correctedLatencyMs : latencyMs };
+    },
+  });
+
+  const cleanup: (() => void)[] = [() => opts.signal?.removeEventListener('abort', onExternalAbort)];
+  try {
+    // ── setup ──
+    let data: TShopData;
+    const runTag = `${startedAt.toString(36)}${randomBytes(3).toString('hex')}`;
+    try {
+      data = await shopSetup(s, makeIO({ intended: 0, signal: stop.signal }), runTag);
+    } catch (e) {
+      if (stop.signal.aborted) data = { users: [], products: [] };
+      else {
+        const msg = e instanceof SetupError ? e.message : (e as Error).message;
+        throw new AppError('UNAVAILABLE', `setup failed against ${opts.baseUrl}: ${msg}`, { details: { exitCode: EXIT.SCRIPT_EXCEPTION } });
+      }
+    }
+
+    // ── run ──
+    t0 = performance.now();
+    const runStartedEpoch = Math.round(performance.timeOrigin + t0);
+    measuring = true;
+    const seconds: TLoadSecond[] = [];
+    let secondIndex = 0;
+    const flushSecond = () => {
+      const w = win;
+      win = newWindow();
+      const sec: TLoadSecond = {
+        t: runStartedEpoch + secondIndex * 1000,
+        rps: w.reqs,
+        errorsByKind: w.errors,
+        p50: percentileMs(w.dur, 50),
+        p95: percentileMs(w.dur, 95),
+        p99: percentileMs(w.dur, 99),
+        cp50: percentileMs(w.cdur, 50),
+        cp95: percentileMs(w.cdur, 95),
+        cp99: percentileMs(w.cdur, 99),
+        activeVus,
+        dropped: w.dropped,
+        target: w.scheduled,
+      };
+      secondIndex++;
+      seconds.push(sec);
+      metrics.add('vus', activeVus);
+      metrics.add('vus_max', vusMax);
+      opts.onSecond?.(sec);
+    };
+    let secTimer: NodeJS.Timeout | undefined;
+    const scheduleSecond = () => {
+      secTimer = setTimeout(() => {
+        flushSecond();
+        scheduleSecond();
+      }, Math.max(0, t0 + (secondIndex + 1) * 1000 - performance.now()));
+    };
+    scheduleSecond();
+    cleanup.push(() => clearTimeout(secTimer));
+
+    let lastThresholds: TThresholdResult[] = [];
+    const evalThresholds = () => {
+      const { results, abort } = evaluateThresholds(defs, metrics, elapsed());
+      lastThresholds = results;
+      opts.onThresholds?.(results);
+      if (abort && !stop.signal.aborted) {
+        abortReason = `threshold ${abort.metric} ${abort.expression} crossed (abortOnFail)`;
+        exitOverride = EXIT.THRESHOLDS_FAILED;
+        stop.abort(new Error(abortReason));
+      }
+    };
+    const thrTimer = setInterval(evalThresholds, opts.thresholdPeriodMs ?? 2000);
+    cleanup.push(() => clearInterval(thrTimer));
+
+    const sleepers = new Set<() => void>();
+    stop.signal.addEventListener('abort', () => {
+      for (const w of sleepers) w();
+    });
+    let nextVu = 1;
+    const rt: TExecutorRuntime = {
+      now: elapsed,
+      get stopped() {
+        return stop.signal.aborted;
+      },
+      hardSignal: stop.signal,
+      sleepUntil(tMs) {
+        return new Promise<void>((resolve) => {
+          if (stop.signal.aborted) return resolve();
+          let timer: NodeJS.Timeout | undefined;
+          let spin: NodeJS.Immediate | undefined;
+          const wake = () => {
+            clearTimeout(timer);
+            clearImmediate(spin);
+            sleepers.delete(wake);
+            resolve();
+          };
+          // libuv timers have 1 ms granularity and may fire up to 1 ms early against the
+          // high-resolution clock: finish the last fraction by yielding, never start early
+          const check = () => {
+            const left = tMs - elapsed();
+            if (left <= 0) wake();
+            else if (left >= 1) timer = setTimeout(check, Math.floor(left));
+            else spin = setImmediate(check);
+          };
+          sleepers.add(wake);
+          check();
+        });
+      },
+      newVu(): TVu {
+        vusMax++;
+        return { id: nextVu++ };
+      },
+      async iterate(vu, intendedMs, signal) {
+        const start = performance.now();
+        try {
+          await shopIteration(s, data, makeIO({ intended: intendedMs, signal }), vu.id);
+        } catch {
+          // the mix never throws by design; an unexpected bug still counts the iteration (k6 counts thrown iterations)
+        }
+        if (signal.aborted) return; // interrupted: k6 emits neither iterations nor iteration_duration
+        const tags = { ...s.tags, scenario: s.name };
+        metrics.add('iterations', 1, tags);
+        metrics.add('iteration_duration', performance.now() - start, tags);
+      },
+      scheduled() {
+        win.scheduled++;
+      },
+      dropped() {
+        win.dropped++;
+        metrics.add('dropped_iterations', 1, { ...s.tags, scenario: s.name });
+      },
+      vuActive(d) {
+        activeVus += d;
+      },
+    };
+    metrics.add('vus', 0);
+    await runExecutor(s.load, rt);
+    const runMs = elapsed();
+    for (const c of cleanup.splice(1)) c();
+    // the last, partial second still carries data
+    if (win.reqs > 0 || win.dropped > 0 || win.scheduled > 0 || seconds.length === 0) flushSecond();
+    metrics.add('vus', 0);
+    evalThresholds();
+    const summary = metrics.summary();
+    // counters' rate over the whole run, like k6's testRunDuration
+    for (const m of Object.values(summary)) if (m.type === 'counter') m.values.rate = m.values.count / Math.max(1e-9, runMs / 1000);
+    for (const t of lastThresholds) {
+      const m = summary[t.metric];
+      if (m) (m.thresholds ??= {})[t.expression] = { ok: t.ok };
+    }
+    const failed = lastThresholds.some((t) => !t.ok);
+    return {
+      engine: 'builtin',
+      startedAt,
+      endedAt: Date.now(),
+      exitCode: exitOverride ?? (failed ? EXIT.THRESHOLDS_FAILED : EXIT.OK),
+      metrics: summary,
+      thresholds: lastThresholds,
+      seconds,
+      history,
+      ...(abortReason ? { abortReason } : {}),
+    };
+  } finally {
+    for (const c of cleanup) c();
+    await pool.close().catch(() => pool.destroy());
+  }
+}

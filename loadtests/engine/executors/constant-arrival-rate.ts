@@ -1,0 +1,17 @@
+import { parseDuration } from '../../duration.js';
+import type { TExecutorConfig } from '../../scenario.js';
+import { constantArrivalOffsets } from '../schedule.js';
+import { runArrivalRate } from './arrival.js';
+import type { TExecutorModule } from './types.js';
+
+type C = Extract<TExecutorConfig, { executor: 'constant-arrival-rate' }>;
+
+export const constantArrivalRate: TExecutorModule<C> = {
+  type: 'constant-arrival-rate',
+  run: (cfg, rt) =>
+    runArrivalRate(
+      constantArrivalOffsets(cfg.rate, parseDuration(cfg.timeUnit)!, parseDuration(cfg.duration)!),
+      { preAllocatedVUs: cfg.preAllocatedVUs, maxVUs: cfg.maxVUs ?? cfg.preAllocatedVUs, gracefulStopMs: parseDuration(cfg.gracefulStop)! },
+      rt,
+    ),
+};

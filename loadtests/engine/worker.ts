@@ -1,0 +1,58 @@
+/**
+ * Runs the engine inside a worker thread so the caller's event loop (runner,
+ * console, CLI progress) never competes with the scheduler's timers.
+ *
+ *   parent ──workerData {scenario, baseUrl}──▶ worker: runEngine()
+ *   parent ◀── second | history[] (batched 50 ms) | thresholds | done | error
+ *   parent ──{type:'abort'}──▶ worker (AbortController)
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isAppError } from '../../core/errors.js';
+import type { TScenario } from '../scenario.js';
+import type { THistoryEvent } from '../types.js';
+import { runEngine } from './engine.js';
+
+export type TWorkerIn = { type: 'abort' };
+export type TWorkerOut =
+  | { type: 'second'; second: import('../types.js').TLoadSecond }
+  | { type: 'history'; events: THistoryEvent[] }
+  | { type: 'done'; result: import('../types.js').TLoadResult }
+  | { type: 'error'; error: { code: string; message: string; issues?: unknown[]; details?: Record<string, unknown> } };
+
+const port = parentPort!;
+const { scenario, baseUrl } = workerData as { scenario: TScenario; baseUrl: string };
+const abort = new AbortController();
+port.on('message', (m: TWorkerIn) => {
+  if (m.type === 'abort') abort.abort();
+});
+
+let batch: THistoryEvent[] = [];
+const flush = () => {
+  if (batch.length) port.postMessage({ type: 'history', events: batch } satisfies TWorkerOut);
+  batch = [];
+};
+const flusher = setInterval(flush, 50);
+
+try {
+  const result = await runEngine(scenario, {
+    baseUrl,
+    signal: abort.signal,
+    collectHistory: false,
+    onSecond: (second) => port.postMessage({ type: 'second', second } satisfies TWorkerOut),
+    onHistory: (e) => {
+      batch.push(e);
+      if (batch.length >= 2000) flush();
+    },
+  });
+  flush();
+  port.postMessage({ type: 'done', result } satisfies TWorkerOut);
+} catch (e) {
+  flush();
+  const err = isAppError(e)
+    ? { code: e.code, message: e.message, issues: e.issues, details: e.details }
+    : { code: 'INTERNAL', message: (e as Error)?.message ?? String(e) };
+  port.postMessage({ type: 'error', error: err } satisfies TWorkerOut);
+} finally {
+  clearInterval(flusher);
+  port.close();
+}
