@@ -1,0 +1,106 @@
+/**
+ * One call from the runner: everything a finished run recorded in, the
+ * report out. SLOs and breakers are pure; consistency reads the shop
+ * database (after quiescence: the caller waits `experiment.quiescence`).
+ */
+import type { TExperiment } from '../../experiments/index.js';
+import { deriveVerdict, REPORT_SCHEMA_VERSION, ReportSchema, type TFaultWindow, type TLoadSecondRow, type TReport } from '../reports/schema.js';
+import { breakerTimelines, checkBreakerExpectations, type TBreakerAnalysisOptions } from './breakers.js';
+import { checkConsistency } from './consistency.js';
+import { evaluateSlos, type TServerSliOptions } from './slo.js';
+import type { THistoryEventLike, TLogRecord, TMetricSample } from './types.js';
+
+export interface TRunRecord {
+  runId: string;
+  experiment: TExperiment;
+  /** Load start / end (epoch ms): the SLO period of the run. */
+  loadStart: number;
+  loadEnd: number;
+  /** When the run ended (after quiescence). */
+  endedAt: number;
+  /** How the run ended before analysis. */
+  ended: 'completed' | 'aborted' | 'errored';
+  /** Abort condition or error text when not completed. */
+  endReason?: string;
+  engine: string;
+  bugs?: string[];
+  history: readonly THistoryEventLike[];
+  seconds: readonly TLoadSecondRow[];
+  samples: readonly TMetricSample[];
+  logs: readonly TLogRecord[];
+  /** Actual fault times; matched to the experiment's faults by name. */
+  faultTimes: readonly { name: string; appliedAt: number | null; removedAt: number | null }[];
+}
+
+/** Options of analyseRun. */
+export interface TAnalyseOptions {
+  /** Shop database to audit; null skips the SQL invariants (they then fail with an error, never pass). */
+  shopDatabaseUrl: string | null;
+  server?: TServerSliOptions;
+  breakers?: TBreakerAnalysisOptions;
+  /** @defaultValue Date.now() */
+  now?: number;
+}
+
+/** The fault windows of a run: planned (from the experiment) with actual times. */
+export function faultWindows(experiment: TExperiment, times: TRunRecord['faultTimes']): TFaultWindow[] {
+  return experiment.faults.map((f) => {
+    const actual = times.find((t) => t.name === f.name);
+    return {
+      name: f.name,
+      type: f.fault.type,
+      target: Array.isArray(f.fault.target) ? f.fault.target.join(', ') : f.fault.target,
+      plannedAtMs: f.at,
+      plannedDurationMs: f.duration,
+      appliedAt: actual?.appliedAt ?? null,
+      removedAt: actual?.removedAt ?? null,
+    };
+  });
+}
+
+/** Analyse a finished run into a validated report. */
+export async function analyseRun(run: TRunRecord, opts: TAnalyseOptions): Promise<TReport> {
+  const x = run.experiment;
+  const faults = faultWindows(x, run.faultTimes);
+  const slos = evaluateSlos({ slos: x.steady_state.slos, history: run.history, samples: run.samples, runStart: run.loadStart, runEnd: run.loadEnd, server: opts.server });
+  const timelines = breakerTimelines(run.samples, run.logs, faults, run.endedAt, opts.breakers);
+  const expectations = checkBreakerExpectations(
+    x.expectations.breakers,
+    timelines,
+    faults.map((f) => ({ ...f, duration: f.plannedDurationMs })),
+    run.endedAt,
+  );
+  let invariants: TReport['invariants'] = [];
+  let infoOps: TReport['infoOps'] = [];
+  if (x.expectations.invariants.length > 0) {
+    if (opts.shopDatabaseUrl) {
+      try {
+        ({ invariants, infoOps } = await checkConsistency(opts.shopDatabaseUrl, {
+          invariants: x.expectations.invariants,
+          history: run.history,
+          runStart: run.loadStart,
+          runEnd: run.endedAt,
+        }));
+      } catch (e) {
+        invariants = x.expectations.invariants.map((name) => ({ name, description: 'consistency check', pass: false, checked: 0, violations: [], error: `shop database unreachable: ${(e as Error).message}` }));
+      }
+    } else {
+      invariants = x.expectations.invariants.map((name) => ({ name, description: 'consistency check', pass: false, checked: 0, violations: [], error: 'no shop database configured' }));
+    }
+  }
+  const partial = { slos, breakers: { timelines, expectations }, invariants };
+  const { verdict, reason } = deriveVerdict(partial, run.ended);
+  const requests = run.history.filter((e) => e.type !== 'invoke').length;
+  return ReportSchema.parse({
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    run: { id: run.runId, experiment: x.name, description: x.description, target: x.target, startedAt: run.loadStart, endedAt: run.endedAt, tags: x.tags, bugs: run.bugs ?? [] },
+    verdict,
+    reason: run.ended === 'completed' ? reason : (run.endReason ?? reason),
+    load: { scenario: x.load.scenario, engine: run.engine, requests, dropped: run.seconds.reduce((a, s) => a + s.dropped, 0) },
+    faults,
+    ...partial,
+    infoOps,
+    series: { seconds: [...run.seconds] },
+    generatedAt: opts.now ?? Date.now(),
+  });
+}

@@ -1,0 +1,7 @@
+// Public surface of workers/analysis: pure SLO and breaker analysis, the consistency checker, and analyseRun.
+export * from './types.js';
+export * from './slo.js';
+export * from './breakers.js';
+export * from './history.js';
+export { checkConsistency, violationsFor, type TConsistencyInput } from './consistency.js';
+export * from './analyse-run.js';
