@@ -95,7 +95,7 @@ export class LogRing {
     }
     if (stderr) {
       createInterface({ input: stderr, crlfDelay: Infinity }).on('line', (l) => {
-        if (l.trim() !== '') this.push(instance, service, wrapText(l, service, instance, 'error'));
+        if (l.trim() !== '') this.push(instance, service, wrapText(l, service, instance, 'warn'));
       });
     }
   }
@@ -127,6 +127,6 @@ export class LogRing {
  * Non-JSON output (a crash trace on stderr, a stray console.log) as a JSON
  * line shaped like the services' own (shop/lib/logger.ts: ISO time, level label).
  */
-export function wrapText(text: string, service: string, instance: string, level: 'info' | 'error'): string {
-  return JSON.stringify({ time: new Date().toISOString(), level, service, instance, source: level === 'error' ? 'stderr' : 'stdout', msg: text });
+export function wrapText(text: string, service: string, instance: string, level: 'info' | 'warn'): string {
+  return JSON.stringify({ time: new Date().toISOString(), level, service, instance, source: level === 'warn' ? 'stderr' : 'stdout', msg: text });
 }

@@ -85,8 +85,9 @@ export function parseInstanceCounts(raw: string | undefined, base: TInstanceCoun
       continue;
     }
     const count = Number(n);
-    if (!Number.isInteger(count) || count < 1 || count > SHOP_MAX_INSTANCES) {
-      issues.push({ path: `instances.${svc}`, message: `count must be an integer 1..${SHOP_MAX_INSTANCES}, got "${n}"` });
+    // 0 is allowed: running a subset of the shop (e.g. payments alone) is how its parts are tested and debugged.
+    if (!Number.isInteger(count) || count < 0 || count > SHOP_MAX_INSTANCES) {
+      issues.push({ path: `instances.${svc}`, message: `count must be an integer 0..${SHOP_MAX_INSTANCES}, got "${n}"` });
       continue;
     }
     out[svc as TShopService] = count;
@@ -122,6 +123,12 @@ export const PortBaseSchema = z
 export function planInstances(counts: TInstanceCounts, portBase: number): TPlannedInstance[] {
   const r = PortBaseSchema.safeParse(portBase);
   if (!r.success) throw new SupervisorError('VALIDATION', 'invalid port base', [{ path: 'portBase', message: r.error.issues[0].message }]);
+  for (const service of SHOP_SERVICES) {
+    const n = counts[service];
+    if (!Number.isInteger(n) || n < 0 || n > SHOP_MAX_INSTANCES) {
+      throw new SupervisorError('VALIDATION', 'invalid instance counts', [{ path: `instances.${service}`, message: `count must be an integer 0..${SHOP_MAX_INSTANCES}, got ${n}` }]);
+    }
+  }
   const out: TPlannedInstance[] = [];
   for (const service of SHOP_SERVICES) {
     for (let index = 0; index < counts[service]; index++) {

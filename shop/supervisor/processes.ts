@@ -310,7 +310,7 @@ export class InstanceManager extends EventEmitter {
         if (l.trim() === '') continue;
         inst.stderrTail.push(l);
         if (inst.stderrTail.length > 20) inst.stderrTail.shift();
-        this.opts.logs.push(spec.id, spec.service, wrapText(l, spec.service, spec.id, 'error'));
+        this.opts.logs.push(spec.id, spec.service, wrapText(l, spec.service, spec.id, 'warn'));
       }
     });
     child.on('error', (err) => {

@@ -48,7 +48,7 @@ describe('LogRing', () => {
     expect(lines.map((l) => JSON.parse(l.line).msg).sort()).toEqual(['TypeError: boom', 'hello', 'split line']);
     expect(lines.every((l) => l.instance === 'orders-1' && l.service === 'orders')).toBe(true);
     const stderrLine = JSON.parse(lines.find((l) => l.line.includes('boom'))!.line);
-    expect(stderrLine).toMatchObject({ level: 'error', source: 'stderr', instance: 'orders-1' });
+    expect(stderrLine).toMatchObject({ level: 'warn', source: 'stderr', instance: 'orders-1' });
     await ring.close();
     const file = readFileSync(path.join(dir, 'orders-1.log'), 'utf8').trim().split('\n');
     expect(file).toHaveLength(3);

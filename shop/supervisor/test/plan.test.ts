@@ -33,9 +33,9 @@ describe('parseInstanceCounts', () => {
   });
 
   it('names every bad entry', () => {
-    const issues = issuesOf(() => parseInstanceCounts('payments=0,bogus=2,orders'));
+    const issues = issuesOf(() => parseInstanceCounts('payments=-1,bogus=2,orders'));
     expect(issues).toEqual([
-      { path: 'instances.payments', message: 'count must be an integer 1..10, got "0"' },
+      { path: 'instances.payments', message: 'count must be an integer 0..10, got "-1"' },
       { path: 'instances.bogus', message: expect.stringContaining('unknown service') },
       { path: 'instances', message: '"orders" is not <service>=<count>' },
     ]);
