@@ -8,7 +8,7 @@ const fault: TFaultModule<'http_delay'> = {
   schema: HttpDelaySpecSchema,
   validate: (spec: TFaultSpecOf<'http_delay'>, ctx) => validateHttpTarget(spec.target, ctx),
   apply: (target, p, ctx) =>
-    pushHttpFault({ service: target, route: p.route, method: p.method, kind: 'delay', delayMs: p.delayMs, percentage: p.percentage }, ctx),
+    pushHttpFault({ service: target, route: p.route, method: p.method, kind: 'delay', delayMs: p.delayMs, percentage: p.percentage, at: p.at }, ctx),
 };
 
 export const { type, schema, validate, apply } = fault;

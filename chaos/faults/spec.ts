@@ -211,8 +211,8 @@ export const RestartSpecSchema = z.strictObject({
   params: optionalParams({}),
 });
 
-const httpMethod = z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'], {
-  error: 'method must be an HTTP method in capitals (GET, POST, ...)',
+const httpMethod = z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], {
+  error: 'method must be one of GET, POST, PUT, PATCH, DELETE',
 });
 const httpRoute = z
   .string({ error: 'route must be a path like "/checkout"' })
@@ -246,6 +246,13 @@ export const HttpDelaySpecSchema = z.strictObject({
     delayMs: positiveMs('delayMs'),
     /** @defaultValue 100 */
     percentage: percentage.default(100),
+    /**
+     * `request`: the request waits before the handler runs; `response`: the
+     * work is done but the answer is late (what makes a caller time out and
+     * retry a call that already succeeded).
+     * @defaultValue 'request'
+     */
+    at: z.enum(['request', 'response'], { error: 'at must be request or response' }).default('request'),
   }),
 });
 

@@ -34,6 +34,8 @@ export interface THttpFaultBody {
   status?: number;
   delayMs?: number;
   percentage: number;
+  /** When a delay happens (shop/lib/faults.ts). */
+  at?: 'request' | 'response';
 }
 
 export type THttpFault = THttpFaultBody & { id: string };

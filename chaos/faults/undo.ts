@@ -27,7 +27,8 @@ function sameHttpFault(a: THttpFault, b: THttpFaultBody): boolean {
     (a.method ?? null) === (b.method ?? null) &&
     (a.status ?? null) === (b.status ?? null) &&
     (a.delayMs ?? null) === (b.delayMs ?? null) &&
-    a.percentage === b.percentage
+    a.percentage === b.percentage &&
+    (a.kind !== 'delay' || (a.at ?? 'request') === (b.at ?? 'request'))
   );
 }
 

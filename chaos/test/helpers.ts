@@ -1,0 +1,129 @@
+/**
+ * Fixtures for the fault catalog's integration suites: a real shop under
+ * the real supervisor (own shop database, Redis prefix and port block), the
+ * platform ledger in its own database, bounded polling and small probes.
+ */
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { createTestDatabase } from '../../db/testing.js';
+import { dropDatabase } from '../../db/migrate.js';
+import { startSupervisor, type TSupervisor, type TSupervisorOptions } from '../../shop/supervisor/index.js';
+import type { TFaultContext } from '../faults/types.js';
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+/** A SHOP_PORT_BASE whose 50-port block is free now (other suites run in parallel). */
+export async function freePortBase(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 30_000 + Math.floor(Math.random() * 500) * 50;
+    const checks = await Promise.all(Array.from({ length: 50 }, (_, i) => portFree(base + i)));
+    if (checks.every(Boolean)) return base;
+  }
+  throw new Error('no free block of 50 ports found');
+}
+
+/** Poll until `fn` returns something truthy; throws naming `what` after `timeoutMs`. */
+export async function waitFor<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 10_000, everyMs = 50): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Status of a GET, or 0 when nothing answers within `timeoutMs`. */
+export async function statusOf(url: string, timeoutMs = 500): Promise<number> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    await r.body?.cancel();
+    return r.status;
+  } catch {
+    return 0;
+  }
+}
+
+/** Status and wall time of a GET. */
+export async function timedGet(url: string, timeoutMs = 5000): Promise<{ status: number; ms: number }> {
+  const t0 = performance.now();
+  const status = await statusOf(url, timeoutMs);
+  return { status, ms: performance.now() - t0 };
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+export interface TShopFixture {
+  sup: TSupervisor;
+  ctx: TFaultContext;
+  ledgerUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The real shop (supervisor + service processes), optionally behind a
+ * fault proxy, and a fault context pointing at it with its own ledger.
+ */
+export async function startShop(opts: Partial<TSupervisorOptions> = {}): Promise<TShopFixture> {
+  const ledger = await createTestDatabase();
+  const shopDbUrl = `postgres://postgres@127.0.0.1:5432/fl_test_shop_${randomBytes(5).toString('hex')}`;
+  let sup: TSupervisor | undefined;
+  try {
+    sup = await startSupervisor({
+      portBase: await freePortBase(),
+      adminPort: 0,
+      databaseUrl: shopDbUrl,
+      toxiproxyUrl: null,
+      logDir: null,
+      startTimeoutMs: 45_000,
+      backoffInitialMs: 100,
+      ...opts,
+      env: { SHOP_REDIS_PREFIX: `fltest_${randomBytes(4).toString('hex')}:`, ...opts.env },
+    });
+  } catch (e) {
+    await ledger.drop();
+    await dropDatabase(shopDbUrl).catch(() => undefined);
+    throw e;
+  }
+  const s = sup;
+  return {
+    sup: s,
+    ledgerUrl: ledger.url,
+    ctx: {
+      toxiproxyUrl: s.toxiproxyUrl ?? 'http://127.0.0.1:9',
+      supervisorUrl: s.url,
+      db: ledger.db,
+      allowedHosts: ['127.0.0.1', 'localhost'],
+    },
+    async close() {
+      await s.close();
+      await ledger.drop();
+      await dropDatabase(shopDbUrl).catch(() => undefined);
+    },
+  };
+}
+
+/** True when a process with this pid exists. */
+export function pidAlive(pid: number | null | undefined): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
