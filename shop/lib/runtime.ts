@@ -1,0 +1,305 @@
+/**
+ * One service instance: wiring of logger, metrics, registry, data-plane
+ * connections (resolved through SHOP_EDGES), edge clients and the fastify
+ * app; the service module adds its routes and background loops.
+ */
+import type { AddressInfo } from 'node:net';
+import { Agent } from 'undici';
+import { Redis } from 'ioredis';
+import type { DestinationStream, Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import { SHOP_DEFAULTS, SHOP_SERVICES, instanceId, parseBugs, type TShopBug, type TShopService } from '../config.js';
+import { createShopDb, type TShopDb } from '../db/index.js';
+import { EdgeClient, type TEdgePolicyOptions } from './client.js';
+import { parseEdges, resolveUrl, type TEdges } from './edges.js';
+import { createIdGenerator } from './ids.js';
+import { createLogger, type TRunContext } from './logger.js';
+import { createMetrics, type TMetrics } from './metrics.js';
+import { ServiceRegistry } from './registry.js';
+import { createApp } from './server.js';
+
+/** Tunables shared by the services; each has an env variable for main.ts. */
+export interface TServiceSettings {
+  /** Per-attempt timeout of service->service calls, ms (SHOP_CLIENT_TIMEOUT_MS). @defaultValue 2000 */
+  clientTimeoutMs: number;
+  /** Retries of idempotent calls (SHOP_CLIENT_RETRIES). @defaultValue 2 */
+  clientRetries: number;
+  /** Consecutive failures that open a breaker (SHOP_BREAKER_THRESHOLD). @defaultValue 5 */
+  breakerThreshold: number;
+  /** Open time before a half-open probe, ms (SHOP_BREAKER_HALF_OPEN_MS). @defaultValue 2000 */
+  breakerHalfOpenAfterMs: number;
+  /** A saga not terminal by then is driven to a terminal state by the sweeper, ms (SHOP_SAGA_DEADLINE_MS). @defaultValue 30000 */
+  sagaDeadlineMs: number;
+  /** Sweeper and outbox relay period, ms (SHOP_POLL_MS). @defaultValue 250 */
+  pollMs: number;
+  /** Gateway token bucket refill per client, requests/s (SHOP_RATE_LIMIT_RPS). @defaultValue 200 */
+  rateLimitRps: number;
+  /** Gateway token bucket size per client (SHOP_RATE_LIMIT_BURST). @defaultValue 400 */
+  rateLimitBurst: number;
+  /** Payments declines charges above this amount (SHOP_PAYMENT_LIMIT_CENTS). @defaultValue 500000 */
+  paymentLimitCents: number;
+  /** Postgres pool size per instance (SHOP_DB_POOL_MAX). @defaultValue 10 */
+  dbPoolMax: number;
+}
+
+export const DEFAULT_SETTINGS: TServiceSettings = {
+  clientTimeoutMs: 2000,
+  clientRetries: 2,
+  breakerThreshold: 5,
+  breakerHalfOpenAfterMs: 2000,
+  sagaDeadlineMs: 30_000,
+  pollMs: 250,
+  rateLimitRps: 200,
+  rateLimitBurst: 400,
+  paymentLimitCents: SHOP_DEFAULTS.paymentLimitCents,
+  dbPoolMax: 10,
+};
+
+export interface TStartServiceOptions {
+  /** Instance index (worker id of its Snowflake ids). @defaultValue 0 */
+  index?: number;
+  /** @defaultValue `<service>-<index>` */
+  instanceId?: string;
+  /** @defaultValue 0 (a free port) */
+  port?: number;
+  /** @defaultValue '127.0.0.1' */
+  host?: string;
+  /** @defaultValue SHOP_DEFAULTS.databaseUrl */
+  databaseUrl?: string;
+  /** @defaultValue SHOP_DEFAULTS.redisUrl */
+  redisUrl?: string;
+  /** Parsed SHOP_EDGES. @defaultValue {} (every edge direct) */
+  edges?: TEdges;
+  /** @defaultValue none */
+  bugs?: Iterable<TShopBug>;
+  /** Redis prefix of the registry. @defaultValue `${redisPrefix}:registry` */
+  registryPrefix?: string;
+  /** @defaultValue 3000 */
+  registryTtlMs?: number;
+  /** Prefix of BullMQ queues and cache keys. @defaultValue 'shop' */
+  redisPrefix?: string;
+  /** @defaultValue 'info' */
+  logLevel?: string;
+  /** Where JSON log lines go. @defaultValue stdout */
+  logDestination?: DestinationStream;
+  /** Collect process metrics (one registry per process wants them once). @defaultValue false */
+  defaultMetrics?: boolean;
+  /** @defaultValue DEFAULT_SETTINGS */
+  settings?: Partial<TServiceSettings>;
+}
+
+export interface TServiceContext {
+  service: TShopService;
+  instance: string;
+  index: number;
+  bugs: ReadonlySet<TShopBug>;
+  settings: TServiceSettings;
+  log: Logger;
+  metrics: TMetrics;
+  app: FastifyInstance;
+  nextId: () => string;
+  redisPrefix: string;
+  /** Postgres over the `<service>->postgres` edge (created on first use). */
+  db(): TShopDb;
+  /** Data-plane Redis over the `<service>->redis` edge (created on first use; BullMQ-compatible). */
+  redis(): Redis;
+  /** The data-plane Redis URL (for BullMQ connections of its own). */
+  redisUrl: string;
+  /** The resilient client of edge `<service>-><target>`. */
+  client(target: TShopService): EdgeClient;
+  /** Is this instance shutting down (background loops stop). */
+  readonly closing: boolean;
+}
+
+export interface TServiceModule {
+  setup(ctx: TServiceContext): Promise<{ stop?: (graceful: boolean) => Promise<void> } | void>;
+}
+
+export interface TRunningService {
+  url: string;
+  id: string;
+  service: TShopService;
+  index: number;
+  port: number;
+  /**
+   * Stop the instance. graceful (default): deregister, finish background work,
+   * close. Not graceful: behave like a crash — heartbeats stop but the
+   * registry entry stays until its TTL, in-memory state is dropped.
+   */
+  close(opts?: { graceful?: boolean }): Promise<void>;
+}
+
+const MODULES: Record<TShopService, () => Promise<TServiceModule>> = {
+  gateway: () => import('../services/gateway/service.js'),
+  users: () => import('../services/users/service.js'),
+  catalog: () => import('../services/catalog/service.js'),
+  orders: () => import('../services/orders/service.js'),
+  payments: () => import('../services/payments/service.js'),
+};
+
+export async function startService(name: TShopService, opts: TStartServiceOptions = {}): Promise<TRunningService> {
+  if (!SHOP_SERVICES.includes(name)) throw new Error(`unknown shop service "${name}" (known: ${SHOP_SERVICES.join(', ')})`);
+  const index = opts.index ?? 0;
+  const id = opts.instanceId ?? instanceId(name, index);
+  const settings: TServiceSettings = { ...DEFAULT_SETTINGS, ...opts.settings };
+  const edges = opts.edges ?? {};
+  const bugs = new Set(opts.bugs ?? []);
+  const redisPrefix = opts.redisPrefix ?? SHOP_DEFAULTS.queuePrefix;
+  const baseRedisUrl = opts.redisUrl ?? SHOP_DEFAULTS.redisUrl;
+  const baseDbUrl = opts.databaseUrl ?? SHOP_DEFAULTS.databaseUrl;
+  const context: TRunContext = { runId: null };
+  const log = createLogger({ service: name, instance: id, level: opts.logLevel, destination: opts.logDestination, context });
+  const metrics = createMetrics(name, { defaultMetrics: opts.defaultMetrics });
+
+  // Control plane: direct, never through a fault proxy.
+  const control = new Redis(baseRedisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
+  control.on('error', () => {});
+  const registry = new ServiceRegistry(control, opts.registryPrefix ?? `${redisPrefix}:registry`, opts.registryTtlMs ?? SHOP_DEFAULTS.registryTtlMs);
+
+  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 128, connect: { timeout: settings.clientTimeoutMs } });
+  let db: TShopDb | undefined;
+  let redis: Redis | undefined;
+  const clients = new Map<string, EdgeClient>();
+  let closing = false;
+  const dataRedisUrl = resolveUrl(edges, `${name}->redis`, baseRedisUrl);
+
+  let dbHealthy: (() => Promise<Record<string, unknown>>) | undefined;
+  const { app, faults } = createApp({
+    service: name,
+    instance: id,
+    log,
+    metrics,
+    context,
+    health: async () => {
+      if (closing) return { ok: false, closing: true };
+      return dbHealthy ? dbHealthy() : {};
+    },
+  });
+
+  const ctx: TServiceContext = {
+    service: name,
+    instance: id,
+    index,
+    bugs,
+    settings,
+    log,
+    metrics,
+    app,
+    nextId: createIdGenerator(name, index),
+    redisPrefix,
+    redisUrl: dataRedisUrl,
+    db() {
+      db ??= createShopDb(resolveUrl(edges, `${name}->postgres`, baseDbUrl), { max: settings.dbPoolMax });
+      dbHealthy ??= async () => {
+        await db!.$client.query('SELECT 1');
+        return {};
+      };
+      return db;
+    },
+    redis() {
+      if (!redis) {
+        redis = new Redis(dataRedisUrl, { maxRetriesPerRequest: null });
+        redis.on('error', () => {});
+      }
+      return redis;
+    },
+    client(target) {
+      let c = clients.get(target);
+      if (!c) {
+        const policy: TEdgePolicyOptions = {
+          timeoutMs: settings.clientTimeoutMs,
+          retries: settings.clientRetries,
+          breakerThreshold: settings.breakerThreshold,
+          breakerHalfOpenAfterMs: settings.breakerHalfOpenAfterMs,
+          breakerDisabled: bugs.has('breaker-disabled'),
+        };
+        c = new EdgeClient({ service: name, target, registry, edges, agent, metrics, log }, policy);
+        clients.set(target, c);
+      }
+      return c;
+    },
+    get closing() {
+      return closing;
+    },
+  };
+
+  const mod = await MODULES[name]();
+  const hooks = (await mod.setup(ctx)) ?? {};
+  await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
+  const port = (app.server.address() as AddressInfo).port;
+  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  await registry.register(name, { id, index, url });
+  log.info({ url, bugs: [...bugs], edges: Object.keys(edges).filter((e) => e.startsWith(`${name}->`)) }, 'service started');
+
+  let closed: Promise<void> | undefined;
+  const close = (o: { graceful?: boolean } = {}) => {
+    closed ??= (async () => {
+      const graceful = o.graceful ?? true;
+      closing = true;
+      faults.clear();
+      if (graceful) await registry.deregister().catch(() => {});
+      else registry.stopHeartbeat();
+      if (!graceful) app.server.closeAllConnections();
+      await hooks.stop?.(graceful).catch((e: Error) => log.warn({ err: e.message }, 'stop hook failed'));
+      await app.close().catch(() => {});
+      await agent.close().catch(() => {});
+      if (db) await db.$client.end().catch(() => {});
+      if (redis) (graceful ? await redis.quit().catch(() => {}) : redis.disconnect());
+      await control.quit().catch(() => control.disconnect());
+      log.info({ graceful }, 'service stopped');
+      log.flush?.();
+    })();
+    return closed;
+  };
+  return { url, id, service: name, index, port, close };
+}
+
+/** Options of startService from the environment of a service process (see main.ts). */
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): { service: TShopService; opts: TStartServiceOptions } {
+  const service = env.SHOP_SERVICE as TShopService;
+  if (!SHOP_SERVICES.includes(service)) throw new Error(`SHOP_SERVICE must be one of ${SHOP_SERVICES.join(', ')}, got "${env.SHOP_SERVICE ?? ''}"`);
+  const int = (name: string, dflt: number | undefined, min = 0): number | undefined => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return dflt;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+    return n;
+  };
+  const settings: Partial<TServiceSettings> = {};
+  const map: [keyof TServiceSettings, string][] = [
+    ['clientTimeoutMs', 'SHOP_CLIENT_TIMEOUT_MS'],
+    ['clientRetries', 'SHOP_CLIENT_RETRIES'],
+    ['breakerThreshold', 'SHOP_BREAKER_THRESHOLD'],
+    ['breakerHalfOpenAfterMs', 'SHOP_BREAKER_HALF_OPEN_MS'],
+    ['sagaDeadlineMs', 'SHOP_SAGA_DEADLINE_MS'],
+    ['pollMs', 'SHOP_POLL_MS'],
+    ['rateLimitRps', 'SHOP_RATE_LIMIT_RPS'],
+    ['rateLimitBurst', 'SHOP_RATE_LIMIT_BURST'],
+    ['paymentLimitCents', 'SHOP_PAYMENT_LIMIT_CENTS'],
+    ['dbPoolMax', 'SHOP_DB_POOL_MAX'],
+  ];
+  for (const [k, envName] of map) {
+    const v = int(envName, undefined);
+    if (v !== undefined) settings[k] = v;
+  }
+  const index = int('SHOP_INSTANCE_INDEX', 0)!;
+  return {
+    service,
+    opts: {
+      index,
+      instanceId: env.SHOP_INSTANCE_ID || undefined,
+      port: int('PORT', 0),
+      host: env.HOST || '127.0.0.1',
+      databaseUrl: env.SHOP_DATABASE_URL || SHOP_DEFAULTS.databaseUrl,
+      redisUrl: env.REDIS_URL || SHOP_DEFAULTS.redisUrl,
+      edges: parseEdges(env.SHOP_EDGES),
+      bugs: parseBugs(env.SHOP_BUGS),
+      registryPrefix: env.SHOP_REGISTRY_PREFIX || SHOP_DEFAULTS.registryPrefix,
+      registryTtlMs: int('SHOP_REGISTRY_TTL_MS', SHOP_DEFAULTS.registryTtlMs, 100),
+      redisPrefix: env.SHOP_REDIS_PREFIX || SHOP_DEFAULTS.queuePrefix,
+      logLevel: env.LOG_LEVEL || 'info',
+      defaultMetrics: true,
+      settings,
+    },
+  };
+}

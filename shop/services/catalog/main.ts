@@ -1,0 +1,4 @@
+// Process entry of one catalog instance (env: see shop/lib/runtime.ts optionsFromEnv and README).
+import { runServiceProcess } from '../../lib/entry.js';
+
+await runServiceProcess('catalog');

@@ -1,0 +1,443 @@
+/**
+ * orders: checkout saga orchestrator, order state machine, cancel with
+ * refund, deadline sweeper, transactional outbox relayed to BullMQ and an
+ * inbox-deduplicated consumer. Owns the `orders` schema.
+ *
+ *  POST /checkout ─▶ order pending + saga started (one tx, unique (user, Idempotency-Key))
+ *     reserve stock ── 409 ─────────────────────────────▶ order failed (out_of_stock)
+ *        │ ok  (saga stock_reserved)
+ *     charge ── 402 ─▶ compensate: release            ─▶ order cancelled (payment_declined)
+ *        │    └ timeout/5xx/open ─▶ refund + release  ─▶ order failed  (payment_unavailable)
+ *        │ ok  (saga payment_captured)
+ *     confirm: order confirmed + saga completed + outbox order.confirmed (one tx)
+ *        └▶ relay ─▶ BullMQ "order-events" ─▶ consumer (inbox) ─▶ catalog commit
+ *
+ *  Sweeper: a saga past its deadline is driven to a terminal state
+ *  (payment_captured → confirmed; earlier → compensated; compensating → finished).
+ *  Every saga step is a compare-and-set on sagas.state, so a live request and
+ *  the sweeper never both apply the same transition.
+ */
+import { createHash } from 'node:crypto';
+import { and, asc, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { Queue, Worker, type Job } from 'bullmq';
+import { shopSchema as s, type TShopDb } from '../../db/index.js';
+import type { TOrderItem } from '../../db/schema/orders.js';
+import { ShopError, parseWith } from '../../lib/errors.js';
+import { CallError } from '../../lib/client.js';
+import type { TServiceContext } from '../../lib/runtime.js';
+
+const Id = z.string().regex(/^\d{1,20}$/, 'expected a numeric id string');
+export const CheckoutSchema = z.object({
+  items: z
+    .array(z.object({ productId: Id, qty: z.number().int().min(1).max(100) }))
+    .min(1)
+    .max(20)
+    .refine((items) => new Set(items.map((i) => i.productId)).size === items.length, 'each product at most once'),
+});
+
+export const ORDER_EVENTS_QUEUE = 'order-events';
+const TERMINAL = ['completed', 'compensated', 'failed'];
+const CONSUMER = 'stock-commit';
+
+type TTx = Parameters<Parameters<TShopDb['transaction']>[0]>[0];
+type TOrderRow = typeof s.orders.$inferSelect;
+type TFinal = 'cancelled' | 'failed';
+
+/** What the client gets for an order in a given state (also the replay of a repeated checkout). */
+function answerFor(o: TOrderRow): { status: number; body: unknown } {
+  const ok = { orderId: o.id, status: o.status, totalCents: o.totalCents };
+  if (o.status === 'confirmed' || (o.status === 'cancelled' && o.failureReason === 'cancelled_by_user')) return { status: 201, body: ok };
+  if (o.status === 'pending') return { status: 409, body: { error: { code: 'idempotency_key_in_flight', message: `checkout ${o.id} is still in progress` }, orderId: o.id } };
+  const reason = o.failureReason ?? 'failed';
+  const status = reason === 'payment_declined' ? 402 : reason === 'out_of_stock' ? 409 : reason === 'invalid_items' ? 422 : 503;
+  return { status, body: { error: { code: reason, message: `order ${o.id} ${o.status}: ${reason.replace(/_/g, ' ')}` }, orderId: o.id } };
+}
+
+function userId(headers: Record<string, unknown>): string {
+  const v = headers['x-user-id'];
+  if (typeof v !== 'string' || !/^\d{1,20}$/.test(v)) throw new ShopError(401, 'unauthenticated', 'missing caller identity (x-user-id)');
+  return v;
+}
+
+export async function setup(ctx: TServiceContext) {
+  const { app, log, metrics, settings } = ctx;
+  const db = ctx.db();
+  const catalog = ctx.client('catalog');
+  const payments = ctx.client('payments');
+  const svc = { service: ctx.service };
+
+  // ---------- state machine helpers ----------
+
+  /** CAS on sagas.state; returns false when another actor moved the saga first. */
+  async function advance(orderId: string, from: string[], to: string, tx: TTx | TShopDb = db, patch: { step?: string; deadlineAt?: Date } = {}): Promise<string | null> {
+    const rows = await tx
+      .update(s.sagas)
+      .set({ state: to, updatedAt: new Date(), ...patch })
+      .where(and(eq(s.sagas.orderId, orderId), inArray(s.sagas.state, from)))
+      .returning({ orderId: s.sagas.orderId });
+    if (!rows[0]) return null;
+    // The previous state is one of `from`; when there are several we label by the set.
+    metrics.sagaTransitions.inc({ ...svc, from: from.length === 1 ? from[0] : from.join('|'), to });
+    return to;
+  }
+
+  async function setOrderStatus(tx: TTx, orderId: string, from: string[], to: string, reason: string | null = null): Promise<boolean> {
+    const [cur] = await tx.select({ status: s.orders.status }).from(s.orders).where(eq(s.orders.id, orderId)).for('update');
+    if (!cur || !from.includes(cur.status)) return false;
+    await tx.update(s.orders).set({ status: to, failureReason: reason, updatedAt: new Date() }).where(eq(s.orders.id, orderId));
+    await tx.insert(s.orderEvents).values({ orderId, fromStatus: cur.status, toStatus: to });
+    return true;
+  }
+
+  async function emit(tx: TTx, topic: string, orderId: string, payload: Record<string, unknown>) {
+    await tx.insert(s.outbox).values({ id: ctx.nextId(), topic, aggregateId: orderId, payload: { orderId, ...payload } });
+  }
+
+  async function loadOrder(orderId: string): Promise<TOrderRow | undefined> {
+    const [o] = await db.select().from(s.orders).where(eq(s.orders.id, orderId));
+    return o;
+  }
+
+  // ---------- saga steps ----------
+
+  /** Confirm after a captured payment: order, saga and outbox event in one transaction. */
+  async function confirm(order: { id: string; totalCents: number; items: TOrderItem[] }): Promise<boolean> {
+    return db.transaction(async (tx) => {
+      if (!(await advance(order.id, ['payment_captured'], 'completed', tx))) return false;
+      await setOrderStatus(tx, order.id, ['pending'], 'confirmed');
+      await emit(tx, 'order.confirmed', order.id, { totalCents: order.totalCents, items: order.items });
+      return true;
+    });
+  }
+
+  /**
+   * Undo a checkout (or perform a cancel): refund any capture, release the
+   * stock, then mark the order. Returns false when a step could not run now
+   * (the saga stays `compensating`; the sweeper retries it after the deadline).
+   */
+  async function compensate(orderId: string, final: TFinal, reason: string, opts: { refund: boolean }): Promise<boolean> {
+    await advance(orderId, ['started', 'stock_reserved', 'payment_captured', 'completed'], 'compensating', db, {
+      step: `compensate:${final}:${reason}`,
+      deadlineAt: new Date(Date.now() + settings.sagaDeadlineMs),
+    });
+    try {
+      if (opts.refund) {
+        const r = await payments.call({ method: 'POST', path: '/refunds', body: { orderId }, headers: { 'idempotency-key': `refund-${orderId}` }, idempotent: true });
+        // 404: nothing was captured, nothing to refund.
+        if (r.status !== 201 && r.status !== 404) throw new Error(`refund answered ${r.status}`);
+      }
+      if (ctx.bugs.has('missing-compensation')) {
+        // BUG (missing-compensation): the reservation is never released: stock leaks.
+      } else {
+        await catalog.call({ method: 'POST', path: `/reservations/${orderId}/release`, idempotent: true });
+      }
+    } catch (e) {
+      log.warn({ orderId, err: (e as Error).message }, 'compensation incomplete; the sweeper will retry');
+      return false;
+    }
+    return db.transaction(async (tx) => {
+      if (!(await advance(orderId, ['compensating'], 'compensated', tx))) return false;
+      await setOrderStatus(tx, orderId, ['pending', 'confirmed'], final, reason);
+      await emit(tx, final === 'cancelled' ? 'order.cancelled' : 'order.failed', orderId, { reason });
+      return true;
+    });
+  }
+
+  /** Saga without anything to undo (reservation refused atomically). */
+  async function failWithoutCompensation(orderId: string, reason: string) {
+    await db.transaction(async (tx) => {
+      if (!(await advance(orderId, ['started'], 'failed', tx))) return;
+      await setOrderStatus(tx, orderId, ['pending'], 'failed', reason);
+      await emit(tx, 'order.failed', orderId, { reason });
+    });
+  }
+
+  // Write-behind confirmations, used only by the `lost-ack` bug switch.
+  const pendingConfirms = new Map<string, { id: string; totalCents: number; items: TOrderItem[] }>();
+  async function flushConfirms() {
+    for (const [id, o] of [...pendingConfirms]) {
+      pendingConfirms.delete(id);
+      await confirm(o).catch((e: Error) => log.error({ orderId: id, err: e.message }, 'deferred confirmation failed'));
+    }
+  }
+
+  async function runCheckout(order: TOrderRow): Promise<{ status: number; body: unknown }> {
+    const items = order.items;
+    // 1. reserve stock
+    try {
+      const r = await catalog.call<{ error?: { code: string; message: string } }>({
+        method: 'POST',
+        path: '/reservations',
+        body: { orderId: order.id, items: items.map((i) => ({ productId: i.productId, qty: i.qty })) },
+        idempotent: true,
+      });
+      if (r.status === 409 || r.status === 404 || r.status === 400) {
+        const reason = r.body?.error?.code === 'out_of_stock' ? 'out_of_stock' : 'invalid_items';
+        await failWithoutCompensation(order.id, reason);
+        return answerFor((await loadOrder(order.id))!);
+      }
+      if (r.status !== 201) throw new Error(`reserve answered ${r.status}`);
+    } catch (e) {
+      // Unknown whether anything was reserved: release (idempotent) to be sure.
+      log.warn({ orderId: order.id, err: (e as Error).message }, 'stock reservation failed');
+      await compensate(order.id, 'failed', 'stock_unavailable', { refund: false });
+      return { status: 503, body: { error: { code: 'stock_unavailable', message: (e as Error).message }, orderId: order.id } };
+    }
+    if (!(await advance(order.id, ['started'], 'stock_reserved'))) return answerFor((await loadOrder(order.id))!);
+
+    // 2. charge (idempotent by key, so retried on timeouts and 5xx)
+    let charged: { status: number; body: unknown };
+    try {
+      charged = await payments.call({
+        method: 'POST',
+        path: '/charges',
+        body: { orderId: order.id, amountCents: order.totalCents },
+        headers: { 'idempotency-key': `charge-${order.id}` },
+        idempotent: true,
+      });
+    } catch (e) {
+      const kind = e instanceof CallError ? e.kind : 'error';
+      log.warn({ orderId: order.id, err: (e as Error).message, kind }, 'charge failed; compensating');
+      await compensate(order.id, 'failed', 'payment_unavailable', { refund: true });
+      return { status: 503, body: { error: { code: 'payment_unavailable', message: (e as Error).message }, orderId: order.id } };
+    }
+    if (charged.status === 402) {
+      await compensate(order.id, 'cancelled', 'payment_declined', { refund: false });
+      return answerFor((await loadOrder(order.id))!);
+    }
+    if (charged.status !== 201) {
+      // 409 in flight after our own retry, or an unexpected answer: outcome unknown, undo with a refund.
+      await compensate(order.id, 'failed', 'payment_unavailable', { refund: true });
+      return { status: 503, body: { error: { code: 'payment_unavailable', message: `charge answered ${charged.status}` }, orderId: order.id } };
+    }
+    if (!(await advance(order.id, ['stock_reserved'], 'payment_captured'))) {
+      // The sweeper compensated meanwhile: our capture landed late and must be refunded.
+      await compensate(order.id, 'failed', 'deadline', { refund: true });
+      return answerFor((await loadOrder(order.id))!);
+    }
+
+    // 3. confirm
+    if (ctx.bugs.has('lost-ack')) {
+      // BUG (lost-ack): acknowledge first, commit later (write-behind). A crash
+      // before the flush loses an order the client was told is confirmed.
+      pendingConfirms.set(order.id, { id: order.id, totalCents: order.totalCents, items });
+      return { status: 201, body: { orderId: order.id, status: 'confirmed', totalCents: order.totalCents } };
+    }
+    await confirm(order);
+    return answerFor((await loadOrder(order.id))!);
+  }
+
+  // ---------- routes ----------
+
+  app.post('/checkout', async (req, reply) => {
+    const user = userId(req.headers);
+    const rawKey = req.headers['idempotency-key'];
+    const key = Array.isArray(rawKey) ? rawKey[0] : rawKey;
+    if (!key) throw new ShopError(400, 'idempotency_key_required', 'header Idempotency-Key is required');
+    if (key.length > 255) throw new ShopError(400, 'invalid_request', 'header Idempotency-Key: at most 255 characters');
+    const body = parseWith(CheckoutSchema, req.body);
+    const requestHash = createHash('sha256')
+      .update(JSON.stringify([...body.items].sort((a, b) => a.productId.localeCompare(b.productId))))
+      .digest('hex');
+
+    const replay = async (): Promise<boolean> => {
+      const [o] = await db.select().from(s.orders).where(and(eq(s.orders.userId, user), eq(s.orders.idempotencyKey, key)));
+      if (!o) return false;
+      if (o.requestHash !== requestHash) throw new ShopError(422, 'idempotency_key_reused', `Idempotency-Key ${key} was used with a different request body`);
+      const a = answerFor(o);
+      reply.header('idempotent-replayed', 'true').status(a.status).send(a.body);
+      return true;
+    };
+    if (await replay()) return reply;
+
+    // Prices come from the catalog (a read: retried, falls back to its cache there).
+    let products: { id: string; priceCents: number }[];
+    try {
+      const ids = body.items.map((i) => i.productId).join(',');
+      const r = await catalog.call<{ products: { id: string; priceCents: number }[] }>({ method: 'GET', path: `/products?ids=${ids}`, idempotent: true });
+      if (r.status !== 200) throw new Error(`catalog answered ${r.status}`);
+      products = r.body.products;
+    } catch (e) {
+      throw new ShopError(503, 'catalog_unavailable', `cannot price the order: ${(e as Error).message}`);
+    }
+    const priced: TOrderItem[] = body.items.map((i, n) => {
+      const p = products.find((x) => x.id === i.productId);
+      if (!p) throw new ShopError(404, 'product_not_found', `body.items.${n}.productId: product ${i.productId} does not exist`);
+      return { productId: i.productId, qty: i.qty, priceCents: p.priceCents };
+    });
+    const totalCents = priced.reduce((a, i) => a + i.qty * i.priceCents, 0);
+
+    const orderId = ctx.nextId();
+    const created = await db.transaction(async (tx) => {
+      const rows = await tx
+        .insert(s.orders)
+        .values({ id: orderId, userId: user, idempotencyKey: key, requestHash, status: 'pending', totalCents, items: priced })
+        .onConflictDoNothing({ target: [s.orders.userId, s.orders.idempotencyKey] })
+        .returning();
+      if (!rows[0]) return undefined;
+      await tx.insert(s.sagas).values({ orderId, state: 'started', step: 'checkout', deadlineAt: new Date(Date.now() + settings.sagaDeadlineMs) });
+      await tx.insert(s.orderEvents).values({ orderId, fromStatus: null, toStatus: 'pending' });
+      return rows[0];
+    });
+    if (!created) {
+      // A concurrent request with the same key won the insert.
+      if (await replay()) return reply;
+      throw new ShopError(409, 'idempotency_key_in_flight', `checkout with Idempotency-Key ${key} is in flight`);
+    }
+    metrics.sagaTransitions.inc({ ...svc, from: 'none', to: 'started' });
+    const a = await runCheckout(created);
+    return reply.status(a.status).send(a.body);
+  });
+
+  const view = (o: TOrderRow) => ({
+    id: o.id,
+    status: o.status,
+    totalCents: o.totalCents,
+    items: o.items,
+    failureReason: o.failureReason,
+    createdAt: o.createdAt.toISOString(),
+    updatedAt: o.updatedAt.toISOString(),
+  });
+
+  app.get('/orders/:id', async (req) => {
+    const user = userId(req.headers);
+    const { id } = parseWith(z.object({ id: Id }), req.params, 'params');
+    const o = await loadOrder(id);
+    if (!o || o.userId !== user) throw new ShopError(404, 'not_found', `order ${id} not found`);
+    return view(o);
+  });
+
+  app.post('/orders/:id/cancel', async (req) => {
+    const user = userId(req.headers);
+    const { id } = parseWith(z.object({ id: Id }), req.params, 'params');
+    const o = await loadOrder(id);
+    if (!o || o.userId !== user) throw new ShopError(404, 'not_found', `order ${id} not found`);
+    if (o.status !== 'confirmed') throw new ShopError(409, 'not_cancellable', `order ${id} is ${o.status}; only confirmed orders can be cancelled`);
+    const [saga] = await db.select().from(s.sagas).where(eq(s.sagas.orderId, id));
+    if (saga?.state !== 'completed') throw new ShopError(409, 'not_cancellable', `order ${id} is already being cancelled`);
+    const done = await compensate(id, 'cancelled', 'cancelled_by_user', { refund: true });
+    if (!done) throw new ShopError(503, 'cancel_incomplete', `order ${id}: refund or stock release unavailable; the cancellation completes in the background`);
+    return view((await loadOrder(id))!);
+  });
+
+  // ---------- background: sweeper, outbox relay, consumer ----------
+
+  const timers: NodeJS.Timeout[] = [];
+  let sweeping = false;
+  async function sweep() {
+    if (sweeping || ctx.closing) return;
+    sweeping = true;
+    try {
+      // Claim overdue sagas with a fresh lease so other instances skip them.
+      const claimed = await db.execute<{ order_id: string; state: string; step: string }>(sql`
+        UPDATE orders.sagas SET deadline_at = now() + make_interval(secs => ${settings.sagaDeadlineMs / 1000}), updated_at = now()
+        WHERE order_id IN (
+          SELECT order_id FROM orders.sagas
+          WHERE state NOT IN ('completed','compensated','failed') AND deadline_at < now()
+          ORDER BY deadline_at LIMIT 20 FOR UPDATE SKIP LOCKED)
+        RETURNING order_id::text, state, step`);
+      for (const row of claimed.rows) {
+        const o = await loadOrder(row.order_id);
+        if (!o) continue;
+        log.info({ orderId: o.id, state: row.state }, 'sweeper: saga past its deadline');
+        if (row.state === 'payment_captured') {
+          await confirm(o);
+        } else if (row.state === 'compensating') {
+          const [, final, reason] = row.step.split(':');
+          await compensate(o.id, (final as TFinal) ?? 'failed', reason ?? 'deadline', { refund: true });
+        } else {
+          await compensate(o.id, 'failed', 'deadline', { refund: true });
+        }
+      }
+      const [open] = await db.select({ n: sql<number>`count(*)::int` }).from(s.sagas).where(notInArray(s.sagas.state, TERMINAL));
+      metrics.sagaOpen.set(svc, open?.n ?? 0);
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'sweeper pass failed');
+    } finally {
+      sweeping = false;
+    }
+  }
+
+  const queue = new Queue(ORDER_EVENTS_QUEUE, { connection: ctx.redis(), prefix: ctx.redisPrefix });
+  queue.on('error', () => {});
+  let relaying = false;
+  let lastPendingSample = 0;
+  async function relay(final = false) {
+    if (relaying || (ctx.closing && !final)) return;
+    relaying = true;
+    try {
+      for (let round = 0; round < 10; round++) {
+        const n = await db.transaction(async (tx) => {
+          const rows = await tx.select().from(s.outbox).where(isNull(s.outbox.publishedAt)).orderBy(asc(s.outbox.id)).limit(100).for('update', { skipLocked: true });
+          if (rows.length === 0) return 0;
+          // jobId = message id ("m" prefix: BullMQ refuses all-digit custom ids); a re-publish after a crash is a no-op.
+          await queue.addBulk(
+            rows.map((r) => ({
+              name: r.topic,
+              data: { messageId: r.id, topic: r.topic, aggregateId: r.aggregateId, payload: r.payload },
+              opts: { jobId: `m${r.id}`, attempts: 20, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: { count: 5000 }, removeOnFail: { count: 5000 } },
+            })),
+          );
+          await tx.update(s.outbox).set({ publishedAt: new Date() }).where(inArray(s.outbox.id, rows.map((r) => r.id)));
+          for (const r of rows) metrics.outboxPublished.inc({ ...svc, topic: r.topic });
+          return rows.length;
+        });
+        if (n < 100) break;
+      }
+      if (Date.now() - lastPendingSample > 1000) {
+        lastPendingSample = Date.now();
+        const [p] = await db.select({ n: sql<number>`count(*)::int` }).from(s.outbox).where(isNull(s.outbox.publishedAt));
+        metrics.outboxPending.set(svc, p?.n ?? 0);
+      }
+    } catch (e) {
+      log.warn({ err: (e as Error).message }, 'outbox relay pass failed');
+    } finally {
+      relaying = false;
+    }
+  }
+
+  async function consume(job: Job<{ messageId: string; topic: string; aggregateId: string }>) {
+    const { messageId, topic, aggregateId } = job.data;
+    const [seen] = await db.select().from(s.inbox).where(and(eq(s.inbox.messageId, messageId), eq(s.inbox.consumer, CONSUMER)));
+    if (seen) {
+      metrics.inboxMessages.inc({ ...svc, consumer: CONSUMER, result: 'duplicate' });
+      return { duplicate: true };
+    }
+    try {
+      if (topic === 'order.confirmed') {
+        const r = await catalog.call({ method: 'POST', path: `/reservations/${aggregateId}/commit`, idempotent: true });
+        if (r.status !== 200) throw new Error(`commit answered ${r.status}`);
+      }
+      const ins = await db.insert(s.inbox).values({ messageId, consumer: CONSUMER }).onConflictDoNothing().returning();
+      metrics.inboxMessages.inc({ ...svc, consumer: CONSUMER, result: ins[0] ? 'processed' : 'duplicate' });
+      return { duplicate: !ins[0] };
+    } catch (e) {
+      metrics.inboxMessages.inc({ ...svc, consumer: CONSUMER, result: 'failed' });
+      throw e;
+    }
+  }
+
+  const worker = new Worker(ORDER_EVENTS_QUEUE, consume, { connection: ctx.redis(), prefix: ctx.redisPrefix, concurrency: 8, autorun: true });
+  worker.on('error', () => {});
+  worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: err.message }, 'order event consumer failed; will retry'));
+
+  timers.push(setInterval(() => void relay(), settings.pollMs));
+  timers.push(setInterval(() => void sweep(), Math.max(settings.pollMs * 2, 200)));
+  if (ctx.bugs.has('lost-ack')) timers.push(setInterval(() => void flushConfirms(), Math.max(settings.pollMs * 2, 300)));
+  for (const t of timers) t.unref();
+
+  return {
+    async stop(graceful: boolean) {
+      for (const t of timers) clearInterval(t);
+      if (graceful) {
+        await flushConfirms();
+        await relay(true);
+      } else {
+        pendingConfirms.clear();
+      }
+      await worker.close(!graceful).catch(() => {});
+      await queue.close().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,141 @@
+/**
+ * payments: charges and refunds with Stripe idempotency semantics. Owns the
+ * `payments` schema.
+ *
+ *   Idempotency-Key seen first time -> claim it (in flight), do the work,
+ *                                      store the answer with the effect (one tx)
+ *   same key, same body, finished   -> replay the stored answer (402 included)
+ *   same key, same body, in flight  -> 409 idempotency_key_in_flight
+ *   same key, other body            -> 422 idempotency_key_reused
+ *
+ * The declined-card rule: any charge above paymentLimitCents is declined (402).
+ */
+import { createHash } from 'node:crypto';
+import { and, desc, eq, isNull, lt, or } from 'drizzle-orm';
+import { z } from 'zod';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { shopSchema as s } from '../../db/index.js';
+import { ShopError, parseWith } from '../../lib/errors.js';
+import type { TServiceContext } from '../../lib/runtime.js';
+
+const Id = z.string().regex(/^\d{1,20}$/, 'expected a numeric id string');
+export const ChargeSchema = z.object({ orderId: Id, amountCents: z.number().int().min(1).max(100_000_000) });
+export const RefundSchema = z.object({ orderId: Id, amountCents: z.number().int().min(1).optional() });
+
+/** A claim older than this is treated as abandoned (its owner crashed mid-request) and may be taken over. */
+const STALE_CLAIM_MS = 30_000;
+
+type TAnswer = { status: number; body: unknown };
+
+function idempotencyKey(req: FastifyRequest): string {
+  const raw = req.headers['idempotency-key'];
+  const key = Array.isArray(raw) ? raw[0] : raw;
+  if (!key) throw new ShopError(400, 'idempotency_key_required', 'header Idempotency-Key is required');
+  if (key.length > 255) throw new ShopError(400, 'invalid_request', 'header Idempotency-Key: at most 255 characters');
+  return key;
+}
+
+export async function setup(ctx: TServiceContext) {
+  const { app } = ctx;
+  const db = ctx.db();
+  type TTx = Parameters<Parameters<typeof db.transaction>[0]>[0];
+  const bugDoubleCharge = ctx.bugs.has('double-charge');
+
+  /**
+   * Run `work` at most once per key. `work` gets the transaction in which it
+   * must make its effect; the answer is stored in the same transaction.
+   * `store=false` answers (retryable conditions) release the claim instead.
+   */
+  async function once(scope: string, key: string, requestBody: unknown, reply: FastifyReply, work: (tx: TTx) => Promise<TAnswer & { store?: boolean }>) {
+    const fullKey = `${scope}:${key}`;
+    const hash = createHash('sha256').update(JSON.stringify(requestBody)).digest('hex');
+    if (bugDoubleCharge) {
+      // BUG (double-charge): the key is never consulted, so every retry of a
+      // charge is a new charge.
+      const ans = await db.transaction((tx) => work(tx));
+      return reply.status(ans.status).send(ans.body);
+    }
+    const claimed = await db.insert(s.idempotency).values({ key: fullKey, requestHash: hash, lockedAt: new Date() }).onConflictDoNothing().returning({ key: s.idempotency.key });
+    if (!claimed[0]) {
+      const [row] = await db.select().from(s.idempotency).where(eq(s.idempotency.key, fullKey));
+      if (!row) throw new ShopError(409, 'idempotency_key_in_flight', `request with Idempotency-Key ${key} is in flight`);
+      if (row.requestHash !== hash) throw new ShopError(422, 'idempotency_key_reused', `Idempotency-Key ${key} was used with a different request body`);
+      if (row.statusCode !== null) {
+        reply.header('idempotent-replayed', 'true');
+        return reply.status(row.statusCode).send(row.responseBody);
+      }
+      const stale = new Date(Date.now() - STALE_CLAIM_MS);
+      const took = await db
+        .update(s.idempotency)
+        .set({ lockedAt: new Date() })
+        .where(and(eq(s.idempotency.key, fullKey), isNull(s.idempotency.statusCode), or(isNull(s.idempotency.lockedAt), lt(s.idempotency.lockedAt, stale))))
+        .returning({ key: s.idempotency.key });
+      if (!took[0]) throw new ShopError(409, 'idempotency_key_in_flight', `request with Idempotency-Key ${key} is in flight`);
+    }
+    let ans: TAnswer & { store?: boolean };
+    try {
+      ans = await db.transaction(async (tx) => {
+        const a = await work(tx);
+        if (a.store !== false) {
+          await tx.update(s.idempotency).set({ statusCode: a.status, responseBody: a.body, lockedAt: null }).where(eq(s.idempotency.key, fullKey));
+        }
+        return a;
+      });
+    } catch (e) {
+      // Nothing happened: free the key so the caller's retry can run.
+      await db.delete(s.idempotency).where(and(eq(s.idempotency.key, fullKey), isNull(s.idempotency.statusCode))).catch(() => {});
+      throw e;
+    }
+    if (ans.store === false) await db.delete(s.idempotency).where(and(eq(s.idempotency.key, fullKey), isNull(s.idempotency.statusCode)));
+    return reply.status(ans.status).send(ans.body);
+  }
+
+  app.post('/charges', async (req, reply) => {
+    const key = idempotencyKey(req);
+    const body = parseWith(ChargeSchema, req.body);
+    return once('charge', key, body, reply, async (tx) => {
+      const id = ctx.nextId();
+      if (body.amountCents > ctx.settings.paymentLimitCents) {
+        await tx.insert(s.payments).values({ id, orderId: body.orderId, idempotencyKey: key, amountCents: body.amountCents, status: 'failed' });
+        return {
+          status: 402,
+          body: { error: { code: 'card_declined', message: `charge of ${body.amountCents} cents declined: above the ${ctx.settings.paymentLimitCents} cents limit` }, paymentId: id },
+        };
+      }
+      await tx.insert(s.payments).values({ id, orderId: body.orderId, idempotencyKey: key, amountCents: body.amountCents, status: 'captured' });
+      return { status: 201, body: { id, orderId: body.orderId, amountCents: body.amountCents, status: 'captured' } };
+    });
+  });
+
+  app.post('/refunds', async (req, reply) => {
+    const key = idempotencyKey(req);
+    const body = parseWith(RefundSchema, req.body);
+    return once('refund', key, body, reply, async (tx) => {
+      const [p] = await tx
+        .select()
+        .from(s.payments)
+        .where(and(eq(s.payments.orderId, body.orderId), eq(s.payments.status, 'captured')))
+        .orderBy(desc(s.payments.id))
+        .limit(1)
+        .for('update');
+      if (!p) {
+        // Not stored: a charge still on its way may land later, and the refund must be retryable then.
+        return { status: 404, store: false, body: { error: { code: 'payment_not_found', message: `no captured payment for order ${body.orderId}` } } };
+      }
+      if (body.amountCents !== undefined && body.amountCents !== p.amountCents) {
+        return { status: 422, store: false, body: { error: { code: 'amount_mismatch', message: `only full refunds: payment is ${p.amountCents} cents` } } };
+      }
+      const id = ctx.nextId();
+      await tx.insert(s.refunds).values({ id, paymentId: p.id, orderId: body.orderId, amountCents: p.amountCents, idempotencyKey: key });
+      await tx.update(s.payments).set({ status: 'refunded' }).where(eq(s.payments.id, p.id));
+      return { status: 201, body: { id, paymentId: p.id, orderId: body.orderId, amountCents: p.amountCents } };
+    });
+  });
+
+  app.get('/payments', async (req) => {
+    const { orderId } = parseWith(z.object({ orderId: Id }), req.query, 'query');
+    const payments = await db.select().from(s.payments).where(eq(s.payments.orderId, orderId)).orderBy(s.payments.id);
+    const refunds = await db.select().from(s.refunds).where(eq(s.refunds.orderId, orderId)).orderBy(s.refunds.id);
+    return { payments, refunds };
+  });
+}
