@@ -52,6 +52,7 @@ export interface TCallResult<T = unknown> {
   status: number;
   body: T;
   instance: string;
+  headers: Record<string, string | string[] | undefined>;
 }
 
 export interface TCallRequest {
@@ -270,6 +271,6 @@ export class EdgeClient {
       throw new CallError('server_error', this.edge, `${this.edge}: ${req.method} ${req.path} on ${inst.id}: ${msg}`, res.statusCode, parsed);
     }
     observe(res.statusCode >= 400 ? 'client_error' : 'success');
-    return { status: res.statusCode, body: parsed as T, instance: inst.id };
+    return { status: res.statusCode, body: parsed as T, instance: inst.id, headers: res.headers };
   }
 }

@@ -13,6 +13,8 @@ import { TokenBucketLimiter } from './rate-limit.js';
 
 const TOKEN_CACHE_MS = 30_000;
 const TOKEN_CACHE_MAX = 10_000;
+/** Downstream answer headers the public API keeps. */
+const PASSED_HEADERS = ['idempotent-replayed', 'x-cache', 'retry-after'];
 
 export async function setup(ctx: TServiceContext) {
   const { app, metrics, settings } = ctx;
@@ -69,7 +71,11 @@ export async function setup(ctx: TServiceContext) {
     }
   }
 
-  function send(reply: FastifyReply, r: { status: number; body: unknown }) {
+  function send(reply: FastifyReply, r: { status: number; body: unknown; headers: Record<string, string | string[] | undefined> }) {
+    for (const h of PASSED_HEADERS) {
+      const v = r.headers[h];
+      if (typeof v === 'string') reply.header(h, v);
+    }
     return reply.status(r.status).send(r.body);
   }
 
