@@ -1,0 +1,139 @@
+/**
+ * The worker process: executes queued runs (BullMQ), ends stalled runs,
+ * and keeps the fault reconciler running so no fault outlives its run.
+ *
+ *   startWorker ─┬─ BullMQ Worker('runs') ─▶ run.execute@v1 ─▶ executeRun
+ *                ├─ stall sweeper (every 5 s): stale heartbeat ─▶ errored
+ *                └─ fault reconciler (chaos/): run ended / expired / holder gone ─▶ remove
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { DelayedError, type Worker } from 'bullmq';
+import { startReconciler } from '../chaos/index.js';
+import { createJobWorker, defineJob } from './jobs/index.js';
+import { getPlatform, RUNS_QUEUE, type PlatformOptions, type TPlatform } from './platform.js';
+import { realDeps } from './runner/deps.js';
+import { executeRun, TargetBusyError } from './runner/execute.js';
+import type { TStoredRunEvent } from './runner/events.js';
+import type { TRunnerDeps } from './runner/ports.js';
+import { sweepOrphanQueuedRuns, sweepStalledRuns } from './runner/sweeper.js';
+import { RUN_JOB_NAME, RUN_JOB_VERSION, RunJobPayloadSchema } from './runs/run-job.js';
+
+export interface StartWorkerOptions extends PlatformOptions {
+  /** A platform already created (tests); otherwise one is made from the options. */
+  platform?: TPlatform;
+  /**
+   * Runs executed at once (each on its own target; one per target is enforced by the lock).
+   * @defaultValue 2
+   */
+  concurrency?: number;
+  /**
+   * A run whose heartbeat is older than this is ended `errored`.
+   * @defaultValue 20000
+   */
+  staleAfterMs?: number;
+  /**
+   * Sweeper and reconciler period.
+   * @defaultValue 5000
+   */
+  sweepEveryMs?: number;
+  /**
+   * Delay before retrying a run whose target is busy.
+   * @defaultValue 2000
+   */
+  busyRetryMs?: number;
+  /** Override the runner's ports (tests wrap the real ones to observe calls). */
+  deps?: TRunnerDeps;
+  /** Runner heartbeat period (ms). @defaultValue 2000 */
+  heartbeatMs?: number;
+  /** Log line sink. @defaultValue stderr */
+  log?: (line: string) => void;
+  onEvent?: (e: TStoredRunEvent) => void;
+}
+
+export interface TRunningWorker {
+  workerId: string;
+  worker: Worker;
+  platform: TPlatform;
+  stop(): Promise<void>;
+}
+
+export async function startWorker(o: StartWorkerOptions = {}): Promise<TRunningWorker> {
+  const p = o.platform ?? getPlatform(o);
+  const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
+  const shutdown = new AbortController();
+  const deps = o.deps ?? realDeps;
+
+  const runJob = defineJob({
+    name: RUN_JOB_NAME,
+    version: RUN_JOB_VERSION,
+    schema: RunJobPayloadSchema,
+    handler: async ({ runId }, { job, token }) => {
+      try {
+        const state = await executeRun(runId, { platform: p, deps, workerId, signal: shutdown.signal, heartbeatMs: o.heartbeatMs, onEvent: o.onEvent });
+        log(`[worker] run ${runId} ended ${state}`);
+        return { state };
+      } catch (e) {
+        if (e instanceof TargetBusyError) {
+          // Not a failure: wait for the target without spending an attempt.
+          await job.moveToDelayed(Date.now() + (o.busyRetryMs ?? 2000), token);
+          throw new DelayedError();
+        }
+        throw e;
+      }
+    },
+  });
+
+  const worker = createJobWorker({
+    queueName: RUNS_QUEUE,
+    connection: p.newRedis(),
+    prefix: p.prefix,
+    defs: [runJob],
+    concurrency: o.concurrency ?? 2,
+    // A crashed worker's job is handed out again once (executeRun then ends the run errored).
+    worker: { maxStalledCount: 1, stalledInterval: 15_000, lockDuration: 30_000 },
+  });
+  worker.on('failed', (job, err) => log(`[worker] job ${job?.id ?? '?'} failed: ${err.message}`));
+  worker.on('error', (err) => log(`[worker] ${err.message}`));
+
+  const reconciler = startReconciler(
+    { toxiproxyUrl: p.toxiproxyUrl, supervisorUrl: p.supervisorUrl, db: p.db },
+    {
+      intervalMs: o.sweepEveryMs ?? 5000,
+      onResult: (r) => log(`[reconciler] removed ${r.removed.length} orphaned fault(s)${r.failed.length ? `, ${r.failed.length} removal(s) failed` : ''}`),
+      onError: (e) => log(`[reconciler] ${(e as Error).message}`),
+    },
+  );
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      for (const id of await sweepStalledRuns(p, o.staleAfterMs ?? 20_000)) log(`[sweeper] run ${id} stalled: ended errored`);
+      for (const id of await sweepOrphanQueuedRuns(p, 10 * 60_000)) log(`[sweeper] queued run ${id} had no job: ended errored`);
+      // a run just ended by the sweeper: remove its faults now rather than at the next reconciler pass
+      await reconciler.runOnce().catch(() => undefined);
+    } catch (e) {
+      log(`[sweeper] ${(e as Error).message}`);
+    } finally {
+      sweeping = false;
+    }
+  };
+  void sweep();
+  const sweepTimer = setInterval(() => void sweep(), o.sweepEveryMs ?? 5000);
+
+  await worker.waitUntilReady();
+  return {
+    workerId,
+    worker,
+    platform: p,
+    async stop() {
+      clearInterval(sweepTimer);
+      // Running runs see the abort and end `errored` with their faults removed.
+      shutdown.abort();
+      await worker.close();
+      await reconciler.stop();
+    },
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The real implementations of the runner's ports: the fault catalog, the
+ * load engine, the analysis and the report writer.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { applyFault, targetText, type TFaultSpec } from '../../chaos/index.js';
+import { AppError } from '../../core/errors.js';
+import type { TExperiment } from '../../experiments/index.js';
+import { runEngine } from '../../loadtests/engine/engine.js';
+import { loadScenarioFile, withOverrides, type TScenario } from '../../loadtests/scenario.js';
+import { analyseRun, type TLogRecord as TAnalysisLog } from '../analysis/index.js';
+import { writeReport, REPORT_SCHEMA_VERSION, type TReport } from '../reports/index.js';
+import { readSamples } from '../collectors/index.js';
+import type { TAnalyseInput, TAnalyseOutput, TRunnerDeps, TViolationRecord } from './ports.js';
+
+const SCENARIOS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../loadtests/scenarios');
+
+/** Log lines the breaker analysis reads (it matches `breaker` in fields or message); bounded so a chatty run cannot exhaust memory. */
+const MAX_ANALYSIS_LOG_LINES = 50_000;
+
+export function scenarioFor(base: TScenario, load: TExperiment['load'], baseUrl: string): TScenario {
+  let s = withOverrides(base, {
+    ...(load.rate !== undefined ? { rate: load.rate } : {}),
+    ...(load.duration !== undefined ? { duration: `${load.duration}ms` } : {}),
+    baseUrl,
+  });
+  if (load.vus !== undefined) {
+    // vus: the VU ceiling of arrival-rate executors, the VU count of constant-vus
+    const l = s.load as Record<string, unknown>;
+    if ('maxVUs' in l || 'preAllocatedVUs' in l) s = { ...s, load: { ...s.load, maxVUs: Math.max(load.vus, Number(l.preAllocatedVUs ?? 0)) } as TScenario['load'] };
+    else if ('vus' in l) s = { ...s, load: { ...s.load, vus: load.vus } as TScenario['load'] };
+  }
+  return s;
+}
+
+export function summaryOf(report: TReport): Record<string, unknown> {
+  const count = <T>(xs: T[], ok: (x: T) => boolean) => ({ passed: xs.filter(ok).length, failed: xs.filter((x) => !ok(x)).length });
+  return {
+    slos: count(report.slos, (s) => s.verdict === 'pass'),
+    breakers: count(report.breakers.expectations, (b) => b.pass),
+    invariants: count(report.invariants, (i) => i.pass),
+    requests: report.load.requests,
+  };
+}
+
+export function violationsOf(report: TReport): TViolationRecord[] {
+  const out: TViolationRecord[] = [];
+  for (const s of report.slos) if (s.verdict === 'fail') out.push({ kind: 'slo', name: s.name, message: `SLO ${s.name} (${s.route}, ${s.sli} ${s.objective}%) failed`, evidence: s.figures });
+  for (const b of report.breakers.expectations) if (!b.pass) out.push({ kind: 'breaker', name: `${b.breaker} during ${b.fault}`, message: (b as { message?: string }).message ?? `breaker ${b.breaker} expectation failed`, evidence: b });
+  for (const i of report.invariants)
+    if (!i.pass) {
+      const kind = i.name === 'history-consistent' || i.name === 'acknowledged-orders-exist' ? 'history' : 'consistency';
+      if (i.violations.length === 0) out.push({ kind, name: i.name, message: i.error ?? `invariant ${i.name} failed`, evidence: { error: i.error ?? null } });
+      for (const v of i.violations) out.push({ kind, name: i.name, message: v.message, evidence: v });
+    }
+  return out;
+}
+
+async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
+  const samples = await readSamples(input.db, input.runId);
+  const logs: TAnalysisLog[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await input.logStore.search({ runId: input.runId, text: 'breaker', limit: 5000, ...(cursor ? { cursor } : {}) });
+    logs.push(...page.records);
+    cursor = page.next;
+  } while (cursor && logs.length < MAX_ANALYSIS_LOG_LINES);
+  const loadStart = input.load?.startedAt ?? input.startedAt;
+  const loadEnd = input.load?.endedAt ?? input.endedAt;
+  const report = await analyseRun(
+    {
+      runId: input.runId,
+      experiment: input.experiment,
+      loadStart,
+      loadEnd,
+      endedAt: input.endedAt,
+      ended: input.ended,
+      ...(input.reason ? { endReason: input.reason } : {}),
+      engine: input.load?.engine ?? 'none',
+      bugs: (process.env.SHOP_BUGS ?? '').split(',').map((b) => b.trim()).filter(Boolean),
+      history: input.load?.history ?? [],
+      seconds: input.load?.seconds ?? [],
+      samples,
+      logs,
+      faultTimes: input.faults.map((f) => ({ name: f.name, appliedAt: f.appliedAt, removedAt: f.removedAt })),
+    },
+    { shopDatabaseUrl: input.shopDatabaseUrl },
+  );
+  const files = await writeReport(report, input.reportDir);
+  return {
+    verdict: report.verdict,
+    reason: report.reason,
+    report,
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    files: Object.keys(files),
+    violations: violationsOf(report),
+    summary: summaryOf(report),
+  };
+}
+
+export const realDeps: TRunnerDeps = {
+  applyFault: (spec, ctx) => applyFault(spec, ctx),
+  targetText: (spec) => targetText(spec as TFaultSpec),
+  loadScenario: async (name) => {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new AppError('VALIDATION', `invalid scenario name "${name}"`, { issues: [{ path: 'load.scenario', message: 'use lowercase letters, digits and "-"' }] });
+    return loadScenarioFile(path.join(SCENARIOS_DIR, `${name}.yaml`));
+  },
+  scenarioFor,
+  runLoad: (scenario, opts) => runEngine(scenario, { baseUrl: opts.baseUrl ?? scenario.baseUrl ?? '', signal: opts.signal, onSecond: opts.onSecond, onHistory: opts.onHistory }),
+  analyse,
+};

@@ -1,0 +1,46 @@
+/**
+ * Typed run progress events (a discriminated union, STYLE.md): stored in
+ * `run_events` in order and published on Redis channel
+ * `faultline:run:<runId>` for the console (SSE) and the CLI.
+ */
+import type { TRunState } from '../../db/schema/index.js';
+
+export interface TLoadSecondEvent {
+  /** Epoch ms, start of the second. */
+  t: number;
+  rps: number;
+  target: number;
+  errors: number;
+  errorsByKind: Record<string, number>;
+  p50: number;
+  p95: number;
+  p99: number;
+  cp99: number;
+  activeVus: number;
+  dropped: number;
+}
+
+export type TRunEvent =
+  | { type: 'phase'; phase: TRunState; reason?: string }
+  | { type: 'steady_state'; ok: boolean; checks: { name: string; ok: boolean; detail: string }[] }
+  | { type: 'fault.applied'; name: string; faultId: string; fault: { type: string; target: unknown }; plannedAt: number; until: number }
+  | { type: 'fault.removed'; name: string; faultId: string; error?: string }
+  | { type: 'fault.failed'; name: string; error: string }
+  | { type: 'load.second'; second: TLoadSecondEvent }
+  | { type: 'abort'; reason: string; condition?: unknown }
+  | { type: 'note'; level: 'info' | 'warn' | 'error'; msg: string }
+  | { type: 'verdict'; verdict: 'passed' | 'failed' | 'aborted' | 'errored'; reason?: string; summary?: unknown; reportDir?: string };
+
+export type TRunEventType = TRunEvent['type'];
+
+/** An event as stored and published: with its position and time. */
+export type TStoredRunEvent = TRunEvent & { runId: string; seq: number; t: number };
+
+export function runChannel(runId: string, channelPrefix = 'faultline'): string {
+  return `${channelPrefix}:run:${runId}`;
+}
+
+/** Channel on which abort requests for a run are published (console "Abort" button, CLI Ctrl-C). */
+export function runControlChannel(runId: string, channelPrefix = 'faultline'): string {
+  return `${channelPrefix}:run:${runId}:control`;
+}
