@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { AppError } from '../../core/errors.js';
 import { loadConfig } from '../../core/config.js';
 import { parseWith } from '../../core/validate.js';
+import { startFaultProxy } from '../../chaos/index.js';
 import {
   isSupervisorError,
   parseBugList,
@@ -77,12 +78,6 @@ async function resolveProxy(flags: z.output<typeof UpFlagsSchema>, configured: s
     throw new AppError('UNAVAILABLE', `no Toxiproxy server answers at ${url} (--toxiproxy-url); start it, or drop the flag to use the embedded fault proxy, or pass --no-proxy`);
   }
   const u = new URL(url);
-  // Imported lazily: only this path needs the proxy server code.
-  const chaos = (await import('../../chaos/index.js')) as Record<string, unknown>;
-  const startFaultProxy = chaos.startFaultProxy as ((o: { host: string; port: number }) => Promise<{ url: string; close(): Promise<void> }>) | undefined;
-  if (typeof startFaultProxy !== 'function') {
-    throw new AppError('UNAVAILABLE', `no Toxiproxy server answers at ${url} and this build has no embedded fault proxy; pass --no-proxy to run every edge direct`);
-  }
   const proxy = await startFaultProxy({ host: u.hostname, port: Number(u.port || 8474) });
   return { url: proxy.url, close: () => proxy.close(), embedded: true };
 }
