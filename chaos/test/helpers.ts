@@ -9,6 +9,7 @@ import { createTestDatabase } from '../../db/testing.js';
 import { dropDatabase } from '../../db/migrate.js';
 import { startSupervisor, type TSupervisor, type TSupervisorOptions } from '../../shop/supervisor/index.js';
 import type { TFaultContext } from '../faults/types.js';
+import { startFaultProxy, type TFaultProxy } from '../proxy/index.js';
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -69,6 +70,8 @@ export function median(xs: number[]): number {
 
 export interface TShopFixture {
   sup: TSupervisor;
+  /** The fault proxy every edge passes through, when started with `withProxy`. */
+  proxy?: TFaultProxy;
   ctx: TFaultContext;
   ledgerUrl: string;
   close(): Promise<void>;
@@ -78,8 +81,10 @@ export interface TShopFixture {
  * The real shop (supervisor + service processes), optionally behind a
  * fault proxy, and a fault context pointing at it with its own ledger.
  */
-export async function startShop(opts: Partial<TSupervisorOptions> = {}): Promise<TShopFixture> {
+export async function startShop(opts: Partial<TSupervisorOptions> & { withProxy?: boolean } = {}): Promise<TShopFixture> {
+  const { withProxy, ...supOpts } = opts;
   const ledger = await createTestDatabase();
+  const proxy = withProxy ? await startFaultProxy({ host: '127.0.0.1', port: 0 }) : undefined;
   const shopDbUrl = `postgres://postgres@127.0.0.1:5432/fl_test_shop_${randomBytes(5).toString('hex')}`;
   let sup: TSupervisor | undefined;
   try {
@@ -87,14 +92,15 @@ export async function startShop(opts: Partial<TSupervisorOptions> = {}): Promise
       portBase: await freePortBase(),
       adminPort: 0,
       databaseUrl: shopDbUrl,
-      toxiproxyUrl: null,
+      toxiproxyUrl: proxy?.url ?? null,
       logDir: null,
       startTimeoutMs: 45_000,
       backoffInitialMs: 100,
-      ...opts,
-      env: { SHOP_REDIS_PREFIX: `fltest_${randomBytes(4).toString('hex')}:`, ...opts.env },
+      ...supOpts,
+      env: { SHOP_REDIS_PREFIX: `fltest_${randomBytes(4).toString('hex')}:`, ...supOpts.env },
     });
   } catch (e) {
+    await proxy?.close();
     await ledger.drop();
     await dropDatabase(shopDbUrl).catch(() => undefined);
     throw e;
@@ -102,6 +108,7 @@ export async function startShop(opts: Partial<TSupervisorOptions> = {}): Promise
   const s = sup;
   return {
     sup: s,
+    proxy,
     ledgerUrl: ledger.url,
     ctx: {
       toxiproxyUrl: s.toxiproxyUrl ?? 'http://127.0.0.1:9',
@@ -111,6 +118,7 @@ export async function startShop(opts: Partial<TSupervisorOptions> = {}): Promise
     },
     async close() {
       await s.close();
+      await proxy?.close();
       await ledger.drop();
       await dropDatabase(shopDbUrl).catch(() => undefined);
     },
