@@ -6,7 +6,7 @@
 import type { TExperiment } from '../../experiments/index.js';
 import { deriveVerdict, REPORT_SCHEMA_VERSION, ReportSchema, type TFaultWindow, type TLoadSecondRow, type TReport } from '../reports/schema.js';
 import { breakerTimelines, checkBreakerExpectations, type TBreakerAnalysisOptions } from './breakers.js';
-import { checkConsistency } from './consistency.js';
+import { checkConsistency, INVARIANT_DESCRIPTIONS } from './consistency.js';
 import { evaluateSlos, type TServerSliOptions } from './slo.js';
 import type { THistoryEventLike, TLogRecord, TMetricSample } from './types.js';
 
@@ -82,10 +82,10 @@ export async function analyseRun(run: TRunRecord, opts: TAnalyseOptions): Promis
           runEnd: run.endedAt,
         }));
       } catch (e) {
-        invariants = x.expectations.invariants.map((name) => ({ name, description: 'consistency check', pass: false, checked: 0, violations: [], error: `shop database unreachable: ${(e as Error).message}` }));
+        invariants = x.expectations.invariants.map((name) => ({ name, description: INVARIANT_DESCRIPTIONS[name], pass: false, checked: 0, violations: [], error: `shop database unreachable: ${(e as Error).message}` }));
       }
     } else {
-      invariants = x.expectations.invariants.map((name) => ({ name, description: 'consistency check', pass: false, checked: 0, violations: [], error: 'no shop database configured' }));
+      invariants = x.expectations.invariants.map((name) => ({ name, description: INVARIANT_DESCRIPTIONS[name], pass: false, checked: 0, violations: [], error: 'no shop database configured' }));
     }
   }
   const partial = { slos, breakers: { timelines, expectations }, invariants };

@@ -11,7 +11,7 @@
 import pg from 'pg';
 import { INVARIANT_NAMES, type TInvariantName } from '../../experiments/index.js';
 import type { TInfoOp, TInvariantResult, TViolation } from '../reports/schema.js';
-import { checkHistory, historyLookups, type TOrderRow } from './history.js';
+import { ACKED_DESCRIPTION, checkHistory, HISTORY_DESCRIPTION, historyLookups, type TOrderRow } from './history.js';
 import type { THistoryEventLike } from './types.js';
 
 type TRow = Record<string, unknown>;
@@ -219,6 +219,13 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
   },
 };
 
+/** One line per invariant, as reports show it. */
+export const INVARIANT_DESCRIPTIONS = {
+  ...(Object.fromEntries(Object.entries(CHECKS).map(([k, v]) => [k, v.description])) as Record<keyof typeof CHECKS, string>),
+  'acknowledged-orders-exist': ACKED_DESCRIPTION,
+  'history-consistent': HISTORY_DESCRIPTION,
+} satisfies Record<TInvariantName, string>;
+
 /** Plain JSON evidence: dates as ISO strings. */
 function plain(r: TRow): TRow {
   const out: TRow = {};
@@ -302,7 +309,7 @@ export async function checkConsistency(
         infoOps = h.infoOps;
       } catch (e) {
         for (const name of ['acknowledged-orders-exist', 'history-consistent'] as const)
-          if (wanted.includes(name)) results.push({ name, description: 'client history against the final orders', pass: false, checked: 0, violations: [], error: (e as Error).message });
+          if (wanted.includes(name)) results.push({ name, description: INVARIANT_DESCRIPTIONS[name], pass: false, checked: 0, violations: [], error: (e as Error).message });
       }
     }
     await client.query('COMMIT');

@@ -60,6 +60,9 @@ function ev(e: THistoryEventLike | null): Record<string, unknown>[] {
   return e ? [{ ...e }] : [];
 }
 
+export const ACKED_DESCRIPTION = 'every order acknowledged to the client exists after quiescence';
+export const HISTORY_DESCRIPTION = 'final order states agree with what the client saw; no unknown orders';
+
 export interface THistoryCheck {
   ackedExist: TInvariantResult;
   consistent: TInvariantResult;
@@ -192,14 +195,14 @@ export function checkHistory(
   return {
     ackedExist: {
       name: 'acknowledged-orders-exist',
-      description: 'every order acknowledged to the client exists after quiescence',
+      description: ACKED_DESCRIPTION,
       pass: lost.length === 0,
       checked: acked,
       violations: lost,
     },
     consistent: {
       name: 'history-consistent',
-      description: 'final order states agree with what the client saw; no unknown orders',
+      description: HISTORY_DESCRIPTION,
       pass: inconsistent.length === 0,
       checked,
       violations: inconsistent,

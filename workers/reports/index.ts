@@ -1,0 +1,6 @@
+// Public surface of workers/reports: the report schema and its renderers.
+export * from './schema.js';
+export { renderJunit, xmlEscape } from './junit.js';
+export { renderSummary } from './summary.js';
+export { renderHtml, chartData } from './html.js';
+export { writeReport, parseReport, REPORT_FILES } from './write-report.js';

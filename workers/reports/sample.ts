@@ -1,0 +1,210 @@
+/**
+ * A realistic sample report, generated deterministically: the shipped
+ * `payments-latency` experiment run against a shop whose payments got 3 s
+ * slower for 15 s. Used by the renderer tests, by the console while it has
+ * no runs, and to eyeball report.html:
+ *
+ *   npx tsx workers/reports/sample.ts .faultline/sample-report [double-charge]
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EXPERIMENTS_DIR, loadExperimentFile } from '../../experiments/index.js';
+import { breakerTimelines, checkBreakerExpectations } from '../analysis/breakers.js';
+import { faultWindows } from '../analysis/analyse-run.js';
+import { INVARIANT_DESCRIPTIONS } from '../analysis/consistency.js';
+import { evaluateSlos } from '../analysis/slo.js';
+import type { THistoryEventLike, TLogRecord, TMetricSample } from '../analysis/types.js';
+import { deriveVerdict, REPORT_SCHEMA_VERSION, ReportSchema, type TInvariantResult, type TLoadSecondRow, type TReport } from './schema.js';
+import { writeReport } from './write-report.js';
+
+/** mulberry32: a tiny seeded PRNG so the sample is the same on every machine. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
+}
+
+const BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 2.5, 5, 10];
+
+export interface TSampleOptions {
+  /** Shape the data as if this bug switch were on. @defaultValue none */
+  bug?: 'double-charge' | 'breaker-disabled';
+  /** Load start (epoch ms). @defaultValue 2026-01-15T10:00:00Z */
+  start?: number;
+}
+
+export async function sampleReport(opts: TSampleOptions = {}): Promise<TReport> {
+  const experiment = await loadExperimentFile(path.join(EXPERIMENTS_DIR, 'payments-latency.yaml'));
+  const rand = rng(42);
+  const T0 = opts.start ?? Date.parse('2026-01-15T10:00:00Z');
+  const loadMs = experiment.load.duration ?? 40_000;
+  const fault = experiment.faults[0];
+  const fStart = T0 + fault.at + 180;
+  const fEnd = fStart + fault.duration;
+  const breakerless = opts.bug === 'breaker-disabled';
+  // breaker opens after 5 consecutive timeouts (~2.6 s into the fault), probes every 2 s
+  const openAt = fStart + 2600;
+  const isOpen = (t: number) => !breakerless && t >= openAt && t < fEnd + 1200 && !((t - openAt) % 2000 < 120 && t < fEnd);
+
+  const history: THistoryEventLike[] = [];
+  const seconds: TLoadSecondRow[] = [];
+  const gw = new Map<string, number>();
+  const samples: TMetricSample[] = [];
+  let index = 0;
+  let proc = 0;
+  const rate = experiment.load.rate ?? 20;
+  for (let s = 0; s < loadMs / 1000; s++) {
+    const lat: number[] = [];
+    const clat: number[] = [];
+    const errors: Record<string, number> = {};
+    let done = 0;
+    for (let i = 0; i < rate; i++) {
+      const time = T0 + s * 1000 + (i * 1000) / rate;
+      const r = rand();
+      const f = r < 0.55 ? 'browse' : r < 0.85 ? 'checkout' : 'order_status';
+      let latency = f === 'browse' ? 8 + rand() * 25 : f === 'checkout' ? 60 + rand() * 90 : 12 + rand() * 20;
+      let status = f === 'checkout' ? 201 : 200;
+      let type: THistoryEventLike['type'] = 'ok';
+      let kind: string | undefined;
+      if (f === 'checkout' && time >= fStart && time < fEnd) {
+        if (isOpen(time)) {
+          latency = 4 + rand() * 6;
+          status = 503;
+          type = 'fail';
+          kind = 'http_503';
+        } else if (breakerless && rand() < 0.3) {
+          type = 'info';
+          latency = 5000;
+          kind = 'timeout';
+        } else {
+          latency = 2500 + rand() * 300;
+          status = 503;
+          type = 'fail';
+          kind = 'http_503';
+        }
+      }
+      // queueing behind slow checkouts: the open model's corrected latency sees it
+      const queued = time >= fStart && time < fStart + 3000 ? rand() * 900 : breakerless && time >= fStart && time < fEnd ? rand() * 2500 : 0;
+      const key = `k-${index}`;
+      history.push({ index: index++, type: 'invoke', f, process: proc, time, value: f === 'checkout' ? { idempotencyKey: key } : {} });
+      const end = time + latency + queued;
+      history.push({
+        index: index++,
+        type,
+        f,
+        process: proc++,
+        time: end,
+        value: type === 'info' ? { error: 'timeout' } : { status, ...(f === 'checkout' && status === 201 ? { orderId: String(9_000_000 + index), totalCents: 1299 } : {}) },
+        latencyMs: latency,
+        correctedLatencyMs: latency + queued,
+      });
+      lat.push(latency);
+      clat.push(latency + queued);
+      if (kind) errors[kind] = (errors[kind] ?? 0) + 1;
+      done++;
+      // the gateway's histogram as prom-client would expose it
+      if (type !== 'info') {
+        const route = f === 'browse' ? '/products' : f === 'checkout' ? '/checkout' : '/orders/:id';
+        const method = f === 'checkout' ? 'POST' : 'GET';
+        for (const le of [...BUCKETS.map(String), '+Inf']) {
+          if (le !== '+Inf' && latency / 1000 > Number(le)) continue;
+          const k = `${route}|${method}|${status}|${le}`;
+          gw.set(k, (gw.get(k) ?? 0) + 1);
+        }
+      }
+    }
+    seconds.push({
+      t: T0 + s * 1000,
+      rps: done,
+      errorsByKind: errors,
+      p50: quantile(lat, 0.5),
+      p95: quantile(lat, 0.95),
+      p99: quantile(lat, 0.99),
+      cp50: quantile(clat, 0.5),
+      cp95: quantile(clat, 0.95),
+      cp99: quantile(clat, 0.99),
+      activeVus: Math.round(rate * (quantile(clat, 0.5) / 1000) + 2),
+      dropped: breakerless && s * 1000 > fault.at + 3000 && s * 1000 < fault.at + fault.duration ? 3 : 0,
+      target: rate,
+    });
+    const t = T0 + s * 1000 + 999;
+    for (const [k, v] of gw) {
+      const [route, method, status, le] = k.split('|');
+      samples.push({ t, instance: 'gateway-0', service: 'gateway', metric: 'http_server_request_duration_seconds_bucket', labels: { service: 'gateway', route, method, status, le }, value: v });
+    }
+    for (const inst of ['orders-0', 'orders-1']) {
+      const tt = T0 + s * 1000 + (inst === 'orders-0' ? 400 : 700);
+      const open = isOpen(tt + (inst === 'orders-1' ? 400 : 0));
+      samples.push({ t: tt, instance: inst, service: 'orders', metric: 'circuit_breaker_state', labels: { service: 'orders', breaker: 'orders->payments' }, value: open ? 1 : 0 });
+    }
+  }
+  const loadEnd = T0 + loadMs;
+  const endedAt = loadEnd + experiment.quiescence;
+  const logs: TLogRecord[] = breakerless
+    ? []
+    : [
+        { time: openAt, service: 'orders', instance: 'orders-0', msg: 'circuit breaker orders->payments opened', fields: { breaker: 'orders->payments', state: 'open' } },
+        { time: fEnd + 1200, service: 'orders', instance: 'orders-0', msg: 'circuit breaker orders->payments half-open', fields: { breaker: 'orders->payments', state: 'half_open' } },
+        { time: fEnd + 1260, service: 'orders', instance: 'orders-0', msg: 'circuit breaker orders->payments closed', fields: { breaker: 'orders->payments', state: 'closed' } },
+      ];
+  const faults = faultWindows(experiment, [{ name: fault.name, appliedAt: fStart, removedAt: fEnd }]);
+  const slos = evaluateSlos({ slos: experiment.steady_state.slos, history, samples, runStart: T0, runEnd: loadEnd });
+  const timelines = breakerTimelines(samples, logs, faults, endedAt);
+  const expectations = checkBreakerExpectations(experiment.expectations.breakers, timelines, faults.map((f) => ({ ...f, duration: f.plannedDurationMs })), endedAt);
+  const invariants: TInvariantResult[] = experiment.expectations.invariants.map((name) => ({ name, description: INVARIANT_DESCRIPTIONS[name], pass: true, checked: 212, violations: [] }));
+  if (opts.bug === 'double-charge') {
+    const inv = invariants.find((i) => i.name === 'payment-exactly-once')!;
+    inv.pass = false;
+    inv.violations = [
+      {
+        kind: 'double-capture',
+        message: 'order 9000123 charged 2 times: payments 4411, 4417',
+        ids: ['9000123', '4411', '4417'],
+        rows: [{ order_id: '9000123', captures: 2, payment_ids: ['4411', '4417'], amounts: [1299, 1299], keys: ['co-9000123', 'co-9000123-retry1'] }],
+        events: [],
+      },
+      {
+        kind: 'double-capture',
+        message: 'order 9000187 charged 2 times: payments 4502, 4506',
+        ids: ['9000187', '4502', '4506'],
+        rows: [{ order_id: '9000187', captures: 2, payment_ids: ['4502', '4506'], amounts: [2598, 2598], keys: ['co-9000187', 'co-9000187-retry1'] }],
+        events: [],
+      },
+    ];
+  }
+  const partial = { slos, breakers: { timelines, expectations }, invariants };
+  const { verdict, reason } = deriveVerdict(partial);
+  return ReportSchema.parse({
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    run: { id: 'run_sample_0001', experiment: experiment.name, description: experiment.description, target: 'shop', startedAt: T0, endedAt, tags: experiment.tags, bugs: opts.bug ? [opts.bug] : [] },
+    verdict,
+    reason,
+    load: { scenario: experiment.load.scenario, engine: 'builtin', requests: history.length / 2, dropped: seconds.reduce((a, s) => a + s.dropped, 0) },
+    faults,
+    slos,
+    breakers: { timelines, expectations },
+    invariants,
+    infoOps: [],
+    series: { seconds },
+    generatedAt: endedAt + 1500,
+  });
+}
+
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const dir = process.argv[2] ?? '.faultline/sample-report';
+  const bug = process.argv[3] as TSampleOptions['bug'];
+  const files = await writeReport(await sampleReport({ bug }), dir);
+  process.stdout.write(`${Object.values(files).join('\n')}\n`);
+}

@@ -1,0 +1,81 @@
+/** summary.md: a PR-comment-sized account of a run — verdict, SLO table, breakers, violations. */
+import { counts, dur, figure, iso, num, pct, sloTarget } from './format.js';
+import type { TReport } from './schema.js';
+
+const ICON: Record<TReport['verdict'], string> = { passed: '✅', failed: '❌', aborted: '⛔', errored: '⚠️' };
+
+/** Markdown table cells cannot hold `|` or newlines. */
+function cell(s: string): string {
+  return s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+
+/** Violations listed per invariant; the rest are in report.json / report.html. */
+const VIOLATIONS_SHOWN = 5;
+
+export function renderSummary(r: TReport): string {
+  const c = counts(r);
+  const L: string[] = [];
+  L.push(`## ${ICON[r.verdict]} ${r.run.experiment}: ${r.verdict}`);
+  L.push('');
+  L.push(`${r.run.description}`);
+  L.push('');
+  if (r.reason) L.push(`> ${cell(r.reason)}`, '');
+  L.push(
+    `Run \`${r.run.id}\` · ${iso(r.run.startedAt)} · ${dur(r.run.endedAt - r.run.startedAt)} · scenario \`${r.load.scenario}\` (${r.load.engine}), ${r.load.requests} requests, ${r.load.dropped} dropped` +
+      (r.run.bugs.length ? ` · bug switches: ${r.run.bugs.map((b) => `\`${b}\``).join(', ')}` : ''),
+  );
+  L.push('');
+  L.push(`**SLOs** ${c.slos[0]}/${c.slos[1]} · **breakers** ${c.breakers[0]}/${c.breakers[1]} · **invariants** ${c.invariants[0]}/${c.invariants[1]} (${c.violations} violations)`);
+  L.push('');
+  if (r.faults.length) {
+    L.push('### Faults', '', '| fault | type | target | planned | applied → removed |', '|---|---|---|---|---|');
+    for (const f of r.faults) {
+      const actual = f.appliedAt === null ? 'never applied' : `+${dur(f.appliedAt - r.run.startedAt)} → ${f.removedAt === null ? '?' : `+${dur(f.removedAt - r.run.startedAt)}`}`;
+      L.push(`| ${cell(f.name)} | ${f.type} | \`${cell(f.target)}\` | at ${dur(f.plannedAtMs)} for ${dur(f.plannedDurationMs)} | ${actual} |`);
+    }
+    L.push('');
+  }
+  if (r.slos.length) {
+    L.push('### SLOs', '');
+    L.push('| | SLO | target | client (corrected) | client (k6-style) | server | budget used | worst burn 1m / 5m |');
+    L.push('|---|---|---|---|---|---|---|---|');
+    for (const s of r.slos) {
+      const cc = figure(s, 'client-corrected');
+      const k6 = figure(s, 'client-k6');
+      const sv = figure(s, 'server');
+      const d = figure(s, s.decidedBy);
+      L.push(
+        `| ${s.verdict === 'pass' ? '✅' : '❌'} | ${cell(s.name)} | \`${s.route}\` ${sloTarget(s)} | **${pct(cc?.sli)}** | ${pct(k6?.sli)} | ${pct(sv?.sli)} | ${pct(d?.budgetConsumedPct, 3)} | ${num(d?.worstBurn1m)} / ${num(d?.worstBurn5m)} |`,
+      );
+    }
+    L.push('');
+  }
+  if (r.breakers.expectations.length || r.breakers.timelines.length) {
+    L.push('### Circuit breakers', '');
+    if (r.breakers.expectations.length) {
+      L.push('| | breaker | during | time to open | time to close | |', '|---|---|---|---|---|---|');
+      for (const b of r.breakers.expectations)
+        L.push(`| ${b.pass ? '✅' : '❌'} | \`${b.breaker}\` | ${cell(b.fault)} | ${dur(b.timeToOpenMs)} | ${dur(b.timeToCloseMs)} (limit ${dur(b.closesWithinMs)}) | ${cell(b.message)} |`);
+      L.push('');
+    }
+    for (const t of r.breakers.timelines)
+      L.push(`- \`${t.breaker}\` (${t.service}, ${t.instances.length} instance${t.instances.length === 1 ? '' : 's'}): ${t.trips.length} trip(s), ${t.unexpectedTrips} outside fault windows${t.flapping ? ', **flapping**' : ''}`);
+    L.push('');
+  }
+  if (r.invariants.length) {
+    L.push('### Consistency', '', '| | invariant | checked | violations |', '|---|---|---|---|');
+    for (const i of r.invariants) L.push(`| ${i.pass ? '✅' : '❌'} | ${i.name} | ${i.checked} | ${i.error ? `error: ${cell(i.error)}` : i.violations.length} |`);
+    L.push('');
+    for (const i of r.invariants.filter((x) => x.violations.length)) {
+      L.push(`<details><summary><b>${i.name}</b>: ${i.violations.length} violation(s)</summary>`, '');
+      for (const v of i.violations.slice(0, VIOLATIONS_SHOWN)) L.push(`- \`${v.kind}\` ${cell(v.message)} — ids ${v.ids.map((x) => `\`${x}\``).join(', ')}`);
+      if (i.violations.length > VIOLATIONS_SHOWN) L.push(`- … ${i.violations.length - VIOLATIONS_SHOWN} more in report.json`);
+      L.push('', '</details>', '');
+    }
+  }
+  if (r.infoOps.length) {
+    const rec = r.infoOps.filter((o) => o.recovered).length;
+    L.push(`Indeterminate operations (timeouts): ${r.infoOps.length}, ${rec} recovered (their effect exists), ${r.infoOps.length - rec} not.`, '');
+  }
+  return `${L.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+}
