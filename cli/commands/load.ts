@@ -1,0 +1,86 @@
+/**
+ * `faultline load <scenario.yaml>`: run a load scenario with the built-in
+ * engine or k6, show live progress, end with a k6-style summary and k6's
+ * exit status (0 ok, 99 thresholds crossed, 105 interrupted, 107 setup failed).
+ */
+import { writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { AppError, isAppError } from '../../core/errors.js';
+import { formatSummary, loadScenarioFile, parseDuration, runLoad, withOverrides, type TLoadSecond } from '../../loadtests/index.js';
+
+function fmtMs(v: number): string {
+  return v >= 1000 ? `${(v / 1000).toFixed(2)}s` : `${v.toFixed(1)}ms`;
+}
+
+/** One progress line per second: achieved vs scheduled rate, both latency views, errors, VUs, drops. */
+export function progressLine(s: TLoadSecond, index: number): string {
+  const errors = Object.entries(s.errorsByKind);
+  const errText = errors.length ? errors.map(([k, n]) => `${k}:${n}`).join(',') : '0';
+  const target = s.target ? `/${s.target}` : '';
+  return `  ${String(index + 1).padStart(4)}s  rate ${s.rps}${target}/s  p95 ${fmtMs(s.p95)} p99 ${fmtMs(s.p99)}  corrected p95 ${fmtMs(s.cp95)} p99 ${fmtMs(s.cp99)}  errors ${errText}  vus ${s.activeVus}  dropped ${s.dropped}`;
+}
+
+function flagError(path: string, message: string): AppError {
+  return new AppError('VALIDATION', 'invalid flags', { issues: [{ path, message }] });
+}
+
+export function register(program: Command): void {
+  program
+    .command('load')
+    .description('run a load scenario (loadtests/scenarios/*.yaml) with the built-in engine or k6')
+    .argument('<scenario>', 'scenario YAML file')
+    .addOption(new Option('--engine <engine>', 'load engine').choices(['builtin', 'k6']))
+    .option('--rate <n>', 'override the rate of a constant-arrival-rate scenario (iterations per timeUnit)')
+    .option('--duration <d>', 'override the duration of a constant executor (k6 syntax: 30s, 2m)')
+    .option('--base-url <url>', 'shop gateway URL (default: the scenario\'s baseUrl, else SHOP_GATEWAY_URL)')
+    .option('--json <file>', 'write the full result (metrics, thresholds, seconds, history) as JSON')
+    .option('--print-json', 'print the validated scenario as JSON (for k6 run -e SCENARIO=...) and exit')
+    .option('--quiet', 'no live progress lines')
+    .action(async (file: string, o: { engine?: 'builtin' | 'k6'; rate?: string; duration?: string; baseUrl?: string; json?: string; printJson?: boolean; quiet?: boolean }) => {
+      let rate: number | undefined;
+      if (o.rate !== undefined) {
+        rate = Number(o.rate);
+        if (!Number.isInteger(rate) || rate <= 0) throw flagError('rate', `"${o.rate}" is not a positive whole number`);
+      }
+      if (o.duration !== undefined && parseDuration(o.duration) === undefined) throw flagError('duration', `"${o.duration}" is not a k6 duration such as 30s or 2m`);
+      if (o.baseUrl !== undefined && !URL.canParse(o.baseUrl)) throw flagError('base-url', `"${o.baseUrl}" is not a URL`);
+      const scenario = withOverrides(await loadScenarioFile(file), { rate, duration: o.duration, baseUrl: o.baseUrl });
+      if (o.printJson) {
+        process.stdout.write(`${JSON.stringify(scenario, null, 2)}\n`);
+        return;
+      }
+      const ac = new AbortController();
+      const onSigint = () => {
+        process.stderr.write('\n  interrupted: stopping the load (Ctrl-C again to force)\n');
+        process.off('SIGINT', onSigint);
+        ac.abort();
+      };
+      process.on('SIGINT', onSigint);
+      const tty = process.stderr.isTTY;
+      let n = 0;
+      try {
+        const result = await runLoad(scenario, {
+          engine: o.engine,
+          baseUrl: o.baseUrl,
+          signal: ac.signal,
+          onSecond: (s) => {
+            if (o.quiet) return;
+            const line = progressLine(s, n++);
+            process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+          },
+        });
+        if (tty && !o.quiet) process.stderr.write('\n');
+        process.stdout.write(formatSummary(result, { scenario: scenario.name }));
+        if (o.json) await writeFile(o.json, JSON.stringify(result, null, 2));
+        process.exitCode = result.exitCode;
+      } catch (e) {
+        // setup failures carry k6's exit status (107) rather than the generic CLI error code
+        const code = isAppError(e) ? (e.details?.exitCode as number | undefined) : undefined;
+        if (code === undefined) throw e;
+        process.stderr.write(`faultline: ${(e as AppError).toText()}\n`);
+        process.exitCode = code;
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
+    });
+}

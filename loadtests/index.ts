@@ -1,0 +1,93 @@
+/**
+ * loadtests: scenarios, k6 scripts, the built-in engine and the k6 adapter.
+ * Public surface (docs/architecture.md "Load"): runLoad() and the scenario
+ * schema; other folders import this file only.
+ */
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { AppError } from '../core/errors.js';
+import { loadConfig } from '../core/config.js';
+import type { TWorkerIn, TWorkerOut } from './engine/worker.js';
+import { resolveK6Bin, runK6 } from './k6-adapter/run.js';
+import type { TScenario } from './scenario.js';
+import type { THistoryEvent, TLoadEngine, TLoadResult, TLoadSecond } from './types.js';
+
+export * from './scenario.js';
+export * from './types.js';
+export { formatSummary, formatMetricValues } from './summary.js';
+export { parseDuration, formatDuration } from './duration.js';
+export { parseThresholdExpression, parseMetricSelector, evaluateThresholds, type TThresholdResult } from './thresholds.js';
+export { resolveK6Bin } from './k6-adapter/run.js';
+export { fromHandleSummary, fromSummaryExport, parseK6Points, parseK6History } from './k6-adapter/parse.js';
+
+export interface TRunLoadOptions {
+  /**
+   * Which engine runs the scenario.
+   * @defaultValue 'k6' when K6_BIN is set or a k6 is on PATH, else 'builtin'
+   */
+  engine?: TLoadEngine;
+  /**
+   * Shop gateway URL.
+   * @defaultValue scenario.baseUrl, else SHOP_GATEWAY_URL
+   */
+  baseUrl?: string;
+  /** Each finished second of the run. */
+  onSecond?: (s: TLoadSecond) => void;
+  /** Each history event (batched from the engine's worker every 50 ms). */
+  onHistory?: (e: THistoryEvent) => void;
+  /** Abort the run (k6 exit status 105). */
+  signal?: AbortSignal;
+}
+
+const WORKER_ENTRY = fileURLToPath(new URL('./engine/worker-entry.mjs', import.meta.url));
+
+/** Run a scenario with the built-in engine (in a worker thread) or k6. */
+export async function runLoad(scenario: TScenario, opts: TRunLoadOptions = {}): Promise<TLoadResult> {
+  const baseUrl = opts.baseUrl ?? scenario.baseUrl ?? loadConfig().SHOP_GATEWAY_URL;
+  const k6 = opts.engine === 'builtin' ? undefined : resolveK6Bin();
+  const engine = opts.engine ?? (k6 ? 'k6' : 'builtin');
+  if (engine === 'k6') {
+    if (!k6) throw new AppError('UNAVAILABLE', 'engine k6 requested but no k6 found (set K6_BIN or put k6 on PATH)');
+    return runK6(scenario, { bin: k6, baseUrl, onSecond: opts.onSecond, onHistory: opts.onHistory, signal: opts.signal });
+  }
+  return runBuiltinInWorker(scenario, baseUrl, opts);
+}
+
+function runBuiltinInWorker(scenario: TScenario, baseUrl: string, opts: TRunLoadOptions): Promise<TLoadResult> {
+  return new Promise<TLoadResult>((resolve, reject) => {
+    // the worker gets no parent loader flags: worker-entry.mjs registers tsx itself
+    const worker = new Worker(WORKER_ENTRY, { workerData: { scenario, baseUrl }, execArgv: [] });
+    const history: THistoryEvent[] = [];
+    let settled = false;
+    const onAbort = () => worker.postMessage({ type: 'abort' } satisfies TWorkerIn);
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      opts.signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    worker.on('message', (m: TWorkerOut) => {
+      switch (m.type) {
+        case 'second':
+          opts.onSecond?.(m.second);
+          break;
+        case 'history':
+          for (const e of m.events) {
+            history.push(e);
+            opts.onHistory?.(e);
+          }
+          break;
+        case 'done':
+          finish(() => resolve({ ...m.result, history }));
+          break;
+        case 'error':
+          finish(() => reject(new AppError(m.error.code as never, m.error.message, { issues: m.error.issues as never, details: m.error.details })));
+          break;
+      }
+    });
+    worker.on('error', (e) => finish(() => reject(new AppError('INTERNAL', `load engine worker failed: ${e.message}`, { cause: e }))));
+    worker.on('exit', (code) => finish(() => reject(new AppError('INTERNAL', `load engine worker exited (${code}) without a result`))));
+  });
+}
