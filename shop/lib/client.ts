@@ -9,7 +9,8 @@
  *                           └▶ address via SHOP_EDGES (proxy) or direct ─▶ undici (keep-alive)
  *
  * 5xx answers, timeouts and network errors are failures (breaker, retry);
- * 4xx answers are returned to the caller as they are.
+ * 4xx answers, and 5xx answers marked `x-dependency-failure` (the callee is
+ * fine, one of its own dependencies is not), are returned as they are.
  */
 import { Agent } from 'undici';
 import {
@@ -30,6 +31,9 @@ import type { Logger } from 'pino';
 import type { TMetrics } from './metrics.js';
 import type { ServiceRegistry, TRegisteredInstance } from './registry.js';
 import { resolveServiceAddress, type TEdges } from './edges.js';
+
+/** Response header a service sets on a 5xx caused by one of its own dependencies. */
+export const DEPENDENCY_FAILURE_HEADER = 'x-dependency-failure';
 
 export type TCallFailureKind = 'timeout' | 'network_error' | 'server_error' | 'no_instance' | 'breaker_open' | 'not_sent';
 
@@ -265,12 +269,15 @@ export class EdgeClient {
         parsed = { raw: text };
       }
     }
-    if (res.statusCode >= 500) {
+    // A 5xx marked as a dependency failure is the callee answering on purpose ("my payments
+    // are down"): the callee itself is healthy, so it must not trip this edge's breaker.
+    const dependencyFailure = res.headers[DEPENDENCY_FAILURE_HEADER] !== undefined;
+    if (res.statusCode >= 500 && !dependencyFailure) {
       observe('server_error');
       const msg = (parsed as { error?: { message?: string } })?.error?.message ?? `status ${res.statusCode}`;
       throw new CallError('server_error', this.edge, `${this.edge}: ${req.method} ${req.path} on ${inst.id}: ${msg}`, res.statusCode, parsed);
     }
-    observe(res.statusCode >= 400 ? 'client_error' : 'success');
+    observe(res.statusCode >= 500 ? 'server_error' : res.statusCode >= 400 ? 'client_error' : 'success');
     return { status: res.statusCode, body: parsed as T, instance: inst.id, headers: res.headers };
   }
 }

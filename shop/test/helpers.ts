@@ -61,3 +61,24 @@ export async function stockOf(dbUrl: string, productId: string) {
   const [row] = await q<{ initial: number; available: number; reserved: number; sold: number }>(dbUrl, 'SELECT initial, available, reserved, sold FROM catalog.stock WHERE product_id = $1', [productId]);
   return row;
 }
+
+/** Sum of the samples of `name` on an instance's /metrics whose labels include all of `labels`. */
+export async function metric(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const got: Record<string, string> = {};
+    for (const lm of (m[3] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) got[lm[1]] = lm[2];
+    if (Object.entries(labels).every(([k, v]) => got[k] === v)) sum += Number(m[4]);
+  }
+  return sum;
+}
+
+export function instanceUrl(shop: { instances: { id: string; url: string }[] }, id: string): string {
+  const i = shop.instances.find((x) => x.id === id);
+  if (!i) throw new Error(`no instance ${id}`);
+  return i.url;
+}

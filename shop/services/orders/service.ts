@@ -24,7 +24,7 @@ import { Queue, Worker, type Job } from 'bullmq';
 import { shopSchema as s, type TShopDb } from '../../db/index.js';
 import type { TOrderItem } from '../../db/schema/orders.js';
 import { ShopError, parseWith } from '../../lib/errors.js';
-import { CallError } from '../../lib/client.js';
+import { CallError, DEPENDENCY_FAILURE_HEADER } from '../../lib/client.js';
 import type { TServiceContext } from '../../lib/runtime.js';
 
 const Id = z.string().regex(/^\d{1,20}$/, 'expected a numeric id string');
@@ -246,6 +246,7 @@ export async function setup(ctx: TServiceContext) {
       if (!o) return false;
       if (o.requestHash !== requestHash) throw new ShopError(422, 'idempotency_key_reused', `Idempotency-Key ${key} was used with a different request body`);
       const a = answerFor(o);
+      if (a.status >= 500) reply.header(DEPENDENCY_FAILURE_HEADER, 'true');
       reply.header('idempotent-replayed', 'true').status(a.status).send(a.body);
       return true;
     };
@@ -259,7 +260,7 @@ export async function setup(ctx: TServiceContext) {
       if (r.status !== 200) throw new Error(`catalog answered ${r.status}`);
       products = r.body.products;
     } catch (e) {
-      throw new ShopError(503, 'catalog_unavailable', `cannot price the order: ${(e as Error).message}`);
+      throw new ShopError(503, 'catalog_unavailable', `cannot price the order: ${(e as Error).message}`, { [DEPENDENCY_FAILURE_HEADER]: 'true' });
     }
     const priced: TOrderItem[] = body.items.map((i, n) => {
       const p = products.find((x) => x.id === i.productId);
@@ -287,6 +288,7 @@ export async function setup(ctx: TServiceContext) {
     }
     metrics.sagaTransitions.inc({ ...svc, from: 'none', to: 'started' });
     const a = await runCheckout(created);
+    if (a.status >= 500) reply.header(DEPENDENCY_FAILURE_HEADER, 'true');
     return reply.status(a.status).send(a.body);
   });
 
@@ -317,7 +319,7 @@ export async function setup(ctx: TServiceContext) {
     const [saga] = await db.select().from(s.sagas).where(eq(s.sagas.orderId, id));
     if (saga?.state !== 'completed') throw new ShopError(409, 'not_cancellable', `order ${id} is already being cancelled`);
     const done = await compensate(id, 'cancelled', 'cancelled_by_user', { refund: true });
-    if (!done) throw new ShopError(503, 'cancel_incomplete', `order ${id}: refund or stock release unavailable; the cancellation completes in the background`);
+    if (!done) throw new ShopError(503, 'cancel_incomplete', `order ${id}: refund or stock release unavailable; the cancellation completes in the background`, { [DEPENDENCY_FAILURE_HEADER]: 'true' });
     return view((await loadOrder(id))!);
   });
 
