@@ -15,6 +15,8 @@
  * heartbeat: the stall sweeper ends it `errored`, and the fault reconciler
  * (run ended / holder gone) removes what it had applied.
  */
+import { setMaxListeners } from 'node:events';
+import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, toAppError } from '../../core/errors.js';
@@ -31,7 +33,6 @@ import { heartbeat, isTerminal, transitionRun } from './lifecycle.js';
 import { TargetLock } from './lock.js';
 import type { TAppliedFaultHandle, TFaultWindowRecord, TRunnerDeps } from './ports.js';
 import { faultExpiry, planTimeline } from './timeline.js';
-import path from 'node:path';
 
 export class TargetBusyError extends Error {
   constructor(readonly target: string, readonly holder: string | null) {
@@ -106,6 +107,8 @@ export async function executeRun(runId: string, o: ExecuteRunOptions): Promise<T
   const experiment = row.definition as TExperiment;
   const supervisor = new SupervisorClient({ url: p.supervisorUrl });
   const abortCtl = new AbortController();
+  // the load engine listens on this signal once per VU: hundreds of listeners are expected
+  setMaxListeners(0, abortCtl.signal);
   let abortReason: string | undefined;
   let errorReason: string | undefined;
   const abort = (reason: string, kind: 'abort' | 'error' = 'abort') => {
