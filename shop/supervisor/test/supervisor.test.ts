@@ -151,6 +151,15 @@ describe('supervisor admin API', () => {
     expect(body.every((e) => e.proxies.length === 0)).toBe(true);
   });
 
+  it('serves Prometheus HTTP service discovery for every instance', async () => {
+    const { status, body } = await json<{ targets: string[]; labels: Record<string, string> }[]>(api('/sd/prometheus'));
+    expect(status).toBe(200);
+    expect(body).toEqual([
+      { targets: [`127.0.0.1:${base + 40}`], labels: { service: 'payments', instance: 'payments-0' } },
+      { targets: [`127.0.0.1:${base + 41}`], labels: { service: 'payments', instance: 'payments-1' } },
+    ]);
+  });
+
   it('bad input gets a field-level 400, unknown ids a 404, never a 500', async () => {
     const bad = await json<{ error: { code: string; issues: { path: string }[] } }>(api('/http-faults'), {
       method: 'POST',
