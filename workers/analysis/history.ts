@@ -3,9 +3,9 @@
  * checkouts): what the client saw against the orders that exist after
  * quiescence. Pure: the orders are read elsewhere and passed in.
  *
- * - `ok` checkout: the order must exist (else a lost acknowledged order) in
- *   the state the client was told (confirmed, or cancelled when the client
- *   later cancelled it) and with the total the client was told.
+ * - `ok` checkout: the order must exist and stay confirmed (cancelled only
+ *   when the client cancelled it); otherwise the acknowledgement was lost.
+ *   Its total must be the one the client was told.
  * - `fail` checkout: definitely did not happen, so no confirmed order may
  *   carry its idempotency key.
  * - `info` checkout: indeterminate; reported as recovered (its order exists)
@@ -95,6 +95,7 @@ export function checkHistory(
   const byKey = new Map(orders.map((o) => [o.idempotency_key, o]));
   const find = (v: TOperation['value']) => (v.orderId ? byId.get(v.orderId) : undefined) ?? (v.idempotencyKey ? byKey.get(v.idempotencyKey) : undefined);
   const cancelledByClient = new Set(ops.filter((o) => o.f === 'cancel' && o.completion?.type === 'ok' && o.value.orderId).map((o) => o.value.orderId!));
+  const cancelAttempted = new Set(ops.filter((o) => o.f === 'cancel' && o.completion?.type === 'info' && o.value.orderId).map((o) => o.value.orderId!));
 
   const lost: TViolation[] = [];
   const inconsistent: TViolation[] = [];
@@ -119,16 +120,22 @@ export function checkHistory(
           });
           continue;
         }
-        const expected = cancelledByClient.has(order.id) ? 'cancelled' : 'confirmed';
-        if (order.status !== expected)
-          inconsistent.push({
-            kind: 'state-mismatch',
-            message: `client saw order ${order.id} ${expected === 'cancelled' ? 'cancelled' : 'confirmed'}, it is ${order.status}`,
-            ids: [order.id],
+        // The client was told "confirmed". Any other final state, unless the
+        // client itself cancelled (or tried to: an indeterminate cancel), means
+        // the acknowledged write did not stick: write-behind lost, or a
+        // sweeper undid a confirmed order.
+        const cancelled = cancelledByClient.has(order.id) || cancelAttempted.has(order.id);
+        if (order.status !== 'confirmed' && !(order.status === 'cancelled' && cancelled))
+          lost.push({
+            kind: 'lost-ack',
+            message: `checkout acknowledged as confirmed to the client, but order ${order.id} is ${order.status}`,
+            ids: [order.id, op.value.idempotencyKey].filter((x): x is string => !!x),
             rows: [{ ...order }],
             events: [...ev(op.invoke), ...ev(c)],
           });
-        else if (op.value.totalCents !== undefined && op.value.totalCents !== order.total_cents)
+        else if (order.status === 'confirmed' && cancelledByClient.has(order.id)) {
+          // reported by the cancel operation below
+        } else if (op.value.totalCents !== undefined && op.value.totalCents !== order.total_cents)
           inconsistent.push({
             kind: 'total-mismatch',
             message: `client was told ${op.value.totalCents} cents for order ${order.id}, the order says ${order.total_cents}`,

@@ -152,7 +152,7 @@ const CLIENT_JS = `
     const order = kinds.map((k, i) => i).reverse();
     const bars = uPlot.paths.bars({ size: [0.7, 24] });
     const eo = base('errors', 160, 'errors/s');
-    eo.series = [xSeries].concat(order.map(i => ({ label: kinds[i], fill: palette[i % palette.length], stroke: palette[i % palette.length], paths: bars, value: (u, v, si, di) => di == null ? '' : String(D.errors[kinds[i]][di]) })));
+    eo.series = [xSeries].concat(order.map(i => ({ label: kinds[i], fill: palette[i % palette.length], stroke: palette[i % palette.length], paths: bars, points: { show: false }, value: (u, v, si, di) => di == null ? '' : String(D.errors[kinds[i]][di]) })));
     eo.scales.y = { range: (u, mn, mx) => [0, Math.max(1, mx)] };
     if (kinds.length) new uPlot(eo, [D.x].concat(order.map(i => cum[i])), el('c-errors'));
     else el('c-errors').innerHTML = '<p class="muted">no errors</p>';

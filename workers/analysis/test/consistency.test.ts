@@ -131,6 +131,17 @@ describe('consistency invariants on the shop database', () => {
     expect(v.violations[0].events).toHaveLength(2);
   });
 
+  it('lost-ack: acknowledged as confirmed, the write-behind never landed and the sweeper failed the order', async () => {
+    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (107, 1, 'k107', 'h', 'failed', 500, '[]')`);
+    await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (107, 'compensated', 'done', now())`);
+    const history = [...cleanHistory, ev(6, 'invoke', 'checkout', 3, { idempotencyKey: 'k107' }), ev(7, 'ok', 'checkout', 3, { status: 201, orderId: '107', totalCents: 500 })];
+    const r = await check(history);
+    const v = r.byName['acknowledged-orders-exist'];
+    expect(v.violations.map((x) => [x.kind, x.ids])).toEqual([['lost-ack', ['107', 'k107']]]);
+    expect(v.violations[0].message).toMatch(/order 107 is failed/);
+    expect(r.byName['history-consistent'].pass).toBe(true);
+  });
+
   it('history: failed-but-confirmed, unknown orders, info ops recovered or not', async () => {
     await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (104, 1, 'stranger', 'h', 'failed', 0, '[]')`);
     const history = [

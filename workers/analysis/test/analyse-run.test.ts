@@ -1,0 +1,66 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EXPERIMENTS_DIR, loadExperimentFile } from '../../../experiments/index.js';
+import { ReportSchema } from '../../reports/index.js';
+import { analyseRun, faultWindows, type TRunRecord } from '../index.js';
+
+const T0 = 1_700_000_000_000;
+
+async function record(over: Partial<TRunRecord> = {}): Promise<TRunRecord> {
+  const experiment = await loadExperimentFile(path.join(EXPERIMENTS_DIR, 'payments-latency.yaml'));
+  const history: TRunRecord['history'] = [];
+  for (let i = 0; i < 40; i++) {
+    history.push({ index: 2 * i, type: 'invoke', f: 'browse', process: i, time: T0 + i * 1000, value: {} });
+    history.push({ index: 2 * i + 1, type: 'ok', f: 'browse', process: i, time: T0 + i * 1000 + 20, value: { status: 200 }, latencyMs: 20, correctedLatencyMs: 20 });
+  }
+  return {
+    runId: 'r1',
+    experiment,
+    loadStart: T0,
+    loadEnd: T0 + 40_000,
+    endedAt: T0 + 50_000,
+    ended: 'completed',
+    engine: 'builtin',
+    history,
+    seconds: [],
+    samples: [],
+    logs: [],
+    faultTimes: [{ name: 'payments-slow', appliedAt: T0 + 10_000, removedAt: T0 + 25_000 }],
+    ...over,
+  };
+}
+
+describe('analyseRun', () => {
+  it('fails what it could not check: no checkout traffic, no breaker data, no shop database', async () => {
+    const r = await analyseRun(await record(), { shopDatabaseUrl: null, now: T0 + 60_000 });
+    expect(ReportSchema.parse(r)).toEqual(r);
+    expect(r.verdict).toBe('failed');
+    expect(r.slos.map((s) => [s.name, s.verdict])).toEqual([
+      ['browse-availability', 'pass'],
+      ['checkout-latency', 'fail'],
+    ]);
+    expect(r.breakers.expectations[0].message).toMatch(/no state observed/);
+    expect(r.invariants).toHaveLength(9);
+    expect(r.invariants.every((i) => !i.pass && i.error === 'no shop database configured')).toBe(true);
+    expect(r.load.requests).toBe(40);
+    expect(r.faults[0]).toMatchObject({ name: 'payments-slow', type: 'latency', target: 'orders->payments', plannedAtMs: 10_000, appliedAt: T0 + 10_000 });
+  });
+
+  it('an aborted run keeps its state and reason', async () => {
+    const r = await analyseRun(await record({ ended: 'aborted', endReason: 'error rate above 90% for 10s' }), { shopDatabaseUrl: null });
+    expect(r.verdict).toBe('aborted');
+    expect(r.reason).toBe('error rate above 90% for 10s');
+  });
+
+  it('an unreachable shop database fails the invariants with the error', async () => {
+    const r = await analyseRun(await record(), { shopDatabaseUrl: 'postgres://postgres@127.0.0.1:1/nowhere' });
+    expect(r.invariants.every((i) => !i.pass && /shop database unreachable/.test(i.error ?? ''))).toBe(true);
+  });
+
+  it('faultWindows marks faults that never ran', async () => {
+    const x = (await record()).experiment;
+    expect(faultWindows(x, [])).toEqual([
+      { name: 'payments-slow', type: 'latency', target: 'orders->payments', plannedAtMs: 10_000, plannedDurationMs: 15_000, appliedAt: null, removedAt: null },
+    ]);
+  });
+});
