@@ -89,7 +89,7 @@ export const SHOP_BUG_DESCRIPTIONS: Record<TShopBug, string> = {
   'double-charge': 'payments ignores Idempotency-Key, so a retried charge (e.g. after a client timeout) captures again',
   'missing-compensation': 'a failed saga does not release its stock reservation (stock leak)',
   'breaker-disabled': 'circuit breakers never open: calls keep hitting a dead or slow dependency',
-  'lost-ack': 'orders acknowledges the checkout before the confirmation is committed (write-behind); a crash loses it',
+  'lost-ack': 'orders acknowledges a checkout (201 confirmed) before recording the capture and confirmation (write-behind); a crash loses them and the order ends failed',
   oversell: 'catalog reserves stock with an unlocked read-modify-write, so concurrent reservations oversell',
 };
 

@@ -158,7 +158,11 @@ export async function setup(ctx: TServiceContext) {
   async function flushConfirms() {
     for (const [id, o] of [...pendingConfirms]) {
       pendingConfirms.delete(id);
-      await confirm(o).catch((e: Error) => log.error({ orderId: id, err: e.message }, 'deferred confirmation failed'));
+      try {
+        if (await advance(id, ['stock_reserved'], 'payment_captured')) await confirm(o);
+      } catch (e) {
+        log.error({ orderId: id, err: (e as Error).message }, 'deferred confirmation failed');
+      }
     }
   }
 
@@ -211,6 +215,13 @@ export async function setup(ctx: TServiceContext) {
       await compensate(order.id, 'failed', 'payment_unavailable', { refund: true });
       return { status: 503, body: { error: { code: 'payment_unavailable', message: `charge answered ${charged.status}` }, orderId: order.id } };
     }
+    if (ctx.bugs.has('lost-ack')) {
+      // BUG (lost-ack): acknowledge first, record later (write-behind). A crash
+      // before the flush loses the capture and the confirmation of an order the
+      // client was told is confirmed; the sweeper then compensates it.
+      pendingConfirms.set(order.id, { id: order.id, totalCents: order.totalCents, items });
+      return { status: 201, body: { orderId: order.id, status: 'confirmed', totalCents: order.totalCents } };
+    }
     if (!(await advance(order.id, ['stock_reserved'], 'payment_captured'))) {
       // The sweeper compensated meanwhile: our capture landed late and must be refunded.
       await compensate(order.id, 'failed', 'deadline', { refund: true });
@@ -218,12 +229,6 @@ export async function setup(ctx: TServiceContext) {
     }
 
     // 3. confirm
-    if (ctx.bugs.has('lost-ack')) {
-      // BUG (lost-ack): acknowledge first, commit later (write-behind). A crash
-      // before the flush loses an order the client was told is confirmed.
-      pendingConfirms.set(order.id, { id: order.id, totalCents: order.totalCents, items });
-      return { status: 201, body: { orderId: order.id, status: 'confirmed', totalCents: order.totalCents } };
-    }
     await confirm(order);
     return answerFor((await loadOrder(order.id))!);
   }
