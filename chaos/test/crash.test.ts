@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runs } from '../../db/schema/runs.js';
 import { eq } from 'drizzle-orm';
-import { applyFault, reconcileFaults, startReconciler } from '../index.js';
+import { applyFault, haltAll, reconcileFaults, startReconciler } from '../index.js';
 import { getFault, openFaults } from '../safety/ledger.js';
 import { ToxiproxyApi } from '../faults/toxiproxy-api.js';
 import { pidAlive, startShop, statusOf, timedGet, waitFor, type TShopFixture } from './helpers.js';
@@ -42,7 +42,7 @@ async function toxicCount(): Promise<number> {
   return [...list.values()].reduce((n, p) => n + p.toxics.length, 0);
 }
 
-describe('crash cleanup', () => {
+describe('crash cleanup and halt on the full shop', () => {
   it('removes the latency and pause faults of a SIGKILLed applier within 10 s', async () => {
     const runId = 'run-crash';
     // The run still looks active in the database (its worker died with it):
@@ -127,5 +127,34 @@ describe('crash cleanup', () => {
     const r = await reconcileFaults(shop.ctx);
     expect(r.removed.map((x) => [x.id, x.reason])).toEqual([[f.id, 'expired']]);
     expect(await statusOf(`http://${edgeListen()}/health`, 2000)).toBe(200);
+  });
+
+  it('halt removes network, process and HTTP faults across proxy and supervisor in one call', async () => {
+    const healthy = async (id: string) => shop.sup.instance(id).state === 'running' && (await statusOf(`${shop.sup.instance(id).url}/health`, 1000)) === 200;
+    await waitFor('shop healthy', async () => (await healthy('payments-0')) && (await healthy('catalog-0')), 30_000, 100);
+    const c = { ...shop.ctx, runId: 'run-halt' };
+    await applyFault({ type: 'latency', target: 'orders->payments', params: { latencyMs: 700 } }, c);
+    await applyFault({ type: 'edge_down', target: 'orders->postgres' }, c);
+    await applyFault({ type: 'pause', target: 'payments-0' }, c);
+    await applyFault({ type: 'kill', target: 'catalog-0', params: { holdMs: 120_000 } }, c);
+    await applyFault({ type: 'http_abort', target: 'orders', params: { percentage: 100 } }, c);
+    await waitFor('catalog-0 held', () => shop.sup.instance('catalog-0').state === 'stopped');
+
+    const r = await haltAll(shop.ctx);
+    console.log(`halt (5 faults: latency, edge down, pause, held kill, HTTP abort; proxy + supervisor): ${r.durationMs} ms`);
+    expect(r.errors).toEqual([]);
+    expect(r.removed).toHaveLength(5);
+    expect(r.toxics.length).toBeGreaterThanOrEqual(1);
+    expect(r.proxiesEnabled).toEqual(['orders->postgres']);
+    expect(r.instancesResumed).toEqual(['payments-0']);
+    expect(r.instancesStarted).toEqual(['catalog-0']);
+    expect(r.httpFaults).toHaveLength(1);
+    expect(await openFaults(shop.ctx.db)).toEqual([]);
+    expect(await toxicCount()).toBe(0);
+    const viaEdge = await timedGet(`http://${edgeListen()}/health`, 2000);
+    expect(viaEdge.status).toBe(200);
+    expect(viaEdge.ms).toBeLessThan(300);
+    await waitFor('catalog-0 back', () => healthy('catalog-0'), 30_000, 100);
+    expect(shop.sup.httpFaults()).toEqual([]);
   });
 });
