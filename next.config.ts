@@ -24,8 +24,17 @@ const nextConfig: NextConfig = {
   // The platform modules are TypeScript ESM importing `./x.js` (as tsx and
   // Node expect); webpack maps those to the .ts sources. Turbopack has no
   // equivalent yet, so the console builds with `next build --webpack`.
-  webpack: (config: { resolve: { extensionAlias?: Record<string, string[]> } }) => {
+  webpack: (
+    config: { resolve: { extensionAlias?: Record<string, string[]> }; module: { parser?: Record<string, Record<string, unknown>> } },
+    ctx: { isServer: boolean },
+  ) => {
     config.resolve.extensionAlias = { '.js': ['.ts', '.tsx', '.js'], '.mjs': ['.mts', '.mjs'] };
+    if (ctx.isServer) {
+      // Platform modules locate files next to their source (`new URL('./x', import.meta.url)`,
+      // e.g. the load engine's worker entry, shipped experiments). Leave those as runtime
+      // expressions over the source file's URL instead of turning them into bundled assets.
+      config.module.parser = { ...config.module.parser, javascript: { ...config.module.parser?.javascript, url: false } };
+    }
     return config;
   },
   reactStrictMode: true,

@@ -1,1 +1,10 @@
-export default function Overview() { return <h1>Overview</h1>; }
+import { Overview } from './overview.js';
+
+export default function OverviewPage() {
+  return (
+    <>
+      <h1>Overview</h1>
+      <Overview />
+    </>
+  );
+}

@@ -4,3 +4,4 @@ export * from './schema.js';
 export * from './schedules.js';
 export * from './fire.js';
 export * from './worker.js';
+export * from './starter.js';

@@ -2,6 +2,11 @@
 import { z } from 'zod';
 import { cronProblem, isValidTimeZone } from './cron.js';
 
+const TimezoneSchema = z
+  .string()
+  .trim()
+  .refine(isValidTimeZone, { message: 'unknown time zone (use an IANA name such as UTC or Europe/Berlin)' });
+
 export const ScheduleInputSchema = z.object({
   name: z.string().trim().min(1, 'required').max(100),
   kind: z.enum(['experiment', 'suite']),
@@ -15,17 +20,14 @@ export const ScheduleInputSchema = z.object({
       const p = cronProblem(v);
       if (p) ctx.addIssue({ code: 'custom', message: p });
     }),
-  timezone: z
-    .string()
-    .trim()
-    .default('UTC')
-    .refine(isValidTimeZone, { message: 'unknown time zone (use an IANA name such as UTC or Europe/Berlin)' }),
+  timezone: TimezoneSchema.default('UTC'),
   enabled: z.boolean().default(true),
 });
 export type TScheduleInput = z.input<typeof ScheduleInputSchema>;
 export type TScheduleSpec = z.infer<typeof ScheduleInputSchema>;
 
-export const SchedulePatchSchema = ScheduleInputSchema.partial();
+/** A patch carries no defaults: `{enabled:false}` must not reset the time zone. */
+export const SchedulePatchSchema = ScheduleInputSchema.extend({ timezone: TimezoneSchema, enabled: z.boolean() }).partial();
 export type TSchedulePatch = z.infer<typeof SchedulePatchSchema>;
 
 /** Payload of the BullMQ job a scheduler emits (versioned, validated in the worker). */

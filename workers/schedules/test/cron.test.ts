@@ -31,3 +31,10 @@ describe('cron', () => {
     expect(paths).toContain('timezone');
   });
 });
+
+describe('schedule patch', () => {
+  it('a patch that only disables keeps the time zone (regression: defaults in partial)', async () => {
+    const { SchedulePatchSchema } = await import('../schema.js');
+    expect(SchedulePatchSchema.parse({ enabled: false })).toEqual({ enabled: false });
+  });
+});

@@ -1,0 +1,104 @@
+'use client';
+/**
+ * The experiment editor: YAML text, validated by the server's schema as you
+ * type (debounced); each problem is shown at its line in the gutter and in
+ * the list under the editor, named by its field path.
+ */
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { useRouter } from 'next/navigation';
+import { api, ApiError, type TApiIssue } from './api.js';
+
+export function YamlEditor({ initial, id }: { initial: string; id?: string }) {
+  const router = useRouter();
+  const [text, setText] = useState(initial);
+  const [issues, setIssues] = useState<TApiIssue[]>([]);
+  const [message, setMessage] = useState<string | null>(null);
+  const [state, setState] = useState<'idle' | 'checking' | 'valid' | 'invalid' | 'saving'>('idle');
+  const gutter = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const ac = new AbortController();
+    const h = setTimeout(async () => {
+      setState('checking');
+      try {
+        await api('/api/experiments/validate', { method: 'POST', body: { yaml: text }, signal: ac.signal });
+        setIssues([]);
+        setMessage(null);
+        setState('valid');
+      } catch (e) {
+        if ((e as Error).name === 'AbortError') return;
+        const x = e as ApiError;
+        setIssues(x.issues);
+        setMessage(x.message);
+        setState('invalid');
+      }
+    }, 400);
+    return () => {
+      clearTimeout(h);
+      ac.abort();
+    };
+  }, [text]);
+  const lines = useMemo(() => text.split('\n').length, [text]);
+  const bad = useMemo(() => new Map(issues.filter((i) => i.line).map((i) => [i.line!, `${i.path}: ${i.message}`])), [issues]);
+  return (
+    <div style={{ display: 'grid', gap: 8 }}>
+      <div style={{ display: 'grid', gridTemplateColumns: '44px 1fr', border: '1px solid var(--border2)', background: '#0f1013', height: 520 }}>
+        <div ref={gutter} style={{ overflow: 'hidden', textAlign: 'right', padding: '5px 6px', fontFamily: 'var(--mono)', fontSize: 12, lineHeight: '18px', color: 'var(--dim)', borderRight: '1px solid var(--border)' }}>
+          {Array.from({ length: lines }, (_, i) => (
+            <div key={i} title={bad.get(i + 1)} style={bad.has(i + 1) ? { color: '#fff', background: 'var(--bad)', borderRadius: 2 } : undefined}>
+              {i + 1}
+            </div>
+          ))}
+        </div>
+        <textarea
+          name="yaml"
+          data-testid="yaml-editor"
+          spellCheck={false}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          onScroll={(e) => {
+            if (gutter.current) gutter.current.scrollTop = e.currentTarget.scrollTop;
+          }}
+          style={{ border: 0, height: '100%', lineHeight: '18px', fontSize: 12, background: 'transparent', outline: 'none', whiteSpace: 'pre', overflow: 'auto' }}
+        />
+      </div>
+      <div className="row">
+        <span data-testid="validation-state" className={`badge ${state === 'valid' ? 'b-ok' : state === 'invalid' ? 'b-bad' : 'b-dim'}`}>
+          {state === 'valid' ? 'valid' : state === 'invalid' ? `${issues.length || 1} problem${issues.length > 1 ? 's' : ''}` : state}
+        </span>
+        <span className="spacer" />
+        <button
+          className="primary"
+          data-testid="save"
+          disabled={state === 'saving' || state === 'invalid'}
+          onClick={async () => {
+            setState('saving');
+            try {
+              const r = await api<{ id: string }>(id ? `/api/experiments/${id}` : '/api/experiments', { method: id ? 'PUT' : 'POST', body: { yaml: text } });
+              router.push(`/experiments/${r.id}`);
+              router.refresh();
+            } catch (e) {
+              const x = e as ApiError;
+              setIssues(x.issues);
+              setMessage(x.message);
+              setState('invalid');
+            }
+          }}
+        >
+          Save
+        </button>
+      </div>
+      {(message || issues.length > 0) && (
+        <div className="errbox" role="alert" data-testid="issues">
+          {message}
+          <ul>
+            {issues.map((i, k) => (
+              <li key={k}>
+                {i.line ? <b>line {i.line}</b> : null} <code>{i.path || '(root)'}</code>: {i.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+    </div>
+  );
+}

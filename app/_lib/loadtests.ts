@@ -1,0 +1,80 @@
+/**
+ * Load tests on their own: the shipped scenarios, and a run of one without
+ * faults. Such a run goes through the runner like any experiment (a
+ * "baseline" experiment named `load-<scenario>`), so it gets the same live
+ * charts, logs and report; its SLO is the availability of the scenario's
+ * main route.
+ */
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AppError } from '../../core/errors.js';
+import { loadScenarioFile, type TScenario } from '../../loadtests/index.js';
+import { parseExperiment } from '../../experiments/index.js';
+import { startExperimentRun } from './runs.js';
+
+const SCENARIO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../loadtests/scenarios');
+
+export interface TScenarioSummary {
+  name: string;
+  description: string;
+  executor: string;
+  shape: string;
+  mix: Record<string, number>;
+  thresholds: Record<string, string[]>;
+  error?: string;
+}
+
+function shape(s: TScenario): string {
+  const l = s.load as Record<string, unknown> & { executor: string };
+  const stages = (l.stages as { duration: number; target: number }[] | undefined) ?? [];
+  if (l.executor === 'constant-arrival-rate') return `${l.rate} req per ${(l.timeUnit as number) / 1000 || 1}s for ${Math.round((l.duration as number) / 1000)}s`;
+  if (l.executor === 'constant-vus') return `${l.vus} VUs for ${Math.round((l.duration as number) / 1000)}s`;
+  return stages.map((st) => `${Math.round(st.duration / 1000)}s→${st.target}`).join(', ');
+}
+
+export async function listScenarios(dir = SCENARIO_DIR): Promise<TScenarioSummary[]> {
+  const files = (await readdir(dir).catch(() => [])).filter((f) => /\.ya?ml$/.test(f)).sort();
+  return Promise.all(
+    files.map(async (f) => {
+      try {
+        const s = await loadScenarioFile(path.join(dir, f));
+        return {
+          name: s.name,
+          description: s.description ?? '',
+          executor: s.load.executor,
+          shape: shape(s),
+          mix: Object.fromEntries(Object.entries(s.mix).filter(([, w]) => w > 0)),
+          thresholds: Object.fromEntries(Object.entries(s.thresholds).map(([k, v]) => [k, v.map((t) => (typeof t === 'string' ? t : t.threshold))])),
+        };
+      } catch (e) {
+        return { name: f.replace(/\.ya?ml$/, ''), description: '', executor: '?', shape: '', mix: {}, thresholds: {}, error: (e as Error).message };
+      }
+    }),
+  );
+}
+
+/** Start a fault-free run of a scenario. */
+export async function runScenario(name: string) {
+  const all = await listScenarios();
+  const s = all.find((x) => x.name === name);
+  if (!s) throw new AppError('VALIDATION', 'invalid load test', { issues: [{ path: 'scenario', message: `no scenario "${name}" (known: ${all.map((x) => x.name).join(', ')})` }] });
+  if (s.error) throw new AppError('VALIDATION', `scenario ${name} is invalid: ${s.error}`);
+  const route = (s.mix.checkout ?? 0) > 0 ? 'POST /checkout' : 'GET /products';
+  const yaml = [
+    `name: load-${name.toLowerCase().replace(/[^a-z0-9-]/g, '-')}`,
+    `description: Load test of scenario ${name} on its own, no faults.`,
+    'load:',
+    `  scenario: ${name}`,
+    'steady_state:',
+    '  slos:',
+    '    - name: availability',
+    `      route: ${route}`,
+    '      sli: availability',
+    '      objective: 99',
+    'quiescence: 5s',
+    'tags: [loadtest]',
+    '',
+  ].join('\n');
+  return startExperimentRun(parseExperiment(yaml, `load-${name}.yaml`), { trigger: 'console' });
+}

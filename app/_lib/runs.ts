@@ -1,0 +1,146 @@
+/**
+ * Starting and following runs from the console. Runs are created and queued
+ * by the runner's `enqueueRun`; the console never executes one itself.
+ */
+import type { TExperiment } from '../../experiments/index.js';
+import { getPlatform, type TPlatform } from '../../workers/platform.js';
+import { enqueueRun } from '../../workers/runs/enqueue-run.js';
+import { db } from './deps.js';
+import { getExperiment } from './experiments.js';
+import { AppError } from '../../core/errors.js';
+import { parseReport, renderHtml, renderJunit, renderSummary, type TReport } from '../../workers/reports/index.js';
+import { runChannel, runControlChannel, type TStoredRunEvent } from '../../workers/runner/events.js';
+import { getRun, runEventsAfter, runReport, runViolations } from './queries.js';
+import { TERMINAL_RUN_STATES } from '../../db/schema/index.js';
+
+/** The platform handles, with the key prefix the workers use (FAULTLINE_PREFIX, for isolated stacks). */
+export function platform(): TPlatform {
+  return getPlatform({ prefix: process.env.FAULTLINE_PREFIX || 'faultline' });
+}
+
+export async function startExperimentRun(e: TExperiment, ctx: { trigger: 'console' | 'schedule' | 'api'; scheduleId?: string }) {
+  const r = await enqueueRun(platform(), { experiment: e, trigger: ctx.trigger, scheduleId: ctx.scheduleId });
+  return { id: r.runId };
+}
+
+/** Run a saved or shipped experiment by id; YAML is passed so the run keeps the text it ran. */
+export async function startRunOf(experimentId: string, trigger: 'console' | 'api') {
+  const d = await getExperiment(db(), experimentId);
+  const r = await enqueueRun(platform(), d.yaml ? { yaml: d.yaml, sourcePath: d.source === 'shipped' ? `experiments/${experimentId}.yaml` : undefined, trigger } : { experiment: d.experiment, trigger });
+  return { id: r.runId };
+}
+
+export async function runView(id: string) {
+  const d = db();
+  const run = await getRun(d, id);
+  const [stored, violations] = await Promise.all([runReport(d, id), runViolations(d, id)]);
+  let report: TReport | null = null;
+  let reportError: string | null = null;
+  if (stored) {
+    try {
+      report = parseReport(stored.report);
+    } catch (e) {
+      reportError = (e as Error).message;
+    }
+  }
+  return { run, report, reportError, violations };
+}
+export type TRunView = Awaited<ReturnType<typeof runView>>;
+
+export async function abortRun(id: string, by: string) {
+  const run = await getRun(db(), id);
+  if ((TERMINAL_RUN_STATES as readonly string[]).includes(run.state)) throw new AppError('CONFLICT', `run ${id} already ended (${run.state})`);
+  const p = platform();
+  const listeners = await p.redis.publish(runControlChannel(id, p.prefix), JSON.stringify({ action: 'abort', reason: `by ${by} from the console` }));
+  return { ok: true, delivered: listeners > 0 };
+}
+
+export const REPORT_FORMATS = { json: ['report.json', 'application/json'], junit: ['junit.xml', 'application/xml'], md: ['summary.md', 'text/markdown; charset=utf-8'], html: ['report.html', 'text/html; charset=utf-8'] } as const;
+export type TReportFormat = keyof typeof REPORT_FORMATS;
+
+/** The report of a finished run in one of its four renderings, from the stored report.json. */
+export async function reportFile(id: string, format: TReportFormat): Promise<{ name: string; type: string; body: string }> {
+  const stored = await runReport(db(), id);
+  if (!stored) throw new AppError('NOT_FOUND', `run ${id} has no report yet`);
+  const r = parseReport(stored.report);
+  const [file, type] = REPORT_FORMATS[format];
+  const body = format === 'json' ? JSON.stringify(r, null, 2) : format === 'junit' ? renderJunit(r) : format === 'md' ? renderSummary(r) : renderHtml(r);
+  return { name: `${id}-${file}`, type, body };
+}
+
+export async function searchRunLogs(id: string, q: { service?: string; level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; text?: string; cursor?: string; limit?: number }) {
+  await getRun(db(), id);
+  return platform().logStore.search({ runId: id, ...q, limit: q.limit ?? 200 });
+}
+
+/**
+ * Server-Sent Events of a run: stored events after `after`, then live ones
+ * from Redis pub/sub, in seq order without gaps or duplicates. Subscribes
+ * before reading the table so nothing published in between is lost; ends
+ * after the verdict (or when the client goes away).
+ */
+export function runEventStream(id: string, after: number, signal: AbortSignal): ReadableStream<Uint8Array> {
+  const p = platform();
+  const enc = new TextEncoder();
+  let closed = false;
+  let cleanup = () => {};
+  return new ReadableStream<Uint8Array>({
+    async start(ctl) {
+      const sub = p.newRedis();
+      sub.on('error', () => {
+        /* the client reconnects with Last-Event-ID */
+      });
+      let last = after;
+      const pending: TStoredRunEvent[] = [];
+      let replaying = true;
+      const send = (e: { seq: number; type: string } & Record<string, unknown>) => {
+        if (closed || e.seq <= last) return;
+        last = e.seq;
+        ctl.enqueue(enc.encode(`id: ${e.seq}\nevent: run\ndata: ${JSON.stringify(e)}\n\n`));
+        if (e.type === 'verdict') finish();
+      };
+      const heartbeat = setInterval(() => !closed && ctl.enqueue(enc.encode(`: keep-alive\n\n`)), 15_000);
+      const finish = () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(heartbeat);
+        sub.disconnect();
+        try {
+          ctl.close();
+        } catch {
+          /* already closed */
+        }
+      };
+      cleanup = finish;
+      signal.addEventListener('abort', finish);
+      try {
+        sub.on('message', (_ch, msg) => {
+          try {
+            const e = JSON.parse(msg) as TStoredRunEvent;
+            if (replaying) pending.push(e);
+            else send(e as never);
+          } catch {
+            /* not an event */
+          }
+        });
+        await sub.subscribe(runChannel(id, p.prefix));
+        const stored = await runEventsAfter(db(), id, after);
+        for (const r of stored) send({ ...(r.data as object), type: r.type, seq: r.seq, t: r.t.getTime(), runId: id });
+        replaying = false;
+        for (const e of pending.sort((a, b) => a.seq - b.seq)) send(e as never);
+        // A run that ended before we subscribed may have no verdict event (errored early): end the stream.
+        const run = await getRun(db(), id);
+        if ((TERMINAL_RUN_STATES as readonly string[]).includes(run.state) && !closed) {
+          ctl.enqueue(enc.encode(`event: end\ndata: ${JSON.stringify({ state: run.state })}\n\n`));
+          finish();
+        }
+      } catch (e) {
+        if (!closed) ctl.enqueue(enc.encode(`event: error\ndata: ${JSON.stringify({ message: (e as Error).message })}\n\n`));
+        finish();
+      }
+    },
+    cancel() {
+      cleanup();
+    },
+  });
+}
