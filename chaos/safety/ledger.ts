@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { and, eq, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, ne, sql } from 'drizzle-orm';
 import type { TDb } from '../../db/client.js';
 import { faults } from '../../db/schema/faults.js';
 import type { TUndo } from '../faults/types.js';
@@ -69,6 +69,11 @@ export async function markApplyFailed(db: TDb, id: string, error: string, undone
 /** Faults not yet removed (applying, active, or failed and awaiting removal). */
 export async function openFaults(db: TDb): Promise<TFaultRow[]> {
   return db.select().from(faults).where(isNull(faults.removedAt)).orderBy(faults.appliedAt);
+}
+
+/** The most recent faults, removed or not, newest first. */
+export async function recentFaults(db: TDb, limit = 50): Promise<TFaultRow[]> {
+  return db.select().from(faults).orderBy(desc(faults.appliedAt)).limit(limit);
 }
 
 export async function getFault(db: TDb, id: string): Promise<TFaultRow | undefined> {

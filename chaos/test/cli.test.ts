@@ -66,6 +66,9 @@ describe('faultline faults / halt', () => {
     const removed = await cli(['faults', 'remove', id!]);
     expect(removed.code).toBe(0);
     expect(removed.stdout).toContain('2 toxic(s)');
+    expect((await cli(['faults', 'list'])).stdout.trim()).toBe('no faults');
+    const all = await cli(['faults', 'list', '--all']);
+    expect(all.stdout).toMatch(new RegExp(`${id}\\s+latency\\s+orders->payments\\s+removed`));
 
     const again = await cli(['faults', 'apply', 'edge_down', 'orders->payments']);
     expect(again.code).toBe(0);

@@ -10,7 +10,7 @@ import { AppError } from '../../core/errors.js';
 import { parseYamlWith } from '../../core/validate.js';
 import { closeDb } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
-import { FaultSpecSchema, applyFault, openFaults, removeFault, validateFault, type TFaultRow } from '../../chaos/index.js';
+import { FaultSpecSchema, applyFault, openFaults, recentFaults, removeFault, validateFault, type TFaultRow } from '../../chaos/index.js';
 import { addFaultFlags, faultContext, type TFaultFlags } from './halt.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -63,7 +63,7 @@ export function specFromArgs(type: string | undefined, target: string | undefine
 }
 
 export function formatFaultRows(rows: TFaultRow[]): string {
-  if (rows.length === 0) return 'no open faults';
+  if (rows.length === 0) return 'no faults';
   const head = ['ID', 'TYPE', 'TARGET', 'STATUS', 'RUN', 'APPLIED', 'EXPIRES', 'PARAMS'];
   const body = rows.map((r) => [
     r.id,
@@ -83,14 +83,16 @@ export function formatFaultRows(rows: TFaultRow[]): string {
 export function register(program: Command): void {
   const faults = program.command('faults').description('the fault catalog: list, validate, apply and remove faults by hand');
 
-  addFaultFlags(faults.command('list').description('faults not yet removed (from the ledger)')).action(async (flags: TFaultFlags) => {
-    const ctx = faultContext(flags);
-    try {
-      process.stdout.write(`${formatFaultRows(await openFaults(ctx.db))}\n`);
-    } finally {
-      await closeDb(ctx.databaseUrl);
-    }
-  });
+  addFaultFlags(faults.command('list').description('faults not yet removed (from the ledger)'))
+    .option('--all', 'the 50 most recent faults, removed ones included')
+    .action(async (flags: TFaultFlags & { all?: boolean }) => {
+      const ctx = faultContext(flags);
+      try {
+        process.stdout.write(`${formatFaultRows(flags.all ? await recentFaults(ctx.db) : await openFaults(ctx.db))}\n`);
+      } finally {
+        await closeDb(ctx.databaseUrl);
+      }
+    });
 
   addFaultFlags(
     faults
