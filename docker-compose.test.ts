@@ -91,7 +91,7 @@ describe('docker-compose.yml', () => {
       const env = envOf(s);
       for (const k of Object.keys(env)) expect(known.has(k), `${name}: ${k} is not a configuration variable`).toBe(true);
       // the same parser as embedded mode accepts the values
-      const cfg = loadConfig(env);
+      const cfg = loadConfig(env as NodeJS.ProcessEnv);
       expect(cfg.DATABASE_URL, name).toMatch(/^postgres:\/\/.*@postgres:5432\//);
     }
     // the platform processes get every service address they need
