@@ -16,7 +16,7 @@ import { AppError } from '../../core/errors.js';
 import { createTestDatabase } from '../../db/testing.js';
 import { faults as faultsTable } from '../../db/schema/faults.js';
 import { startFaultProxy, type TFaultProxy } from '../proxy/index.js';
-import { applyFault, haltAll } from '../index.js';
+import { applyFault, haltAll, reconcileFaults, removeFault } from '../index.js';
 import { getFault } from '../safety/ledger.js';
 import type { TFaultContext } from '../faults/types.js';
 import { ToxiproxyApi } from '../faults/toxiproxy-api.js';
@@ -358,6 +358,23 @@ describe('validation before anything is applied', () => {
       'TARGET_NOT_ALLOWED',
       'toxiproxyUrl',
     );
+  });
+});
+
+describe('failed removal', () => {
+  it('keeps the row open with the error, and the reconciler finishes the job', async () => {
+    const f = await applyFault({ type: 'latency', target: 'orders->payments', params: { latencyMs: 300 } }, { ...ctx, runId: 'run-x' });
+    // The proxy API is unreachable at removal time (wrong address here).
+    await expect(removeFault(f.id, { ...ctx, toxiproxyUrl: 'http://127.0.0.1:9' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    const row = await getFault(ledger.db, f.id);
+    expect(row?.status).toBe('failed');
+    expect(row?.removedAt).toBeNull();
+    expect(row?.error).toContain('unreachable');
+    expect((await allToxics()).length).toBe(2);
+    // Run still active, holder (this process) alive: only the failed removal is retried.
+    const r = await reconcileFaults(ctx, { isRunActive: () => true });
+    expect(r.removed.map((x) => [x.id, x.reason])).toEqual([[f.id, 'removal-failed']]);
+    expect(await allToxics()).toEqual([]);
   });
 });
 

@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../core/errors.js';
 import { faults as faultsTable } from '../../db/schema/faults.js';
 import { applyFault, haltAll } from '../index.js';
-import { getFault } from '../safety/ledger.js';
+import { getFault, insertFault, saveUndo } from '../safety/ledger.js';
+import { removeFault } from '../faults/index.js';
+import { SupervisorApi } from '../faults/supervisor-api.js';
 import { pidAlive, startShop, statusOf, timedGet, waitFor, median, type TShopFixture } from './helpers.js';
 
 let shop: TShopFixture;
@@ -132,6 +134,22 @@ describe('HTTP faults', () => {
     expect(median(slow) - base).toBeGreaterThan(270);
     expect(median(slow) - base).toBeLessThan(600);
     expect(median(after)).toBeLessThan(base + 150);
+  });
+});
+
+describe('recovery from the ledger alone', () => {
+  it('finds an HTTP fault by its body when the applier died before recording its id', async () => {
+    const body = { service: 'catalog', route: '/products', kind: 'abort' as const, status: 504, percentage: 100 };
+    // The applier recorded its intent, POSTed, and died before saving the id.
+    await insertFault(shop.ctx.db, { id: 'flt_lostid', type: 'http_abort', target: 'catalog', params: body });
+    await saveUndo(shop.ctx.db, 'flt_lostid', { httpFaults: [{ body }] });
+    await new SupervisorApi(shop.ctx.supervisorUrl).addHttpFault(body);
+    await waitFor('abort in force', async () => (await statusOf(`${inst('catalog-0').url}/products`, 3000)) === 504);
+    const r = await removeFault('flt_lostid', shop.ctx);
+    expect(r.httpFaultsRemoved).toHaveLength(1);
+    expect(shop.sup.httpFaults()).toEqual([]);
+    expect(await statusOf(`${inst('catalog-0').url}/products`, 3000)).toBe(200);
+    expect((await getFault(shop.ctx.db, 'flt_lostid'))?.status).toBe('removed');
   });
 });
 
