@@ -3,7 +3,7 @@
  * They mirror k6's arithmetic (Go durations are integer nanoseconds, so we
  * compute in ns and truncate where Go converts to time.Duration):
  *
- *   constant-arrival-rate   i·period, period = trunc(timeUnit/rate), first at 0
+ *   constant-arrival-rate   i·timeUnit/rate, first at 0
  *   ramping-arrival-rate    k6's cal(): iteration n starts when ∫rate dt = n
  *   ramping-vus             getRawExecutionSteps(): one step per VU change
  */
@@ -12,15 +12,17 @@ export interface TStage {
   target: number;
 }
 
-/** Intended start offsets of constant-arrival-rate (k6 constant_arrival_rate.go). */
+/**
+ * Intended start offsets of constant-arrival-rate (k6 constant_arrival_rate.go):
+ * i·timeUnit/rate from t=0 while before the duration. k6 multiplies a period
+ * truncated to whole ns, which at e.g. 30/s lets a 61st tick land 20 ns before
+ * the end of a 2 s run and race the end timer; the exact ratio used here
+ * differs by < i ns and always yields rate·duration/timeUnit iterations.
+ */
 export function* constantArrivalOffsets(rate: number, timeUnitMs: number, durationMs: number): Generator<number> {
-  const periodNs = Math.trunc((timeUnitMs * 1e6) / rate);
-  const endNs = durationMs * 1e6;
-  for (let i = 0; ; i++) {
-    const t = i * periodNs;
-    if (t >= endNs) return;
-    yield t / 1e6;
-  }
+  const unitNs = Math.round(timeUnitMs * 1e6);
+  const endNs = Math.round(durationMs * 1e6);
+  for (let i = 0; i * unitNs < endNs * rate; i++) yield Math.floor((i * unitNs) / rate) / 1e6;
 }
 
 /**
