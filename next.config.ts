@@ -32,8 +32,9 @@ const nextConfig: NextConfig = {
     if (ctx.isServer) {
       // Platform modules locate files next to their source (`new URL('./x', import.meta.url)`,
       // e.g. the load engine's worker entry, shipped experiments). Leave those as runtime
-      // expressions over the source file's URL instead of turning them into bundled assets.
-      config.module.parser = { ...config.module.parser, javascript: { ...config.module.parser?.javascript, url: false } };
+      // expressions over the source file's URL instead of turning them into bundled assets;
+      // likewise `createRequire(import.meta.url).resolve(...)` (the HTML report inlines uPlot).
+      config.module.parser = { ...config.module.parser, javascript: { ...config.module.parser?.javascript, url: false, createRequire: false } };
     }
     return config;
   },

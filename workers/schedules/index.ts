@@ -5,3 +5,4 @@ export * from './schedules.js';
 export * from './fire.js';
 export * from './worker.js';
 export * from './starter.js';
+export * from './platform.js';

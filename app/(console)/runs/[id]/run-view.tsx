@@ -448,7 +448,7 @@ function Results({ view, terminal }: { view: TRunView; terminal: boolean }) {
                   <td className="num">{inv.checked}</td>
                   <td>
                     {inv.error && <div style={{ color: 'var(--bad)' }}>check failed: {inv.error}</div>}
-                    {inv.violations.slice(0, 20).map((v, k) => (
+                    {inv.violations.slice(0, 5).map((v, k) => (
                       <details key={k} className="violation" open={k === 0}>
                         <summary>
                           <span className="badge b-bad">{v.kind}</span> {v.message} <span className="mono dim">{v.ids.join(', ')}</span>
@@ -457,7 +457,7 @@ function Results({ view, terminal }: { view: TRunView; terminal: boolean }) {
                         {v.events.length > 0 && <pre className="evidence">{JSON.stringify(v.events, null, 1)}</pre>}
                       </details>
                     ))}
-                    {inv.violations.length > 20 && <div className="dim">… {inv.violations.length - 20} more in report.json</div>}
+                    {inv.violations.length > 5 && <div className="dim">… {inv.violations.length - 5} more in report.json</div>}
                   </td>
                 </tr>
               ))}
