@@ -102,22 +102,23 @@ describe('faultline shop up', () => {
     expect(edges.find((e) => e.name === 'orders->payments')!.proxies.map((p) => p.name)).toEqual(['orders->payments', 'orders->payments#1']);
   });
 
-  it('routes traffic through the proxies: latency on gateway->users slows login by that much', async () => {
-    const base = [];
-    for (let i = 0; i < 5; i++) base.push((await login()).ms);
+  it('routes traffic through the proxies: latency on gateway->users slows every login by at least that much', async () => {
+    // Lower bounds only: the toxic adds 800 ms to each gateway->users round trip whatever the machine's load.
     const proxy = await new Toxiproxy(proxyServer.url).get('gateway->users');
-    const toxic = await proxy.addToxic({ name: 'e2e_latency', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 400, jitter: 0 } });
+    const toxic = await proxy.addToxic({ name: 'e2e_latency', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 800, jitter: 0 } });
     try {
-      const slow = [];
-      for (let i = 0; i < 3; i++) slow.push((await login()).ms);
-      // every login makes at least one gateway->users round trip, so each one carries the 400 ms
-      expect(Math.min(...slow)).toBeGreaterThanOrEqual(Math.min(...base) + 400 - 20);
+      for (let i = 0; i < 3; i++) {
+        const r = await login();
+        expect(r.status).toBe(200);
+        expect(r.ms).toBeGreaterThanOrEqual(800 - 5);
+      }
     } finally {
       await toxic.remove();
     }
-    const after = await login();
-    expect(after.status).toBe(200);
-    expect(after.ms).toBeLessThan(400);
+    const after = [];
+    for (let i = 0; i < 3; i++) after.push(await login());
+    expect(after.every((r) => r.status === 200)).toBe(true);
+    expect(Math.min(...after.map((r) => r.ms))).toBeLessThan(800);
   });
 
   it('checkouts keep succeeding after the registry TTL when one of two payments instances is killed', async () => {

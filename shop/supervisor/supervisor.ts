@@ -33,6 +33,7 @@ import {
 } from './plan.js';
 import { InstanceManager, type TInstanceInfo } from './processes.js';
 import { populateProxies, removeProxies } from './proxies.js';
+import { assertPortsFree, reapOrphans, stateFilePath, writeState } from './orphans.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');
@@ -111,6 +112,13 @@ export interface TSupervisorOptions {
    */
   prepareDatabase?: boolean;
   /**
+   * Directory of the per-port-block state file (children's pids) used to
+   * reap the instances of a supervisor that died without cleaning up; `null`
+   * turns that off.
+   * @defaultValue '.faultline/shop' under the repository
+   */
+  stateDir?: string | null;
+  /**
    * Extra environment for every instance (e.g. a test's registry prefix).
    * @defaultValue {}
    */
@@ -175,6 +183,11 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
   const counts: TInstanceCounts = { ...defaultCounts(), ...opts.instances };
   const planned = planInstances(counts, portBase);
 
+  const stateDir = opts.stateDir === undefined ? path.join(repoRoot, '.faultline', 'shop') : opts.stateDir;
+  const stateFile = stateDir ? stateFilePath(stateDir, portBase) : null;
+  const reaped = stateFile ? (await reapOrphans(stateFile)).killed : [];
+  await assertPortsFree(host, planned);
+
   if (opts.prepareDatabase ?? true) {
     try {
       await migrateShop(databaseUrl);
@@ -194,6 +207,7 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
   }
 
   const logs = new LogRing({ dir: opts.logDir === undefined ? path.join(repoRoot, '.faultline', 'logs') : opts.logDir });
+  for (const r of reaped) logs.note(r.id, r.id.replace(/-\d+$/, ''), 'warn', 'killed an instance left behind by a supervisor that died', { pid: r.pid });
   const faults = new HttpFaultStore();
   let runId: string | null = null;
 
@@ -208,6 +222,21 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
       if (runId !== null) await pushContext(info, runId);
     },
   });
+
+  const saveState = () => {
+    if (!stateFile) return;
+    const children = manager
+      .list()
+      .filter((i) => i.pid !== null)
+      .map((i) => ({ id: i.id, pid: i.pid as number }));
+    try {
+      writeState(stateFile, { supervisorPid: process.pid, portBase, children });
+    } catch (e) {
+      logs.note('supervisor', 'supervisor', 'warn', `could not write ${stateFile}: ${(e as Error).message}`);
+    }
+  };
+  manager.on('spawn', saveState);
+  manager.on('exit', saveState);
 
   const edgesByService = new Map<TShopService, string>();
   for (const p of planned) {
@@ -297,6 +326,7 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
     if (closed) return;
     closed = true;
     await manager.stopAll();
+    saveState();
     if (toxiproxyUrl && bound.length) {
       const failed = await removeProxies(
         toxiproxyUrl,

@@ -1,0 +1,103 @@
+/**
+ * Leftovers of a supervisor that died without cleaning up (SIGKILL, OOM):
+ * its instances keep running and keep their ports, and a new supervisor
+ * would poll *their* /health and believe its own children healthy. So each
+ * supervisor records its children's pids in a state file per port block;
+ * the next one on that block kills recorded orphans, and refuses to start
+ * while any port of the block is still taken.
+ */
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { SupervisorError } from './errors.js';
+
+export interface TStateFile {
+  supervisorPid: number;
+  portBase: number;
+  children: { id: string; pid: number }[];
+}
+
+export function stateFilePath(dir: string, portBase: number): string {
+  return path.join(dir, `supervisor-${portBase}.json`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: exists but not ours to signal
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Command line of a process (Linux /proc); null when unknown. */
+function cmdline(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return null;
+  }
+}
+
+export function readState(file: string): TStateFile | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as TStateFile;
+  } catch {
+    return null;
+  }
+}
+
+export function writeState(file: string, state: TStateFile): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  // write-then-rename: a reader never sees half a file
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(state));
+  renameSync(tmp, file);
+}
+
+/**
+ * Kill the instances a dead supervisor left on this port block. Throws when
+ * the recorded supervisor is still alive (two supervisors on one block).
+ * Only processes whose command line is a shop service entry are killed, so
+ * a recycled pid is never hit.
+ */
+export async function reapOrphans(file: string): Promise<{ killed: { id: string; pid: number }[] }> {
+  const state = readState(file);
+  if (!state) return { killed: [] };
+  if (state.supervisorPid !== process.pid && alive(state.supervisorPid)) {
+    throw new SupervisorError('CONFLICT', `another supervisor (pid ${state.supervisorPid}) runs the shop on port base ${state.portBase}; stop it first or pick another --port-base`);
+  }
+  const killed: { id: string; pid: number }[] = [];
+  for (const c of state.children) {
+    if (!alive(c.pid)) continue;
+    const cmd = cmdline(c.pid);
+    if (!cmd || !cmd.includes(`shop${path.sep}services${path.sep}`)) continue;
+    process.kill(c.pid, 'SIGKILL');
+    killed.push(c);
+  }
+  // give the kernel a moment to release their ports
+  for (let i = 0; i < 40 && killed.some((c) => alive(c.pid)); i++) await new Promise((r) => setTimeout(r, 50));
+  return { killed };
+}
+
+function portTaken(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'EADDRINUSE' || e.code === 'EACCES'));
+    s.listen(port, host, () => s.close(() => resolve(false)));
+  });
+}
+
+/** Refuse to start while a planned instance port is in use, naming each one. */
+export async function assertPortsFree(host: string, planned: { id: string; port: number }[]): Promise<void> {
+  const taken = [];
+  for (const p of planned) if (await portTaken(host, p.port)) taken.push(p);
+  if (taken.length) {
+    throw new SupervisorError(
+      'CONFLICT',
+      `ports in use: ${taken.map((t) => `${t.port} (${t.id})`).join(', ')}; is another shop running? pick another --port-base`,
+      taken.map((t) => ({ path: `instances.${t.id}`, message: `port ${t.port} is in use` })),
+    );
+  }
+}

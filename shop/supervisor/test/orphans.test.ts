@@ -1,0 +1,92 @@
+/** Reaping instances of a supervisor that died, with real processes. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SupervisorError } from '../errors.js';
+import { assertPortsFree, reapOrphans, stateFilePath, writeState } from '../orphans.js';
+import { freePort, waitFor } from './helpers.js';
+
+const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'tiny-service.mjs');
+const children: ChildProcess[] = [];
+const dirs: string[] = [];
+
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tmp(): string {
+  const d = mkdtempSync(path.join(os.tmpdir(), 'fl-orphans-'));
+  dirs.push(d);
+  return d;
+}
+
+/** A process whose command line looks like a shop service entry (shop/services/<x>/main.mjs). */
+async function fakeInstance(dir: string): Promise<ChildProcess> {
+  const entry = path.join(dir, 'shop', 'services', 'fake', 'main.mjs');
+  mkdirSync(path.dirname(entry), { recursive: true });
+  copyFileSync(fixture, entry);
+  const port = await freePort();
+  const c = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '', PORT: String(port) }, stdio: 'ignore' });
+  children.push(c);
+  await waitFor('fake instance up', async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok);
+  return c;
+}
+
+async function deadPid(): Promise<number> {
+  const c = spawn(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+  await new Promise((r) => c.on('exit', r));
+  return c.pid!;
+}
+
+describe('reapOrphans', () => {
+  it('kills the recorded instances of a dead supervisor, and only those that are shop services', async () => {
+    const dir = tmp();
+    const orphan = await fakeInstance(dir);
+    const bystander = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    children.push(bystander);
+    const file = stateFilePath(dir, 23000);
+    writeState(file, { supervisorPid: await deadPid(), portBase: 23000, children: [{ id: 'payments-0', pid: orphan.pid! }, { id: 'orders-0', pid: bystander.pid! }] });
+    const { killed } = await reapOrphans(file);
+    expect(killed).toEqual([{ id: 'payments-0', pid: orphan.pid }]);
+    await waitFor('orphan gone', () => orphan.signalCode === 'SIGKILL');
+    expect(bystander.exitCode).toBeNull();
+    expect(bystander.signalCode).toBeNull();
+  });
+
+  it('refuses when the recorded supervisor is still alive', async () => {
+    const dir = tmp();
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    children.push(live);
+    const file = stateFilePath(dir, 23050);
+    writeState(file, { supervisorPid: live.pid!, portBase: 23050, children: [] });
+    const err = await reapOrphans(file).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SupervisorError);
+    expect((err as SupervisorError).message).toContain(`another supervisor (pid ${live.pid})`);
+  });
+
+  it('does nothing without a state file', async () => {
+    expect(await reapOrphans(path.join(tmp(), 'none.json'))).toEqual({ killed: [] });
+  });
+});
+
+describe('assertPortsFree', () => {
+  it('names every planned port that is taken', async () => {
+    const server = net.createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const taken = (server.address() as net.AddressInfo).port;
+    const free = await freePort();
+    try {
+      const err = await assertPortsFree('127.0.0.1', [{ id: 'payments-0', port: taken }, { id: 'payments-1', port: free }]).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SupervisorError);
+      expect((err as SupervisorError).issues).toEqual([{ path: 'instances.payments-0', message: `port ${taken} is in use` }]);
+    } finally {
+      server.close();
+    }
+    await expect(assertPortsFree('127.0.0.1', [{ id: 'payments-1', port: free }])).resolves.toBeUndefined();
+  });
+});
