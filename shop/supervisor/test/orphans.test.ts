@@ -31,7 +31,7 @@ async function fakeInstance(dir: string): Promise<ChildProcess> {
   mkdirSync(path.dirname(entry), { recursive: true });
   copyFileSync(fixture, entry);
   const port = await freePort();
-  const c = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '', PORT: String(port) } as NodeJS.ProcessEnv, stdio: 'ignore' });
+  const c = spawn(process.execPath, [entry], { env: { ...process.env, PORT: String(port) }, stdio: 'ignore' });
   children.push(c);
   await waitFor('fake instance up', async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.ok);
   return c;
