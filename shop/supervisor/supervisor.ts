@@ -218,8 +218,7 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
     healthTimeoutMs: opts.startTimeoutMs ?? 60_000,
     // A restarted instance forgot its faults and context: give them back before it counts as running.
     onHealthy: async (info) => {
-      await pushFaults(info, faults.forService(info.service));
-      if (runId !== null) await pushContext(info, runId);
+      await syncInstance(info);
     },
   });
 
@@ -281,7 +280,7 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
     resume: (id) => {
       const info = manager.resume(id);
       // Faults added while it was stopped never reached it.
-      if (info.state === 'running') void pushFaults(info, faults.forService(info.service)).catch(() => undefined);
+      if (info.state === 'running') void syncInstance(info).catch(() => undefined);
       return info;
     },
     restart: (id) => manager.restart(id),
@@ -306,17 +305,35 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
     context: () => ({ runId }),
     setContext: async (id) => {
       runId = id;
-      const r = await pushAll(manager.list(), (i) => pushContext(i, id));
+      const r = await pushAll(manager.list(), syncInstance);
       return { runId, ...r };
     },
     logs: (after, limit) => logs.read(after, limit),
   };
 
+  /**
+   * Give an instance the current fault list and run context. Pushes to one
+   * instance run one after the other and read the state when they are sent,
+   * so an older list can never land after a newer one (e.g. the re-push of a
+   * restart racing a POST /http-faults).
+   */
+  const queues = new Map<string, Promise<void>>();
+  function syncInstance(info: TInstanceInfo): Promise<void> {
+    const prev = queues.get(info.id) ?? Promise.resolve();
+    const next = prev
+      .catch(() => undefined)
+      .then(async () => {
+        await pushFaults(info, faults.forService(info.service));
+        await pushContext(info, runId);
+      });
+    queues.set(info.id, next);
+    return next;
+  }
+
   async function pushService(service: string): Promise<TPushResult> {
-    const list = faults.forService(service);
     return pushAll(
       manager.list().filter((i) => i.service === service),
-      (i) => pushFaults(i, list),
+      syncInstance,
     );
   }
 
@@ -365,7 +382,11 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
   }
 }
 
-/** Run `fn` for every non-paused instance (a stopped process cannot answer; it is re-pushed on resume). */
+/**
+ * Run `fn` for every running or starting instance. Paused ones cannot answer
+ * (they are synced on resume); a starting one that is not listening yet is
+ * synced when it turns healthy, so its failure is not reported.
+ */
 async function pushAll(instances: TInstanceInfo[], fn: (i: TInstanceInfo) => Promise<void>): Promise<TPushResult> {
   const targets = instances.filter((i) => i.state === 'running' || i.state === 'starting');
   const failed: TPushResult['failed'] = [];
@@ -376,7 +397,7 @@ async function pushAll(instances: TInstanceInfo[], fn: (i: TInstanceInfo) => Pro
         await fn(i);
         ok.push(i.id);
       } catch (e) {
-        failed.push({ instance: i.id, error: (e as Error).message });
+        if (i.state === 'running') failed.push({ instance: i.id, error: (e as Error).message });
       }
     }),
   );
