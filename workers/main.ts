@@ -85,9 +85,11 @@ export async function startWorker(o: StartWorkerOptions = {}): Promise<TRunningW
     },
   });
 
+  // BullMQ does not close a connection it was handed: keep it to disconnect on stop.
+  const connection = p.newRedis();
   const worker = createJobWorker({
     queueName: RUNS_QUEUE,
-    connection: p.newRedis(),
+    connection,
     prefix: p.prefix,
     defs: [runJob],
     concurrency: o.concurrency ?? 2,
@@ -134,6 +136,7 @@ export async function startWorker(o: StartWorkerOptions = {}): Promise<TRunningW
       shutdown.abort();
       await worker.close();
       await reconciler.stop();
+      connection.disconnect();
     },
   };
 }

@@ -8,6 +8,7 @@ import { runs } from '../../db/schema/index.js';
 import type { TPlatform } from '../platform.js';
 import { appendRunEvent } from './event-sink.js';
 import { transitionRun } from './lifecycle.js';
+import { runJobId } from '../runs/enqueue-run.js';
 
 const ACTIVE = ['steady_state', 'running', 'recovering', 'analysing'] as const;
 
@@ -39,7 +40,7 @@ export async function sweepOrphanQueuedRuns(p: TPlatform, maxAgeMs: number): Pro
     .where(and(sql`${runs.state} = 'queued'`, lt(runs.createdAt, new Date(Date.now() - maxAgeMs))));
   const ended: string[] = [];
   for (const r of old) {
-    const job = await p.queue.getJob(r.id);
+    const job = await p.queue.getJob(runJobId(r.id));
     if (job) continue;
     const reason = 'queued run has no job in the queue (Redis lost or queue cleared)';
     if (await transitionRun(p.db, r.id, 'errored', { reason })) {

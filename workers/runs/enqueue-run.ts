@@ -18,6 +18,11 @@ const snowflake = new Snowflake(new Date('2026-01-01T00:00:00Z'));
 // Console, CLI and workers all create runs: a random generator slot per process keeps their ids apart.
 const slot = { workerId: BigInt(randomInt(32)), processId: BigInt(process.pid % 32) };
 
+/** BullMQ job id of a run (BullMQ refuses purely numeric custom ids). */
+export function runJobId(runId: string): string {
+  return `run-${runId}`;
+}
+
 /** Time-ordered 64-bit run ids as decimal strings. */
 export function newRunId(): string {
   return snowflake.generate(slot).toString();
@@ -75,7 +80,7 @@ export async function enqueueRun(p: TPlatform, input: TEnqueueRunInput): Promise
     suiteRunId: i.suiteRunId ?? null,
   });
   // One attempt: a run is never re-executed after it started (a busy target re-delays the job without using attempts).
-  await enqueueJob(p.queue, runJobForEnqueue, { runId }, { jobId: runId, attempts: 1 });
+  await enqueueJob(p.queue, runJobForEnqueue, { runId }, { jobId: runJobId(runId), attempts: 1 });
   return { runId, experiment };
 }
 

@@ -1,0 +1,40 @@
+/**
+ * `faultline run <experiment.yaml> [--report-dir DIR]`: one experiment,
+ * live progress, verdict. Exit 0 passed, 1 failed/aborted, 2 error or bad input.
+ */
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { parseWith } from '../../core/validate.js';
+import { exitCodeOf, outcomeText, readExperimentFile, runExperiment } from '../execute-experiment.js';
+import { prepareRunEnvironment } from '../run-env.js';
+
+const RunFlagsSchema = z.object({
+  reportDir: z.string().min(1, '--report-dir must not be empty').optional(),
+  useRunning: z.boolean().default(false),
+  bugs: z.string().optional(),
+  quiet: z.boolean().default(false),
+});
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run one experiment against the shop and print its verdict (exit 0 passed, 1 failed or aborted, 2 error)')
+    .argument('<experiment>', 'experiment file (YAML), e.g. experiments/payments-latency.yaml')
+    .option('--report-dir <dir>', 'write report.json, junit.xml, summary.md and report.html here (default REPORT_DIR/<runId>)')
+    .option('--use-running', 'use the shop, proxy and workers already running instead of starting them')
+    .option('--bugs <list>', 'bug switches for a shop this command starts (e.g. double-charge)')
+    .option('--quiet', 'no live progress display')
+    .action(async (file: string, raw: unknown) => {
+      const flags = parseWith(RunFlagsSchema, raw, 'run options');
+      // validate the file before starting anything
+      await readExperimentFile(file);
+      const env = await prepareRunEnvironment({ useRunning: flags.useRunning, bugs: flags.bugs, note: (l) => process.stderr.write(`${l}\n`) });
+      try {
+        const o = await runExperiment(env, file, { reportDir: flags.reportDir, trigger: 'cli', quiet: flags.quiet });
+        process.stdout.write(`${outcomeText(o)}\n`);
+        process.exitCode = exitCodeOf(o.run.state);
+      } finally {
+        await env.stop();
+      }
+    });
+}

@@ -1,0 +1,108 @@
+/**
+ * What `faultline run`, `gate` and `up` need running: the platform
+ * database (migrated), Redis, the shop under its supervisor with the fault
+ * proxy, and a worker. Each piece already running is used; the missing ones
+ * are started in this process, unless `useRunning` (then missing = error).
+ */
+import { Writable } from 'node:stream';
+import { Redis } from 'ioredis';
+import { AppError } from '../core/errors.js';
+import { loadConfig } from '../core/config.js';
+import { migrateDatabase } from '../db/migrate.js';
+import { closeDb } from '../db/client.js';
+import { getPlatform, startWorker, type TPlatform, type TRunningWorker } from '../workers/index.js';
+import { SupervisorClient } from '../workers/collectors/index.js';
+import { shopUp } from './commands/shop.js';
+
+export interface PrepareRunEnvOptions {
+  /**
+   * Use the shop, proxy and workers already running; fail when one is missing.
+   * @defaultValue false
+   */
+  useRunning?: boolean;
+  /** Bug switches for a shop this command starts (SHOP_BUGS). */
+  bugs?: string;
+  /**
+   * Start an in-process worker even when others are connected (`faultline up`).
+   * @defaultValue false
+   */
+  alwaysStartWorker?: boolean;
+  /** Progress notes ("starting the shop…"). */
+  note?: (line: string) => void;
+}
+
+export interface TRunEnv {
+  platform: TPlatform;
+  /** What this process started (shop, worker). */
+  started: string[];
+  gatewayUrl: string;
+  supervisorUrl: string;
+  toxiproxyUrl: string | null;
+  stop(): Promise<void>;
+}
+
+const devNull = new Writable({ write: (_c, _e, cb) => cb() });
+
+export async function prepareRunEnvironment(o: PrepareRunEnvOptions = {}): Promise<TRunEnv> {
+  const cfg = loadConfig();
+  const note = o.note ?? (() => undefined);
+  try {
+    await migrateDatabase(cfg.DATABASE_URL);
+  } catch (e) {
+    throw new AppError('UNAVAILABLE', `platform database at DATABASE_URL is not reachable: ${(e as Error).message}`, { cause: e });
+  }
+  const ping = new Redis(cfg.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  try {
+    await ping.connect();
+    await ping.ping();
+  } catch (e) {
+    throw new AppError('UNAVAILABLE', `Redis at REDIS_URL (${cfg.REDIS_URL}) is not reachable: ${(e as Error).message}`, { cause: e });
+  } finally {
+    ping.disconnect();
+  }
+
+  const started: string[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  let supervisorUrl = cfg.SUPERVISOR_URL;
+  let gatewayUrl = cfg.SHOP_GATEWAY_URL;
+  let toxiproxyUrl: string | null = cfg.TOXIPROXY_URL;
+  const running = await new SupervisorClient({ url: cfg.SUPERVISOR_URL, timeoutMs: 1500 }).health();
+  if (!running) {
+    if (o.useRunning) throw new AppError('UNAVAILABLE', `no shop supervisor answers at ${cfg.SUPERVISOR_URL} (SUPERVISOR_URL); start \`faultline up\`, or drop --use-running`);
+    note('starting the shop and the fault proxy…');
+    const shop = await shopUp({ bugs: o.bugs }, devNull);
+    supervisorUrl = shop.supervisor.url;
+    gatewayUrl = shop.supervisor.gatewayUrl;
+    toxiproxyUrl = shop.supervisor.toxiproxyUrl;
+    started.push('shop');
+    stops.push(shop.stop);
+  } else if (o.bugs) {
+    note(`--bugs ignored: the shop at ${cfg.SUPERVISOR_URL} is already running with its own switches`);
+  }
+
+  const platform = getPlatform({ supervisorUrl, gatewayUrl, ...(toxiproxyUrl ? { toxiproxyUrl } : {}) });
+  let worker: TRunningWorker | undefined;
+  const connected = (await platform.queue.getWorkers().catch(() => [])).length;
+  if (o.useRunning && connected === 0 && !o.alwaysStartWorker) {
+    await Promise.all(stops.map((s) => s()));
+    await platform.close();
+    throw new AppError('UNAVAILABLE', 'no faultline worker is connected to the runs queue; start `faultline worker` (or `faultline up`), or drop --use-running');
+  }
+  if (!o.useRunning || o.alwaysStartWorker) {
+    worker = await startWorker({ platform, log: process.env.FAULTLINE_DEBUG ? undefined : () => undefined });
+    started.push('worker');
+  }
+  return {
+    platform,
+    started,
+    gatewayUrl,
+    supervisorUrl,
+    toxiproxyUrl,
+    async stop() {
+      await worker?.stop();
+      for (const s of stops.reverse()) await s().catch(() => undefined);
+      await platform.close();
+      await closeDb();
+    },
+  };
+}
