@@ -26,6 +26,8 @@ export const ENGINE_METRICS: Record<string, { type: TMetricType; contains: 'defa
   vus_max: { type: 'gauge', contains: 'default', k6: true },
   /** Latency from the iteration's intended start (wrk2-style, no coordinated omission). Not a k6 metric. */
   http_req_corrected_duration: { type: 'trend', contains: 'time', k6: false },
+  /** How late each iteration started against its schedule (open-model accuracy). Not a k6 metric. */
+  iteration_start_lag: { type: 'trend', contains: 'time', k6: false },
 };
 
 export const SHOP_ACTIONS = ['browse', 'view_product', 'checkout', 'order_status', 'cancel'] as const;

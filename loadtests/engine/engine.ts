@@ -9,6 +9,7 @@
  *                                                                     └─ abortOnFail ⇒ stop, exit 99
  */
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
@@ -82,6 +83,26 @@ export function maxVusOf(s: TScenario): number {
   }
 }
 
+/** VUs an executor starts with. */
+function initialVusOf(s: TScenario): number {
+  const l = s.load;
+  switch (l.executor) {
+    case 'constant-arrival-rate':
+    case 'ramping-arrival-rate':
+      return l.preAllocatedVUs;
+    case 'constant-vus':
+      return l.vus;
+    case 'ramping-vus':
+      return Math.max(1, l.startVUs);
+  }
+}
+
+async function warmUp(pool: Pool, prefix: string, n: number, signal: AbortSignal): Promise<void> {
+  await Promise.all(
+    Array.from({ length: n }, () => send(pool, { method: 'GET', path: `${prefix}/health`, timeoutMs: 2000, signal })),
+  );
+}
+
 interface TWindow {
   reqs: number;
   errors: Record<string, number>;
@@ -95,11 +116,22 @@ function newWindow(): TWindow {
   return { reqs: 0, errors: {}, dur: newHistogram(), cdur: newHistogram(), dropped: 0, scheduled: 0 };
 }
 
+/** Empty a window for the next second, reusing its histograms (no per-second allocation). */
+function resetWindow(w: TWindow): void {
+  w.reqs = 0;
+  w.errors = {};
+  w.dur.reset();
+  w.cdur.reset();
+  w.dropped = 0;
+  w.scheduled = 0;
+}
+
 export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLoadResult> {
   const collect = opts.collectHistory ?? true;
   const history: THistoryEvent[] = [];
   let historyIndex = 0;
   const emit = (e: Omit<THistoryEvent, 'index' | 'time'>) => {
+    if (!collect && !opts.onHistory) return;
     const ev: THistoryEvent = { index: historyIndex++, time: Math.round(performance.timeOrigin + performance.now()), ...e };
     if (ev.value.error === undefined) delete ev.value.error;
     if (collect) history.push(ev);
@@ -126,11 +158,13 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     ...defs.filter((d) => Object.keys(d.tags).length).map((d) => ({ name: d.key, metric: d.metric, tags: d.tags })),
   ];
   const metrics = new MetricRegistry(ENGINE_METRICS, submetrics, elapsed);
-  let win = newWindow();
+  const win = newWindow();
   let activeVus = 0;
   let vusMax = 0;
 
   const stop = new AbortController();
+  // every in-flight request listens on the run's signals: hundreds by design
+  setMaxListeners(0, stop.signal);
   let abortReason: string | undefined;
   let exitOverride: number | undefined;
   const onExternalAbort = () => {
@@ -141,7 +175,7 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
   if (opts.signal?.aborted) onExternalAbort();
   opts.signal?.addEventListener('abort', onExternalAbort, { once: true });
 
-  const makeIO = (ctx: { intended: number; signal: AbortSignal; lastLatencyMs?: number }): TShopIO => ({
+  const makeIO = (ctx: { intended: number; signal: AbortSignal }): TShopIO => ({
     history: emit,
     async call(f, req) {
       const headers: Record<string, string> = {};
@@ -149,7 +183,6 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
       if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
       const r = await send(pool, { method: req.method, path: prefix + req.path, headers, body: req.body, timeoutMs, signal: ctx.signal });
       const latencyMs = r.tEnd - r.tStart;
-      ctx.lastLatencyMs = latencyMs;
       const correctedLatencyMs = r.tEnd - (t0 + ctx.intended);
       if (!r.interrupted) {
         const expected = r.status >= 200 && r.status <= 399;
@@ -197,6 +230,13 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
       }
     }
 
+    // ── warm-up ──
+    // Open the keep-alive connections the pre-allocated VUs will use and warm
+    // the request path (JIT, lazily loaded modules) before the clock starts,
+    // so the first second measures the shop, not our TCP handshakes. Not
+    // recorded anywhere; GET /health is served by every shop instance.
+    await warmUp(pool, prefix, Math.min(100, initialVusOf(s)), stop.signal);
+
     // ── run ──
     t0 = performance.now();
     const runStartedEpoch = Math.round(performance.timeOrigin + t0);
@@ -205,7 +245,6 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     let secondIndex = 0;
     const flushSecond = () => {
       const w = win;
-      win = newWindow();
       const sec: TLoadSecond = {
         t: runStartedEpoch + secondIndex * 1000,
         rps: w.reqs,
@@ -220,6 +259,7 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
         dropped: w.dropped,
         target: w.scheduled,
       };
+      resetWindow(w);
       secondIndex++;
       seconds.push(sec);
       metrics.add('vus', activeVus);
@@ -256,19 +296,19 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     });
     // Coordinated-omission correction for dropped iterations (k6 drops them and
     // measures nothing, which makes its latencies optimistic). A dropped
-    // iteration could at best have started when a VU next became free and taken
-    // that VU's service time: when an iteration completes at `f` after a request
-    // of `L` ms, every pending dropped iteration due at `d` enters the corrected
-    // histogram as f + L − d. A lower bound of the truth, like wrk2's synthesised samples.
+    // iteration could at best have run on the next VU that became free, i.e.
+    // alongside the next iteration that starts: every iteration dropped (due at
+    // `d`) before an iteration starts is bound to it and enters the corrected
+    // histogram as (that iteration's end − d). A lower bound of the truth, like
+    // wrk2's synthesised samples; k6's http_req_duration is left as k6 has it.
     const pendingDropped: number[] = [];
-    const resolveDropped = (f: number, L: number) => {
+    const resolveDropped = (due: number[], end: number) => {
       const tags = { ...s.tags, scenario: s.name };
-      for (const d of pendingDropped) {
-        const v = f + L - d;
+      for (const d of due) {
+        const v = end - d;
         metrics.add('http_req_corrected_duration', v, tags);
         recordMs(win.cdur, v);
       }
-      pendingDropped.length = 0;
     };
     let nextVu = 1;
     const rt: TExecutorRuntime = {
@@ -306,15 +346,17 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
       },
       async iterate(vu, intendedMs, signal) {
         const start = performance.now();
-        const ctx = { intended: intendedMs, signal, lastLatencyMs: undefined as number | undefined };
+        const ctx = { intended: intendedMs, signal };
+        const bound = pendingDropped.length ? pendingDropped.splice(0) : undefined;
         try {
           await shopIteration(s, data, makeIO(ctx), vu.id);
         } catch {
           // the mix never throws by design; an unexpected bug still counts the iteration (k6 counts thrown iterations)
         }
+        if (bound) resolveDropped(bound, elapsed());
         if (signal.aborted) return; // interrupted: k6 emits neither iterations nor iteration_duration
-        if (pendingDropped.length) resolveDropped(elapsed(), ctx.lastLatencyMs ?? 0);
         const tags = { ...s.tags, scenario: s.name };
+        metrics.add('iteration_start_lag', Math.max(0, start - (t0 + intendedMs)), tags);
         metrics.add('iterations', 1, tags);
         metrics.add('iteration_duration', performance.now() - start, tags);
       },
@@ -334,7 +376,7 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     await runExecutor(s.load, rt);
     const runMs = elapsed();
     // dropped at the very end with no VU freed afterwards: they waited at least until now
-    if (pendingDropped.length) resolveDropped(runMs, 0);
+    if (pendingDropped.length) resolveDropped(pendingDropped.splice(0), runMs);
     for (const c of cleanup.splice(1)) c();
     // the last, partial second still carries data
     if (win.reqs > 0 || win.dropped > 0 || win.scheduled > 0 || seconds.length === 0) flushSecond();

@@ -83,7 +83,7 @@ describe('k6 scripts', () => {
     expect(r.exports.sort()).toEqual(['default', 'handleSummary', 'options', 'setup']);
     expect(Object.keys(r.options.scenarios)).toEqual([name]);
     expect(r.options.scenarios[name]).toEqual({ ...raw.load, exec: 'default', tags: raw.tags ?? {} });
-    const expected = Object.fromEntries(Object.entries(raw.thresholds ?? {}).filter(([k]) => !k.startsWith('http_req_corrected_duration')));
+    const expected = Object.fromEntries(Object.entries(raw.thresholds ?? {}).filter(([k]) => !/^(http_req_corrected_duration|iteration_start_lag)/.test(k)));
     expect(r.options.thresholds).toEqual(expected);
     expect(r.options.summaryTrendStats).toContain('p(99)');
     // metric names and tags k6 accepts

@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * What an executor sees of the engine. An executor only decides *when* an
  * iteration starts and on which VU; the engine runs the iteration, records
@@ -38,6 +40,8 @@ export interface TExecutorModule<C extends { executor: string }> {
 /** An AbortController that also aborts when `parent` does. */
 export function childController(parent: AbortSignal): AbortController {
   const c = new AbortController();
+  // every in-flight request listens on it: hundreds of listeners by design
+  setMaxListeners(0, c.signal);
   if (parent.aborted) c.abort(parent.reason);
   else parent.addEventListener('abort', () => c.abort(parent.reason), { once: true });
   return c;

@@ -8,7 +8,7 @@ import { check, fail } from 'k6';
 import exec from 'k6/execution';
 
 // Metrics only faultline's built-in engine can measure (k6 has no intended start time).
-const ENGINE_ONLY_METRICS = ['http_req_corrected_duration'];
+const ENGINE_ONLY_METRICS = ['http_req_corrected_duration', 'iteration_start_lag'];
 
 export const SUMMARY_TREND_STATS = ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'];
 
