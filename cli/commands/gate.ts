@@ -1,0 +1,75 @@
+/**
+ * `faultline gate --suite <suite.yaml> --report-dir DIR`: run every
+ * experiment of a suite (one after the other: they share the shop) and
+ * exit 0 when every verdict passed, 1 when any failed or aborted, 2 on an
+ * error of faultline itself or bad input. Writes DIR/<experiment>/ reports,
+ * DIR/junit.xml (all runs), DIR/summary.md and DIR/gate.json.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { z } from 'zod';
+import { toAppError } from '../../core/errors.js';
+import { parseWith } from '../../core/validate.js';
+import { loadSuiteFile } from '../../experiments/index.js';
+import { newRunId } from '../../workers/index.js';
+import { outcomeText, runExperiment } from '../execute-experiment.js';
+import { gateExitCode, gateSummary, mergeJunit, type TGateResult } from '../gate-report.js';
+import { prepareRunEnvironment } from '../run-env.js';
+
+const GateFlagsSchema = z.object({
+  suite: z.string({ error: '--suite is required' }).min(1, '--suite is required'),
+  reportDir: z.string({ error: '--report-dir is required' }).min(1, '--report-dir is required'),
+  useRunning: z.boolean().default(false),
+  bugs: z.string().optional(),
+  quiet: z.boolean().default(false),
+});
+
+export function register(program: Command): void {
+  program
+    .command('gate')
+    .description('CI resilience gate: run a suite; exit 0 all passed, 1 any failed, 2 faultline error or bad input')
+    .option('--suite <file>', 'suite file, e.g. experiments/suites/ci.yaml')
+    .option('--report-dir <dir>', 'directory for every run report plus junit.xml, summary.md, gate.json')
+    .option('--use-running', 'use the shop, proxy and workers already running instead of starting them')
+    .option('--bugs <list>', 'bug switches for a shop this command starts (e.g. double-charge)')
+    .option('--quiet', 'no live progress display')
+    .action(async (raw: unknown) => {
+      const gateStart = Date.now();
+      const flags = parseWith(GateFlagsSchema, raw, 'gate options');
+      const { suite, experiments } = await loadSuiteFile(flags.suite);
+      const reportRoot = path.resolve(flags.reportDir);
+      await mkdir(reportRoot, { recursive: true });
+      const env = await prepareRunEnvironment({ useRunning: flags.useRunning, bugs: flags.bugs, note: (l) => process.stderr.write(`${l}\n`) });
+      const suiteRunId = `gate-${newRunId()}`;
+      const results: TGateResult[] = [];
+      try {
+        for (const { file, experiment } of experiments) {
+          const t0 = Date.now();
+          try {
+            const o = await runExperiment(env, file, { reportDir: path.join(reportRoot, experiment.name), trigger: 'gate', suiteRunId, quiet: flags.quiet });
+            process.stdout.write(`${outcomeText(o)}\n`);
+            let junit: string | undefined;
+            if (o.reportDir) junit = await readFile(path.join(o.reportDir, 'junit.xml'), 'utf8').catch(() => undefined);
+            results.push({ experiment: experiment.name, file, runId: o.runId, state: o.run.state as TGateResult['state'], reason: o.run.reason, reportDir: o.reportDir, durationMs: Date.now() - t0, ...(junit ? { junit } : {}) });
+          } catch (e) {
+            const err = toAppError(e);
+            process.stderr.write(`${experiment.name}: faultline error: ${err.toText()}\n`);
+            results.push({ experiment: experiment.name, file, runId: null, state: 'error', reason: err.message, reportDir: null, durationMs: Date.now() - t0 });
+          }
+        }
+      } finally {
+        await env.stop();
+      }
+      const totalMs = Date.now() - gateStart;
+      const summary = gateSummary(suite.name, results, totalMs);
+      await writeFile(path.join(reportRoot, 'junit.xml'), mergeJunit(suite.name, results));
+      await writeFile(path.join(reportRoot, 'summary.md'), summary);
+      await writeFile(
+        path.join(reportRoot, 'gate.json'),
+        `${JSON.stringify({ suite: suite.name, suiteRunId, startedAt: gateStart, durationMs: totalMs, exitCode: gateExitCode(results), results: results.map(({ junit: _j, ...r }) => r) }, null, 2)}\n`,
+      );
+      process.stdout.write(`\n${summary}\nreports: ${reportRoot} (junit.xml, summary.md, gate.json, one folder per experiment)\n`);
+      process.exitCode = gateExitCode(results);
+    });
+}
