@@ -2,7 +2,7 @@
  * bench/shop: sustained checkouts/s and client-side latency of the supervised
  * shop at fixed arrival rates (open model), on this machine.
  *
- *   npm run bench:shop -- [--rates 25,50,100,200] [--seconds 10] [--instances payments=2] [--no-proxy]
+ *   npm run bench:shop -- [--rates 25,50,100,200] [--seconds 10] [--instances payments=2] [--no-proxy] [--log-dir DIR]
  *
  *   start shop (fresh database, fault proxies on every edge unless --no-proxy)
  *     → register + log in users (the gateway rate-limits per token)
@@ -35,6 +35,8 @@ const ArgsSchema = z.object({
   users: z.coerce.number().int().min(1).max(200).default(20),
   instances: z.string().default(''),
   proxy: z.boolean().default(true),
+  /** Keep the instances' logs (level info) here, to look into a slow step. */
+  logDir: z.string().min(1).optional(),
 });
 
 interface TStep {
@@ -58,9 +60,10 @@ async function main(): Promise<void> {
       users: { type: 'string' },
       instances: { type: 'string' },
       'no-proxy': { type: 'boolean' },
+      'log-dir': { type: 'string' },
     },
   });
-  const args = parseWith(ArgsSchema, { ...values, proxy: !values['no-proxy'] }, 'bench options');
+  const args = parseWith(ArgsSchema, { ...values, proxy: !values['no-proxy'], logDir: values['log-dir'] }, 'bench options');
   const counts = parseInstanceCounts(args.instances);
   const tag = randomBytes(4).toString('hex');
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/fl_bench_${tag}`;
@@ -76,8 +79,8 @@ async function main(): Promise<void> {
       adminPort: 0,
       databaseUrl,
       toxiproxyUrl: proxy?.url ?? null,
-      logDir: null,
-      env: { SHOP_REGISTRY_PREFIX: `${prefix}:registry`, SHOP_REDIS_PREFIX: prefix, LOG_LEVEL: 'warn' },
+      logDir: args.logDir ?? null,
+      env: { SHOP_REGISTRY_PREFIX: `${prefix}:registry`, SHOP_REDIS_PREFIX: prefix, LOG_LEVEL: args.logDir ? 'info' : 'warn' },
     });
     const gw = sup.gatewayUrl;
     const pool = new Pool(gw, { connections: 512, pipelining: 1 });
