@@ -12,7 +12,7 @@ RUN npm ci --no-audit --no-fund --loglevel=error
 
 COPY . .
 # The console is served by `next start`, which needs a production build.
-RUN npx next build
+RUN npm run build
 
 ENV NODE_ENV=production
 # `faultline` on PATH for the `command:` lines (the package.json bin, which loads the sources through tsx).
