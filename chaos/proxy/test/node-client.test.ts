@@ -43,7 +43,7 @@ describe('toxiproxy-node-client against the fault proxy', () => {
     });
     expect(toxic.name).toBe('slow');
     expect(toxic.attributes).toEqual({ latency: 40, jitter: 0 });
-    const updated = await toxic.update({ attributes: { latency: 80, jitter: 5 }, toxicity: 0.5 });
+    const updated = await toxic.update({ ...toxic.toJson(), attributes: { latency: 80, jitter: 5 }, toxicity: 0.5 });
     expect(updated.attributes).toEqual({ latency: 80, jitter: 5 });
     expect(updated.toxicity).toBe(0.5);
     const fetched = await proxy.getToxic<{ latency: number }>('slow');
