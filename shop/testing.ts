@@ -12,6 +12,7 @@ import type { DestinationStream } from 'pino';
 import { SHOP_SERVICES, instanceId, type TShopBug, type TShopService } from './config.js';
 import { migrateShop, seedShop, dropShopDatabase } from './db/index.js';
 import { startService, type TRunningService, type TServiceSettings } from './lib/runtime.js';
+import type { TEdges } from './lib/edges.js';
 
 export interface TStartTestShopOptions {
   /** Instances per service. @defaultValue 1 of each */
@@ -32,6 +33,8 @@ export interface TStartTestShopOptions {
   pgUrl?: string;
   /** @defaultValue REDIS_URL or redis://127.0.0.1:6379 */
   redisUrl?: string;
+  /** SHOP_EDGES for every instance (Postgres/Redis edges; service edges need instance addresses, see startInstance). @defaultValue {} */
+  edges?: TEdges;
 }
 
 export interface TTestShopInstance {
@@ -51,8 +54,8 @@ export interface TTestShop {
   instances: TTestShopInstance[];
   /** Stop one instance; default is a crash (no deregistration: callers notice within the TTL). */
   stopInstance(id: string, opts?: { graceful?: boolean }): Promise<void>;
-  /** Start a stopped instance again (same id and index, a new port). */
-  startInstance(id: string): Promise<void>;
+  /** Start a stopped instance again (same id and index, a new port), optionally with other SHOP_EDGES. */
+  startInstance(id: string, opts?: { edges?: TEdges }): Promise<void>;
   /** Stop everything, drop the database and delete the Redis keys. */
   stop(): Promise<void>;
 }
@@ -74,8 +77,9 @@ export async function startTestShop(opts: TStartTestShopOptions = {}): Promise<T
     for (let i = 0; i < n; i++) instances.push({ id: instanceId(service, i), service, index: i, url: '', running: false });
   }
 
-  const start = async (inst: TTestShopInstance) => {
+  const start = async (inst: TTestShopInstance, edges: TEdges | undefined = opts.edges) => {
     const r = await startService(inst.service, {
+      edges,
       index: inst.index,
       instanceId: inst.id,
       port: 0,
@@ -99,7 +103,7 @@ export async function startTestShop(opts: TStartTestShopOptions = {}): Promise<T
   };
 
   try {
-    await Promise.all(instances.map(start));
+    await Promise.all(instances.map((i) => start(i)));
   } catch (e) {
     await stopAll();
     await dropShopDatabase(dbUrl).catch(() => {});
@@ -126,10 +130,10 @@ export async function startTestShop(opts: TStartTestShopOptions = {}): Promise<T
       inst.running = false;
       await r.close({ graceful: o?.graceful ?? false });
     },
-    async startInstance(id) {
+    async startInstance(id, o) {
       const inst = find(id);
       if (running.has(id)) return;
-      await start(inst);
+      await start(inst, o?.edges ?? opts.edges);
     },
     async stop() {
       await stopAll();

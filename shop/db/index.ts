@@ -24,8 +24,10 @@ export const SHOP_EPOCH = new Date('2025-01-01T00:00:00Z');
 
 export function createShopDb(url: string, opts: { max?: number } = {}): TShopDb {
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: 5000 });
-  // An idle client lost (server restart, proxy fault) must not crash the process; the pool replaces it.
+  // A connection lost (server restart, proxy fault) must not crash the process: idle clients
+  // report on the pool, checked-out ones on themselves (their query rejects; the pool drops them).
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return drizzle(pool, { schema }) as TShopDb;
 }
 

@@ -31,6 +31,7 @@ import type { Logger } from 'pino';
 import type { TMetrics } from './metrics.js';
 import type { ServiceRegistry, TRegisteredInstance } from './registry.js';
 import { resolveServiceAddress, type TEdges } from './edges.js';
+import { requestContext } from './request-context.js';
 
 /** Response header a service sets on a 5xx caused by one of its own dependencies. */
 export const DEPENDENCY_FAILURE_HEADER = 'x-dependency-failure';
@@ -231,6 +232,8 @@ export class EdgeClient {
     const direct = new URL(inst.url).host;
     const addr = resolveServiceAddress(this.deps.edges, this.edge, inst.id, direct);
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    const rid = requestContext.getStore()?.requestId;
+    if (rid && !headers['x-request-id']) headers['x-request-id'] = rid;
     let body: string | undefined;
     if (req.body !== undefined) {
       body = JSON.stringify(req.body);

@@ -240,18 +240,34 @@ export async function startService(name: TShopService, opts: TStartServiceOption
       if (graceful) await registry.deregister().catch(() => {});
       else registry.stopHeartbeat();
       if (!graceful) app.server.closeAllConnections();
-      await hooks.stop?.(graceful).catch((e: Error) => log.warn({ err: e.message }, 'stop hook failed'));
-      await app.close().catch(() => {});
-      await agent.close().catch(() => {});
-      if (db) await db.$client.end().catch(() => {});
-      if (redis) (graceful ? await redis.quit().catch(() => {}) : redis.disconnect());
-      await control.quit().catch(() => control.disconnect());
+      // Every step is bounded: a dependency that hangs (a proxy holding a
+      // connection open) must not keep a stopping instance alive.
+      await bounded(hooks.stop?.(graceful), 5000).catch((e: Error) => log.warn({ err: e.message }, 'stop hook failed'));
+      await bounded(app.close(), 5000).catch(() => app.server.closeAllConnections());
+      await bounded(agent.close(), 2000).catch(() => agent.destroy().catch(() => {}));
+      if (db) await bounded(db.$client.end(), 3000).catch(() => {});
+      if (redis) {
+        if (graceful) await bounded(redis.quit(), 2000).catch(() => redis!.disconnect());
+        else redis.disconnect();
+      }
+      await bounded(control.quit(), 2000).catch(() => control.disconnect());
       log.info({ graceful }, 'service stopped');
       log.flush?.();
     })();
     return closed;
   };
   return { url, id, service: name, index, port, close };
+}
+
+/** Resolve with `p`, or reject after `ms` (the work itself continues detached). */
+async function bounded<T>(p: Promise<T> | undefined, ms: number): Promise<T | undefined> {
+  if (!p) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`timed out after ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Options of startService from the environment of a service process (see main.ts). */

@@ -11,6 +11,7 @@ import { ShopError, parseWith } from './errors.js';
 import { HttpFaultSchema, isControlPath, pickFaults, type THttpFault } from './faults.js';
 import type { TMetrics } from './metrics.js';
 import type { TRunContext } from './logger.js';
+import { requestContext } from './request-context.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -45,6 +46,12 @@ export function createApp(opts: {
     bodyLimit: 1024 * 1024,
     // The process may be under heavy load tests; keep sockets open between calls.
     keepAliveTimeout: 65_000,
+  });
+
+  // Callback style on purpose: `done` runs inside the store, so the handler and
+  // every outbound call it makes see this request's id.
+  app.addHook('onRequest', (req, _reply, done) => {
+    requestContext.run({ requestId: String(req.id) }, done);
   });
 
   app.addHook('onRequest', async (req, reply) => {

@@ -82,3 +82,47 @@ export function instanceUrl(shop: { instances: { id: string; url: string }[] }, 
   if (!i) throw new Error(`no instance ${id}`);
   return i.url;
 }
+
+/** A counting TCP forwarder standing in for a fault proxy: listen on a free port, pipe to `upstream`. */
+export async function tcpForwarder(upstream: string): Promise<{ address: string; connections: () => number; close: () => Promise<void> }> {
+  const net = await import('node:net');
+  const [host, port] = [upstream.slice(0, upstream.lastIndexOf(':')), Number(upstream.slice(upstream.lastIndexOf(':') + 1))];
+  let connections = 0;
+  const sockets = new Set<import('node:net').Socket>();
+  const server = net.createServer((client) => {
+    connections++;
+    const up = net.connect(port, host);
+    sockets.add(client).add(up);
+    client.pipe(up).pipe(client);
+    const end = () => {
+      client.destroy();
+      up.destroy();
+      sockets.delete(client);
+      sockets.delete(up);
+    };
+    client.on('error', end).on('close', end);
+    up.on('error', end).on('close', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address() as import('node:net').AddressInfo;
+  return {
+    address: `127.0.0.1:${addr.port}`,
+    connections: () => connections,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** Collects an instance's JSON log lines (a pino destination). */
+export function logSink(): { write(line: string): void; lines: () => Record<string, any>[] } {
+  const buf: string[] = [];
+  return {
+    write(line: string) {
+      buf.push(line);
+    },
+    lines: () => buf.flatMap((l) => l.split('\n')).filter(Boolean).map((l) => JSON.parse(l)),
+  };
+}

@@ -79,8 +79,10 @@ export async function setup(ctx: TServiceContext) {
     return reply.status(r.status).send(r.body);
   }
 
-  app.post('/users', async (req, reply) => send(reply, await forwardCall(users, { method: 'POST', path: '/users', body: req.body ?? {} }, req)));
-  app.post('/login', async (req, reply) => send(reply, await forwardCall(users, { method: 'POST', path: '/login', body: req.body ?? {} }, req)));
+  // Password hashing (scrypt) is deliberately slow: these two get a wider timeout than plain reads.
+  const hashTimeoutMs = settings.clientTimeoutMs * 5;
+  app.post('/users', async (req, reply) => send(reply, await forwardCall(users, { method: 'POST', path: '/users', body: req.body ?? {}, timeoutMs: hashTimeoutMs }, req)));
+  app.post('/login', async (req, reply) => send(reply, await forwardCall(users, { method: 'POST', path: '/login', body: req.body ?? {}, timeoutMs: hashTimeoutMs }, req)));
 
   app.get('/products', async (req, reply) => {
     try {
