@@ -88,7 +88,7 @@ export interface TBreakerAnalysisOptions {
    */
   logPrecedenceMs?: number;
   /**
-   * At least this many trips on one instance within one minute mean the breaker flaps.
+   * At least this many trips from closed (not failed half-open probes) on one instance within one minute mean the breaker flaps.
    * @defaultValue 3
    */
   flapLimit?: number;
@@ -131,7 +131,7 @@ export function breakerTimelines(
       // when it comes after a known closed state
       if (o.state === 'open' && cur) {
         const fault = faults.find((f) => f.appliedAt !== null && o.t >= f.appliedAt && o.t <= (f.removedAt ?? runEnd) + grace);
-        trips.push({ t: o.t, instance: o.instance, fault: fault?.name ?? null, afterFaultStartMs: fault?.appliedAt != null ? o.t - fault.appliedAt : null });
+        trips.push({ t: o.t, instance: o.instance, from: cur.state, fault: fault?.name ?? null, afterFaultStartMs: fault?.appliedAt != null ? o.t - fault.appliedAt : null });
       }
     }
     const lastT = Math.max(runEnd, obs[obs.length - 1].t);
@@ -139,7 +139,9 @@ export function breakerTimelines(
     segments.sort((a, b) => a.instance.localeCompare(b.instance) || a.from - b.from);
     let flapping = false;
     const tripsByInstance = new Map<string, number[]>();
-    for (const tr of trips) tripsByInstance.set(tr.instance, [...(tripsByInstance.get(tr.instance) ?? []), tr.t]);
+    // A failed half-open probe re-opening the breaker is the breaker doing its
+    // job during a fault; flapping is closing and tripping again and again.
+    for (const tr of trips) if (tr.from === 'closed') tripsByInstance.set(tr.instance, [...(tripsByInstance.get(tr.instance) ?? []), tr.t]);
     for (const ts of tripsByInstance.values())
       for (let i = 0; i + flapLimit - 1 < ts.length; i++) if (ts[i + flapLimit - 1] - ts[i] <= 60_000) flapping = true;
     out.push({

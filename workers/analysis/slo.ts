@@ -25,22 +25,29 @@ function bin(bins: TBins, t: number, good: boolean): void {
   bins.set(s, b);
 }
 
+/** Status of the answer the client got; undefined when it got none (timeout, refused, reset: status 0). */
+function answered(e: THistoryEventLike): number | undefined {
+  const st = e.value.status;
+  return st !== undefined && st > 0 ? st : undefined;
+}
+
 /**
  * Availability: a response the shop meant (2xx, or a 4xx such as 402 declined
- * or 409 out of stock) is good; 5xx, 429 (shed load), transport errors and
- * timeouts (`info`) are bad.
+ * or 409 out of stock) is good; 5xx, 429 (shed load) and no answer at all
+ * (timeout, transport error) are bad. The history type alone does not decide:
+ * the load engine marks a checkout's 503 `info` (its effect is unknown), yet
+ * the client did get a 503.
  */
 export function isAvailable(e: THistoryEventLike): boolean {
   if (e.type === 'ok') return true;
-  if (e.type === 'info') return false;
-  const s = e.value.status;
-  return s !== undefined && s >= 400 && s < 500 && s !== 429;
+  const s = answered(e);
+  return s !== undefined && s < 500 && s !== 429;
 }
 
 /**
  * Classify the client history for one SLO into per-second bins. Latency:
  * any answer (even a fast error) within the threshold is good, since the
- * availability SLI already judges errors; an `info` (no answer) is bad.
+ * availability SLI already judges errors; no answer at all is bad.
  * Events with no latency of the requested kind are not valid for latency.
  */
 export function clientBins(history: readonly THistoryEventLike[], slo: TSlo, kind: 'corrected' | 'k6'): { bins: TBins; skipped: number } {
@@ -52,7 +59,7 @@ export function clientBins(history: readonly THistoryEventLike[], slo: TSlo, kin
       bin(bins, e.time, isAvailable(e));
       continue;
     }
-    if (e.type === 'info') {
+    if (e.type !== 'ok' && answered(e) === undefined) {
       bin(bins, e.time, false);
       continue;
     }

@@ -225,7 +225,7 @@ export function renderHtml(r: TReport): string {
     .map((b) => rows([verdictCell(b.pass), td(`<code>${esc(b.breaker)}</code>`), td(esc(b.fault)), td(dur(b.timeToOpenMs), 'n'), td(`${dur(b.timeToCloseMs)} <span class="muted">(≤ ${dur(b.closesWithinMs)})</span>`, 'n'), td(esc(b.message))]))
     .join('');
   const timelineRows = r.breakers.timelines
-    .map((t) => rows([td(`<code>${esc(t.breaker)}</code>`), td(esc(t.service)), td(String(t.instances.length), 'n'), td(String(t.trips.length), 'n'), td(String(t.unexpectedTrips), 'n'), td(t.flapping ? '<span class="fail">yes</span>' : 'no'), td(`${t.sources.metricSamples} samples, ${t.sources.logLines} log lines`)]))
+    .map((t) => rows([td(`<code>${esc(t.breaker)}</code>`), td(esc(t.service)), td(String(t.instances.length), 'n'), td(`${t.trips.length}${t.trips.some((x) => x.from !== 'closed') ? ` <span class="muted">(${t.trips.filter((x) => x.from !== 'closed').length} failed probes)</span>` : ''}`, 'n'), td(String(t.unexpectedTrips), 'n'), td(t.flapping ? '<span class="fail">yes</span>' : 'no'), td(`${t.sources.metricSamples} samples, ${t.sources.logLines} log lines`)]))
     .join('');
   const faultRows = r.faults
     .map((f) =>

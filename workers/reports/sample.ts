@@ -53,9 +53,9 @@ export async function sampleReport(opts: TSampleOptions = {}): Promise<TReport> 
   const fStart = T0 + fault.at + 180;
   const fEnd = fStart + fault.duration;
   const breakerless = opts.bug === 'breaker-disabled';
-  // breaker opens after 5 consecutive timeouts (~2.6 s into the fault), probes every 2 s
-  const openAt = fStart + 2600;
-  const isOpen = (t: number) => !breakerless && t >= openAt && t < fEnd + 1200 && !((t - openAt) % 2000 < 120 && t < fEnd);
+  // breaker opens after 5 consecutive timeouts (~2 s into the fault), probes every 2 s
+  const openAt = fStart + 2000;
+  const isOpen = (t: number) => !breakerless && t >= openAt && t < fEnd + 1200 && !((t - openAt) % 2000 < 50 && t < fEnd);
 
   const history: THistoryEventLike[] = [];
   const seconds: TLoadSecondRow[] = [];

@@ -65,6 +65,8 @@ export const BreakerTripSchema = z.object({
   /** Time of the transition to open. */
   t: z.number(),
   instance: z.string(),
+  /** State before the trip: `closed` for a fresh trip, `half-open` for a failed probe. */
+  from: z.enum(BREAKER_STATES),
   /** Fault window the trip falls in (start .. end + grace), or null for a trip no fault explains. */
   fault: z.string().nullable(),
   /** From the fault's start to this trip. */
@@ -79,7 +81,7 @@ export const BreakerTimelineSchema = z.object({
   trips: z.array(BreakerTripSchema),
   /** Trips outside every fault window. */
   unexpectedTrips: z.number(),
-  /** At least the flapping limit (default 3) of trips within one minute on one instance. */
+  /** At least the flapping limit (default 3) of trips from closed within one minute on one instance. */
   flapping: z.boolean(),
   /** Observations the timeline was built from. */
   sources: z.object({ metricSamples: z.number(), logLines: z.number() }),

@@ -58,8 +58,16 @@ export function renderSummary(r: TReport): string {
         L.push(`| ${b.pass ? '✅' : '❌'} | \`${b.breaker}\` | ${cell(b.fault)} | ${dur(b.timeToOpenMs)} | ${dur(b.timeToCloseMs)} (limit ${dur(b.closesWithinMs)}) | ${cell(b.message)} |`);
       L.push('');
     }
-    for (const t of r.breakers.timelines)
-      L.push(`- \`${t.breaker}\` (${t.service}, ${t.instances.length} instance${t.instances.length === 1 ? '' : 's'}): ${t.trips.length} trip(s), ${t.unexpectedTrips} outside fault windows${t.flapping ? ', **flapping**' : ''}`);
+    // Breakers that never tripped are summed up in one line: a PR comment stays short.
+    const tripped = r.breakers.timelines.filter((t) => t.trips.length > 0);
+    for (const t of tripped) {
+      const probes = t.trips.filter((x) => x.from !== 'closed').length;
+      L.push(
+        `- \`${t.breaker}\` (${t.service}, ${t.instances.length} instance${t.instances.length === 1 ? '' : 's'}): ${t.trips.length} trip(s)${probes ? ` (${probes} after a failed half-open probe)` : ''}, ${t.unexpectedTrips} outside fault windows${t.flapping ? ', **flapping**' : ''}`,
+      );
+    }
+    const quiet = r.breakers.timelines.length - tripped.length;
+    if (quiet > 0) L.push(`- ${quiet} other breaker${quiet === 1 ? '' : 's'} stayed closed`);
     L.push('');
   }
   if (r.invariants.length) {

@@ -2,13 +2,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EXPERIMENTS_DIR, loadExperimentFile } from '../../../experiments/index.js';
 import { ReportSchema } from '../../reports/index.js';
-import { analyseRun, faultWindows, type TRunRecord } from '../index.js';
+import { analyseRun, faultWindows, type THistoryEventLike, type TRunRecord } from '../index.js';
 
 const T0 = 1_700_000_000_000;
 
 async function record(over: Partial<TRunRecord> = {}): Promise<TRunRecord> {
   const experiment = await loadExperimentFile(path.join(EXPERIMENTS_DIR, 'payments-latency.yaml'));
-  const history: TRunRecord['history'] = [];
+  const history: THistoryEventLike[] = [];
   for (let i = 0; i < 40; i++) {
     history.push({ index: 2 * i, type: 'invoke', f: 'browse', process: i, time: T0 + i * 1000, value: {} });
     history.push({ index: 2 * i + 1, type: 'ok', f: 'browse', process: i, time: T0 + i * 1000 + 20, value: { status: 200 }, latencyMs: 20, correctedLatencyMs: 20 });
@@ -43,7 +43,7 @@ describe('analyseRun', () => {
     expect(r.invariants).toHaveLength(9);
     expect(r.invariants.every((i) => !i.pass && i.error === 'no shop database configured')).toBe(true);
     expect(r.load.requests).toBe(40);
-    expect(r.faults[0]).toMatchObject({ name: 'payments-slow', type: 'latency', target: 'orders->payments', plannedAtMs: 10_000, appliedAt: T0 + 10_000 });
+    expect(r.faults[0]).toMatchObject({ name: 'payments-slow', type: 'latency', target: 'orders->payments', plannedAtMs: 6000, appliedAt: T0 + 10_000 });
   });
 
   it('an aborted run keeps its state and reason', async () => {
@@ -60,7 +60,7 @@ describe('analyseRun', () => {
   it('faultWindows marks faults that never ran', async () => {
     const x = (await record()).experiment;
     expect(faultWindows(x, [])).toEqual([
-      { name: 'payments-slow', type: 'latency', target: 'orders->payments', plannedAtMs: 10_000, plannedDurationMs: 15_000, appliedAt: null, removedAt: null },
+      { name: 'payments-slow', type: 'latency', target: 'orders->payments', plannedAtMs: 6000, plannedDurationMs: 12_000, appliedAt: null, removedAt: null },
     ]);
   });
 });

@@ -67,6 +67,15 @@ describe('breaker timelines', () => {
     expect(tl.unexpectedTrips).toBe(4);
   });
 
+  it('failed half-open probes during a fault are re-trips, not flapping', () => {
+    // opens at 12 s, probes at 14, 16, 18, 20 fail (half-open → open), closes at 27 s
+    const samples = gauge('orders-0', 40, (s) => (s >= 12 && s < 27 ? ([14, 16, 18, 20].includes(s) ? 2 : 1) : 0));
+    const [tl] = breakerTimelines(samples, [], [fault], T0 + 40_000);
+    expect(tl.trips.map((t) => t.from)).toEqual(['closed', 'half-open', 'half-open', 'half-open', 'half-open']);
+    expect(tl.flapping).toBe(false);
+    expect(tl.unexpectedTrips).toBe(0);
+  });
+
   it('log lines give exact transition times and win over a racing scrape', () => {
     const samples = gauge('orders-0', 20, (s) => (s >= 12 ? 1 : 0));
     // scrape at 11 s raced: the log says it opened at 10.4 s

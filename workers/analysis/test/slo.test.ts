@@ -60,6 +60,17 @@ describe('SLOs from the client history', () => {
     expect(r.verdict).toBe('fail');
   });
 
+  it('a 503 the load engine marks info (effect unknown) is still an answer: fast is good latency, bad availability', () => {
+    const h: THistoryEventLike[] = [
+      { index: 0, type: 'info', f: 'checkout', process: 1, time: T0 + 500, value: { status: 503 }, latencyMs: 40, correctedLatencyMs: 40 },
+      { index: 1, type: 'info', f: 'checkout', process: 2, time: T0 + 600, value: { status: 0, error: 'timeout' }, latencyMs: 10_000, correctedLatencyMs: 10_000 },
+      { index: 2, type: 'fail', f: 'checkout', process: 3, time: T0 + 700, value: { status: 409 }, latencyMs: 30, correctedLatencyMs: 30 },
+    ];
+    const [a, l] = evaluateSlos({ slos: [avail, lat], history: h, samples: [], runStart: T0, runEnd: T0 + 1000 });
+    expect(a.figures[0]).toMatchObject({ good: 1, valid: 3 });
+    expect(l.figures[0]).toMatchObject({ good: 2, valid: 3 });
+  });
+
   it('passes when the objective is met', () => {
     const h = history().map((e) => (e.type === 'fail' || e.type === 'info' ? { ...e, type: 'ok' as const, value: { status: 201 }, latencyMs: 90, correctedLatencyMs: 90 } : e));
     const [r] = evaluateSlos({ slos: [avail], history: h, samples: [], runStart: T0, runEnd: T0 + 100_000 });
