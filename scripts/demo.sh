@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run demo`: install what is missing, start Postgres/Redis, start the
-# stack (fault proxy + supervised shop), run the demo step, stop everything.
+# stack (fault proxy + supervised shop), run a real experiment with
+# `faultline run` and print where its report is, stop everything.
 #
 # Steps are functions so the demo step can change without touching the rest:
 #   ensure → start_stack → run_demo → stop_stack (always, via trap)
@@ -47,10 +48,19 @@ start_stack() {
   sed -n '/^shop ready/,/^Ctrl-C/p' "$SHOP_LOG" | sed '$d'
 }
 
-# The demo itself: a short burst of checkouts and a summary of what happened.
+# The demo itself: a real experiment (payments latency: load, a timed fault
+# on orders->payments, breaker and consistency checks) through `faultline
+# run`, against the shop started above, and where its report is.
+# DEMO_EXPERIMENT picks another experiment file.
 run_demo() {
-  say "driving checkouts through the gateway"
-  node --import tsx scripts/demo/checkouts.ts --rate "${DEMO_RATE:-20}" --duration "${DEMO_DURATION:-10}"
+  local experiment="${DEMO_EXPERIMENT:-experiments/payments-latency.yaml}"
+  local report_dir="$DEMO_DIR/report"
+  say "running the experiment $experiment"
+  local status=0
+  node --import tsx cli/main.ts run "$experiment" --report-dir "$report_dir" || status=$?
+  # exit 1 is a verdict (the experiment failed or aborted), not a broken demo
+  if [ "$status" -gt 1 ]; then echo "faultline run could not complete (exit $status)"; return "$status"; fi
+  say "report: $(cd "$report_dir" && pwd)/report.html  (also report.json, junit.xml, summary.md)"
 }
 
 stop_stack() {
