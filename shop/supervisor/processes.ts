@@ -113,6 +113,11 @@ class Instance {
   constructor(readonly spec: TInstanceSpec) {}
 }
 
+function describeExit(e: TInstanceInfo['lastExit']): string {
+  if (!e) return 'unknown';
+  return e.signal ? `signal ${e.signal}` : `code ${e.code}`;
+}
+
 export class InstanceManager extends EventEmitter {
   private readonly instances = new Map<string, Instance>();
   private readonly opts: Required<Omit<TInstanceManagerOptions, 'onHealthy'>> & Pick<TInstanceManagerOptions, 'onHealthy'>;
@@ -161,6 +166,12 @@ export class InstanceManager extends EventEmitter {
       const pending = ids.map((id) => this.find(id)).filter((i) => i.state !== 'running');
       if (pending.length === 0) return;
       if (this.shuttingDown) throw new SupervisorError('UNAVAILABLE', 'supervisor is shutting down');
+      // An instance that keeps dying before it ever answered will not recover by waiting: say why now.
+      const failing = pending.filter((i) => i.healthyAt === null && i.crashStreak >= 3);
+      if (failing.length) {
+        const detail = failing.map((i) => `  ${i.spec.id} exited ${i.crashStreak} times (last: ${describeExit(i.lastExit)}):\n      ${i.stderrTail.slice(-5).join('\n      ') || '(no output on stderr)'}`).join('\n');
+        throw new SupervisorError('UNAVAILABLE', `instances keep crashing at start:\n${detail}`);
+      }
       if (Date.now() > deadline) {
         const detail = pending
           .map((i) => {

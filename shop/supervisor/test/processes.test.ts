@@ -12,7 +12,7 @@ import { freePort, statusOf, waitFor } from './helpers.js';
 const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'tiny-service.mjs');
 let manager: InstanceManager | undefined;
 
-async function startTiny(n: number, opts: Partial<TInstanceManagerOptions> = {}) {
+async function startTiny(n: number, opts: Partial<TInstanceManagerOptions> = {}, env: Record<string, string> = {}) {
   const logs = new LogRing({ capacity: 1000 });
   manager = new InstanceManager({ logs, healthTimeoutMs: 10_000, backoffInitialMs: 100, stopGraceMs: 2000, ...opts });
   const ports: number[] = [];
@@ -29,7 +29,7 @@ async function startTiny(n: number, opts: Partial<TInstanceManagerOptions> = {})
       command: process.execPath,
       args: [fixture],
       cwd: process.cwd(),
-      env: { PATH: process.env.PATH ?? '', PORT: String(port), SHOP_INSTANCE_ID: `tiny-${i}` },
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), SHOP_INSTANCE_ID: `tiny-${i}`, ...env },
     });
   }
   await manager.startAll();
@@ -130,6 +130,17 @@ describe('InstanceManager', () => {
     expect(() => manager.resume('tiny-0')).toThrow(/tiny-0 is not paused/);
     expect(() => manager.kill('nope-3')).toThrow(/no instance nope-3/);
     expect(() => manager.start('tiny-0')).toThrow(/already running/);
+  });
+
+  it('fails the start fast, with the reason, when an instance keeps crashing before it is healthy', async () => {
+    const t0 = Date.now();
+    const err = await startTiny(1, { healthTimeoutMs: 30_000, backoffInitialMs: 50 }, { TINY_FAIL_AT_START: 'SHOP_BUGS: unknown bug switch' }).catch((e: unknown) => e as Error);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toContain('instances keep crashing at start');
+    expect((err as Error).message).toContain('tiny: bad configuration: SHOP_BUGS: unknown bug switch');
+    expect((err as Error).message).toContain('code 2');
+    // well before the 30 s health timeout
+    expect(Date.now() - t0).toBeLessThan(20_000);
   });
 
   it('stopAll ends every child and no restart follows', async () => {
