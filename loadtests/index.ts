@@ -37,6 +37,12 @@ export interface TRunLoadOptions {
   onHistory?: (e: THistoryEvent) => void;
   /** Abort the run (k6 exit status 105). */
   signal?: AbortSignal;
+  /**
+   * Record history events (result.history and onHistory). Off only for
+   * benchmarks, where building and shipping them costs rate.
+   * @defaultValue true
+   */
+  history?: boolean;
 }
 
 const WORKER_ENTRY = fileURLToPath(new URL('./engine/worker-entry.mjs', import.meta.url));
@@ -56,7 +62,7 @@ export async function runLoad(scenario: TScenario, opts: TRunLoadOptions = {}): 
 function runBuiltinInWorker(scenario: TScenario, baseUrl: string, opts: TRunLoadOptions): Promise<TLoadResult> {
   return new Promise<TLoadResult>((resolve, reject) => {
     // the worker gets no parent loader flags: worker-entry.mjs registers tsx itself
-    const worker = new Worker(WORKER_ENTRY, { workerData: { scenario, baseUrl }, execArgv: [] });
+    const worker = new Worker(WORKER_ENTRY, { workerData: { scenario, baseUrl, history: opts.history ?? true }, execArgv: [] });
     const history: THistoryEvent[] = [];
     let settled = false;
     const onAbort = () => worker.postMessage({ type: 'abort' } satisfies TWorkerIn);

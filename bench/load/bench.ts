@@ -60,7 +60,7 @@ async function maxRate(url: string) {
   let hi = 0;
   // double until a rate fails, then bisect twice: at most ~8 runs of 4 s
   for (let rate = 2000; rate <= 64_000; rate *= 2) {
-    const r = await runLoad(scenario(rate, `${secs}s`, Math.max(50, rate / 50), Math.max(100, rate / 5)), { engine: 'builtin', baseUrl: url });
+    const r = await runLoad(scenario(rate, `${secs}s`, Math.max(50, rate / 50), Math.max(100, rate / 5)), { engine: 'builtin', baseUrl: url, history: false });
     const e = scheduleError(r, rate * secs);
     tried.push(`    ${String(rate).padStart(6)}/s: ${e.ok ? 'ok  ' : 'FAIL'} iterations ${e.iterations}/${rate * secs}, dropped ${e.dropped}, p99 start lag ${f1(e.lagP99)} ms`);
     if (!e.ok) {
@@ -71,7 +71,7 @@ async function maxRate(url: string) {
   }
   for (let i = 0; hi && i < 2; i++) {
     const rate = Math.round((lo + hi) / 2 / 100) * 100;
-    const r = await runLoad(scenario(rate, `${secs}s`, Math.max(50, rate / 50), Math.max(100, rate / 5)), { engine: 'builtin', baseUrl: url });
+    const r = await runLoad(scenario(rate, `${secs}s`, Math.max(50, rate / 50), Math.max(100, rate / 5)), { engine: 'builtin', baseUrl: url, history: false });
     const e = scheduleError(r, rate * secs);
     tried.push(`    ${String(rate).padStart(6)}/s: ${e.ok ? 'ok  ' : 'FAIL'} iterations ${e.iterations}/${rate * secs}, dropped ${e.dropped}, p99 start lag ${f1(e.lagP99)} ms`);
     if (e.ok) lo = best = rate;
@@ -130,7 +130,7 @@ async function main() {
       ['VUs sized like the k6 docs (median_iter_dur × rate + margin = 5)', 5, 5],
       ['VUs to spare (preAllocatedVUs 400)', 400, 400],
     ] as const) {
-      const r = await runLoad(scenario(rate, `${secs}s`, pre, max), { engine: 'builtin', baseUrl: stallSrv.url });
+      const r = await runLoad(scenario(rate, `${secs}s`, pre, max), { engine: 'builtin', baseUrl: stallSrv.url, history: false });
       const truth = truthFor(r);
       const corrected = r.metrics.http_req_corrected_duration.values['p(99)'];
       const k6 = r.metrics.http_req_duration.values['p(99)'];

@@ -20,7 +20,7 @@ export type TWorkerOut =
   | { type: 'error'; error: { code: string; message: string; issues?: unknown[]; details?: Record<string, unknown> } };
 
 const port = parentPort!;
-const { scenario, baseUrl } = workerData as { scenario: TScenario; baseUrl: string };
+const { scenario, baseUrl, history } = workerData as { scenario: TScenario; baseUrl: string; history: boolean };
 const abort = new AbortController();
 port.on('message', (m: TWorkerIn) => {
   if (m.type === 'abort') abort.abort();
@@ -39,10 +39,12 @@ try {
     signal: abort.signal,
     collectHistory: false,
     onSecond: (second) => port.postMessage({ type: 'second', second } satisfies TWorkerOut),
-    onHistory: (e) => {
-      batch.push(e);
-      if (batch.length >= 2000) flush();
-    },
+    onHistory: history
+      ? (e) => {
+          batch.push(e);
+          if (batch.length >= 2000) flush();
+        }
+      : undefined,
   });
   flush();
   port.postMessage({ type: 'done', result } satisfies TWorkerOut);
