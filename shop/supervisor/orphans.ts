@@ -6,7 +6,7 @@
  * the next one on that block kills recorded orphans, and refuses to start
  * while any port of the block is still taken.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { SupervisorError } from './errors.js';
@@ -54,6 +54,11 @@ export function writeState(file: string, state: TStateFile): void {
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(state));
   renameSync(tmp, file);
+}
+
+/** A supervisor that stopped cleanly leaves no file (so a recycled pid can never look like a live supervisor). */
+export function removeState(file: string): void {
+  rmSync(file, { force: true });
 }
 
 /**

@@ -33,7 +33,7 @@ import {
 } from './plan.js';
 import { InstanceManager, type TInstanceInfo } from './processes.js';
 import { populateProxies, removeProxies } from './proxies.js';
-import { assertPortsFree, reapOrphans, stateFilePath, writeState } from './orphans.js';
+import { assertPortsFree, reapOrphans, removeState, stateFilePath, writeState } from './orphans.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');
@@ -343,7 +343,7 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
     if (closed) return;
     closed = true;
     await manager.stopAll();
-    saveState();
+    if (stateFile) removeState(stateFile);
     if (toxiproxyUrl && bound.length) {
       const failed = await removeProxies(
         toxiproxyUrl,

@@ -5,7 +5,7 @@
  * fast; the whole shop runs in shop-e2e.test.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -33,6 +33,7 @@ beforeAll(async () => {
     adminPort: 0,
     databaseUrl,
     logDir,
+    stateDir: logDir,
     backoffInitialMs: 100,
     env: { SHOP_REGISTRY_PREFIX: `${prefix}:registry`, SHOP_REDIS_PREFIX: prefix, LOG_LEVEL: 'info' },
     startTimeoutMs: 60_000,
@@ -41,6 +42,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sup?.close();
+  expect(existsSync(path.join(logDir, `supervisor-${base}.json`))).toBe(false);
   await dropShopDatabase(databaseUrl).catch(() => undefined);
   const redis = new Redis('redis://127.0.0.1:6379');
   const keys = await redis.keys(`${prefix}*`);
@@ -158,6 +160,14 @@ describe('supervisor admin API', () => {
       { targets: [`127.0.0.1:${base + 40}`], labels: { service: 'payments', instance: 'payments-0' } },
       { targets: [`127.0.0.1:${base + 41}`], labels: { service: 'payments', instance: 'payments-1' } },
     ]);
+  });
+
+  it('records its children in the state file, and removes it when stopped cleanly', async () => {
+    const file = path.join(logDir, `supervisor-${base}.json`);
+    const state = JSON.parse(readFileSync(file, 'utf8')) as { supervisorPid: number; children: { id: string; pid: number }[] };
+    expect(state.supervisorPid).toBe(process.pid);
+    const pids = (await json<TInstanceInfo[]>(api('/instances'))).body.map((i) => ({ id: i.id, pid: i.pid }));
+    expect(state.children).toEqual(pids);
   });
 
   it('bad input gets a field-level 400, unknown ids a 404, never a 500', async () => {
