@@ -27,6 +27,8 @@ function run(args: string[]): { child: ChildProcess; out: Promise<string>; exit:
   });
   child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
   const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  // a process that dies before printing must fail the test, not hang it
+  void exit.then((code) => resolveLine(`exited with ${code}: ${out}`));
   return { child, out: exit.then(() => out), exit, firstLine };
 }
 
@@ -50,7 +52,7 @@ describe('faultline proxy', () => {
     const p = run(['proxy', '--host', '127.0.0.1', '--port', '0', '--config', config]);
     const line = await p.firstLine;
     const port = Number(/:(\d+)$/.exec(line)?.[1]);
-    expect(port).toBeGreaterThan(0);
+    expect(port, line).toBeGreaterThan(0);
 
     const list = await rawHttp(port, 'GET /proxies HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\nConnection: close\r\n\r\n');
     expect(list).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
