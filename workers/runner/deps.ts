@@ -66,7 +66,9 @@ async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
     logs.push(...page.records);
     cursor = page.next;
   } while (cursor && logs.length < MAX_ANALYSIS_LOG_LINES);
-  const loadStart = input.load?.startedAt ?? input.startedAt;
+  // The load starts with its first scheduled second, after the engine's setup (users, products):
+  // the fault timeline and the SLO period count from there.
+  const loadStart = input.load?.seconds[0]?.t ?? input.load?.startedAt ?? input.startedAt;
   const loadEnd = input.load?.endedAt ?? input.endedAt;
   const report = await analyseRun(
     {
