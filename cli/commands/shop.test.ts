@@ -18,7 +18,7 @@ import { SHOP_EDGE_LIST } from '../../shop/config.js';
 import { dropShopDatabase } from '../../shop/db/index.js';
 import type { TEdgeView, TSupervisor } from '../../shop/supervisor/index.js';
 import { freePortBase, json, waitFor } from '../../shop/supervisor/test/helpers.js';
-import { shopUp } from './shop.js';
+import { shopStatus, shopUp } from './shop.js';
 
 const tag = randomBytes(4).toString('hex');
 const databaseUrl = `postgres://postgres@127.0.0.1:5432/fl_test_${tag}`;
@@ -133,6 +133,14 @@ describe('faultline shop up', () => {
     expect(sup.instance('payments-1').state).toBe('stopped');
     await json(`${sup.url}/instances/payments-1/start`, { method: 'POST' });
     await waitFor('payments-1 back', () => sup.instance('payments-1').state === 'running', 30_000);
+  });
+
+  it('shop status shows what the running supervisor reports', async () => {
+    const text = await shopStatus(sup.url);
+    expect(text).toMatch(/^INSTANCE\s+STATE\s+PID/);
+    for (const i of sup.instances()) expect(text).toMatch(new RegExp(`${i.id}\\s+running\\s+${i.pid}`));
+    expect(text).toContain('orders->payments#1');
+    await expect(shopStatus('http://127.0.0.1:1')).rejects.toThrow(/no shop supervisor answers at http:\/\/127.0.0.1:1/);
   });
 
   it('refuses bad flags with the field named, before starting anything', async () => {

@@ -179,20 +179,26 @@ export function register(program: Command): void {
 
   shop
     .command('status')
-    .description('instances and edges of the running shop (SUPERVISOR_URL)')
-    .action(async () => {
-      const url = loadConfig().SUPERVISOR_URL;
-      const get = async <T>(p: string): Promise<T> => {
-        try {
-          const r = await fetch(new URL(p, url), { signal: AbortSignal.timeout(3000) });
-          if (!r.ok) throw new AppError('UNAVAILABLE', `supervisor at ${url} answered ${r.status} to GET ${p}`);
-          return (await r.json()) as T;
-        } catch (e) {
-          if (e instanceof AppError) throw e;
-          throw new AppError('UNAVAILABLE', `no shop supervisor answers at ${url} (SUPERVISOR_URL); start one with \`faultline shop up\``);
-        }
-      };
-      const [instances, edges] = await Promise.all([get<TInstanceInfo[]>('/instances'), get<TEdgeView[]>('/edges')]);
-      process.stdout.write(`${formatInstances(instances)}\n\n${formatEdges(edges)}\n`);
+    .description('instances and edges of the running shop')
+    .option('--url <url>', 'supervisor admin API (default SUPERVISOR_URL)')
+    .action(async (opts: { url?: string }) => {
+      process.stdout.write(await shopStatus(opts.url));
     });
+}
+
+/** The `shop status` text: instances and edges as the supervisor at `url` reports them. */
+export async function shopStatus(url?: string): Promise<string> {
+  const base = url ?? loadConfig().SUPERVISOR_URL;
+  const get = async <T>(p: string): Promise<T> => {
+    let r: Response;
+    try {
+      r = await fetch(new URL(p, base), { signal: AbortSignal.timeout(3000) });
+    } catch {
+      throw new AppError('UNAVAILABLE', `no shop supervisor answers at ${base}${url ? '' : ' (SUPERVISOR_URL)'}; start one with \`faultline shop up\``);
+    }
+    if (!r.ok) throw new AppError('UNAVAILABLE', `supervisor at ${base} answered ${r.status} to GET ${p}`);
+    return (await r.json()) as T;
+  };
+  const [instances, edges] = await Promise.all([get<TInstanceInfo[]>('/instances'), get<TEdgeView[]>('/edges')]);
+  return `${formatInstances(instances)}\n\n${formatEdges(edges)}\n`;
 }
