@@ -31,7 +31,7 @@ export function shopPort(service: TShopService, index: number, base: number = sh
   return base + SHOP_PORT_OFFSETS[service] + index;
 }
 
-export function shopPortBase(env: NodeJS.ProcessEnv = process.env): number {
+export function shopPortBase(env: Record<string, string | undefined> = process.env): number {
   const raw = env.SHOP_PORT_BASE;
   if (raw === undefined || raw === '') return SHOP_DEFAULT_PORT_BASE;
   const n = Number(raw);

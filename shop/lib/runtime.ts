@@ -271,7 +271,7 @@ async function bounded<T>(p: Promise<T> | undefined, ms: number): Promise<T | un
 }
 
 /** Options of startService from the environment of a service process (see main.ts). */
-export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): { service: TShopService; opts: TStartServiceOptions } {
+export function optionsFromEnv(env: Record<string, string | undefined> = process.env): { service: TShopService; opts: TStartServiceOptions } {
   const service = env.SHOP_SERVICE as TShopService;
   if (!SHOP_SERVICES.includes(service)) throw new Error(`SHOP_SERVICE must be one of ${SHOP_SERVICES.join(', ')}, got "${env.SHOP_SERVICE ?? ''}"`);
   const int = (name: string, dflt: number | undefined, min = 0): number | undefined => {
