@@ -94,7 +94,7 @@ describe('report.html', () => {
     const data = JSON.parse(/<script id="fl-data" type="application\/json">(.*?)<\/script>/s.exec(html)![1]);
     expect(data).toEqual(JSON.parse(JSON.stringify(chartData(noBreaker))));
     expect(data.x).toHaveLength(noBreaker.series.seconds.length);
-    expect(data.faults).toEqual([{ name: 'payments-slow', from: 6.2, to: 18.2 }]);
+    expect(data.faults).toEqual([{ name: 'payments-slow', from: 5.2, to: 17.2 }]);
     expect(data.lanes.map((l: { label: string }) => l.label)).toEqual(['orders->payments · orders-0', 'orders->payments · orders-1']);
     expect(html).toContain('did not open during payments-slow');
   });
