@@ -101,7 +101,8 @@ export class Link {
 
   /** A toxic was appended to this direction's chain. */
   addToxic(def: TToxicDef): void {
-    if (this.sinkEnded) return;
+    // a piped link whose source already ended has ended its destination too: nothing left to poison
+    if (this.sinkEnded || (!this.chained && this.src.readableEnded)) return;
     if (!this.chained) this.enterChain();
     const prev = this.slots[this.slots.length - 1];
     this.slots.push(this.makeSlot(def, def.module.newState?.()));
