@@ -58,8 +58,8 @@ async function maxRate(url: string) {
   let best = 0;
   let lo = 0;
   let hi = 0;
-  // double until a rate fails, then bisect twice: at most ~8 runs of 4 s
-  for (let rate = 2000; rate <= 64_000; rate *= 2) {
+  // double from 250/s until a rate fails, then bisect twice: at most ~10 runs of 4 s
+  for (let rate = 250; rate <= 64_000; rate *= 2) {
     const r = await runLoad(scenario(rate, `${secs}s`, Math.max(50, rate / 50), Math.max(100, rate / 5)), { engine: 'builtin', baseUrl: url, history: false });
     const e = scheduleError(r, rate * secs);
     tried.push(`    ${String(rate).padStart(6)}/s: ${e.ok ? 'ok  ' : 'FAIL'} iterations ${e.iterations}/${rate * secs}, dropped ${e.dropped}, p99 start lag ${f1(e.lagP99)} ms`);
@@ -69,8 +69,8 @@ async function maxRate(url: string) {
     }
     lo = best = rate;
   }
-  for (let i = 0; hi && i < 2; i++) {
-    const rate = Math.round((lo + hi) / 2 / 100) * 100;
+  for (let i = 0; hi && lo && i < 2; i++) {
+    const rate = Math.round((lo + hi) / 2 / 50) * 50;
     const r = await runLoad(scenario(rate, `${secs}s`, Math.max(50, rate / 50), Math.max(100, rate / 5)), { engine: 'builtin', baseUrl: url, history: false });
     const e = scheduleError(r, rate * secs);
     tried.push(`    ${String(rate).padStart(6)}/s: ${e.ok ? 'ok  ' : 'FAIL'} iterations ${e.iterations}/${rate * secs}, dropped ${e.dropped}, p99 start lag ${f1(e.lagP99)} ms`);

@@ -181,7 +181,7 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
       const headers: Record<string, string> = {};
       if (req.token) headers.authorization = `Bearer ${req.token}`;
       if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
-      const r = await send(pool, { method: req.method, path: prefix + req.path, headers, body: req.body, timeoutMs, signal: ctx.signal });
+      const r = await send(pool, { method: req.method, path: prefix + req.path, headers, body: req.body, timeoutMs, signal: ctx.signal, readBody: req.readBody });
       const latencyMs = r.tEnd - r.tStart;
       const correctedLatencyMs = r.tEnd - (t0 + ctx.intended);
       if (!r.interrupted) {

@@ -15,6 +15,12 @@ export interface THttpRequest {
   body?: unknown;
   timeoutMs: number;
   signal: AbortSignal;
+  /**
+   * Parse the body of a successful response. When false, a 2xx/3xx body is
+   * read and discarded (still timed as receiving); error bodies are always parsed.
+   * @defaultValue true
+   */
+  readBody?: boolean;
 }
 
 export interface THttpResponse {
@@ -64,6 +70,10 @@ export async function send(d: Dispatcher, req: THttpRequest): Promise<THttpRespo
       bodyTimeout: req.timeoutMs,
     });
     tHeaders = performance.now();
+    if (req.readBody === false && res.statusCode < 400) {
+      await res.body.dump({ limit: Number.MAX_SAFE_INTEGER });
+      return { status: res.statusCode, json: undefined, interrupted: false, tStart, tHeaders, tEnd: performance.now() };
+    }
     const text = await res.body.text();
     const tEnd = performance.now();
     let json: unknown = undefined;
