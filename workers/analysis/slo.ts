@@ -185,24 +185,24 @@ export function serverBins(
 /** Worst burn rate over sliding windows of `windowMs` ending at each second (full windows only; the whole run when shorter). */
 export function worstBurn(bins: TBins, objective: number, windowMs: number, runStart: number, runEnd: number): number | null {
   const allowed = 1 - objective / 100;
-  const secs = [...bins.keys()].sort((a, b) => a - b);
-  if (secs.length === 0) return null;
+  if (bins.size === 0) return null;
   const start = Math.floor(runStart / 1000) * 1000;
   const end = Math.ceil(runEnd / 1000) * 1000;
-  const span = Math.min(windowMs, end - start);
+  const n = Math.max(0, (end - start) / 1000);
+  // prefix sums over the run's seconds: each window is two lookups
+  const good = new Float64Array(n + 1);
+  const valid = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const b = bins.get(start + i * 1000);
+    good[i + 1] = good[i] + (b?.good ?? 0);
+    valid[i + 1] = valid[i] + (b?.valid ?? 0);
+  }
+  const span = Math.min(Math.round(windowMs / 1000), n);
   let worst: number | null = null;
-  for (let tEnd = start + span; tEnd <= end; tEnd += 1000) {
-    let good = 0;
-    let valid = 0;
-    for (const s of secs) {
-      if (s >= tEnd - span && s < tEnd) {
-        const b = bins.get(s)!;
-        good += b.good;
-        valid += b.valid;
-      }
-    }
-    if (valid === 0) continue;
-    const burn = (valid - good) / valid / allowed;
+  for (let e = span; e <= n; e++) {
+    const v = valid[e] - valid[e - span];
+    if (v === 0) continue;
+    const burn = (v - (good[e] - good[e - span])) / v / allowed;
     if (worst === null || burn > worst) worst = burn;
   }
   return worst;
