@@ -30,7 +30,10 @@ export function dur(ms: number | null | undefined): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = ms / 1000;
   if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
-  return `${Math.floor(s / 60)}m ${Math.round(s % 60)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${Math.round(s % 60)}s`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.round((s % 3600) / 60)}m`;
+  const d = s / 86400;
+  return Number.isInteger(d) ? `${d}d` : `${d.toFixed(1)}d`;
 }
 
 export function stamp(iso: string | Date | null | undefined): string {

@@ -89,7 +89,7 @@ export function YamlEditor({ initial, id }: { initial: string; id?: string }) {
       </div>
       {(message || issues.length > 0) && (
         <div className="errbox" role="alert" data-testid="issues">
-          {message}
+          <b>{message}</b>
           <ul>
             {issues.map((i, k) => (
               <li key={k}>

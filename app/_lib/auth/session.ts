@@ -55,7 +55,7 @@ export async function deleteSession(db: TDb, secret: string): Promise<void> {
 }
 
 /** Tokens from `FAULTLINE_API_TOKENS` (`name:role:sha256hex`, comma list) for CI without a database row. */
-export function configuredTokens(env: NodeJS.ProcessEnv = process.env): { name: string; role: TRole; hash: string }[] {
+export function configuredTokens(env: Record<string, string | undefined> = process.env): { name: string; role: TRole; hash: string }[] {
   const spec = env.FAULTLINE_API_TOKENS?.trim();
   if (!spec) return [];
   const out: { name: string; role: TRole; hash: string }[] = [];
@@ -89,7 +89,7 @@ export async function revokeApiToken(db: TDb, id: string): Promise<void> {
   if (!r.length) throw new AppError('NOT_FOUND', `no active API token ${id}`);
 }
 
-export async function resolveToken(db: TDb, token: string, env: NodeJS.ProcessEnv = process.env): Promise<TPrincipal | null> {
+export async function resolveToken(db: TDb, token: string, env: Record<string, string | undefined> = process.env): Promise<TPrincipal | null> {
   if (!token || token.length > 200) return null;
   const h = sha256(token);
   for (const t of configuredTokens(env)) if (safeEqual(t.hash, h)) return { name: `token:${t.name}`, role: t.role, via: 'token' };

@@ -89,7 +89,7 @@ export const DEFAULT_USERS: readonly { name: string; role: TRole; password: stri
 let cache: { spec: string | undefined; users: TUser[] } | undefined;
 
 /** Users from the environment (cached per spec so scrypt of the defaults runs once). */
-export function configuredUsers(env: NodeJS.ProcessEnv = process.env): TUser[] {
+export function configuredUsers(env: Record<string, string | undefined> = process.env): TUser[] {
   const spec = env.FAULTLINE_USERS?.trim() || undefined;
   if (cache && cache.spec === spec) return cache.users;
   const users = spec
@@ -100,7 +100,7 @@ export function configuredUsers(env: NodeJS.ProcessEnv = process.env): TUser[] {
 }
 
 /** Whether the embedded quickstart credentials are in use (the console warns). */
-export function usingDefaultUsers(env: NodeJS.ProcessEnv = process.env): boolean {
+export function usingDefaultUsers(env: Record<string, string | undefined> = process.env): boolean {
   return !env.FAULTLINE_USERS?.trim();
 }
 
