@@ -35,8 +35,10 @@ function parse<S extends z.ZodType>(schema: S, input: unknown, what: string): z.
 export function buildAdminApi(sup: TSupervisorControl): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 1 << 20 });
 
-  // An empty POST body (curl -X POST .../pause) is fine: treat it as {}.
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+  // Bodies are JSON whatever the content type says (`curl -d` sends form encoding);
+  // an empty POST body (curl -X POST .../pause) is fine: treat it as {}.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
     const text = String(body ?? '');
     if (text.trim() === '') return done(null, {});
     try {

@@ -186,5 +186,9 @@ describe('supervisor admin API', () => {
     const notJson = await fetch(api('/context'), { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{nope' });
     expect(notJson.status).toBe(400);
     expect((await json(api('/logs?after=-1'))).status).toBe(400);
+    // curl -d sends form encoding: the body is still read as JSON
+    const form = await fetch(api('/instances/payments-0/kill'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '{"hold":"x"}' });
+    expect(form.status).toBe(400);
+    expect(((await form.json()) as { error: { issues: { path: string }[] } }).error.issues[0].path).toBe('hold');
   });
 });
