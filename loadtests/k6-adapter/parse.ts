@@ -198,6 +198,11 @@ export class K6PointsAccumulator {
     };
   }
 
+  /** Start of the latest second that has points (undefined before any). */
+  get lastSecond(): number | undefined {
+    return this.last;
+  }
+
   /** Complete seconds not yet returned: all before `beforeMs` (or all, when omitted). */
   take(beforeMs?: number): TLoadSecond[] {
     const out: TLoadSecond[] = [];

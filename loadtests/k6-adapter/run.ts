@@ -31,7 +31,7 @@ function executable(p: string): boolean {
 }
 
 /** The k6 binary to use: `K6_BIN` when set (must be executable), else `k6` on PATH, else undefined. */
-export function resolveK6Bin(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function resolveK6Bin(env: Record<string, string | undefined> = process.env): string | undefined {
   if (env.K6_BIN) {
     if (!executable(env.K6_BIN)) throw new AppError('UNAVAILABLE', `K6_BIN=${env.K6_BIN} is not an executable file`);
     return env.K6_BIN;
@@ -108,8 +108,11 @@ export async function runK6(s: TScenario, opts: TRunK6Options): Promise<TLoadRes
         for (const l of lines) acc.add(l);
       }
       if (final && partial) acc.add(partial);
-      // k6 flushes every 200 ms: a second is complete once we are 2 s past it
-      for (const sec of acc.take(final ? undefined : Math.floor(Date.now() / 1000) * 1000 - 1000)) {
+      // k6 flushes every 200 ms, samples of one second can arrive late: a second is
+      // taken as complete once points two seconds younger have been seen
+      const latest = acc.lastSecond;
+      if (!final && latest === undefined) return;
+      for (const sec of acc.take(final ? undefined : latest! - 1000)) {
         seconds.push(sec);
         opts.onSecond?.(sec);
       }
