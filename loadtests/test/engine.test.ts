@@ -157,6 +157,24 @@ load: { executor: constant-arrival-rate, rate: 10, duration: 30s, preAllocatedVU
     expect(r.metrics.iterations).toBeUndefined();
   });
 
+  it("ramping-arrival-rate follows k6's schedule: 0→20/s over 2 s is 20 iterations, later seconds busier", async () => {
+    shop = await startFakeShop({ delayMs: () => 1 });
+    const seconds: TLoadSecond[] = [];
+    const r = await runEngine(
+      parseScenario(`name: ramp
+setup: { users: 0, products: 0 }
+mix: { browse: 1 }
+load: { executor: ramping-arrival-rate, startRate: 0, preAllocatedVUs: 10, stages: [{ duration: 2s, target: 20 }] }
+`),
+      { baseUrl: shop.url, onSecond: (s) => seconds.push(s) },
+    );
+    expect(r.metrics.iterations.values.count + (r.metrics.dropped_iterations?.values.count ?? 0)).toBe(20);
+    // area under the ramp: 5 due by t=1 s (the 5th exactly at 1 s, on the boundary), 15 in the second
+    expect(seconds[0].target).toBeGreaterThanOrEqual(4);
+    expect(seconds[0].target).toBeLessThanOrEqual(5);
+    expect(seconds.reduce((a, x) => a + x.target, 0)).toBe(20);
+  });
+
   it('constant-vus and ramping-vus run closed loops with the planned VU counts', async () => {
     shop = await startFakeShop({ delayMs: () => 20 });
     const cv = await runEngine(scenario('{ executor: constant-vus, vus: 3, duration: 1s }'), { baseUrl: shop.url });
