@@ -6,4 +6,4 @@ export { haltAll, type THaltContext, type THaltResult } from './safety/halt.js';
 export { reconcileFaults, startReconciler, orphanReason, runActiveFromDb, type TReconcileOptions, type TReconcileResult, type TReconcilerOptions } from './safety/reconcile.js';
 export { openFaults, recentFaults, getFault, type TFaultRow } from './safety/ledger.js';
 export { isHostAllowed, parseAllowedHosts, defaultAllowedHosts } from './safety/allowlist.js';
-export { startFaultProxy } from './proxy/index.js';
+export { startFaultProxy, type TFaultProxy, type TFaultProxyOptions } from './proxy/index.js';

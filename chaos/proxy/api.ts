@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProxyCollection, proxyJson, toxicJson } from './collection.js';
 import { goSortedKeys, goStringify } from './gojson.js';
+import type { TMetricsEndpoint } from './metrics.js';
 import { ProxyApiError } from './proxy.js';
 
 export const TOXIPROXY_VERSION = '2.12.0';
@@ -150,9 +151,9 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** The request listener of the API server. */
-export function apiHandler(collection: ProxyCollection): (req: IncomingMessage, res: ServerResponse) => void {
+export function apiHandler(collection: ProxyCollection, metrics: TMetricsEndpoint | null = null): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    void handle(collection, req, res).catch((e: unknown) => {
+    void handle(collection, metrics, req, res).catch((e: unknown) => {
       // Only reachable on a bug: answer like Go's apiError for an untyped error, never a stack trace.
       if (!res.headersSent) send(res, { status: 500, goError: true, body: goStringify({ error: String((e as Error)?.message ?? e), status: 500 }) });
       else res.destroy();
@@ -160,7 +161,7 @@ export function apiHandler(collection: ProxyCollection): (req: IncomingMessage, 
   };
 }
 
-async function handle(collection: ProxyCollection, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(collection: ProxyCollection, metrics: TMetricsEndpoint | null, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const rawPath = (req.url ?? '/').split('?')[0];
   let path: string;
   try {
@@ -177,6 +178,16 @@ async function handle(collection: ProxyCollection, req: IncomingMessage, res: Se
       route = r;
       break;
     }
+  }
+  if (path === '/metrics' && metrics) {
+    // registered without a method restriction, behind the same middleware
+    res.setHeader('X-Toxiproxy-Request-Id', newRequestId());
+    if ((req.headers['user-agent'] ?? '').startsWith('Mozilla/')) {
+      send(res, { status: 403, goError: true, body: 'User agent not allowed' });
+      return;
+    }
+    send(res, { status: 200, contentType: metrics.contentType, body: await metrics.render() });
+    return;
   }
   if (!route || !m) {
     send(res, { status: 404, goError: true, body: '404 page not found' });

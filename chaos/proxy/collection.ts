@@ -4,7 +4,7 @@
  * Bodies are decoded with Go's rules (gojson.ts); answers are plain data the
  * HTTP layer serialises.
  */
-import { FaultProxyEntry, ERR, ProxyApiError, resolvedListenText } from './proxy.js';
+import { FaultProxyEntry, ERR, ProxyApiError, ZERO_TOTALS, addTotals, resolvedListenText, type TByteTotals } from './proxy.js';
 import type { TDirection, TToxicDef } from './link.js';
 import { toxicModule } from './toxics/index.js';
 import {
@@ -67,6 +67,17 @@ function decodeProxy(v: TGoValue, cur: TProxyInput, struct: string, enabledStruc
   return out;
 }
 
+/** The labels of Toxiproxy's proxy metrics. */
+export interface TProxyLabels {
+  proxy: string;
+  listener: string;
+  upstream: string;
+}
+
+export function proxyLabels(p: FaultProxyEntry): TProxyLabels {
+  return { proxy: p.name, listener: p.listen, upstream: p.upstream };
+}
+
 export interface TProxyJson {
   name: string;
   listen: string;
@@ -101,6 +112,8 @@ export interface TCollectionOptions {
 export class ProxyCollection {
   private readonly proxies = new Map<string, FaultProxyEntry>();
   private readonly random: () => number;
+  /** Byte totals of proxies deleted or replaced, by their labels (Prometheus counters outlive them, as in Toxiproxy). */
+  readonly retired = new Map<string, { labels: TProxyLabels; totals: TByteTotals }>();
   /** API calls run one at a time (Toxiproxy holds a mutex for each). */
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -170,7 +183,10 @@ export class ProxyCollection {
           done.push(existing);
           continue;
         }
-        if (existing) await existing.stop();
+        if (existing) {
+          await existing.stop();
+          this.retire(existing);
+        }
         const p = new FaultProxyEntry(e.name, e.listen, e.upstream, this.random);
         if (enabled) await p.start();
         this.proxies.set(p.name, p);
@@ -198,6 +214,14 @@ export class ProxyCollection {
     const p = this.get(name);
     await p.stop();
     this.proxies.delete(name);
+    this.retire(p);
+  }
+
+  private retire(p: FaultProxyEntry): void {
+    const labels = proxyLabels(p);
+    const key = JSON.stringify(labels);
+    const prev = this.retired.get(key)?.totals ?? ZERO_TOTALS;
+    this.retired.set(key, { labels, totals: addTotals(prev, p.byteTotals()) });
   }
 
   /** POST /reset: every proxy enabled again, every toxic removed; proxies kept. */

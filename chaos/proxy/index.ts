@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { AppError } from '../../core/errors.js';
 import { apiHandler } from './api.js';
 import { ProxyCollection } from './collection.js';
+import { metricsEndpoint } from './metrics.js';
 
 export { TOXIPROXY_VERSION } from './api.js';
 export { TOXICS } from './toxics/index.js';
@@ -25,6 +26,10 @@ export interface TFaultProxyOptions {
   seed?: number;
   /** Body of a `/populate` call applied at start (Toxiproxy's `-config` file content). @defaultValue none */
   populate?: string;
+  /** Serve byte counters per proxy on /metrics (Toxiproxy's `-proxy-metrics`). @defaultValue false */
+  proxyMetrics?: boolean;
+  /** Serve process/runtime metrics on /metrics (Toxiproxy's `-runtime-metrics`). @defaultValue false */
+  runtimeMetrics?: boolean;
 }
 
 export interface TFaultProxy {
@@ -61,7 +66,8 @@ export async function startFaultProxy(opts: TFaultProxyOptions = {}): Promise<TF
       });
     }
   }
-  const server = createServer({ keepAliveTimeout: 60_000 }, apiHandler(collection));
+  const metrics = metricsEndpoint(collection, { proxyMetrics: opts.proxyMetrics, runtimeMetrics: opts.runtimeMetrics });
+  const server = createServer({ keepAliveTimeout: 60_000 }, apiHandler(collection, metrics));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
       void collection.closeAll();

@@ -87,6 +87,25 @@ const BIND_ERRORS: Record<string, string> = {
   EACCES: 'bind: permission denied',
 };
 
+/** Bytes a proxy received from the source and sent to the destination, per direction. */
+export interface TByteTotals {
+  upstreamReceived: number;
+  upstreamSent: number;
+  downstreamReceived: number;
+  downstreamSent: number;
+}
+
+export function addTotals(a: TByteTotals, b: TByteTotals): TByteTotals {
+  return {
+    upstreamReceived: a.upstreamReceived + b.upstreamReceived,
+    upstreamSent: a.upstreamSent + b.upstreamSent,
+    downstreamReceived: a.downstreamReceived + b.downstreamReceived,
+    downstreamSent: a.downstreamSent + b.downstreamSent,
+  };
+}
+
+export const ZERO_TOTALS: TByteTotals = { upstreamReceived: 0, upstreamSent: 0, downstreamReceived: 0, downstreamSent: 0 };
+
 /** One accepted client and its upstream connection. */
 class Connection {
   readonly up: Link;
@@ -122,6 +141,16 @@ class Connection {
     upstream.on('close', onClose);
   }
 
+  /** Bytes moved so far, from the sockets' own counters (no per-chunk bookkeeping on the fast path). */
+  bytes(): TByteTotals {
+    return {
+      upstreamReceived: this.client.bytesRead,
+      upstreamSent: this.upstream.bytesWritten,
+      downstreamReceived: this.upstream.bytesRead,
+      downstreamSent: this.client.bytesWritten,
+    };
+  }
+
   link(d: TDirection): Link {
     return d === 'upstream' ? this.up : this.down;
   }
@@ -135,6 +164,7 @@ class Connection {
   private forget(): void {
     if (this.done) return;
     this.done = true;
+    this.proxy.retireBytes(this.bytes());
     this.up.dispose();
     this.down.dispose();
     this.proxy.connections.delete(this);
@@ -173,6 +203,19 @@ export class FaultProxyEntry {
     this.name = name;
     this.listen = listen;
     this.upstream = upstream;
+  }
+
+  private retired: TByteTotals = ZERO_TOTALS;
+
+  retireBytes(t: TByteTotals): void {
+    this.retired = addTotals(this.retired, t);
+  }
+
+  /** Bytes moved through this proxy since it was created (closed and open connections). */
+  byteTotals(): TByteTotals {
+    let t = this.retired;
+    for (const c of this.connections) t = addTotals(t, c.bytes());
+    return t;
   }
 
   chain(d: TDirection): readonly TToxicDef[] {

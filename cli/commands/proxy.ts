@@ -7,13 +7,15 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
-import { startFaultProxy } from '../../chaos/index.js';
+import { startFaultProxy, type TFaultProxyOptions } from '../../chaos/index.js';
 
 export interface TProxyFlags {
   host: string;
   port: string;
   config?: string;
   seed?: string;
+  proxyMetrics?: boolean;
+  runtimeMetrics?: boolean;
 }
 
 function intFlag(text: string, flag: string, min: number, max: number): number {
@@ -25,7 +27,7 @@ function intFlag(text: string, flag: string, min: number, max: number): number {
 }
 
 /** Flags → startFaultProxy options, with field-level errors for bad input. */
-export function proxyOptions(flags: TProxyFlags): { host: string; port: number; seed?: number; populate?: string } {
+export function proxyOptions(flags: TProxyFlags): TFaultProxyOptions {
   const port = intFlag(flags.port, '--port', 0, 65535);
   const seed = flags.seed === undefined ? undefined : intFlag(flags.seed, '--seed', 0, 2 ** 32 - 1);
   let populate: string | undefined;
@@ -36,7 +38,7 @@ export function proxyOptions(flags: TProxyFlags): { host: string; port: number; 
       throw new AppError('VALIDATION', `cannot read ${flags.config}`, { issues: [{ path: '--config', message: (e as Error).message }] });
     }
   }
-  return { host: flags.host, port, seed, populate };
+  return { host: flags.host, port, seed, populate, proxyMetrics: flags.proxyMetrics === true, runtimeMetrics: flags.runtimeMetrics === true };
 }
 
 export function register(program: Command): void {
@@ -47,6 +49,8 @@ export function register(program: Command): void {
     .option('--port <port>', 'port of the HTTP API', '8474')
     .option('--config <file>', 'JSON file of proxies to create at start (same format as POST /populate)')
     .option('--seed <n>', 'seed for toxicity rolls and jitter, to make runs repeatable')
+    .option('--proxy-metrics', 'serve byte counters per proxy on /metrics')
+    .option('--runtime-metrics', 'serve process and runtime metrics on /metrics')
     .action(async (flags: TProxyFlags) => {
       const fp = await startFaultProxy(proxyOptions(flags));
       process.stdout.write(`faultline proxy: Toxiproxy 2.12.0 API on ${fp.url}\n`);

@@ -156,3 +156,32 @@ describe('fault proxy API semantics', () => {
     expect(upd.body.error).toBe('bad request body: json: cannot unmarshal string into Go struct field Proxy.enabled of type bool');
   });
 });
+
+describe('fault proxy /metrics', () => {
+  it('counts bytes per proxy and direction when proxy metrics are on', async () => {
+    const mp = await startFaultProxy({ host: '127.0.0.1', port: 0, proxyMetrics: true });
+    try {
+      const r = await api(mp.url, 'POST', '/proxies', { name: 'a->b', listen: '127.0.0.1:0', upstream: up() });
+      const port = Number(r.body.listen.split(':')[1]);
+      const s = await connect(port);
+      await new Promise<void>((resolve) => {
+        let got = 0;
+        s.on('data', (b: Buffer) => {
+          got += b.length;
+          if (got >= 1000) resolve();
+        });
+        s.write(Buffer.alloc(1000));
+      });
+      s.destroy();
+      const res = await fetch(`${mp.url}/metrics`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toContain('text/plain');
+      const text = await res.text();
+      const labels = `listener="${r.body.listen}",proxy="a->b",upstream="${up()}"`;
+      expect(text).toContain(`toxiproxy_proxy_received_bytes_total{direction="upstream",${labels}} 1000`);
+      expect(text).toContain(`toxiproxy_proxy_sent_bytes_total{direction="downstream",${labels}} 1000`);
+    } finally {
+      await mp.close();
+    }
+  });
+});
