@@ -294,7 +294,7 @@ ${r.breakers.expectations.length ? `<table class="t"><tr><th></th><th>breaker</t
 ${r.breakers.timelines.length ? `<table class="t"><tr><th>breaker</th><th>service</th><th>instances</th><th>trips</th><th>outside faults</th><th>flapping</th><th>observed from</th></tr>${timelineRows}</table>` : '<p class="muted">no breaker observed</p>'}
 <h2>Consistency</h2>
 ${r.invariants.length ? `<table class="t"><tr><th></th><th>invariant</th><th>checked</th><th>violations</th></tr>${invRows}</table>${violations}` : '<p class="muted">no invariants checked</p>'}
-${r.infoOps.length ? `<p>Indeterminate operations (timeouts): ${r.infoOps.length}, ${recovered} recovered, ${r.infoOps.length - recovered} not recovered.</p>` : ''}
+${r.infoOps.length ? `<p>Indeterminate operations (5xx or no answer: outcome unknown to the client): ${r.infoOps.length}, ${recovered} recovered (their effect exists), ${r.infoOps.length - recovered} not.</p>` : ''}
 <p class="muted">faultline report schema v${r.schemaVersion} · generated ${iso(r.generatedAt)}</p>
 </main>
 <script id="fl-data" type="application/json">${scriptJson(chartData(r))}</script>

@@ -83,7 +83,7 @@ export function renderSummary(r: TReport): string {
   }
   if (r.infoOps.length) {
     const rec = r.infoOps.filter((o) => o.recovered).length;
-    L.push(`Indeterminate operations (timeouts): ${r.infoOps.length}, ${rec} recovered (their effect exists), ${r.infoOps.length - rec} not.`, '');
+    L.push(`Indeterminate operations (5xx or no answer: outcome unknown to the client): ${r.infoOps.length}, ${rec} recovered (their effect exists), ${r.infoOps.length - rec} not.`, '');
   }
   return `${L.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
 }
