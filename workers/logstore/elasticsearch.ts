@@ -220,6 +220,14 @@ export class ElasticsearchLogStore implements LogStore {
     return { records, ...(hits.length > q.limit && last ? { next: encodeCursor(last.time.getTime(), last.id) } : {}) };
   }
 
+  async flush(): Promise<void> {
+    try {
+      await this.client.indices.refresh({ index: `${this.prefix}-*`, ignore_unavailable: true, allow_no_indices: true });
+    } catch (e) {
+      throw new AppError('UNAVAILABLE', `Elasticsearch refresh failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
   async close(): Promise<void> {
     if (this.ownsClient) await this.client.close();
   }

@@ -83,6 +83,10 @@ export class PostgresLogStore implements LogStore {
     return { records, ...(rows.length > q.limit && last ? { next: encodeCursor(last.time.getTime(), last.id) } : {}) };
   }
 
+  async flush(): Promise<void> {
+    // committed rows are visible to the next query
+  }
+
   async close(): Promise<void> {
     // The pool belongs to getDb() (shared by the process); nothing of our own to release.
   }

@@ -50,6 +50,8 @@ export interface LogStore {
   readonly kind: 'postgres' | 'elasticsearch';
   writeBatch(records: TLogRecord[]): Promise<{ written: number }>;
   search(query: TLogQuery): Promise<TLogPage>;
+  /** Make everything written so far searchable (Elasticsearch refreshes every second otherwise; Postgres: no-op). */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -59,6 +59,7 @@ export function violationsOf(report: TReport): TViolationRecord[] {
 
 async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
   const samples = await readSamples(input.db, input.runId);
+  await input.logStore.flush();
   const logs: TAnalysisLog[] = [];
   let cursor: string | undefined;
   do {

@@ -63,6 +63,13 @@ describe('Elasticsearch adapter: exact requests', () => {
     });
   });
 
+  it('flush refreshes the daily indices so the last lines of a run are searchable at once', async () => {
+    const es = createFakeElasticsearch();
+    const store = new ElasticsearchLogStore({ client: es.client, indexPrefix: 'fl-f' });
+    await store.flush();
+    expect(es.requests.at(-1)).toMatchObject({ method: 'GET', path: '/fl-f-*/_refresh', querystring: { ignore_unavailable: 'true', allow_no_indices: 'true' } });
+  });
+
   it('reports rejected documents instead of losing them silently', async () => {
     const es = createFakeElasticsearch({ reject: (d) => d.msg === 'unparseable' });
     const store = new ElasticsearchLogStore({ client: es.client, indexPrefix: 'fl-z' });
