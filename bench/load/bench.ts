@@ -2,9 +2,10 @@
  * Load-engine bench (prints figures; never asserts timing in tests).
  *
  * (a) the highest constant arrival rate the built-in engine sustains against
- *     a trivial loopback server with < 1 % schedule error (dropped iterations
- *     < 1 % and p99 of iteration start lag ≤ 5 ms, i.e. < 1 % started more
- *     than 5 ms late), next to autocannon's maximum on the same server;
+ *     a trivial loopback server with < 1 % schedule error: < 1 % of the
+ *     scheduled iterations dropped and < 1 % started more than 10 ms late
+ *     (p99 of iteration_start_lag ≤ 10 ms), over the whole 6 s run including
+ *     the cold start of a fresh worker; next to autocannon's maximum;
  * (b) coordinated omission: a server stalling 1 s every 5 s at a fixed
  *     200 rps — the true p99 (from the schedule and the stall windows), the
  *     engine's corrected p99, its k6-style p99, autocannon's p99.
@@ -47,18 +48,18 @@ function scheduleError(r: TLoadResult, scheduled: number) {
   const dropped = r.metrics.dropped_iterations?.values.count ?? 0;
   const lagP99 = r.metrics.iteration_start_lag?.values['p(99)'] ?? 0;
   const iterations = r.metrics.iterations?.values.count ?? 0;
-  return { dropped, lagP99, iterations, ok: dropped / scheduled < 0.01 && lagP99 <= 5 && iterations >= 0.99 * scheduled };
+  return { dropped, lagP99, iterations, ok: dropped / scheduled < 0.01 && lagP99 <= 10 && iterations >= 0.99 * scheduled };
 }
 
 const f1 = (x: number) => x.toFixed(1);
 
 async function maxRate(url: string) {
-  const secs = 4;
+  const secs = 6;
   const tried: string[] = [];
   let best = 0;
   let lo = 0;
   let hi = 0;
-  // double from 250/s until a rate fails, then bisect twice: at most ~10 runs of 4 s
+  // double from 250/s until a rate fails, then bisect twice: at most ~10 runs of 6 s
   for (let rate = 250; rate <= 64_000; rate *= 2) {
     const r = await runLoad(scenario(rate, `${secs}s`, Math.max(50, rate / 50), Math.max(100, rate / 5)), { engine: 'builtin', baseUrl: url, history: false });
     const e = scheduleError(r, rate * secs);

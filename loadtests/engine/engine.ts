@@ -97,9 +97,12 @@ function initialVusOf(s: TScenario): number {
   }
 }
 
+/** n concurrent loops of a few GET /health each: opens n connections and warms both sides' request paths. */
 async function warmUp(pool: Pool, prefix: string, n: number, signal: AbortSignal): Promise<void> {
   await Promise.all(
-    Array.from({ length: n }, () => send(pool, { method: 'GET', path: `${prefix}/health`, timeoutMs: 2000, signal })),
+    Array.from({ length: n }, async () => {
+      for (let i = 0; i < 5 && !signal.aborted; i++) await send(pool, { method: 'GET', path: `${prefix}/health`, timeoutMs: 2000, signal, readBody: false });
+    }),
   );
 }
 
