@@ -77,7 +77,9 @@ export async function sampleReport(opts: TSampleOptions = {}): Promise<TReport> 
       let status = f === 'checkout' ? 201 : 200;
       let type: THistoryEventLike['type'] = 'ok';
       let kind: string | undefined;
-      if (f === 'checkout' && time >= fStart && time < fEnd) {
+      // without a breaker the backlog of slow checkouts drains for seconds after the fault
+      const slowUntil = breakerless ? fEnd + 8000 : fEnd;
+      if (f === 'checkout' && time >= fStart && time < slowUntil) {
         if (isOpen(time)) {
           latency = 4 + rand() * 6;
           status = 503;
