@@ -23,6 +23,12 @@ export interface PrepareRunEnvOptions {
   /** Bug switches for a shop this command starts (SHOP_BUGS). */
   bugs?: string;
   /**
+   * Instances per service for a shop this command starts (`payments=2,orders=2`).
+   * Two payments instances so an experiment can lose one without losing checkouts.
+   * @defaultValue 'payments=2'
+   */
+  instances?: string;
+  /**
    * Start an in-process worker even when others are connected (`faultline up`).
    * @defaultValue false
    */
@@ -70,7 +76,7 @@ export async function prepareRunEnvironment(o: PrepareRunEnvOptions = {}): Promi
   if (!running) {
     if (o.useRunning) throw new AppError('UNAVAILABLE', `no shop supervisor answers at ${cfg.SUPERVISOR_URL} (SUPERVISOR_URL); start \`faultline up\`, or drop --use-running`);
     note('starting the shop and the fault proxy…');
-    const shop = await shopUp({ bugs: o.bugs }, devNull);
+    const shop = await shopUp({ bugs: o.bugs, instances: o.instances ?? 'payments=2' }, devNull);
     supervisorUrl = shop.supervisor.url;
     gatewayUrl = shop.supervisor.gatewayUrl;
     toxiproxyUrl = shop.supervisor.toxiproxyUrl;

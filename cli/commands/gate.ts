@@ -22,6 +22,7 @@ const GateFlagsSchema = z.object({
   reportDir: z.string({ error: '--report-dir is required' }).min(1, '--report-dir is required'),
   useRunning: z.boolean().default(false),
   bugs: z.string().optional(),
+  instances: z.string().optional(),
   quiet: z.boolean().default(false),
 });
 
@@ -32,6 +33,7 @@ export function register(program: Command): void {
     .option('--suite <file>', 'suite file, e.g. experiments/suites/ci.yaml')
     .option('--report-dir <dir>', 'directory for every run report plus junit.xml, summary.md, gate.json')
     .option('--use-running', 'use the shop, proxy and workers already running instead of starting them')
+    .option('--instances <list>', 'instances per service for a shop this command starts (default payments=2)')
     .option('--bugs <list>', 'bug switches for a shop this command starts (e.g. double-charge)')
     .option('--quiet', 'no live progress display')
     .action(async (raw: unknown) => {
@@ -40,7 +42,7 @@ export function register(program: Command): void {
       const { suite, experiments } = await loadSuiteFile(flags.suite);
       const reportRoot = path.resolve(flags.reportDir);
       await mkdir(reportRoot, { recursive: true });
-      const env = await prepareRunEnvironment({ useRunning: flags.useRunning, bugs: flags.bugs, note: (l) => process.stderr.write(`${l}\n`) });
+      const env = await prepareRunEnvironment({ useRunning: flags.useRunning, bugs: flags.bugs, instances: flags.instances, note: (l) => process.stderr.write(`${l}\n`) });
       const suiteRunId = `gate-${newRunId()}`;
       const results: TGateResult[] = [];
       try {

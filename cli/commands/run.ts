@@ -12,6 +12,7 @@ const RunFlagsSchema = z.object({
   reportDir: z.string().min(1, '--report-dir must not be empty').optional(),
   useRunning: z.boolean().default(false),
   bugs: z.string().optional(),
+  instances: z.string().optional(),
   quiet: z.boolean().default(false),
 });
 
@@ -22,13 +23,14 @@ export function register(program: Command): void {
     .argument('<experiment>', 'experiment file (YAML), e.g. experiments/payments-latency.yaml')
     .option('--report-dir <dir>', 'write report.json, junit.xml, summary.md and report.html here (default REPORT_DIR/<runId>)')
     .option('--use-running', 'use the shop, proxy and workers already running instead of starting them')
+    .option('--instances <list>', 'instances per service for a shop this command starts (default payments=2)')
     .option('--bugs <list>', 'bug switches for a shop this command starts (e.g. double-charge)')
     .option('--quiet', 'no live progress display')
     .action(async (file: string, raw: unknown) => {
       const flags = parseWith(RunFlagsSchema, raw, 'run options');
       // validate the file before starting anything
       await readExperimentFile(file);
-      const env = await prepareRunEnvironment({ useRunning: flags.useRunning, bugs: flags.bugs, note: (l) => process.stderr.write(`${l}\n`) });
+      const env = await prepareRunEnvironment({ useRunning: flags.useRunning, bugs: flags.bugs, instances: flags.instances, note: (l) => process.stderr.write(`${l}\n`) });
       try {
         const o = await runExperiment(env, file, { reportDir: flags.reportDir, trigger: 'cli', quiet: flags.quiet });
         process.stdout.write(`${outcomeText(o)}\n`);

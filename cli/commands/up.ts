@@ -18,6 +18,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 const UpFlagsSchema = z.object({
   bugs: z.string().optional(),
+  instances: z.string().optional(),
   console: z.boolean().default(true),
 });
 
@@ -25,12 +26,13 @@ export function register(program: Command): void {
   program
     .command('up')
     .description('quickstart: fault proxy, shop, worker and (when built) the console, until Ctrl-C')
+    .option('--instances <list>', 'instances per service for a shop this command starts (default payments=2)')
     .option('--bugs <list>', 'bug switches for the shop (e.g. double-charge)')
     .option('--no-console', 'do not start the console')
     .action(async (raw: unknown) => {
       const flags = parseWith(UpFlagsSchema, raw, 'up options');
       const cfg = loadConfig();
-      const env = await prepareRunEnvironment({ bugs: flags.bugs, alwaysStartWorker: true, note: (l) => process.stderr.write(`${l}\n`) });
+      const env = await prepareRunEnvironment({ bugs: flags.bugs, instances: flags.instances, alwaysStartWorker: true, note: (l) => process.stderr.write(`${l}\n`) });
       let consoleProc: ChildProcess | undefined;
       const consoleUrl = new URL(cfg.CONSOLE_URL);
       if (flags.console && existsSync(path.join(root, '.next', 'BUILD_ID'))) {
