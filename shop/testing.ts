@@ -25,7 +25,7 @@ export interface TStartTestShopOptions {
   bugs?: TShopBug[];
   /** Service tunables (timeouts, breaker, saga deadline...). @defaultValue DEFAULT_SETTINGS with dbPoolMax 3 */
   settings?: Partial<TServiceSettings>;
-  /** Registry TTL; short so instance loss shows quickly. @defaultValue 1000 */
+  /** Registry TTL; shorter than in production so instance loss shows quickly. @defaultValue 2000 */
   registryTtlMs?: number;
   /** Seed products and users (see shop/db/index.ts SEED_*). @defaultValue true */
   seed?: boolean;
@@ -90,7 +90,7 @@ export async function startTestShop(opts: TStartTestShopOptions = {}): Promise<T
       databaseUrl: dbUrl,
       redisUrl,
       redisPrefix,
-      registryTtlMs: opts.registryTtlMs ?? 1000,
+      registryTtlMs: opts.registryTtlMs ?? 2000,
       bugs: opts.bugs,
       logLevel: opts.logLevel ?? process.env.SHOP_TEST_LOG_LEVEL ?? 'silent',
       logDestination: opts.logDestination,

@@ -6,7 +6,9 @@
  *   HASH  <prefix>:<service>:info   instance id -> {"id","index","url"}
  *
  * An instance is healthy while now - score < ttl; stale members are pruned
- * by readers, so a crashed instance disappears within the TTL.
+ * by readers, so a crashed instance disappears within the TTL. When no
+ * instance of a service is healthy, readers keep the last known list for a
+ * while (10 TTLs) instead of failing every call outright.
  */
 import type { Redis } from 'ioredis';
 
@@ -19,7 +21,7 @@ export interface TRegisteredInstance {
 export class ServiceRegistry {
   private timer: NodeJS.Timeout | undefined;
   private self: { service: string; inst: TRegisteredInstance } | undefined;
-  private cache = new Map<string, { at: number; list: TRegisteredInstance[] }>();
+  private cache = new Map<string, { at: number; list: TRegisteredInstance[]; lastNonEmpty: number }>();
 
   constructor(
     private readonly redis: Redis,
@@ -34,11 +36,11 @@ export class ServiceRegistry {
   async register(service: string, inst: TRegisteredInstance): Promise<void> {
     this.self = { service, inst };
     await this.redis.multi().hset(`${this.key(service)}:info`, inst.id, JSON.stringify(inst)).zadd(this.key(service), Date.now(), inst.id).exec();
-    // Three beats per TTL: one lost beat (GC pause, slow Redis) does not evict a live instance.
+    // Four beats per TTL: a late beat or two (GC pause, busy event loop, slow Redis) does not evict a live instance.
     this.timer = setInterval(() => {
       // hset too: a reader may have pruned us while we were paused (SIGSTOP) past the TTL.
       this.redis.multi().hset(`${this.key(service)}:info`, inst.id, JSON.stringify(inst)).zadd(this.key(service), Date.now(), inst.id).exec().catch(() => {});
-    }, Math.max(50, Math.floor(this.ttlMs / 3)));
+    }, Math.max(50, Math.floor(this.ttlMs / 4)));
     this.timer.unref();
   }
 
@@ -69,7 +71,14 @@ export class ServiceRegistry {
       list = infos.filter((s): s is string => !!s).map((s) => JSON.parse(s) as TRegisteredInstance);
     }
     list.sort((a, b) => a.index - b.index);
-    this.cache.set(service, { at: now, list });
+    if (list.length === 0 && hit && hit.list.length > 0 && now - hit.lastNonEmpty < this.ttlMs * 10) {
+      // Nobody heartbeated lately: more likely our own event loop or Redis
+      // stalled than every instance died at once. Keep trying the last known
+      // ones; the caller skips those that refuse connections.
+      this.cache.set(service, { at: now, list: hit.list, lastNonEmpty: hit.lastNonEmpty });
+      return hit.list;
+    }
+    this.cache.set(service, { at: now, list, lastNonEmpty: list.length > 0 ? now : (hit?.lastNonEmpty ?? 0) });
     // Prune stale members now and then so a long-gone instance does not linger in the hash.
     this.redis.zrangebyscore(key, '-inf', `(${now - this.ttlMs}`).then(async (stale) => {
       if (stale.length === 0) return;
