@@ -23,6 +23,8 @@ export async function signIn(page: Page, user: 'operator' | 'viewer'): Promise<v
 
 /** Full-page screenshot into .faultline/screenshots/<name>.png (looked at by a human). */
 export async function shot(page: Page, name: string): Promise<void> {
+  // Sticky bars would be painted mid-page in a full-page capture.
+  await page.addStyleTag({ content: '.side{position:static!important;height:auto!important}.topbar{position:static!important}' });
   await page.screenshot({ path: `.faultline/screenshots/${name}.png`, fullPage: true });
 }
 

@@ -3,7 +3,7 @@
  * database (console, CLI) and the ones shipped in experiments/*.yaml. A
  * saved experiment with the same name wins over the shipped file.
  */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { AppError } from '../../core/errors.js';
@@ -102,4 +102,10 @@ export async function saveExperiment(db: TDb, yaml: string, id?: string): Promis
 /** Validate only (the editor's live check). */
 export function validateExperiment(yaml: string): TExperiment {
   return parseExperiment(yaml, 'experiment.yaml');
+}
+
+/** Suites shipped in experiments/suites (names, for the schedule form). */
+export async function listSuites(): Promise<string[]> {
+  const files = await readdir(path.join(EXPERIMENTS_DIR, 'suites')).catch(() => [] as string[]);
+  return files.filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, '')).sort();
 }

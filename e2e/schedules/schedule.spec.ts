@@ -31,4 +31,8 @@ test('create a schedule, see it fire (a run starts), later firings skipped while
   await expect(page.getByText('trigger schedule')).toBeVisible();
   await page.getByRole('button', { name: 'Abort run' }).click();
   await expect(page.getByTestId('run-state')).toHaveText(/aborted|errored|failed|passed/, { timeout: 60_000 });
+
+  await page.goto('/');
+  await expect(page.getByTestId('recent-runs')).toContainText('payments-latency');
+  await shot(page, 'overview-after-runs');
 });

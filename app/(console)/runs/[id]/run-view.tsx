@@ -58,7 +58,17 @@ export function RunView({ initial, canOperate }: { initial: TRunView; canOperate
       const e = JSON.parse((m as MessageEvent).data) as TEvent;
       setEvents((prev) => (prev.length && prev[prev.length - 1].seq >= e.seq ? prev : [...prev, e]));
       if (e.type === 'phase' || e.type === 'verdict') {
-        setView((v) => ({ ...v, run: { ...v.run, state: (e.type === 'phase' ? e.phase : e.verdict) as typeof v.run.state } }));
+        // Keep the row's phase timestamps current too: progress is measured from `runningAt`.
+        const at = new Date(e.t).toISOString();
+        setView((v) => ({
+          ...v,
+          run: {
+            ...v.run,
+            state: (e.type === 'phase' ? e.phase : e.verdict) as typeof v.run.state,
+            ...(e.type === 'phase' && e.phase === 'running' && !v.run.runningAt ? { runningAt: at as unknown as Date } : {}),
+            ...(e.type === 'verdict' && !v.run.endedAt ? { endedAt: at as unknown as Date } : {}),
+          },
+        }));
       }
       if (e.type === 'verdict') {
         // The report row is written right after the verdict event: fetch now and once more shortly after.
@@ -258,7 +268,7 @@ export function RunView({ initial, canOperate }: { initial: TRunView; canOperate
       )}
 
       <Results view={view} terminal={terminal} />
-      <Logs runId={id} />
+      <Logs runId={id} live={!terminal} />
     </>
   );
 }
@@ -513,7 +523,8 @@ interface TLogLine {
   fields: Record<string, unknown>;
 }
 
-function Logs({ runId }: { runId: string }) {
+/** Log search over the run's lines; while the run is live the current search refreshes every 4 s. */
+function Logs({ runId, live }: { runId: string; live: boolean }) {
   const [q, setQ] = useState({ service: '', level: '', text: '' });
   const [lines, setLines] = useState<TLogLine[] | null>(null);
   const [next, setNext] = useState<string | undefined>();
@@ -540,11 +551,14 @@ function Logs({ runId }: { runId: string }) {
     },
     [q, runId],
   );
+  const latest = useRef(search);
+  latest.current = search;
   useEffect(() => {
-    void search();
-    // first page once; later searches are explicit
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [runId]);
+    void latest.current();
+    if (!live) return;
+    const h = setInterval(() => void latest.current(), 4000);
+    return () => clearInterval(h);
+  }, [runId, live]);
   return (
     <section className="panel" data-testid="logs">
       <header>
