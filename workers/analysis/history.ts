@@ -69,6 +69,11 @@ export interface THistoryCheck {
   infoOps: TInfoOp[];
 }
 
+/** Idempotency keys of every checkout the client sent (invoked), whatever its outcome. */
+export function sentCheckoutKeys(history: readonly THistoryEventLike[]): string[] {
+  return [...new Set(history.filter((e) => e.type === 'invoke' && e.f === 'checkout' && e.value.idempotencyKey).map((e) => e.value.idempotencyKey!))];
+}
+
 /** Keys and order ids the history mentions (what to read from the orders table). */
 export function historyLookups(history: readonly THistoryEventLike[]): { keys: string[]; orderIds: string[] } {
   const keys = new Set<string>();
