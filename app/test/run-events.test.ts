@@ -1,0 +1,83 @@
+/**
+ * The run page's live feed: stored events first, then live ones from Redis,
+ * in seq order with no gap or duplicate (an event published while the
+ * stored ones are read is sent once), and the stream ends at the verdict.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../../db/testing.js';
+import { runs } from '../../db/schema/index.js';
+
+let t: Awaited<ReturnType<typeof createTestDatabase>>;
+const prefix = `fltest${randomBytes(4).toString('hex')}`;
+
+async function readAll(stream: ReadableStream<Uint8Array>, timeoutMs = 10_000): Promise<{ ids: number[]; types: string[]; ended: boolean }> {
+  const reader = stream.getReader();
+  const dec = new TextDecoder();
+  let text = '';
+  const deadline = Date.now() + timeoutMs;
+  let ended = false;
+  while (Date.now() < deadline) {
+    const r = await Promise.race([reader.read(), new Promise<{ done: true; value: undefined; timeout: true }>((res) => setTimeout(() => res({ done: true, value: undefined, timeout: true }), deadline - Date.now()))]);
+    if (r.done) {
+      ended = !('timeout' in r);
+      break;
+    }
+    text += dec.decode(r.value);
+  }
+  const frames = text.split('\n\n').filter((f) => f.includes('event: run'));
+  return {
+    ids: frames.map((f) => Number(/^id: (\d+)/m.exec(f)![1])),
+    types: frames.map((f) => JSON.parse(/^data: (.*)$/m.exec(f)![1]).type as string),
+    ended,
+  };
+}
+
+beforeAll(async () => {
+  t = await createTestDatabase();
+  process.env.DATABASE_URL = t.url;
+  process.env.FAULTLINE_PREFIX = prefix;
+});
+
+afterAll(async () => {
+  const { platform } = await import('../_lib/runs.js');
+  await platform().close();
+  await t?.drop();
+});
+
+describe('run event stream (SSE)', () => {
+  it('replays stored events, forwards live ones once and in order, ends at the verdict', async () => {
+    const { runEventStream, platform } = await import('../_lib/runs.js');
+    const { appendRunEvent } = await import('../../workers/runner/event-sink.js');
+    const p = platform();
+    const runId = `run${randomBytes(4).toString('hex')}`;
+    await t.db.insert(runs).values({ id: runId, experimentName: 'x', target: 'shop', state: 'running', definition: {} });
+    await appendRunEvent(t.db, p.redis, prefix, runId, { type: 'phase', phase: 'steady_state' });
+    await appendRunEvent(t.db, p.redis, prefix, runId, { type: 'phase', phase: 'running' });
+    const ac = new AbortController();
+    const stream = runEventStream(runId, 0, ac.signal);
+    const reading = readAll(stream);
+    // Published while the stream replays: must arrive exactly once.
+    await appendRunEvent(t.db, p.redis, prefix, runId, { type: 'note', level: 'info', msg: 'hello' });
+    await new Promise((r) => setTimeout(r, 300));
+    await appendRunEvent(t.db, p.redis, prefix, runId, { type: 'fault.applied', name: 'f', faultId: 'x', fault: { type: 'latency', target: 'orders->payments' }, plannedAt: 0, until: 1 });
+    await appendRunEvent(t.db, p.redis, prefix, runId, { type: 'verdict', verdict: 'passed' });
+    const got = await reading;
+    expect(got.ids).toEqual([1, 2, 3, 4, 5]);
+    expect(got.types).toEqual(['phase', 'phase', 'note', 'fault.applied', 'verdict']);
+    expect(got.ended).toBe(true);
+
+    // Resuming after seq 3 (Last-Event-ID) gives only what followed.
+    const resumed = await readAll(runEventStream(runId, 3, new AbortController().signal));
+    expect(resumed.ids).toEqual([4, 5]);
+  });
+
+  it('a run that ended without a verdict event closes the stream after replay', async () => {
+    const { runEventStream } = await import('../_lib/runs.js');
+    const runId = `run${randomBytes(4).toString('hex')}`;
+    await t.db.insert(runs).values({ id: runId, experimentName: 'x', target: 'shop', state: 'errored', definition: {}, endedAt: new Date() });
+    const got = await readAll(runEventStream(runId, 0, new AbortController().signal), 5000);
+    expect(got.ids).toEqual([]);
+    expect(got.ended).toBe(true);
+  });
+});
