@@ -111,12 +111,10 @@ interface TWindow {
   errors: Record<string, number>;
   dur: hdr.Histogram;
   cdur: hdr.Histogram;
-  dropped: number;
-  scheduled: number;
 }
 
 function newWindow(): TWindow {
-  return { reqs: 0, errors: {}, dur: newHistogram(), cdur: newHistogram(), dropped: 0, scheduled: 0 };
+  return { reqs: 0, errors: {}, dur: newHistogram(), cdur: newHistogram() };
 }
 
 /** Empty a window for the next second, reusing its histograms (no per-second allocation). */
@@ -125,8 +123,6 @@ function resetWindow(w: TWindow): void {
   w.errors = {};
   w.dur.reset();
   w.cdur.reset();
-  w.dropped = 0;
-  w.scheduled = 0;
 }
 
 export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLoadResult> {
@@ -246,8 +242,26 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     measuring = true;
     const seconds: TLoadSecond[] = [];
     let secondIndex = 0;
+    // scheduled and dropped iterations count in the second they were due, even
+    // when a busy machine processes them after that second's flush
+    const dueBySecond = new Map<number, { scheduled: number; dropped: number }>();
+    const dueAt = (atMs: number) => {
+      const k = Math.floor(atMs / 1000);
+      let b = dueBySecond.get(k);
+      if (!b) dueBySecond.set(k, (b = { scheduled: 0, dropped: 0 }));
+      return b;
+    };
     const flushSecond = () => {
       const w = win;
+      // this second's due iterations, plus any of earlier seconds processed after their flush
+      let target = 0;
+      let dropped = 0;
+      for (const [k, b] of dueBySecond) {
+        if (k > secondIndex) continue;
+        target += b.scheduled;
+        dropped += b.dropped;
+        dueBySecond.delete(k);
+      }
       const sec: TLoadSecond = {
         t: runStartedEpoch + secondIndex * 1000,
         rps: w.reqs,
@@ -259,8 +273,8 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
         cp95: percentileMs(w.cdur, 95),
         cp99: percentileMs(w.cdur, 99),
         activeVus,
-        dropped: w.dropped,
-        target: w.scheduled,
+        dropped,
+        target,
       };
       resetWindow(w);
       secondIndex++;
@@ -363,12 +377,12 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
         metrics.add('iterations', 1, tags);
         metrics.add('iteration_duration', performance.now() - start, tags);
       },
-      scheduled() {
-        win.scheduled++;
+      scheduled(atMs) {
+        dueAt(atMs).scheduled++;
       },
       dropped(atMs) {
         if (pendingDropped.length < MAX_PENDING_DROPPED) pendingDropped.push(atMs);
-        win.dropped++;
+        dueAt(atMs).dropped++;
         metrics.add('dropped_iterations', 1, { ...s.tags, scenario: s.name });
       },
       vuActive(d) {
@@ -382,7 +396,7 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     if (pendingDropped.length) resolveDropped(pendingDropped.splice(0), runMs);
     for (const c of cleanup.splice(1)) c();
     // the last, partial second still carries data
-    if (win.reqs > 0 || win.dropped > 0 || win.scheduled > 0 || seconds.length === 0) flushSecond();
+    while (win.reqs > 0 || dueBySecond.size > 0 || seconds.length === 0) flushSecond();
     metrics.add('vus', 0);
     evalThresholds();
     const summary = metrics.summary();
