@@ -23,7 +23,8 @@ const scrypt = promisify(scryptCb) as (pw: string, salt: Buffer, len: number, op
 export const SHOP_EPOCH = new Date('2025-01-01T00:00:00Z');
 
 export function createShopDb(url: string, opts: { max?: number } = {}): TShopDb {
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, connectionTimeoutMillis: 5000 });
+  // Idle connections go back quickly: many instances share one server's connection limit.
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 5, connectionTimeoutMillis: 5000, idleTimeoutMillis: 5000 });
   // A connection lost (server restart, proxy fault) must not crash the process: idle clients
   // report on the pool, checked-out ones on themselves (their query rejects; the pool drops them).
   pool.on('error', () => {});

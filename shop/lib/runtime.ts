@@ -38,7 +38,11 @@ export interface TServiceSettings {
   rateLimitBurst: number;
   /** Payments declines charges above this amount (SHOP_PAYMENT_LIMIT_CENTS). @defaultValue 500000 */
   paymentLimitCents: number;
-  /** Postgres pool size per instance (SHOP_DB_POOL_MAX). @defaultValue 10 */
+  /**
+   * Postgres pool size per instance (SHOP_DB_POOL_MAX). Small on purpose: a
+   * full shop runs a dozen instances against one server (max_connections
+   * 100 by default). @defaultValue 5
+   */
   dbPoolMax: number;
 }
 
@@ -52,7 +56,7 @@ export const DEFAULT_SETTINGS: TServiceSettings = {
   rateLimitRps: 200,
   rateLimitBurst: 400,
   paymentLimitCents: SHOP_DEFAULTS.paymentLimitCents,
-  dbPoolMax: 10,
+  dbPoolMax: 5,
 };
 
 export interface TStartServiceOptions {
