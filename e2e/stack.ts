@@ -23,8 +23,7 @@ import { haltAll, startFaultProxy } from '../chaos/index.js';
 import { createTestDatabase } from '../db/testing.js';
 import { dropShopDatabase } from '../shop/index.js';
 import { startSupervisor, type TSupervisor } from '../shop/supervisor/index.js';
-import { getPlatform } from '../workers/platform.js';
-import { startWorker } from '../workers/main.js';
+import { getPlatform, startWorker } from '../workers/index.js';
 import { startPlatformSchedules } from '../workers/schedules/index.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -3,13 +3,11 @@
  * by the runner's `enqueueRun`; the console never executes one itself.
  */
 import type { TExperiment } from '../../experiments/index.js';
-import { getPlatform, type TPlatform } from '../../workers/platform.js';
-import { enqueueRun } from '../../workers/runs/enqueue-run.js';
+import { enqueueRun, getPlatform, requestAbort, runChannel, type TPlatform, type TStoredRunEvent } from '../../workers/index.js';
 import { db } from './deps.js';
 import { getExperiment } from './experiments.js';
 import { AppError } from '../../core/errors.js';
 import { parseReport, renderHtml, renderJunit, renderSummary, type TReport } from '../../workers/reports/index.js';
-import { runChannel, runControlChannel, type TStoredRunEvent } from '../../workers/runner/events.js';
 import { getRun, runEventsAfter, runReport, runViolations } from './queries.js';
 import { TERMINAL_RUN_STATES } from '../../db/schema/index.js';
 
@@ -50,9 +48,9 @@ export type TRunView = Awaited<ReturnType<typeof runView>>;
 export async function abortRun(id: string, by: string) {
   const run = await getRun(db(), id);
   if ((TERMINAL_RUN_STATES as readonly string[]).includes(run.state)) throw new AppError('CONFLICT', `run ${id} already ended (${run.state})`);
-  const p = platform();
-  const listeners = await p.redis.publish(runControlChannel(id, p.prefix), JSON.stringify({ action: 'abort', reason: `by ${by} from the console` }));
-  return { ok: true, delivered: listeners > 0 };
+  // A queued run is ended at once; a running one is told over its control channel.
+  await requestAbort(platform(), id, `by ${by} from the console`);
+  return { ok: true };
 }
 
 export const REPORT_FORMATS = { json: ['report.json', 'application/json'], junit: ['junit.xml', 'application/xml'], md: ['summary.md', 'text/markdown; charset=utf-8'], html: ['report.html', 'text/html; charset=utf-8'] } as const;

@@ -5,6 +5,7 @@
  * `startPlatformSchedules(platform)`; the console uses `platformScheduleDeps`.
  */
 import type { TPlatform } from '../platform.js';
+// Not ../index.js: that re-exports main.ts, which will start this module's worker (cycle).
 import { enqueueRun } from '../runs/enqueue-run.js';
 import { platformStarter } from './starter.js';
 import { createScheduleQueue, startScheduleWorker, type TScheduleWorkerOptions } from './worker.js';
