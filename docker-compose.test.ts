@@ -71,7 +71,7 @@ const commandOf = (s: TService) => (Array.isArray(s.command) ? s.command : (s.co
 describe('docker-compose.yml', () => {
   it('has every component of the stack, with the pinned third-party images', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['console', 'elasticsearch', 'grafana', 'k6', 'kibana', 'migrate', 'postgres', 'prometheus', 'redis', 'shop', 'toxiproxy', 'workers'].sort(),
+      ['console', 'elasticsearch', 'grafana', 'k6', 'kibana', 'kibana-init', 'migrate', 'postgres', 'prometheus', 'redis', 'shop', 'toxiproxy', 'workers'].sort(),
     );
     expect(services.toxiproxy.image).toBe('ghcr.io/shopify/toxiproxy:2.12.0');
     expect(services.elasticsearch.image).toMatch(/^docker\.elastic\.co\/elasticsearch\/elasticsearch:8\./);
@@ -150,6 +150,7 @@ describe('docker-compose.yml', () => {
     expect(existsSync(path.join(root, 'dashboards/prometheus/prometheus.yml'))).toBe(true);
     expect(services.grafana.volumes).toContain('./dashboards/grafana/provisioning:/etc/grafana/provisioning:ro');
     expect(services.k6.volumes).toContain('./loadtests/k6:/scripts:ro');
+    expect(existsSync(path.join(root, 'dashboards/kibana/saved-objects.ndjson'))).toBe(true);
     expect(existsSync(path.join(root, 'Dockerfile'))).toBe(true);
   });
 
