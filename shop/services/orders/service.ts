@@ -82,12 +82,18 @@ export async function setup(ctx: TServiceContext) {
     return to;
   }
 
+  /** CAS on orders.status plus its order_events row, in one statement (a row lock orders concurrent writers). */
   async function setOrderStatus(tx: TTx, orderId: string, from: string[], to: string, reason: string | null = null): Promise<boolean> {
-    const [cur] = await tx.select({ status: s.orders.status }).from(s.orders).where(eq(s.orders.id, orderId)).for('update');
-    if (!cur || !from.includes(cur.status)) return false;
-    await tx.update(s.orders).set({ status: to, failureReason: reason, updatedAt: new Date() }).where(eq(s.orders.id, orderId));
-    await tx.insert(s.orderEvents).values({ orderId, fromStatus: cur.status, toStatus: to });
-    return true;
+    const r = await tx.execute(sql`
+      WITH prev AS (SELECT id, status FROM orders.orders WHERE id = ${orderId} FOR UPDATE),
+      upd AS (
+        UPDATE orders.orders o SET status = ${to}, failure_reason = ${reason}, updated_at = now()
+        FROM prev WHERE o.id = prev.id AND prev.status IN (${sql.join(from.map((f) => sql`${f}`), sql`, `)})
+        RETURNING prev.status AS from_status)
+      INSERT INTO orders.order_events (order_id, from_status, to_status)
+      SELECT ${orderId}, from_status, ${to} FROM upd
+      RETURNING from_status`);
+    return r.rows.length > 0;
   }
 
   async function emit(tx: TTx, topic: string, orderId: string, payload: Record<string, unknown>) {
@@ -166,7 +172,7 @@ export async function setup(ctx: TServiceContext) {
     }
   }
 
-  async function runCheckout(order: TOrderRow): Promise<{ status: number; body: unknown }> {
+  async function runCheckout(order: { id: string; totalCents: number; items: TOrderItem[] }): Promise<{ status: number; body: unknown }> {
     const items = order.items;
     // 1. reserve stock
     try {
@@ -229,7 +235,7 @@ export async function setup(ctx: TServiceContext) {
     }
 
     // 3. confirm
-    await confirm(order);
+    if (await confirm(order)) return { status: 201, body: { orderId: order.id, status: 'confirmed', totalCents: order.totalCents } };
     return answerFor((await loadOrder(order.id))!);
   }
 
@@ -275,17 +281,18 @@ export async function setup(ctx: TServiceContext) {
     const totalCents = priced.reduce((a, i) => a + i.qty * i.priceCents, 0);
 
     const orderId = ctx.nextId();
-    const created = await db.transaction(async (tx) => {
-      const rows = await tx
-        .insert(s.orders)
-        .values({ id: orderId, userId: user, idempotencyKey: key, requestHash, status: 'pending', totalCents, items: priced })
-        .onConflictDoNothing({ target: [s.orders.userId, s.orders.idempotencyKey] })
-        .returning();
-      if (!rows[0]) return undefined;
-      await tx.insert(s.sagas).values({ orderId, state: 'started', step: 'checkout', deadlineAt: new Date(Date.now() + settings.sagaDeadlineMs) });
-      await tx.insert(s.orderEvents).values({ orderId, fromStatus: null, toStatus: 'pending' });
-      return rows[0];
-    });
+    // Order, saga and first event in one statement: atomic without a multi-round-trip transaction.
+    const deadline = new Date(Date.now() + settings.sagaDeadlineMs);
+    const ins = await db.execute<{ id: string }>(sql`
+      WITH o AS (
+        INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items)
+        VALUES (${orderId}, ${user}, ${key}, ${requestHash}, 'pending', ${totalCents}, ${JSON.stringify(priced)}::jsonb)
+        ON CONFLICT (user_id, idempotency_key) DO NOTHING
+        RETURNING id),
+      sg AS (INSERT INTO orders.sagas (order_id, state, step, deadline_at) SELECT id, 'started', 'checkout', ${deadline.toISOString()}::timestamptz FROM o),
+      ev AS (INSERT INTO orders.order_events (order_id, from_status, to_status) SELECT id, NULL, 'pending' FROM o)
+      SELECT id::text FROM o`);
+    const created = ins.rows[0] ? { id: orderId, totalCents, items: priced } : undefined;
     if (!created) {
       // A concurrent request with the same key won the insert.
       if (await replay()) return reply;
