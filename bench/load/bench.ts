@@ -101,7 +101,7 @@ async function main() {
     console.log('\n(a) trivial loopback server');
     console.log(tried.join('\n'));
     console.log(`  built-in engine, highest rate with < 1 % schedule error: ${best} req/s (open model, constant-arrival-rate)`);
-    console.log(`  autocannon max (100 connections, closed loop, 5 s):       ${Math.round(ac.requests.average)} req/s (p99 ${ac.latency.p99} ms)`);
+    console.log(`  autocannon max (100 connections, closed loop, 5 s):       ${Math.round(ac.requests.average)} req/s (p99 ${ac.latency.p99} ms, ${ac.errors} errors, ${ac.non2xx} non-2xx)`);
   } finally {
     trivial.proc.kill('SIGTERM');
   }
