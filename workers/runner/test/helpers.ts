@@ -27,7 +27,8 @@ function portFree(port: number): Promise<boolean> {
 /** A SHOP_PORT_BASE whose 50-port block is free now (parallel suites pick different blocks). */
 export async function freePortBase(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 30_000 + Math.floor(Math.random() * 600) * 50;
+    // below the ephemeral range (32768+), where outgoing connections and other tests' proxies take ports
+    const base = 21_000 + Math.floor(Math.random() * 230) * 50;
     const checks = await Promise.all(Array.from({ length: 50 }, (_, i) => portFree(base + i)));
     if (checks.every(Boolean)) return base;
   }
@@ -54,19 +55,26 @@ export async function startRunnerFixture(opts: { bugs?: string[] } = {}): Promis
   const proxy = await startFaultProxy({ host: '127.0.0.1', port: 0 });
   const shopDbUrl = `postgres://postgres@127.0.0.1:5432/fl_shop_${tag}`;
   const reportDir = mkdtempSync(path.join(os.tmpdir(), 'fl-reports-'));
-  let supervisor: TSupervisor;
+  let supervisor: TSupervisor | undefined;
   try {
-    supervisor = await startSupervisor({
-      portBase: await freePortBase(),
-      adminPort: 0,
-      databaseUrl: shopDbUrl,
-      toxiproxyUrl: proxy.url,
-      logDir: null,
-      bugs: opts.bugs ?? [],
-      backoffInitialMs: 100,
-      env: { SHOP_REGISTRY_PREFIX: `${prefix}:shop:registry`, SHOP_REDIS_PREFIX: `${prefix}:shop`, LOG_LEVEL: 'info' },
-      startTimeoutMs: 90_000,
-    });
+    // a port of the block can be taken between the check and the bind (parallel suites): try another block
+    for (let attempt = 1; !supervisor; attempt++) {
+      try {
+        supervisor = await startSupervisor({
+          portBase: await freePortBase(),
+          adminPort: 0,
+          databaseUrl: shopDbUrl,
+          toxiproxyUrl: proxy.url,
+          logDir: null,
+          bugs: opts.bugs ?? [],
+          backoffInitialMs: 100,
+          env: { SHOP_REGISTRY_PREFIX: `${prefix}:shop:registry`, SHOP_REDIS_PREFIX: `${prefix}:shop`, LOG_LEVEL: 'info' },
+          startTimeoutMs: 90_000,
+        });
+      } catch (e) {
+        if (attempt >= 3 || !/EADDRINUSE|in use/.test((e as Error).message)) throw e;
+      }
+    }
   } catch (e) {
     await proxy.close();
     await t.drop();
