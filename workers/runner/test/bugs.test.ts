@@ -1,0 +1,67 @@
+/**
+ * Each shop bug switch makes its shipped experiment fail with the right
+ * finding, end to end: real shop with the switch on, real proxy, the
+ * runner, the analysis, the stored violations.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EXPERIMENTS_DIR } from '../../../experiments/index.js';
+import { enqueueRun, getViolations, startWorker, waitForRun, type TRunningWorker } from '../../index.js';
+import { startRunnerFixture, type TRunnerFixture } from './helpers.js';
+
+let fx: TRunnerFixture | undefined;
+let worker: TRunningWorker | undefined;
+afterEach(async () => {
+  await worker?.stop();
+  await fx?.close();
+  worker = undefined;
+  fx = undefined;
+}, 120_000);
+
+async function runWithBug(bug: string, experiment: string) {
+  fx = await startRunnerFixture({ bugs: [bug] });
+  worker = await startWorker({ platform: fx.platform, log: () => undefined });
+  const file = path.join(EXPERIMENTS_DIR, `${experiment}.yaml`);
+  const { runId } = await enqueueRun(fx.platform, { yaml: await readFile(file, 'utf8'), sourcePath: file, trigger: 'cli' });
+  const run = await waitForRun(fx.platform, runId, { timeoutMs: 240_000 });
+  const violations = await getViolations(fx.platform, runId);
+  expect(await fx.toxics(), 'no fault left behind').toEqual([]);
+  return { run, violations };
+}
+
+describe('bug switches are caught by their experiments', () => {
+  it('double-charge: payments-latency fails with an exactly-once violation naming both payments', async () => {
+    const { run, violations } = await runWithBug('double-charge', 'payments-latency');
+    expect(run.state, run.reason ?? '').toBe('failed');
+    const v = violations.filter((x) => x.name === 'payment-exactly-once');
+    expect(v.length, JSON.stringify(violations.map((x) => x.name))).toBeGreaterThan(0);
+    const ids = (v[0]!.evidence as { ids: string[] }).ids;
+    expect(ids.length).toBeGreaterThanOrEqual(3); // the order and its two captured payments
+  }, 400_000);
+
+  it('missing-compensation: payments-errors fails with a stock conservation violation', async () => {
+    const { run, violations } = await runWithBug('missing-compensation', 'payments-errors');
+    expect(run.state, run.reason ?? '').toBe('failed');
+    expect(violations.map((x) => x.name)).toContain('stock-conserved');
+  }, 400_000);
+
+  it('breaker-disabled: payments-latency fails on the breaker expectation and an SLO', async () => {
+    const { run, violations } = await runWithBug('breaker-disabled', 'payments-latency');
+    expect(run.state, run.reason ?? '').toBe('failed');
+    expect(violations.some((x) => x.kind === 'breaker' && x.name.startsWith('orders->payments'))).toBe(true);
+    expect(violations.some((x) => x.kind === 'slo')).toBe(true);
+  }, 400_000);
+
+  it('lost-ack: orders-postgres-latency fails with a lost acknowledged order', async () => {
+    const { run, violations } = await runWithBug('lost-ack', 'orders-postgres-latency');
+    expect(run.state, run.reason ?? '').toBe('failed');
+    expect(violations.map((x) => x.name)).toEqual(expect.arrayContaining(['acknowledged-orders-exist']));
+  }, 400_000);
+
+  it('oversell: catalog-bandwidth-starved fails with negative stock', async () => {
+    const { run, violations } = await runWithBug('oversell', 'catalog-bandwidth-starved');
+    expect(run.state, run.reason ?? '').toBe('failed');
+    expect(violations.map((x) => x.name)).toContain('stock-non-negative');
+  }, 400_000);
+});
