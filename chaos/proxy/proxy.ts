@@ -81,6 +81,10 @@ export function resolvedListenText(addr: string): string {
  */
 const SOCKET_HIGH_WATER = 1 << 20;
 
+/** Read buffer sizes of upstream sockets (see accept). */
+const READ_MIN = 64 * 1024;
+const READ_MAX = 1024 * 1024;
+
 const BIND_ERRORS: Record<string, string> = {
   EADDRINUSE: 'bind: address already in use',
   EADDRNOTAVAIL: 'bind: cannot assign requested address',
@@ -126,7 +130,7 @@ class Connection {
       },
     };
     this.up = new Link(client, upstream, owner);
-    this.down = new Link(upstream, client, owner);
+    this.down = new Link(upstream, client, owner, true);
     // Any error on either side ends the connection (Toxiproxy closes the other side of a failed copy).
     const onError = (): void => this.destroy();
     client.on('error', onError);
@@ -305,9 +309,22 @@ export class FaultProxyEntry {
   private accept(client: Socket): void {
     const hp = splitHostPort(this.upstream);
     let upstream: Socket;
+    let conn: Connection | null = null;
+    // Read buffers follow the traffic: doubled while reads fill them (bulk), halved when mostly empty (request/response).
+    let size = READ_MIN;
+    const onread = {
+      buffer: () => Buffer.allocUnsafeSlow(size),
+      callback: (n: number, buf: Buffer): boolean => {
+        if (n === buf.length && size < READ_MAX) size *= 2;
+        else if (n * 4 < buf.length && size > READ_MIN) size /= 2;
+        conn?.down.chunk(buf.subarray(0, n));
+        return true;
+      },
+    };
     try {
       if (!hp) throw new Error('bad upstream');
       upstream = net.connect({
+        onread,
         host: hp.host || '127.0.0.1',
         port: Number(hp.port),
         allowHalfOpen: true,
@@ -331,7 +348,7 @@ export class FaultProxyEntry {
         fail();
         return;
       }
-      const conn = new Connection(client, upstream, this);
+      conn = new Connection(client, upstream, this);
       this.connections.add(conn);
       conn.start();
     });

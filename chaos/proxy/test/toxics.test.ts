@@ -95,14 +95,20 @@ describe('fault proxy links', () => {
   });
 
   it('latency adds the configured delay at p50 (±5 ms)', async () => {
-    const p = await proxyToEcho();
-    const s = await client(p.port);
-    const base: number[] = [];
-    for (let i = 0; i < 15; i++) base.push(await roundTrip(s));
-    await addToxic(p.path, { type: 'latency', attributes: { latency: 60 } });
-    const slow: number[] = [];
-    for (let i = 0; i < 15; i++) slow.push(await roundTrip(s));
-    expect(Math.abs(median(slow) - median(base) - 60)).toBeLessThanOrEqual(5);
+    // paired samples: a clean proxy and a poisoned one, alternated, so load drift on a busy machine cancels out
+    const clean = await proxyToEcho();
+    const slow = await proxyToEcho();
+    await addToxic(slow.path, { type: 'latency', attributes: { latency: 60 } });
+    const a = await client(clean.port);
+    const b = await client(slow.port);
+    await roundTrip(a);
+    await roundTrip(b);
+    const added: number[] = [];
+    for (let i = 0; i < 25; i++) {
+      const base = await roundTrip(a);
+      added.push((await roundTrip(b)) - base);
+    }
+    expect(Math.abs(median(added) - 60)).toBeLessThanOrEqual(5);
   });
 
   it('latency in both directions adds up, and jitter stays within ±jitter', async () => {
@@ -231,14 +237,21 @@ describe('fault proxy links', () => {
 
   it('toxicity 0.5 affects about half of 200 connections', async () => {
     const p = await proxyToEcho();
-    await addToxic(p.path, { type: 'latency', toxicity: 0.5, attributes: { latency: 80 } });
-    const times: number[] = [];
+    // a discrete effect (echo cut to 2 bytes) so a busy machine cannot blur which connections were hit
+    await addToxic(p.path, { type: 'limit_data', toxicity: 0.5, attributes: { bytes: 2 } });
+    const received: number[] = [];
     for (let batch = 0; batch < 4; batch++) {
       const socks = await Promise.all(Array.from({ length: 50 }, () => client(p.port)));
-      times.push(...(await Promise.all(socks.map((s) => roundTrip(s)))));
-      for (const s of socks) s.destroy();
+      const results = socks.map((s) => collect(s));
+      for (const s of socks) {
+        s.write('ping');
+        // unaffected connections get all 4 bytes back, then are closed by the client
+        s.on('data', () => s.bytesRead >= 4 && s.destroy());
+      }
+      received.push(...(await timeoutAfter(5000, Promise.all(results), 'batch')).map((r) => r.data.length));
     }
-    const affected = times.filter((t) => t >= 60).length;
+    expect(received.every((n) => n === 2 || n === 4)).toBe(true);
+    const affected = received.filter((n) => n === 2).length;
     // Binomial(200, 0.5): mean 100, sd ≈ 7.1; ±4.5 sd
     expect(affected).toBeGreaterThanOrEqual(68);
     expect(affected).toBeLessThanOrEqual(132);
