@@ -7,6 +7,7 @@
  *  per direction (upstream = client→server, downstream = server→client):
  *
  *          no toxic:  src ══════════ src.pipe(dst) ══════════▶ dst
+ *                     (downstream: upstream socket's onread → dst.write)
  *
  *        with toxics: src ─data─▶ [toxic 0] ─▶ [toxic 1] ─▶ … ─▶ sink ─write─▶ dst
  *                      ▲  chunks stamped on arrival; EOF = null    │
