@@ -219,6 +219,17 @@ describe('runLoad', () => {
     expect(r.history.map((e) => e.index)).toEqual(r.history.map((_, i) => i));
   });
 
+  it('is abortable: the worker stops at once and answers exit status 105', async () => {
+    shop = await startFakeShop({ delayMs: () => 1 });
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 700);
+    const t0 = Date.now();
+    const r = await runLoad(scenario('{ executor: constant-arrival-rate, rate: 20, duration: 60s, preAllocatedVUs: 5 }'), { engine: 'builtin', baseUrl: shop.url, signal: ac.signal });
+    expect(r.exitCode).toBe(105);
+    expect(r.abortReason).toBe('aborted');
+    expect(Date.now() - t0).toBeLessThan(15_000);
+  });
+
   it('refuses engine k6 when no k6 is installed', async () => {
     const old = process.env.PATH;
     process.env.PATH = '/nonexistent';
