@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startTestShop, type TTestShop } from '../testing.js';
-import { api, checkout, login, productBySku, q, stockOf, waitFor } from './helpers.js';
+import { api, checkout, instanceUrl, login, productBySku, q, stockOf, waitFor } from './helpers.js';
 
 let shop: TTestShop;
 let token: string;
@@ -187,5 +187,40 @@ describe('public API errors', () => {
     const [row] = await q(shop.dbUrl, 'SELECT password_hash FROM users.users WHERE email = $1', [email]);
     expect(row.password_hash).toMatch(/^scrypt\$/);
     expect(row.password_hash).not.toContain('correct horse');
+  });
+});
+
+describe('late saga steps after compensation (the caller timed out, the step still ran)', () => {
+  it('a charge landing after its refund voided the order is refused: no orphan capture', async () => {
+    const payments = instanceUrl(shop, 'payments-0');
+    const orderId = '9000000000000001';
+    const refund = await api(payments, 'POST', '/refunds', { key: `refund-${orderId}`, body: { orderId } });
+    expect(refund.status).toBe(404);
+    const charge = await api(payments, 'POST', '/charges', { key: `charge-${orderId}`, body: { orderId, amountCents: 1000 } });
+    expect(charge.status).toBe(409);
+    expect(charge.body.error.code).toBe('order_voided');
+    const captured = await q(shop.dbUrl, "SELECT 1 FROM payments.payments WHERE order_id = $1 AND status = 'captured'", [orderId]);
+    expect(captured).toHaveLength(0);
+    // Without a prior void the same charge captures once, and the same key replays it.
+    const other = '9000000000000002';
+    const c1 = await api(payments, 'POST', '/charges', { key: `charge-${other}`, body: { orderId: other, amountCents: 1000 } });
+    const c2 = await api(payments, 'POST', '/charges', { key: `charge-${other}`, body: { orderId: other, amountCents: 1000 } });
+    expect([c1.status, c2.status]).toEqual([201, 201]);
+    expect(c2.body.id).toBe(c1.body.id);
+    const moved = await api(payments, 'POST', '/charges', { key: `charge-${other}`, body: { orderId: other, amountCents: 2000 } });
+    expect(moved.status).toBe(422);
+  });
+
+  it('a reservation landing after its release is refused: no stock leak', async () => {
+    const catalog = instanceUrl(shop, 'catalog-0');
+    const mug = await productBySku(shop.gatewayUrl, 'MUG-002');
+    const before = await stockOf(shop.dbUrl, mug.id);
+    const orderId = '9000000000000003';
+    const rel = await api(catalog, 'POST', `/reservations/${orderId}/release`, { body: { productIds: [mug.id] } });
+    expect(rel.status).toBe(200);
+    const res = await api(catalog, 'POST', '/reservations', { body: { orderId, items: [{ productId: mug.id, qty: 2 }] } });
+    expect(res.status).toBe(409);
+    expect(res.body.error.code).toBe('reservation_released');
+    expect(await stockOf(shop.dbUrl, mug.id)).toEqual(before);
   });
 });

@@ -119,7 +119,13 @@ export async function setup(ctx: TServiceContext) {
             .set({ available: sql`${s.stock.available} - ${it.qty}`, reserved: sql`${s.stock.reserved} + ${it.qty}`, version: sql`${s.stock.version} + 1` })
             .where(eq(s.stock.productId, it.productId));
         }
-        await tx.insert(s.reservations).values({ id: ctx.nextId(), orderId: body.orderId, productId: it.productId, qty: it.qty, status: 'reserved' });
+        const ins = await tx
+          .insert(s.reservations)
+          .values({ id: ctx.nextId(), orderId: body.orderId, productId: it.productId, qty: it.qty, status: 'reserved' })
+          .onConflictDoNothing()
+          .returning({ id: s.reservations.id });
+        // A concurrent release (tombstone) or duplicate reserve got there first: undo this transaction.
+        if (!ins[0]) throw new ShopError(409, 'reservation_released', `order ${body.orderId}: product ${it.productId} was released or reserved concurrently`);
         out.push({ productId: it.productId, qty: it.qty, status: 'reserved' });
       }
       return out;
@@ -128,8 +134,19 @@ export async function setup(ctx: TServiceContext) {
   });
 
   /** Move an order's reservations from one status to another, adjusting stock; idempotent. */
-  async function transition(orderId: string, to: 'committed' | 'released') {
+  async function transition(orderId: string, to: 'committed' | 'released', tombstones: string[] = []) {
     return db.transaction(async (tx) => {
+      if (tombstones.length > 0) {
+        // A release may overtake its own reservation (the reserve call timed out
+        // but is still running). Released rows with qty 0 for products not yet
+        // reserved make that late reservation fail instead of leaking stock.
+        // Inserted first: a concurrent reservation's row blocks us until it
+        // commits, and the select below then sees and releases it.
+        await tx
+          .insert(s.reservations)
+          .values(tombstones.map((productId) => ({ id: ctx.nextId(), orderId, productId, qty: 0, status: 'released' })))
+          .onConflictDoNothing();
+      }
       const from = to === 'committed' ? ['reserved'] : ['reserved', 'committed'];
       const rows = await tx
         .select()
@@ -162,7 +179,8 @@ export async function setup(ctx: TServiceContext) {
 
   app.post('/reservations/:orderId/release', async (req) => {
     const { orderId } = parseWith(z.object({ orderId: Id }), req.params, 'params');
-    return transition(orderId, 'released');
+    const body = parseWith(z.object({ productIds: z.array(Id).max(50).optional() }).optional(), req.body ?? undefined);
+    return transition(orderId, 'released', body?.productIds ?? []);
   });
 
   app.get('/reservations/:orderId', async (req) => {

@@ -136,7 +136,9 @@ export async function setup(ctx: TServiceContext) {
       if (ctx.bugs.has('missing-compensation')) {
         // BUG (missing-compensation): the reservation is never released: stock leaks.
       } else {
-        await catalog.call({ method: 'POST', path: `/reservations/${orderId}/release`, idempotent: true });
+        const o = await loadOrder(orderId);
+        const r = await catalog.call({ method: 'POST', path: `/reservations/${orderId}/release`, body: { productIds: (o?.items ?? []).map((i) => i.productId) }, idempotent: true });
+        if (r.status !== 200) throw new Error(`release answered ${r.status}`);
       }
     } catch (e) {
       log.warn({ orderId, err: (e as Error).message }, 'compensation incomplete; the sweeper will retry');

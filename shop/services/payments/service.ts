@@ -11,7 +11,7 @@
  * The declined-card rule: any charge above paymentLimitCents is declined (402).
  */
 import { createHash } from 'node:crypto';
-import { and, desc, eq, isNull, lt, or } from 'drizzle-orm';
+import { and, desc, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { shopSchema as s } from '../../db/index.js';
@@ -90,10 +90,20 @@ export async function setup(ctx: TServiceContext) {
     return reply.status(ans.status).send(ans.body);
   }
 
+  /** Charges and refunds of one order run one at a time (transaction-scoped advisory lock). */
+  async function lockOrder(tx: TTx, orderId: string) {
+    await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${orderId}, 0))`);
+  }
+
   app.post('/charges', async (req, reply) => {
     const key = idempotencyKey(req);
     const body = parseWith(ChargeSchema, req.body);
     return once('charge', key, body, reply, async (tx) => {
+      await lockOrder(tx, body.orderId);
+      const [voided] = await tx.select({ key: s.idempotency.key }).from(s.idempotency).where(eq(s.idempotency.key, `void:${body.orderId}`));
+      if (voided) {
+        return { status: 409, body: { error: { code: 'order_voided', message: `order ${body.orderId} was compensated before this charge arrived` } } };
+      }
       const id = ctx.nextId();
       if (body.amountCents > ctx.settings.paymentLimitCents) {
         await tx.insert(s.payments).values({ id, orderId: body.orderId, idempotencyKey: key, amountCents: body.amountCents, status: 'failed' });
@@ -111,6 +121,7 @@ export async function setup(ctx: TServiceContext) {
     const key = idempotencyKey(req);
     const body = parseWith(RefundSchema, req.body);
     return once('refund', key, body, reply, async (tx) => {
+      await lockOrder(tx, body.orderId);
       const [p] = await tx
         .select()
         .from(s.payments)
@@ -119,7 +130,12 @@ export async function setup(ctx: TServiceContext) {
         .limit(1)
         .for('update');
       if (!p) {
-        // Not stored: a charge still on its way may land later, and the refund must be retryable then.
+        // Void the order: a charge still on its way (its caller timed out) is refused when it lands
+        // instead of becoming a capture nobody will refund. Not stored, so a retry re-checks.
+        await tx
+          .insert(s.idempotency)
+          .values({ key: `void:${body.orderId}`, requestHash: 'void', statusCode: 410, responseBody: { voided: body.orderId } })
+          .onConflictDoNothing();
         return { status: 404, store: false, body: { error: { code: 'payment_not_found', message: `no captured payment for order ${body.orderId}` } } };
       }
       if (body.amountCents !== undefined && body.amountCents !== p.amountCents) {
