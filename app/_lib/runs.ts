@@ -72,6 +72,69 @@ export async function searchRunLogs(id: string, q: { service?: string; level?: '
 }
 
 /**
+ * One Redis subscriber connection per console process, shared by every open
+ * run stream: a channel is subscribed while at least one browser follows
+ * that run (200 open run pages = 1 connection, not 200).
+ */
+class RunHub {
+  private readonly listeners = new Map<string, Set<(msg: string) => void>>();
+  private readonly sub: ReturnType<TPlatform['newRedis']>;
+
+  constructor(p: TPlatform) {
+    this.sub = p.newRedis();
+    this.sub.on('error', () => {
+      /* ioredis reconnects and resubscribes; browsers resume with Last-Event-ID */
+    });
+    this.sub.on('message', (ch: string, msg: string) => {
+      for (const l of this.listeners.get(ch) ?? []) l(msg);
+    });
+  }
+
+  /** Resolves once subscribed (so nothing published afterwards is missed); returns the unsubscribe. */
+  async listen(channel: string, fn: (msg: string) => void): Promise<() => void> {
+    let set = this.listeners.get(channel);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(channel, set);
+    }
+    set.add(fn);
+    await this.sub.subscribe(channel);
+    return () => {
+      const cur = this.listeners.get(channel);
+      if (!cur) return;
+      cur.delete(fn);
+      if (cur.size === 0) {
+        this.listeners.delete(channel);
+        void this.sub.unsubscribe(channel).catch(() => undefined);
+      }
+    };
+  }
+
+  close(): void {
+    this.listeners.clear();
+    this.sub.disconnect();
+  }
+}
+
+const hubs = globalThis as unknown as { __faultlineRunHubs?: Map<TPlatform, RunHub> };
+
+function runHub(p: TPlatform): RunHub {
+  hubs.__faultlineRunHubs ??= new Map();
+  let h = hubs.__faultlineRunHubs.get(p);
+  if (!h) {
+    h = new RunHub(p);
+    hubs.__faultlineRunHubs.set(p, h);
+  }
+  return h;
+}
+
+/** Close this process's shared subscriber (tests, shutdown). */
+export function closeRunHub(): void {
+  for (const h of hubs.__faultlineRunHubs?.values() ?? []) h.close();
+  hubs.__faultlineRunHubs?.clear();
+}
+
+/**
  * Server-Sent Events of a run: stored events after `after`, then live ones
  * from Redis pub/sub, in seq order without gaps or duplicates. Subscribes
  * before reading the table so nothing published in between is lost; ends
@@ -84,10 +147,7 @@ export function runEventStream(id: string, after: number, signal: AbortSignal): 
   let cleanup = () => {};
   return new ReadableStream<Uint8Array>({
     async start(ctl) {
-      const sub = p.newRedis();
-      sub.on('error', () => {
-        /* the client reconnects with Last-Event-ID */
-      });
+      let unsubscribe = () => {};
       let last = after;
       const pending: TStoredRunEvent[] = [];
       let replaying = true;
@@ -102,7 +162,7 @@ export function runEventStream(id: string, after: number, signal: AbortSignal): 
         if (closed) return;
         closed = true;
         clearInterval(heartbeat);
-        sub.disconnect();
+        unsubscribe();
         try {
           ctl.close();
         } catch {
@@ -112,7 +172,7 @@ export function runEventStream(id: string, after: number, signal: AbortSignal): 
       cleanup = finish;
       signal.addEventListener('abort', finish);
       try {
-        sub.on('message', (_ch, msg) => {
+        unsubscribe = await runHub(p).listen(runChannel(id, p.prefix), (msg) => {
           try {
             const e = JSON.parse(msg) as TStoredRunEvent;
             if (replaying) pending.push(e);
@@ -121,7 +181,6 @@ export function runEventStream(id: string, after: number, signal: AbortSignal): 
             /* not an event */
           }
         });
-        await sub.subscribe(runChannel(id, p.prefix));
         const stored = await runEventsAfter(db(), id, after);
         for (const r of stored) send({ ...(r.data as object), type: r.type, seq: r.seq, t: r.t.getTime(), runId: id });
         replaying = false;

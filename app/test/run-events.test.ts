@@ -40,7 +40,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  const { platform } = await import('../_lib/runs.js');
+  const { platform, closeRunHub } = await import('../_lib/runs.js');
+  closeRunHub();
   await platform().close();
   await t?.drop();
 });
@@ -70,6 +71,26 @@ describe('run event stream (SSE)', () => {
     // Resuming after seq 3 (Last-Event-ID) gives only what followed.
     const resumed = await readAll(runEventStream(runId, 3, new AbortController().signal));
     expect(resumed.ids).toEqual([4, 5]);
+  });
+
+  it('many followers of one run share one subscription, each gets every event, and the channel is dropped after', async () => {
+    const { runEventStream, platform } = await import('../_lib/runs.js');
+    const { appendRunEvent } = await import('../../workers/runner/event-sink.js');
+    const { runChannel } = await import('../../workers/index.js');
+    const p = platform();
+    const runId = `run${randomBytes(4).toString('hex')}`;
+    await t.db.insert(runs).values({ id: runId, experimentName: 'x', target: 'shop', state: 'running', definition: {} });
+    const readers = Array.from({ length: 5 }, () => readAll(runEventStream(runId, 0, new AbortController().signal)));
+    // wait until all five are subscribed, then the channel has exactly one subscriber (the shared one)
+    const numsub = async () => Number(((await p.redis.call('pubsub', 'numsub', runChannel(runId, prefix))) as [string, number])[1]);
+    for (let i = 0; i < 50 && (await numsub()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await numsub()).toBe(1);
+    await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 3; i++) await appendRunEvent(t.db, p.redis, prefix, runId, { type: 'note', level: 'info', msg: `n${i}` });
+    await appendRunEvent(t.db, p.redis, prefix, runId, { type: 'verdict', verdict: 'failed' });
+    for (const r of await Promise.all(readers)) expect(r.ids).toEqual([1, 2, 3, 4]);
+    for (let i = 0; i < 50 && (await numsub()) !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await numsub()).toBe(0);
   });
 
   it('a run that ended without a verdict event closes the stream after replay', async () => {

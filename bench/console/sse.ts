@@ -2,7 +2,8 @@
  * How fast the run page's live feed is: N browsers follow one run over the
  * console's SSE stream (`runEventStream`, real Postgres + Redis) while the
  * runner emits `load.second`-sized events; prints delivery latency from
- * `appendRunEvent` returning to each client receiving the frame.
+ * `appendRunEvent` returning to each client receiving the frame (all
+ * clients share the console process's one Redis subscriber).
  *
  *   npx tsx bench/console/sse.ts [clients=50] [events=200] [intervalMs=20]
  */
@@ -18,7 +19,7 @@ const intervalMs = Number(process.argv[4] ?? 20);
 const t = await createTestDatabase();
 process.env.DATABASE_URL = t.url;
 process.env.FAULTLINE_PREFIX = `flbench${randomBytes(4).toString('hex')}`;
-const { runEventStream, platform } = await import('../../app/_lib/runs.js');
+const { runEventStream, platform, closeRunHub } = await import('../../app/_lib/runs.js');
 const { appendRunEvent } = await import('../../workers/runner/event-sink.js');
 const p = platform();
 const runId = `bench${randomBytes(4).toString('hex')}`;
@@ -68,5 +69,6 @@ latencies.sort((a, b) => a - b);
 const q = (x: number) => latencies[Math.min(latencies.length - 1, Math.floor(x * latencies.length))]?.toFixed(2);
 console.log(`SSE fan-out: ${clients} clients × ${events} events (one every ${intervalMs} ms), ${latencies.length}/${clients * events} frames delivered in ${(elapsed / 1000).toFixed(1)} s`);
 console.log(`delivery latency after the event is stored+published (ms): p50 ${q(0.5)}  p95 ${q(0.95)}  p99 ${q(0.99)}  max ${latencies.at(-1)?.toFixed(2)}`);
+closeRunHub();
 await p.close();
 await t.drop();
