@@ -141,10 +141,22 @@ function send(res: ServerResponse, r: TReply): void {
   res.end(r.body ?? '');
 }
 
+/** Bodies are a few hundred bytes; a cap keeps a runaway client from exhausting memory. */
+const MAX_BODY = 16 << 20;
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
-    req.on('data', (b: Buffer) => parts.push(b));
+    let size = 0;
+    req.on('data', (b: Buffer) => {
+      size += b.length;
+      // past the cap the rest is read and dropped, so the 400 can still be answered
+      if (size > MAX_BODY) {
+        if (size - b.length <= MAX_BODY) reject(new ProxyApiError('bad request body: http: request body too large', 400));
+        return;
+      }
+      parts.push(b);
+    });
     req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
     req.on('error', reject);
   });
@@ -205,9 +217,9 @@ async function handle(collection: ProxyCollection, metrics: TMetricsEndpoint | n
     send(res, { status: 403, goError: true, body: 'User agent not allowed' });
     return;
   }
-  const body = await readBody(req);
   const vars = m.slice(1);
   try {
+    const body = await readBody(req);
     send(res, await collection.serial(() => handler(collection, vars, body)));
   } catch (e) {
     const err = e instanceof ProxyApiError ? e : new ProxyApiError(e instanceof Error ? e.message : String(e), 500);

@@ -17,7 +17,8 @@ interface TCall {
   response: unknown;
 }
 
-const transcript = JSON.parse(readFileSync('/work/shared/fixtures/toxiproxy/api-transcript.json', 'utf8')) as TCall[];
+// A copy of the shared recording (fixtures/toxiproxy/api-transcript.json, real toxiproxy-server 2.12.0), kept here so CI needs nothing outside the repo.
+const transcript = JSON.parse(readFileSync(new URL('./fixtures/toxiproxy-2.12.0-api-transcript.json', import.meta.url), 'utf8')) as TCall[];
 
 function mapPorts(s: string, ports: Map<string, string>): string {
   return s.replace(/127\.0\.0\.1:(\d+)/g, (m, p: string) => (ports.has(p) ? `127.0.0.1:${ports.get(p)}` : m));
