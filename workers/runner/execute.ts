@@ -21,7 +21,7 @@ import { eq } from 'drizzle-orm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, toAppError } from '../../core/errors.js';
 import { reports, runs, violations, type TRunState } from '../../db/schema/index.js';
-import type { TExperiment, TTimedFault } from '../../experiments/index.js';
+import { parseDurationMs, type TExperiment, type TTimedFault } from '../../experiments/index.js';
 import type { TScenario } from '../../loadtests/scenario.js';
 import type { TLoadResult } from '../../loadtests/types.js';
 import { LogCollector, MetricsCollector, SupervisorClient, type TScrapeTick } from '../collectors/index.js';
@@ -32,7 +32,7 @@ import { runControlChannel, type TRunEvent, type TStoredRunEvent } from './event
 import { heartbeat, isTerminal, transitionRun } from './lifecycle.js';
 import { TargetLock } from './lock.js';
 import type { TAppliedFaultHandle, TFaultWindowRecord, TRunnerDeps } from './ports.js';
-import { faultExpiry, planTimeline } from './timeline.js';
+import { executorDurationMs, faultExpiry, planTimeline } from './timeline.js';
 
 export class TargetBusyError extends Error {
   constructor(readonly target: string, readonly holder: string | null) {
@@ -65,6 +65,11 @@ export interface ExecuteRunOptions {
    * @defaultValue 5
    */
   steadyStateProbes?: number;
+  /**
+   * Longest a run may take before it is ended errored.
+   * @defaultValue twice the planned load + quiescence, plus 2 minutes
+   */
+  timeBudgetMs?: number;
   /** Aborts the run when the worker shuts down. */
   signal?: AbortSignal;
   /** Every stored event (the CLI's in-process progress display). */
@@ -134,6 +139,7 @@ export async function executeRun(runId: string, o: ExecuteRunOptions): Promise<T
   let metrics: MetricsCollector | undefined;
   let logs: LogCollector | undefined;
   let hbTimer: NodeJS.Timeout | undefined;
+  let budgetTimer: NodeJS.Timeout | undefined;
   const sub = p.newRedis();
   const emit = (e: TRunEvent) => sink.emit(e);
   const startedAt = Date.now();
@@ -208,6 +214,11 @@ export async function executeRun(runId: string, o: ExecuteRunOptions): Promise<T
 
     // ── steady state ───────────────────────────────────────────────
     scenario = o.deps.scenarioFor(await o.deps.loadScenario(experiment.load.scenario), experiment.load, p.gatewayUrl);
+    // A run whose worker is alive but stuck (a hung load, a proxy that never answers) still heartbeats:
+    // a time budget of twice the planned run plus slack ends it errored instead of holding the target forever.
+    const plannedLoadMs = executorDurationMs(scenario.load as never, (v) => parseDurationMs(v)) ?? 10 * 60_000;
+    const budgetMs = o.timeBudgetMs ?? 2 * (plannedLoadMs + experiment.quiescence) + 120_000;
+    budgetTimer = setTimeout(() => abort(`run exceeded its time budget of ${Math.round(budgetMs / 1000)}s`, 'error'), budgetMs);
     const checks = await steadyStateChecks(supervisor, p.gatewayUrl, firstTick, o.steadyStateProbes ?? 5);
     const ok = checks.every((c) => c.ok);
     await emit({ type: 'steady_state', ok, checks });
@@ -330,6 +341,7 @@ export async function executeRun(runId: string, o: ExecuteRunOptions): Promise<T
   } finally {
     await removeAll().catch(() => undefined);
     if (hbTimer) clearInterval(hbTimer);
+    if (budgetTimer) clearTimeout(budgetTimer);
     o.signal?.removeEventListener('abort', onShutdown);
     await stopCollectors(metrics, logs).catch(() => undefined);
     await supervisor.setContext(null).catch(() => undefined);

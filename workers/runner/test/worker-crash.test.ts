@@ -91,6 +91,47 @@ quiescence: 1s
   await waitFor('toxics removed', async () => (await fx.toxics()).length === 0, 20_000);
   const ledger = await fx.platform.db.select().from(faults).where(eq(faults.runId, runId));
   expect(ledger.map((f) => f.status)).toEqual(['removed']);
-  const events = await getRunEvents(fx.platform, runId);
+  // the verdict event follows the state change (the reconciler may remove the toxic in between)
+  const events = await waitFor('verdict event', async () => {
+    const ev = await getRunEvents(fx.platform, runId);
+    return ev.at(-1)?.type === 'verdict' ? ev : undefined;
+  }, 10_000);
   expect(events.at(-1)).toMatchObject({ type: 'verdict', verdict: 'errored' });
 }, 180_000);
+
+it('a worker stopped gracefully mid-run (SIGTERM path) ends the run errored with its faults removed before stop() resolves', async () => {
+  await rescuer?.stop();
+  rescuer = undefined;
+  const w = await startWorker({ platform: fx.platform, log: () => undefined });
+  const yaml = `
+name: stop-me
+description: long latency fault; the worker is stopped while it is applied
+load:
+  scenario: checkout-mix
+  rate: 5
+  duration: 60s
+steady_state:
+  slos:
+    - name: browse-availability
+      route: GET /products
+      sli: availability
+      objective: 50
+faults:
+  - name: slow-payments
+    at: 1s
+    duration: 55s
+    fault:
+      type: latency
+      target: orders->payments
+      params:
+        latencyMs: 300
+quiescence: 1s
+`;
+  const { runId } = await enqueueRun(fx.platform, { yaml, trigger: 'cli' });
+  await waitFor('fault applied', async () => (await getRunEvents(fx.platform, runId)).some((e) => e.type === 'fault.applied'), 60_000);
+  await w.stop();
+  expect(await fx.toxics()).toEqual([]);
+  const r = await getRun(fx.platform, runId);
+  expect(r.state).toBe('errored');
+  expect(r.reason).toBe('worker shutting down');
+}, 120_000);
