@@ -9,7 +9,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../core/errors.js';
-import { loadScenarioFile, type TScenario } from '../../loadtests/index.js';
+import { formatDuration, loadScenarioFile, parseDuration, type TScenario } from '../../loadtests/index.js';
 import { parseExperiment } from '../../experiments/index.js';
 import { startExperimentRun } from './runs.js';
 
@@ -25,12 +25,19 @@ export interface TScenarioSummary {
   error?: string;
 }
 
+/** Scenario durations stay as k6 writes them ("30s"); shown back in the same form. */
+function d(v: unknown): string {
+  const ms = parseDuration(v as string | number);
+  return ms === undefined ? String(v) : formatDuration(ms);
+}
+
 function shape(s: TScenario): string {
   const l = s.load as Record<string, unknown> & { executor: string };
-  const stages = (l.stages as { duration: number; target: number }[] | undefined) ?? [];
-  if (l.executor === 'constant-arrival-rate') return `${l.rate} req per ${(l.timeUnit as number) / 1000 || 1}s for ${Math.round((l.duration as number) / 1000)}s`;
-  if (l.executor === 'constant-vus') return `${l.vus} VUs for ${Math.round((l.duration as number) / 1000)}s`;
-  return stages.map((st) => `${Math.round(st.duration / 1000)}s→${st.target}`).join(', ');
+  const stages = (l.stages as { duration: string | number; target: number }[] | undefined) ?? [];
+  if (l.executor === 'constant-arrival-rate') return `${l.rate} req per ${d(l.timeUnit)} for ${d(l.duration)}`;
+  if (l.executor === 'constant-vus') return `${l.vus} VUs for ${d(l.duration)}`;
+  const start = l.executor === 'ramping-vus' ? `${l.startVUs ?? 0} VUs` : `${l.startRate ?? 0}/${d(l.timeUnit)}`;
+  return `${start}, ${stages.map((st) => `${d(st.duration)}→${st.target}`).join(', ')}`;
 }
 
 export async function listScenarios(dir = SCENARIO_DIR): Promise<TScenarioSummary[]> {

@@ -11,6 +11,7 @@ export function RunScenario({ name, canRun }: { name: string; canRun: boolean })
     <span className="row">
       <button
         className="primary"
+        style={{ whiteSpace: 'nowrap' }}
         disabled={!canRun || busy}
         title={canRun ? `Run ${name} now, without faults` : 'operators only'}
         onClick={async () => {
