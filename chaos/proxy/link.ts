@@ -74,6 +74,8 @@ export class Link {
   private inputEnded = false;
   private sinkEnded = false;
   private paused = false;
+  /** A toxic closed the stream: once the sink flushed, the whole connection goes. */
+  private closing = false;
   private readonly onData = (data: Buffer): void => {
     this.feed(0, { data, t: performance.now() });
     this.checkFlow();
@@ -244,8 +246,6 @@ export class Link {
     if (close) this.closing = true;
     this.feed(i, null);
   }
-
-  private closing = false;
 
   private restart(slot: TSlot, def: TToxicDef): void {
     if (slot.outEnded) {
