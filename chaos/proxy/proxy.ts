@@ -312,12 +312,15 @@ export class FaultProxyEntry {
     let conn: Connection | null = null;
     // Read buffers follow the traffic: doubled while reads fill them (bulk), halved when mostly empty (request/response).
     let size = READ_MIN;
+    const early: Buffer[] = [];
     const onread = {
       buffer: () => Buffer.allocUnsafeSlow(size),
       callback: (n: number, buf: Buffer): boolean => {
         if (n === buf.length && size < READ_MAX) size *= 2;
         else if (n * 4 < buf.length && size > READ_MIN) size /= 2;
-        conn?.down.chunk(buf.subarray(0, n));
+        // reads start after 'connect', where the connection is built; keep anything earlier all the same
+        if (conn) conn.down.chunk(buf.subarray(0, n));
+        else early.push(buf.subarray(0, n));
         return true;
       },
     };
@@ -348,9 +351,11 @@ export class FaultProxyEntry {
         fail();
         return;
       }
-      conn = new Connection(client, upstream, this);
-      this.connections.add(conn);
-      conn.start();
+      const c = new Connection(client, upstream, this);
+      conn = c;
+      this.connections.add(c);
+      c.start();
+      for (const b of early.splice(0)) c.down.chunk(b);
     });
   }
 }
