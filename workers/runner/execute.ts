@@ -196,16 +196,12 @@ export async function executeRun(runId: string, o: ExecuteRunOptions): Promise<T
 
     await supervisor.setContext(runId);
     const abortEval = new AbortEvaluator(experiment.abort, experiment.steady_state.slos);
-    let lastTick: TScrapeTick | undefined;
     metrics = new MetricsCollector({
       db: p.db,
       runId,
       instances: () => supervisor.instances(),
       intervalMs: o.scrapeIntervalMs ?? 1000,
-      onTick: (t) => {
-        lastTick = t;
-        o.onCollectorTick?.(t);
-      },
+      onTick: (t) => o.onCollectorTick?.(t),
     });
     logs = new LogCollector({ supervisor, store: p.logStore, runId });
     await logs.start();
@@ -289,7 +285,6 @@ export async function executeRun(runId: string, o: ExecuteRunOptions): Promise<T
     } catch (e) {
       if (!abortCtl.signal.aborted) throw e;
     }
-    void lastTick;
     // Every path out of `running` removes the faults before anything else.
     await removeAll();
     if (abortCtl.signal.aborted) throw abortCtl.signal.reason;

@@ -3,6 +3,7 @@
  * channel, without gaps or duplicates (subscribe first, then read the
  * backlog, then drop live events already seen by `seq`).
  */
+import { AppError } from '../../core/errors.js';
 import { runChannel, runControlChannel, type TStoredRunEvent } from '../runner/events.js';
 import { isTerminal, transitionRun } from '../runner/lifecycle.js';
 import { appendRunEvent } from '../runner/event-sink.js';
@@ -77,7 +78,6 @@ export async function waitForRun(p: TPlatform, runId: string, opts: { timeoutMs?
       if (isTerminal(run.state)) return run;
       await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
     }
-    const { AppError } = await import('../../core/errors.js');
     throw new AppError('TIMEOUT', `run ${runId} did not finish within ${Math.round(timeoutMs / 1000)}s`);
   } finally {
     await unsub();
