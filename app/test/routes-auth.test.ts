@@ -197,3 +197,17 @@ describe('sign-in and tokens', () => {
     expect((await me()).status).toBe(401);
   });
 });
+
+describe('sign-in throttling', () => {
+  it('after 5 wrong passwords even the right one is refused for a while', async () => {
+    const login = routes.find((r) => r.method === 'POST' && r.url === '/api/auth/login')!;
+    const post = (password: string) =>
+      login.handler(new Request(`${BASE}/api/auth/login`, { method: 'POST', body: JSON.stringify({ username: 'viewer', password }), headers: { 'content-type': 'application/json', host: '127.0.0.1:3000' } }), {
+        params: Promise.resolve({}),
+      });
+    for (let i = 0; i < 5; i++) expect((await post(`guess${i}`)).status).toBe(401);
+    const r = await post('viewer');
+    expect(r.status).toBe(401);
+    expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/too many failed sign-ins/);
+  });
+});

@@ -52,3 +52,30 @@ describe('users from configuration', () => {
     expect(() => configuredTokens({ FAULTLINE_API_TOKENS: 'ci:root:abc' })).toThrow(/FAULTLINE_API_TOKENS/);
   });
 });
+
+describe('sign-in throttle', () => {
+  it('refuses a name after 5 failures in the window, and lets it in again once they age out', async () => {
+    const { LoginThrottle } = await import('../_lib/auth/throttle.js');
+    const th = new LoginThrottle({ max: 5, windowMs: 60_000 });
+    for (let i = 0; i < 5; i++) {
+      expect(th.retryAfter('alice', 1000 + i)).toBe(0);
+      th.fail('alice', 1000 + i);
+    }
+    expect(th.retryAfter('alice', 2000)).toBe(1000 + 60_000 - 2000);
+    expect(th.retryAfter('bob', 2000)).toBe(0);
+    expect(th.retryAfter('alice', 61_001)).toBe(0);
+    th.fail('carol', 0);
+    th.succeed('carol');
+    expect(th.retryAfter('carol', 1)).toBe(0);
+  });
+
+  it('forgets the oldest names beyond maxKeys', async () => {
+    const { LoginThrottle } = await import('../_lib/auth/throttle.js');
+    const th = new LoginThrottle({ max: 1, windowMs: 60_000, maxKeys: 2 });
+    th.fail('a', 0);
+    th.fail('b', 0);
+    th.fail('c', 0);
+    expect(th.retryAfter('a', 1)).toBe(0);
+    expect(th.retryAfter('c', 1)).toBeGreaterThan(0);
+  });
+});
