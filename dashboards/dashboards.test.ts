@@ -165,3 +165,14 @@ describe('Kibana saved objects', () => {
     }
   });
 });
+
+describe('faultline slo-rules', () => {
+  it('the committed rules file is what the shipped experiments generate, and promtool accepts it', async () => {
+    const { generateSloRules, DEFAULT_RULES_FILE } = await import('../cli/commands/slo-rules.js');
+    const { yaml, sloCount } = await generateSloRules([]);
+    expect(sloCount).toBeGreaterThan(3);
+    const file = path.join(here, '..', DEFAULT_RULES_FILE);
+    expect(readFileSync(file, 'utf8'), 'stale: run `faultline slo-rules`').toBe(yaml);
+    expect(execFileSync('promtool', ['check', 'rules', file], { encoding: 'utf8' })).toMatch(/SUCCESS/);
+  });
+});

@@ -129,3 +129,58 @@ export function buildSloRules(slos: TSloRuleInput[]): { groups: TRuleGroup[] } {
   }
   return { groups };
 }
+
+/** An experiment's SLO as written in its file (experiments/schema.ts SloSchema, reduced). */
+export interface TExperimentSlo {
+  name: string;
+  route: string;
+  sli: 'availability' | 'latency';
+  threshold_ms?: number;
+  objective: number;
+  window: number;
+}
+
+/**
+ * Turn the SLOs of many experiments into rule inputs. The same SLO name with
+ * the same definition in several experiments becomes one rule set; a name
+ * reused with another definition gets the experiment name as a prefix. A
+ * latency threshold between histogram buckets is rounded down to the
+ * nearest boundary (stricter, never more lenient) and reported.
+ */
+export function slosFromExperiments(
+  experiments: { name: string; steady_state: { slos: TExperimentSlo[] } }[],
+  bucketsSeconds: readonly number[],
+): { slos: TSloRuleInput[]; notes: string[] } {
+  const byId = new Map<string, { key: string; slo: TSloRuleInput }>();
+  const notes: string[] = [];
+  const boundariesMs = [...bucketsSeconds].map((b) => Math.round(b * 1_000_000) / 1000).sort((a, b) => a - b);
+  for (const e of experiments) {
+    for (const s of e.steady_state.slos) {
+      let thresholdMs = s.threshold_ms;
+      if (s.sli === 'latency' && thresholdMs !== undefined && !boundariesMs.includes(thresholdMs)) {
+        const below = boundariesMs.filter((b) => b <= thresholdMs!).pop();
+        if (below === undefined) throw new Error(`${e.name}/${s.name}: threshold_ms ${thresholdMs} is below the smallest histogram bucket (${boundariesMs[0]} ms)`);
+        notes.push(`${e.name}/${s.name}: threshold ${thresholdMs} ms is not a histogram bucket; the rule uses ${below} ms (stricter)`);
+        thresholdMs = below;
+      }
+      const days = Math.round(s.window / 86_400_000);
+      const slo: TSloRuleInput = {
+        id: s.name,
+        route: s.route,
+        sli: s.sli,
+        ...(thresholdMs !== undefined ? { thresholdMs } : {}),
+        objective: s.objective,
+        window: days >= 1 ? `${days}d` : `${Math.round(s.window / 3_600_000)}h`,
+        description: `from experiment ${e.name}`,
+      };
+      const key = JSON.stringify([slo.route, slo.sli, slo.thresholdMs, slo.objective, slo.window]);
+      const existing = byId.get(s.name);
+      if (!existing) byId.set(s.name, { key, slo });
+      else if (existing.key !== key) {
+        const id = `${e.name}-${s.name}`;
+        byId.set(id, { key, slo: { ...slo, id } });
+      }
+    }
+  }
+  return { slos: [...byId.values()].map((v) => v.slo), notes };
+}

@@ -21,6 +21,7 @@ export {
   type TEdgeKind,
   type TShopBug,
 } from './config.js';
+export { LATENCY_BUCKETS } from './lib/metrics.js';
 export { parseEdges, resolveUrl, resolveServiceAddress, EdgesSchema, type TEdges } from './lib/edges.js';
 export { HttpFaultSchema, type THttpFault, type THttpFaultInput } from './lib/faults.js';
 export { startService, optionsFromEnv, DEFAULT_SETTINGS, type TStartServiceOptions, type TRunningService, type TServiceSettings } from './lib/runtime.js';

@@ -5,7 +5,8 @@
  */
 import { Registry, Histogram, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
 
-const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Histogram bucket boundaries (seconds) of every shop latency histogram; SLO latency thresholds should sit on one. */
+export const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export function createMetrics(service: string, opts: { defaultMetrics?: boolean } = {}) {
   const registry = new Registry();
