@@ -64,11 +64,17 @@ export class ServiceRegistry {
     const hit = this.cache.get(service);
     if (hit && now - hit.at < maxAgeMs) return hit.list;
     const key = this.key(service);
-    const ids = await this.redis.zrangebyscore(key, now - this.ttlMs, '+inf');
     let list: TRegisteredInstance[] = [];
-    if (ids.length > 0) {
-      const infos = await this.redis.hmget(`${key}:info`, ...ids);
-      list = infos.filter((s): s is string => !!s).map((s) => JSON.parse(s) as TRegisteredInstance);
+    try {
+      const ids = await this.redis.zrangebyscore(key, now - this.ttlMs, '+inf');
+      if (ids.length > 0) {
+        const infos = await this.redis.hmget(`${key}:info`, ...ids);
+        list = infos.filter((s): s is string => !!s).map((s) => JSON.parse(s) as TRegisteredInstance);
+      }
+    } catch (e) {
+      // Registry unreachable: stale-if-error, callers skip instances that refuse connections.
+      if (hit) return hit.list;
+      throw e;
     }
     list.sort((a, b) => a.index - b.index);
     if (list.length === 0 && hit && hit.list.length > 0 && now - hit.lastNonEmpty < this.ttlMs * 10) {

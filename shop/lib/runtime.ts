@@ -107,6 +107,11 @@ export interface TServiceContext {
   db(): TShopDb;
   /** Data-plane Redis over the `<service>->redis` edge (created on first use; BullMQ-compatible). */
   redis(): Redis;
+  /**
+   * Data-plane Redis for caches: fails fast (no offline queue, 500 ms command
+   * timeout) so a Redis fault turns into a cache miss, not a hung request.
+   */
+  cache(): Redis;
   /** The data-plane Redis URL (for BullMQ connections of its own). */
   redisUrl: string;
   /** The resilient client of edge `<service>-><target>`. */
@@ -163,6 +168,7 @@ export async function startService(name: TShopService, opts: TStartServiceOption
   const agent = new Agent({ keepAliveTimeout: 30_000, connections: 128, connect: { timeout: settings.clientTimeoutMs } });
   let db: TShopDb | undefined;
   let redis: Redis | undefined;
+  let cache: Redis | undefined;
   const clients = new Map<string, EdgeClient>();
   let closing = false;
   const dataRedisUrl = resolveUrl(edges, `${name}->redis`, baseRedisUrl);
@@ -206,6 +212,13 @@ export async function startService(name: TShopService, opts: TStartServiceOption
         redis.on('error', () => {});
       }
       return redis;
+    },
+    cache() {
+      if (!cache) {
+        cache = new Redis(dataRedisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500 });
+        cache.on('error', () => {});
+      }
+      return cache;
     },
     client(target) {
       let c = clients.get(target);
@@ -254,6 +267,7 @@ export async function startService(name: TShopService, opts: TStartServiceOption
         if (graceful) await bounded(redis.quit(), 2000).catch(() => redis!.disconnect());
         else redis.disconnect();
       }
+      cache?.disconnect();
       await bounded(control.quit(), 2000).catch(() => control.disconnect());
       log.info({ graceful }, 'service stopped');
       log.flush?.();
@@ -264,7 +278,7 @@ export async function startService(name: TShopService, opts: TStartServiceOption
 }
 
 /** Resolve with `p`, or reject after `ms` (the work itself continues detached). */
-async function bounded<T>(p: Promise<T> | undefined, ms: number): Promise<T | undefined> {
+export async function bounded<T>(p: Promise<T> | undefined, ms: number): Promise<T | undefined> {
   if (!p) return undefined;
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startTestShop, type TTestShop } from '../testing.js';
-import { api, checkout, instanceUrl, logSink, login, metric, productBySku, tcpForwarder } from './helpers.js';
+import { api, checkout, instanceUrl, logSink, login, metric, productBySku, q, tcpForwarder, waitFor } from './helpers.js';
 
 let shop: TTestShop | undefined;
 const cleanups: (() => Promise<void>)[] = [];
@@ -146,5 +146,42 @@ describe('gateway rate limit and catalog fallback', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('x-cache')).toBe('fallback');
     expect(r.body.products.map((p: { sku: string }) => p.sku)).toEqual(first.body.products.map((p: { sku: string }) => p.sku));
+  });
+});
+
+describe('transactional outbox under a Redis fault', () => {
+  it('checkouts succeed while the queue is unreachable; the outbox drains once it is back', async () => {
+    shop = await startTestShop({ settings: { pollMs: 100 } });
+    const token = await login(shop.gatewayUrl);
+    const mug = await productBySku(shop.gatewayUrl, 'MUG-001');
+    const dead = await tcpForwarder('127.0.0.1:6379');
+    await dead.close();
+    await shop.stopInstance('orders-0', { graceful: true });
+    await shop.stopInstance('catalog-0', { graceful: true });
+    const cut = { 'orders->redis': dead.address, 'catalog->redis': dead.address };
+    await shop.startInstance('orders-0', { edges: cut });
+    await shop.startInstance('catalog-0', { edges: cut });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await checkout(shop.gatewayUrl, token, [{ productId: mug.id, qty: 1 }]);
+      expect(r.status).toBe(201);
+      ids.push(r.body.orderId);
+    }
+    expect((await api(shop.gatewayUrl, 'GET', '/products')).status).toBe(200); // cache write fails fast
+    await new Promise((r) => setTimeout(r, 1500));
+    const pending = await q(shop.dbUrl, 'SELECT count(*)::int AS n FROM orders.outbox WHERE published_at IS NULL');
+    expect(pending[0].n).toBe(3);
+    const ordersUrl = instanceUrl(shop, 'orders-0');
+    expect(await waitFor(async () => (await metric(ordersUrl, 'outbox_pending')) === 3, 8000, 200)).toBe(true);
+
+    await shop.stopInstance('orders-0', { graceful: true });
+    await shop.startInstance('orders-0', { edges: {} });
+    const drained = await waitFor(async () => (await q(shop!.dbUrl, 'SELECT count(*)::int AS n FROM orders.outbox WHERE published_at IS NULL'))[0].n === 0, 10_000);
+    expect(drained).toBe(true);
+    const committed = await waitFor(async () => {
+      const rows = await q(shop!.dbUrl, "SELECT count(*)::int AS n FROM catalog.reservations WHERE order_id = ANY($1::bigint[]) AND status = 'committed'", [ids]);
+      return rows[0].n === 3;
+    }, 10_000);
+    expect(committed).toBe(true);
   });
 });

@@ -49,11 +49,11 @@ export async function setup(ctx: TServiceContext) {
       const list = await readProducts(ids);
       if (!ids && Date.now() - lastCacheWrite > 1000) {
         lastCacheWrite = Date.now();
-        ctx.redis().set(cacheKey, JSON.stringify(list), 'EX', 3600).catch(() => {});
+        ctx.cache().set(cacheKey, JSON.stringify(list), 'EX', 3600).catch(() => {});
       }
       return list;
     } catch (e) {
-      const cached = await ctx.redis().get(cacheKey).catch(() => null);
+      const cached = await ctx.cache().get(cacheKey).catch(() => null);
       if (!cached) throw new ShopError(503, 'catalog_unavailable', `product store unavailable: ${(e as Error).message}`);
       metrics.cacheFallbacks.inc({ service: ctx.service, cache: 'products' });
       log.warn({ err: (e as Error).message }, 'products served from cache');

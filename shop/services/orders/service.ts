@@ -25,7 +25,7 @@ import { shopSchema as s, type TShopDb } from '../../db/index.js';
 import type { TOrderItem } from '../../db/schema/orders.js';
 import { ShopError, parseWith } from '../../lib/errors.js';
 import { CallError, DEPENDENCY_FAILURE_HEADER } from '../../lib/client.js';
-import type { TServiceContext } from '../../lib/runtime.js';
+import { bounded, type TServiceContext } from '../../lib/runtime.js';
 
 const Id = z.string().regex(/^\d{1,20}$/, 'expected a numeric id string');
 export const CheckoutSchema = z.object({
@@ -379,32 +379,45 @@ export async function setup(ctx: TServiceContext) {
   queue.on('error', () => {});
   let relaying = false;
   let lastPendingSample = 0;
+  async function samplePending() {
+    // Sampled whether or not publishing works: a growing backlog is what a Redis fault looks like.
+    if (Date.now() - lastPendingSample < 1000) return;
+    lastPendingSample = Date.now();
+    try {
+      const [p] = await db.select({ n: sql<number>`count(*)::int` }).from(s.outbox).where(isNull(s.outbox.publishedAt));
+      metrics.outboxPending.set(svc, p?.n ?? 0);
+    } catch {
+      // Postgres unreachable: the gauge keeps its last value.
+    }
+  }
+
   async function relay(final = false) {
     if (relaying || (ctx.closing && !final)) return;
     relaying = true;
     try {
+      await samplePending();
       for (let round = 0; round < 10; round++) {
         const n = await db.transaction(async (tx) => {
           const rows = await tx.select().from(s.outbox).where(isNull(s.outbox.publishedAt)).orderBy(asc(s.outbox.id)).limit(100).for('update', { skipLocked: true });
           if (rows.length === 0) return 0;
           // jobId = message id ("m" prefix: BullMQ refuses all-digit custom ids); a re-publish after a crash is a no-op.
-          await queue.addBulk(
-            rows.map((r) => ({
-              name: r.topic,
-              data: { messageId: r.id, topic: r.topic, aggregateId: r.aggregateId, payload: r.payload },
-              opts: { jobId: `m${r.id}`, attempts: 20, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: { count: 5000 }, removeOnFail: { count: 5000 } },
-            })),
+          // Bounded: with Redis unreachable the add would wait in ioredis' offline queue while we
+          // hold row locks. If it lands later anyway, the re-publish is a no-op (same jobId).
+          await bounded(
+            queue.addBulk(
+              rows.map((r) => ({
+                name: r.topic,
+                data: { messageId: r.id, topic: r.topic, aggregateId: r.aggregateId, payload: r.payload },
+                opts: { jobId: `m${r.id}`, attempts: 20, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: { count: 5000 }, removeOnFail: { count: 5000 } },
+              })),
+            ),
+            3000,
           );
           await tx.update(s.outbox).set({ publishedAt: new Date() }).where(inArray(s.outbox.id, rows.map((r) => r.id)));
           for (const r of rows) metrics.outboxPublished.inc({ ...svc, topic: r.topic });
           return rows.length;
         });
         if (n < 100) break;
-      }
-      if (Date.now() - lastPendingSample > 1000) {
-        lastPendingSample = Date.now();
-        const [p] = await db.select({ n: sql<number>`count(*)::int` }).from(s.outbox).where(isNull(s.outbox.publishedAt));
-        metrics.outboxPending.set(svc, p?.n ?? 0);
       }
     } catch (e) {
       log.warn({ err: (e as Error).message }, 'outbox relay pass failed');
