@@ -74,6 +74,8 @@ export interface LogCollectorOptions {
    */
   pageSize?: number;
   onError?: (e: unknown) => void;
+  /** Called after each stored batch (collector lag: now − newest line time). */
+  onBatch?: (records: TLogRecord[]) => void;
 }
 
 export class LogCollector {
@@ -132,7 +134,10 @@ export class LogCollector {
         }
         records.push(r);
       }
-      if (records.length) await this.o.store.writeBatch(records);
+      if (records.length) {
+        await this.o.store.writeBatch(records);
+        this.o.onBatch?.(records);
+      }
       this.stats.written += records.length;
       shipped += records.length;
       this.cursor = page.next;

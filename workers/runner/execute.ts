@@ -26,6 +26,7 @@ import type { TScenario } from '../../loadtests/scenario.js';
 import type { TLoadResult } from '../../loadtests/types.js';
 import { LogCollector, MetricsCollector, SupervisorClient, type TScrapeTick } from '../collectors/index.js';
 import type { TPlatform } from '../platform.js';
+import { recordCollectorLag } from '../self-metrics.js';
 import { AbortEvaluator } from './abort.js';
 import { RunEventSink } from './event-sink.js';
 import { runControlChannel, type TRunEvent, type TStoredRunEvent } from './events.js';
@@ -201,9 +202,17 @@ export async function executeRun(runId: string, o: ExecuteRunOptions): Promise<T
       runId,
       instances: () => supervisor.instances(),
       intervalMs: o.scrapeIntervalMs ?? 1000,
-      onTick: (t) => o.onCollectorTick?.(t),
+      onTick: (t) => {
+        recordCollectorLag('metrics', (Date.now() - t.t) / 1000);
+        o.onCollectorTick?.(t);
+      },
     });
-    logs = new LogCollector({ supervisor, store: p.logStore, runId });
+    logs = new LogCollector({
+      supervisor,
+      store: p.logStore,
+      runId,
+      onBatch: (records) => recordCollectorLag('logs', (Date.now() - Math.max(...records.map((r) => r.time.getTime()))) / 1000),
+    });
     await logs.start();
     const firstTick = await metrics.tick();
     metrics.start();
