@@ -5,6 +5,8 @@
  * bad one is a field error with its line, not a failure mid-run.
  */
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { AppError } from '../core/errors.js';
 import { parseYamlWith } from '../core/validate.js';
@@ -183,12 +185,23 @@ export async function loadScenarioFile(file: string): Promise<TScenario> {
   return parseScenario(text, file);
 }
 
+/** Folder of the scenarios shipped with faultline. */
+export const SCENARIOS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'scenarios');
+
+/** A shipped scenario by name (`checkout-mix` → loadtests/scenarios/checkout-mix.yaml). */
+export async function loadScenarioByName(name: string): Promise<TScenario> {
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new AppError('VALIDATION', 'invalid scenario name', { issues: [{ path: 'scenario', message: `"${name}": letters, digits, "_" and "-" only` }] });
+  return loadScenarioFile(path.join(SCENARIOS_DIR, `${name}.yaml`));
+}
+
 /** CLI-style overrides applied to a scenario without mutating it. */
 export interface TScenarioOverrides {
   /** New rate for constant-arrival-rate (iterations per timeUnit). */
   rate?: number;
   /** New duration for constant-arrival-rate / constant-vus. */
   duration?: string;
+  /** VU cap: maxVUs of an arrival-rate executor (preAllocatedVUs capped to it), or the VUs of constant-vus. */
+  vus?: number;
   baseUrl?: string;
 }
 
@@ -210,6 +223,13 @@ export function withOverrides(s: TScenario, o: TScenarioOverrides): TScenario {
     if (s.load.executor !== 'constant-arrival-rate' && s.load.executor !== 'constant-vus')
       throw new AppError('VALIDATION', 'invalid flags', { issues: [{ path: 'duration', message: `--duration applies to constant executors, not ${s.load.executor} (edit its stages)` }] });
     load.duration = o.duration;
+  }
+  if (o.vus !== undefined) {
+    if (s.load.executor === 'constant-arrival-rate' || s.load.executor === 'ramping-arrival-rate') {
+      load.maxVUs = o.vus;
+      load.preAllocatedVUs = Math.min(load.preAllocatedVUs as number, o.vus);
+    } else if (s.load.executor === 'constant-vus') load.vus = o.vus;
+    else throw new AppError('VALIDATION', 'invalid flags', { issues: [{ path: 'vus', message: `a VU override does not apply to ramping-vus (edit its stages)` }] });
   }
   const candidate = { ...s, load, ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}) };
   const r = ScenarioSchema.safeParse(candidate);

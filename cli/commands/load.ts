@@ -32,19 +32,25 @@ export function register(program: Command): void {
     .addOption(new Option('--engine <engine>', 'load engine').choices(['builtin', 'k6']))
     .option('--rate <n>', 'override the rate of a constant-arrival-rate scenario (iterations per timeUnit)')
     .option('--duration <d>', 'override the duration of a constant executor (k6 syntax: 30s, 2m)')
+    .option('--vus <n>', 'cap the VUs (maxVUs of an arrival-rate executor, vus of constant-vus)')
     .option('--base-url <url>', 'shop gateway URL (default: the scenario\'s baseUrl, else SHOP_GATEWAY_URL)')
     .option('--json <file>', 'write the full result (metrics, thresholds, seconds, history) as JSON')
     .option('--print-json', 'print the validated scenario as JSON (for k6 run -e SCENARIO=...) and exit')
     .option('--quiet', 'no live progress lines')
-    .action(async (file: string, o: { engine?: 'builtin' | 'k6'; rate?: string; duration?: string; baseUrl?: string; json?: string; printJson?: boolean; quiet?: boolean }) => {
+    .action(async (file: string, o: { engine?: 'builtin' | 'k6'; rate?: string; duration?: string; vus?: string; baseUrl?: string; json?: string; printJson?: boolean; quiet?: boolean }) => {
       let rate: number | undefined;
       if (o.rate !== undefined) {
         rate = Number(o.rate);
         if (!Number.isInteger(rate) || rate <= 0) throw flagError('rate', `"${o.rate}" is not a positive whole number`);
       }
+      let vus: number | undefined;
+      if (o.vus !== undefined) {
+        vus = Number(o.vus);
+        if (!Number.isInteger(vus) || vus <= 0) throw flagError('vus', `"${o.vus}" is not a positive whole number`);
+      }
       if (o.duration !== undefined && parseDuration(o.duration) === undefined) throw flagError('duration', `"${o.duration}" is not a k6 duration such as 30s or 2m`);
       if (o.baseUrl !== undefined && !URL.canParse(o.baseUrl)) throw flagError('base-url', `"${o.baseUrl}" is not a URL`);
-      const scenario = withOverrides(await loadScenarioFile(file), { rate, duration: o.duration, baseUrl: o.baseUrl });
+      const scenario = withOverrides(await loadScenarioFile(file), { rate, duration: o.duration, vus, baseUrl: o.baseUrl });
       if (o.printJson) {
         process.stdout.write(`${JSON.stringify(scenario, null, 2)}\n`);
         return;

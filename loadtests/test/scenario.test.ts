@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../core/errors.js';
-import { loadScenarioFile, parseScenario, withOverrides } from '../scenario.js';
+import { loadScenarioByName, loadScenarioFile, parseScenario, withOverrides } from '../scenario.js';
 
 const dir = path.join(import.meta.dirname, '..', 'scenarios');
 
@@ -78,6 +78,14 @@ load: { executor: constant-arrival-rate, rate: 5, duration: 500ms, preAllocatedV
 
   it('reports YAML syntax errors as a validation error', () => {
     expect(issues('name: [unclosed\nmix: 1\n')[0].message).toMatch(/flow|end|unclosed|expected/i);
+  });
+
+  it('loads shipped scenarios by name and caps VUs', async () => {
+    const s = await loadScenarioByName('checkout-mix');
+    expect(s.name).toBe('checkout-mix');
+    expect(withOverrides(s, { vus: 10 }).load).toMatchObject({ maxVUs: 10, preAllocatedVUs: 10 });
+    await expect(loadScenarioByName('../etc/passwd')).rejects.toMatchObject({ code: 'VALIDATION' });
+    await expect(loadScenarioByName('nope')).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('derives overrides without mutating, and refuses ones that do not apply', () => {
