@@ -189,6 +189,11 @@ async function cloneSeededDatabase(url: string): Promise<void> {
           await migrateShop(bu.toString());
           await seedShop(bu.toString());
           await c.query(`ALTER DATABASE "${build}" RENAME TO "${template}"`);
+          // Templates of older schema versions are dead weight now (best effort: one may still be cloned from).
+          const old = await c.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE 'shop\\_tpl\\_%' AND datname <> $1", [template]);
+          for (const { datname } of old.rows) {
+            if (/^shop_tpl_[0-9a-f]{12}$/.test(datname)) await c.query(`DROP DATABASE IF EXISTS "${datname}"`).catch(() => {});
+          }
         }
       } finally {
         await c.query('SELECT pg_advisory_unlock(727275)');
