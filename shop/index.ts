@@ -24,7 +24,6 @@ export {
 export { LATENCY_BUCKETS } from './lib/metrics.js';
 export { parseEdges, resolveUrl, resolveServiceAddress, EdgesSchema, type TEdges } from './lib/edges.js';
 export { HttpFaultSchema, type THttpFault, type THttpFaultInput } from './lib/faults.js';
-export { LATENCY_BUCKETS } from './lib/metrics.js';
 export { startService, optionsFromEnv, DEFAULT_SETTINGS, type TStartServiceOptions, type TRunningService, type TServiceSettings } from './lib/runtime.js';
 export { migrateShop, seedShop, dropShopDatabase, SEED_USERS, SEED_PRODUCTS, SHOP_EPOCH } from './db/index.js';
 export { startTestShop, type TStartTestShopOptions, type TTestShop, type TTestShopInstance } from './testing.js';
