@@ -75,9 +75,17 @@ test('write an experiment (field errors first), run it from the UI and watch it 
   await shot(page, 'runs');
 });
 
-test('load tests: the scenarios are listed', async ({ page }) => {
+test('load tests: run a scenario on its own and see live results', async ({ page }) => {
   await signIn(page, 'operator');
   await page.goto('/loadtests');
   await expect(page.getByTestId('scenarios')).toContainText('checkout-mix');
   await shot(page, 'loadtests');
+  await page.getByTestId('scenarios').locator('tr', { hasText: 'smoke' }).getByRole('button', { name: 'Run' }).click();
+  await expect(page).toHaveURL(/\/runs\/\d+$/);
+  await expect(page.getByRole('heading', { name: 'load-smoke' })).toBeVisible();
+  // live figures arrive second by second, then the run is stopped from the page
+  await expect(page.getByTestId('chart-throughput')).toBeVisible({ timeout: 60_000 });
+  await shot(page, 'loadtest-live');
+  await page.getByRole('button', { name: 'Abort run' }).click();
+  await expect(page.getByTestId('run-state')).toHaveText(/aborted|errored|failed|passed/, { timeout: 60_000 });
 });

@@ -3,6 +3,7 @@ import { requireUser } from '../../_lib/page-auth.js';
 import { listScenarios } from '../../_lib/loadtests.js';
 import { listRuns } from '../../_lib/queries.js';
 import { db } from '../../_lib/deps.js';
+import { AutoRefresh } from '../../_components/auto-refresh.js';
 import { Empty } from '../../_components/states.js';
 import { ago, verdictClass } from '../../_components/format.js';
 import { RunScenario } from './run-scenario.js';
@@ -16,6 +17,7 @@ export default async function LoadTestsPage() {
   return (
     <>
       <h1>Load tests</h1>
+      <AutoRefresh />
       <p className="muted" style={{ margin: 0 }}>
         A scenario run on its own goes through the runner without faults: live charts, logs, SLO and consistency report as for any run.
       </p>

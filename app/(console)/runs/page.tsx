@@ -2,6 +2,7 @@ import Link from 'next/link';
 import { db } from '../../_lib/deps.js';
 import { listRuns } from '../../_lib/queries.js';
 import { requireUser } from '../../_lib/page-auth.js';
+import { AutoRefresh } from '../../_components/auto-refresh.js';
 import { Empty, ErrorBox } from '../../_components/states.js';
 import { ago, dur, verdictClass } from '../../_components/format.js';
 import { toAppError } from '../../../core/errors.js';
@@ -20,6 +21,7 @@ export default async function RunsPage() {
   return (
     <>
       <h1>Runs</h1>
+      <AutoRefresh />
       <section className="panel">
         <ErrorBox error={error} />
         {!error && runs.length === 0 ? (
