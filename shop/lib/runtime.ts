@@ -200,9 +200,15 @@ export async function startService(name: TShopService, opts: TStartServiceOption
     redisUrl: dataRedisUrl,
     db() {
       db ??= createShopDb(resolveUrl(edges, `${name}->postgres`, baseDbUrl), { max: settings.dbPoolMax });
+      // Liveness, not readiness: a database fault must not make the supervisor see a
+      // crash loop, so the answer stays 200 and only reports the dependency.
       dbHealthy ??= async () => {
-        await db!.$client.query('SELECT 1');
-        return {};
+        try {
+          await bounded(db!.$client.query('SELECT 1'), 500);
+          return { db: 'ok' };
+        } catch (e) {
+          return { db: 'down', dbError: (e as Error).message };
+        }
       };
       return db;
     },

@@ -146,6 +146,11 @@ describe('gateway rate limit and catalog fallback', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('x-cache')).toBe('fallback');
     expect(r.body.products.map((p: { sku: string }) => p.sku)).toEqual(first.body.products.map((p: { sku: string }) => p.sku));
+    // Liveness stays 200 (no crash loop under a database fault) and names the dependency.
+    const health = await api(instanceUrl(shop, 'catalog-0'), 'GET', '/health');
+    expect(health.status).toBe(200);
+    expect(health.body).toMatchObject({ ok: true, db: 'down' });
+    expect((await api(instanceUrl(shop, 'orders-0'), 'GET', '/health')).body).toMatchObject({ ok: true, db: 'ok' });
   });
 });
 
