@@ -1,5 +1,5 @@
 /**
- * The demo's traffic: a short burst of checkouts through the shop gateway at
+ * Traffic for a running shop (`faultline shop up`): a short burst of checkouts through the gateway at
  * a fixed arrival rate, then a summary of what happened — answers by status,
  * client-side latency, the orders' final states (read back through the
  * public API) and the circuit breakers' states (from each instance's
