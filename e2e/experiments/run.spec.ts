@@ -85,6 +85,8 @@ test('load tests: run a scenario on its own and see live results', async ({ page
   await expect(page.getByRole('heading', { name: 'load-smoke' })).toBeVisible();
   // live figures arrive second by second, then the run is stopped from the page
   await expect(page.getByTestId('chart-throughput')).toBeVisible({ timeout: 60_000 });
+  // a few seconds of figures for the screenshot (not an assertion)
+  await page.waitForTimeout(4000);
   await shot(page, 'loadtest-live');
   await page.getByRole('button', { name: 'Abort run' }).click();
   await expect(page.getByTestId('run-state')).toHaveText(/aborted|errored|failed|passed/, { timeout: 60_000 });

@@ -135,7 +135,9 @@ export function RunView({ initial, canOperate }: { initial: TRunView; canOperate
   const range = useMemo<[number, number]>(() => {
     const ts = [...seconds.map((s) => s.t), ...windows.flatMap((w) => [w.from, w.to])];
     if (!ts.length) return [now - 60_000, now];
-    return [Math.min(...ts), Math.max(...ts) + 1000];
+    const lo = Math.min(...ts);
+    // A live run's first seconds get a 30 s axis to grow into, not a sub-second zoom.
+    return [lo, Math.max(Math.max(...ts) + 1000, lo + 30_000)];
   }, [seconds, windows, now]);
 
   const xs = useMemo(() => seconds.map((s) => s.t), [seconds]);
@@ -176,7 +178,8 @@ export function RunView({ initial, canOperate }: { initial: TRunView; canOperate
   const loadMs = def.load?.duration ?? Math.max(0, ...(def.faults ?? []).map((f) => f.at + f.duration));
   const expected = loadMs + (def.quiescence ?? 0);
   const elapsed = startedAt ? (terminal && view.run.endedAt ? Date.parse(String(view.run.endedAt)) : now) - startedAt : 0;
-  const progress = terminal ? 100 : expected > 0 ? Math.min(99, (elapsed / expected) * 100) : 0;
+  // Without a load duration in the experiment (the scenario decides) progress is phase-based.
+  const progress = terminal ? 100 : def.load?.duration && expected > 0 ? Math.min(99, (elapsed / expected) * 100) : ((Math.max(0, phaseIdx) + 0.5) / (PHASES.length + 1)) * 100;
   const lastNote = [...events].reverse().find((e) => e.type === 'note' || e.type === 'abort' || e.type === 'fault.failed');
 
   return (
@@ -216,7 +219,7 @@ export function RunView({ initial, canOperate }: { initial: TRunView; canOperate
         <div className="row" style={{ marginTop: 6 }}>
           <span className="muted">
             trigger {view.run.trigger} · created {stamp(String(view.run.createdAt))}
-            {startedAt ? ` · ${dur(elapsed)} of ~${dur(expected)}` : ''}
+            {startedAt ? ` · ${dur(elapsed)}${def.load?.duration ? ` of ~${dur(expected)}` : ''}` : ''}
           </span>
           <span className="spacer" />
           {lastNote && !terminal && <span className="muted">{String(lastNote.msg ?? lastNote.reason ?? lastNote.error ?? '')}</span>}
