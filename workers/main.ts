@@ -46,6 +46,8 @@ export interface StartWorkerOptions extends PlatformOptions {
   deps?: TRunnerDeps;
   /** Runner heartbeat period (ms). @defaultValue 2000 */
   heartbeatMs?: number;
+  /** How long a run's steady state may take to hold before it is aborted (ms). @defaultValue 30000 */
+  steadyStateWaitMs?: number;
   /** Log line sink. @defaultValue stderr */
   log?: (line: string) => void;
   onEvent?: (e: TStoredRunEvent) => void;
@@ -71,7 +73,7 @@ export async function startWorker(o: StartWorkerOptions = {}): Promise<TRunningW
     schema: RunJobPayloadSchema,
     handler: async ({ runId }, { job, token }) => {
       try {
-        const state = await executeRun(runId, { platform: p, deps, workerId, signal: shutdown.signal, heartbeatMs: o.heartbeatMs, onEvent: o.onEvent });
+        const state = await executeRun(runId, { platform: p, deps, workerId, signal: shutdown.signal, heartbeatMs: o.heartbeatMs, steadyStateWaitMs: o.steadyStateWaitMs, onEvent: o.onEvent });
         log(`[worker] run ${runId} ended ${state}`);
         return { state };
       } catch (e) {

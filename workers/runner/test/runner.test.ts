@@ -42,7 +42,7 @@ const logLines: string[] = [];
 
 beforeAll(async () => {
   fx = await startRunnerFixture();
-  worker = await startWorker({ platform: fx.platform, heartbeatMs: 500, staleAfterMs: 4000, sweepEveryMs: 1000, busyRetryMs: 500, log: (l) => logLines.push(l) });
+  worker = await startWorker({ platform: fx.platform, heartbeatMs: 500, staleAfterMs: 4000, sweepEveryMs: 1000, busyRetryMs: 500, steadyStateWaitMs: 3000, log: (l) => logLines.push(l) });
 }, 180_000);
 
 afterAll(async () => {
@@ -147,6 +147,21 @@ quiescence: 1s
     expect(r.reason).toContain('test says stop');
     expect(await fx.toxics()).toEqual([]);
   }, 120_000);
+
+  it('aborts before any load or fault when the steady state does not hold (an instance paused)', async () => {
+    const pause = await fetch(`${fx.supervisor.url}/instances/payments-0/pause`, { method: 'POST' });
+    expect(pause.ok).toBe(true);
+    try {
+      const { runId } = await enqueueRun(fx.platform, { yaml: shortExperiment('not-steady'), trigger: 'cli' });
+      const r = await waitForRun(fx.platform, runId, { timeoutMs: 60_000 });
+      expect(r.state).toBe('aborted');
+      expect(r.reason).toMatch(/steady state not met: instances running \(not running: payments-0 paused\)/);
+      expect(r.runningAt).toBeNull();
+      expect(await fx.platform.db.select().from(faults).where(eq(faults.runId, runId))).toEqual([]);
+    } finally {
+      await fetch(`${fx.supervisor.url}/instances/payments-0/resume`, { method: 'POST' });
+    }
+  }, 90_000);
 
   it('refuses a bad experiment with field-level issues and queues nothing', async () => {
     await expect(enqueueRun(fx.platform, { yaml: 'name: x\ndescription: y\nload: {scenario: checkout-mix}\nsteady_state: {slos: []}\n' })).rejects.toMatchObject({
