@@ -12,17 +12,44 @@
  *       shows the queueing a closed-loop client would hide)
  *     → print a table; stop the shop, drop the database
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as hdr from 'hdr-histogram-js';
 import { Pool } from 'undici';
 import { z } from 'zod';
-import { startFaultProxy } from '../../chaos/index.js';
 import { toAppError } from '../../core/errors.js';
 import { parseWith } from '../../core/validate.js';
 import { dropShopDatabase } from '../../shop/db/index.js';
-import { parseInstanceCounts, startSupervisor, type TSupervisor } from '../../shop/supervisor/index.js';
-import { freePortBase } from '../../shop/supervisor/test/helpers.js';
+import { parseInstanceCounts, startSupervisor, toxiproxyAnswers, type TSupervisor } from '../../shop/supervisor/index.js';
+import { freePort, freePortBase, waitFor } from '../../shop/supervisor/test/helpers.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * `faultline proxy` as its own process, as in production: run in this
+ * process, the proxy would share one event loop with the load generator and
+ * the figures would measure that contention.
+ */
+async function startProxyProcess(): Promise<{ url: string; close: () => Promise<void> }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'cli', 'main.ts'), 'proxy', '--host', '127.0.0.1', '--port', String(port)], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  await waitFor('the fault proxy process', () => toxiproxyAnswers(url), 30_000, 100);
+  return {
+    url,
+    close: async () => {
+      child.kill('SIGTERM');
+      await Promise.race([exited, sleep(5000).then(() => child.kill('SIGKILL'))]);
+    },
+  };
+}
 
 const ArgsSchema = z.object({
   rates: z
@@ -69,7 +96,7 @@ async function main(): Promise<void> {
   const databaseUrl = `postgres://postgres@127.0.0.1:5432/fl_bench_${tag}`;
   const prefix = `flbench${tag}`;
 
-  const proxy = args.proxy ? await startFaultProxy({ host: '127.0.0.1', port: 0 }) : null;
+  const proxy = args.proxy ? await startProxyProcess() : null;
   let sup: TSupervisor | undefined;
   try {
     process.stdout.write('starting the shop…\n');
@@ -187,7 +214,7 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         '',
-        `shop: ${Object.entries(inst).map(([s, c]) => `${s}×${c}`).join(' ')}, ${proxy ? 'every edge through the embedded fault proxy' : 'edges direct (no proxy)'}, ${args.users} users`,
+        `shop: ${Object.entries(inst).map(([s, c]) => `${s}×${c}`).join(' ')}, ${proxy ? 'every edge through the fault proxy (faultline proxy, own process)' : 'edges direct (no proxy)'}, ${args.users} users`,
         ...rows.map((r) => r.map((c, i) => (i === 0 || i === rows[0].length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')),
         '',
       ].join('\n'),
