@@ -50,8 +50,11 @@ export interface TPlatform {
   gatewayUrl: string;
   shopDatabaseUrl: string;
   reportDir: string;
-  /** A new connection for BullMQ workers / subscribers (they block or enter subscriber mode). */
-  newRedis(): Redis;
+  /**
+   * A new connection for BullMQ workers / subscribers (they block or enter subscriber mode).
+   * `subscriber`: no ready check (`INFO` is refused once the connection subscribed).
+   */
+  newRedis(opts?: { subscriber?: boolean }): Redis;
   close(): Promise<void>;
 }
 
@@ -76,11 +79,14 @@ export function getPlatform(opts: PlatformOptions = {}): TPlatform {
   g.__faultlinePlatforms ??= new Map();
   const existing = g.__faultlinePlatforms.get(key);
   if (existing) return existing;
-  const newRedis = () => new Redis(resolved.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false });
+  const newRedis = (o: { subscriber?: boolean } = {}) => {
+    const r = new Redis(resolved.redisUrl, { maxRetriesPerRequest: null, ...(o.subscriber ? { enableReadyCheck: false } : {}) });
+    r.on('error', () => {
+      /* reconnects by itself; callers see command errors */
+    });
+    return r;
+  };
   const redis = newRedis();
-  redis.on('error', () => {
-    /* reconnects by itself; callers see command errors */
-  });
   const db = getDb(resolved.databaseUrl);
   const queue = new Queue(RUNS_QUEUE, { connection: redis, prefix: resolved.prefix });
   const logStore = createLogStore({ db, elasticsearchUrl: resolved.elasticsearchUrl });

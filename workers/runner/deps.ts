@@ -7,8 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { applyFault, targetText, type TFaultSpec } from '../../chaos/index.js';
 import { AppError } from '../../core/errors.js';
 import type { TExperiment } from '../../experiments/index.js';
-import { runEngine } from '../../loadtests/engine/engine.js';
-import { loadScenarioFile, withOverrides, type TScenario } from '../../loadtests/scenario.js';
+import { loadScenarioFile, runLoad, withOverrides, type TScenario } from '../../loadtests/index.js';
 import { analyseRun, type TLogRecord as TAnalysisLog } from '../analysis/index.js';
 import { writeReport, REPORT_SCHEMA_VERSION, type TReport } from '../reports/index.js';
 import { readSamples } from '../collectors/index.js';
@@ -110,6 +109,7 @@ export const realDeps: TRunnerDeps = {
     return loadScenarioFile(path.join(SCENARIOS_DIR, `${name}.yaml`));
   },
   scenarioFor,
-  runLoad: (scenario, opts) => runEngine(scenario, { baseUrl: opts.baseUrl ?? scenario.baseUrl ?? '', signal: opts.signal, onSecond: opts.onSecond, onHistory: opts.onHistory }),
+  // the engine (builtin in a worker thread, or k6 when K6_BIN / PATH has one) is loadtests' choice
+  runLoad: (scenario, opts) => runLoad(scenario, { baseUrl: opts.baseUrl, signal: opts.signal, onSecond: opts.onSecond, onHistory: opts.onHistory }),
   analyse,
 };

@@ -22,8 +22,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError, toAppError } from '../../core/errors.js';
 import { reports, runs, violations, type TRunState } from '../../db/schema/index.js';
 import { parseDurationMs, type TExperiment, type TTimedFault } from '../../experiments/index.js';
-import type { TScenario } from '../../loadtests/scenario.js';
-import type { TLoadResult } from '../../loadtests/types.js';
+import type { TLoadResult, TScenario } from '../../loadtests/index.js';
 import { LogCollector, MetricsCollector, SupervisorClient, type TScrapeTick } from '../collectors/index.js';
 import type { TPlatform } from '../platform.js';
 import { recordCollectorLag } from '../self-metrics.js';
@@ -146,7 +145,7 @@ export async function executeRun(runId: string, o: ExecuteRunOptions): Promise<T
   let logs: LogCollector | undefined;
   let hbTimer: NodeJS.Timeout | undefined;
   let budgetTimer: NodeJS.Timeout | undefined;
-  const sub = p.newRedis();
+  const sub = p.newRedis({ subscriber: true });
   const emit = (e: TRunEvent) => sink.emit(e);
   const startedAt = Date.now();
   let state: TRunState = 'queued';

@@ -8,8 +8,7 @@
 import type { TDb } from '../../db/client.js';
 import type { TExperiment } from '../../experiments/index.js';
 import type { TFaultContext } from '../../chaos/index.js';
-import type { TScenario } from '../../loadtests/scenario.js';
-import type { THistoryEvent, TLoadResult, TLoadSecond } from '../../loadtests/types.js';
+import type { THistoryEvent, TLoadResult, TLoadSecond, TScenario } from '../../loadtests/index.js';
 import type { LogStore } from '../logstore/index.js';
 
 export interface TAppliedFaultHandle {

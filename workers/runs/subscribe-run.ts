@@ -18,7 +18,7 @@ export interface SubscribeRunOptions {
 /** Calls `onEvent` for every event in order; resolves to an unsubscribe function. */
 export async function subscribeRun(p: TPlatform, runId: string, onEvent: (e: TStoredRunEvent) => void, opts: SubscribeRunOptions = {}): Promise<() => Promise<void>> {
   await getRun(p, runId);
-  const sub = p.newRedis();
+  const sub = p.newRedis({ subscriber: true });
   let last = opts.afterSeq ?? 0;
   let caughtUp = false;
   const early: TStoredRunEvent[] = [];
