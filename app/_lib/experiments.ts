@@ -51,6 +51,8 @@ export async function listAll(db: TDb): Promise<TExperimentSummary[]> {
     }
   }
   return [...byName.values()]
+    // Fault-free runs started from the Load tests page are stored as experiments too; they live on that page.
+    .filter((x) => !x.tags.includes('loadtest'))
     .map((x) => ({ ...x, lastRun: last.get(x.name) }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
