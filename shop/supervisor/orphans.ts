@@ -13,6 +13,8 @@ import { SupervisorError } from './errors.js';
 
 export interface TStateFile {
   supervisorPid: number;
+  /** Start time of the supervisor process (Linux clock ticks since boot), to tell a recycled pid apart. */
+  supervisorStart?: number | null;
   portBase: number;
   children: { id: string; pid: number }[];
 }
@@ -35,6 +37,19 @@ function alive(pid: number): boolean {
 function cmdline(pid: number): string | null {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return null;
+  }
+}
+
+/** Start time of a process (field 22 of /proc/<pid>/stat); null when unknown. */
+export function processStart(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // the command name (field 2) may hold spaces: count fields after its closing parenthesis
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const v = Number(fields[19]);
+    return Number.isFinite(v) ? v : null;
   } catch {
     return null;
   }
@@ -70,7 +85,10 @@ export function removeState(file: string): void {
 export async function reapOrphans(file: string): Promise<{ killed: { id: string; pid: number }[] }> {
   const state = readState(file);
   if (!state) return { killed: [] };
-  if (state.supervisorPid !== process.pid && alive(state.supervisorPid)) {
+  // Alive and the same process (not a recycled pid), still holding instances: a live supervisor.
+  const sameProcess =
+    alive(state.supervisorPid) && (state.supervisorStart == null || processStart(state.supervisorPid) === null || processStart(state.supervisorPid) === state.supervisorStart);
+  if (state.supervisorPid !== process.pid && sameProcess && state.children.length > 0) {
     throw new SupervisorError('CONFLICT', `another supervisor (pid ${state.supervisorPid}) runs the shop on port base ${state.portBase}; stop it first or pick another --port-base`);
   }
   const killed: { id: string; pid: number }[] = [];

@@ -33,7 +33,7 @@ import {
 } from './plan.js';
 import { InstanceManager, type TInstanceInfo } from './processes.js';
 import { populateProxies, removeProxies } from './proxies.js';
-import { assertPortsFree, reapOrphans, removeState, stateFilePath, writeState } from './orphans.js';
+import { assertPortsFree, processStart, reapOrphans, removeState, stateFilePath, writeState } from './orphans.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '..', '..');
@@ -229,7 +229,7 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
       .filter((i) => i.pid !== null)
       .map((i) => ({ id: i.id, pid: i.pid as number }));
     try {
-      writeState(stateFile, { supervisorPid: process.pid, portBase, children });
+      writeState(stateFile, { supervisorPid: process.pid, supervisorStart: processStart(process.pid), portBase, children });
     } catch (e) {
       logs.note('supervisor', 'supervisor', 'warn', `could not write ${stateFile}: ${(e as Error).message}`);
     }

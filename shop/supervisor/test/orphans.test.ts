@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SupervisorError } from '../errors.js';
-import { assertPortsFree, reapOrphans, stateFilePath, writeState } from '../orphans.js';
+import { assertPortsFree, processStart, reapOrphans, stateFilePath, writeState } from '../orphans.js';
 import { freePort, waitFor } from './helpers.js';
 
 const fixture = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures', 'tiny-service.mjs');
@@ -63,10 +63,22 @@ describe('reapOrphans', () => {
     const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
     children.push(live);
     const file = stateFilePath(dir, 23050);
-    writeState(file, { supervisorPid: live.pid!, portBase: 23050, children: [] });
+    const orphanish = { id: 'payments-0', pid: live.pid! };
+    writeState(file, { supervisorPid: live.pid!, supervisorStart: processStart(live.pid!), portBase: 23050, children: [orphanish] });
     const err = await reapOrphans(file).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SupervisorError);
     expect((err as SupervisorError).message).toContain(`another supervisor (pid ${live.pid})`);
+  });
+
+  it('does not mistake a recycled pid for a live supervisor', async () => {
+    const dir = tmp();
+    const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    children.push(live);
+    const file = stateFilePath(dir, 23100);
+    // same pid, but the recorded supervisor started at another time
+    writeState(file, { supervisorPid: live.pid!, supervisorStart: (processStart(live.pid!) ?? 0) - 1000, portBase: 23100, children: [{ id: 'x-0', pid: live.pid! }] });
+    await expect(reapOrphans(file)).resolves.toEqual({ killed: [] });
+    expect(live.exitCode).toBeNull();
   });
 
   it('does nothing without a state file', async () => {
