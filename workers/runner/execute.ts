@@ -171,8 +171,11 @@ export async function executeRun(runId: string, o: ExecuteRunOptions): Promise<T
       await emit({ type: 'fault.removed', name, faultId: a.handle.id, error: toAppError(e).message });
     }
   };
+  // An apply still in flight when the run ends must land (and then be removed) before we let go.
+  const pendingApplies = new Set<Promise<void>>();
   const removeAll = async () => {
     for (const t of timers) clearTimeout(t);
+    await Promise.allSettled([...pendingApplies]);
     await Promise.all([...active.keys()].map((n) => removeFault(n)));
   };
 
@@ -254,7 +257,11 @@ export async function executeRun(runId: string, o: ExecuteRunOptions): Promise<T
           setTimeout(() => {
             if (abortCtl.signal.aborted) return;
             if (action.kind === 'remove') void removeFault(action.fault.name);
-            else void applyTimed(action.fault, t0);
+            else {
+              const pr = applyTimed(action.fault, t0);
+              pendingApplies.add(pr);
+              void pr.finally(() => pendingApplies.delete(pr));
+            }
           }, delay),
         );
       }
