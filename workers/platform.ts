@@ -18,7 +18,7 @@ export interface PlatformOptions {
   redisUrl?: string;
   /**
    * Prefix of BullMQ keys, pub/sub channels (`<prefix>:run:<id>`) and locks; tests use a random one.
-   * @defaultValue 'faultline'
+   * @defaultValue FAULTLINE_PREFIX, else 'faultline'
    */
   prefix?: string;
   /** @defaultValue TOXIPROXY_URL */
@@ -67,7 +67,7 @@ export function getPlatform(opts: PlatformOptions = {}): TPlatform {
   const resolved = {
     databaseUrl: opts.databaseUrl ?? cfg.DATABASE_URL,
     redisUrl: opts.redisUrl ?? cfg.REDIS_URL,
-    prefix: opts.prefix ?? 'faultline',
+    prefix: opts.prefix ?? (process.env.FAULTLINE_PREFIX || 'faultline'),
     toxiproxyUrl: opts.toxiproxyUrl ?? cfg.TOXIPROXY_URL,
     supervisorUrl: opts.supervisorUrl ?? cfg.SUPERVISOR_URL,
     gatewayUrl: opts.gatewayUrl ?? cfg.SHOP_GATEWAY_URL,
