@@ -43,7 +43,7 @@ describe('analyseRun', () => {
     expect(r.invariants).toHaveLength(9);
     expect(r.invariants.every((i) => !i.pass && i.error === 'no shop database configured')).toBe(true);
     expect(r.load.requests).toBe(40);
-    expect(r.faults[0]).toMatchObject({ name: 'payments-slow', type: 'latency', target: 'orders->payments', plannedAtMs: 5000, appliedAt: T0 + 10_000 });
+    expect(r.faults[0]).toMatchObject({ name: 'payments-slow', type: 'latency', target: 'orders->payments', plannedAtMs: 4000, appliedAt: T0 + 10_000 });
   });
 
   it('an aborted run keeps its state and reason', async () => {
@@ -60,7 +60,7 @@ describe('analyseRun', () => {
   it('faultWindows marks faults that never ran', async () => {
     const x = (await record()).experiment;
     expect(faultWindows(x, [])).toEqual([
-      { name: 'payments-slow', type: 'latency', target: 'orders->payments', plannedAtMs: 5000, plannedDurationMs: 12_000, appliedAt: null, removedAt: null },
+      { name: 'payments-slow', type: 'latency', target: 'orders->payments', plannedAtMs: 4000, plannedDurationMs: 18_000, appliedAt: null, removedAt: null },
     ]);
   });
 });

@@ -75,7 +75,7 @@ describe('summary.md', () => {
     const md = renderSummary(doubleCharge);
     expect(md.split('\n')[0]).toBe('## ❌ payments-latency: failed');
     expect(md).toContain('| | SLO | target | client (corrected) | client (k6-style) | server | budget used | worst burn 1m / 5m |');
-    expect(md).toMatch(/\| ✅ \| checkout-latency \| `POST \/checkout` latency ≤ 2500 ms for ≥ 45% \| \*\*\d+\.\d\d%\*\* \| \d+\.\d\d% \| \d+\.\d\d% \|/);
+    expect(md).toMatch(/\| ✅ \| checkout-latency \| `POST \/checkout` latency ≤ 2500 ms for ≥ 55% \| \*\*\d+\.\d\d%\*\* \| \d+\.\d\d% \| \d+\.\d\d% \|/);
     expect(md).toMatch(/\| ✅ \| `orders->payments` \| payments-slow \| [12]\.\d s \|/);
     expect(md).toContain('- `double-capture` order 9000123 charged 2 times: payments 4411, 4417 — ids `9000123`, `4411`, `4417`');
   });
@@ -94,7 +94,7 @@ describe('report.html', () => {
     const data = JSON.parse(/<script id="fl-data" type="application\/json">(.*?)<\/script>/s.exec(html)![1]);
     expect(data).toEqual(JSON.parse(JSON.stringify(chartData(noBreaker))));
     expect(data.x).toHaveLength(noBreaker.series.seconds.length);
-    expect(data.faults).toEqual([{ name: 'payments-slow', from: 5.2, to: 17.2 }]);
+    expect(data.faults).toEqual([{ name: 'payments-slow', from: 4.2, to: 22.2 }]);
     expect(data.lanes.map((l: { label: string }) => l.label)).toEqual(['orders->payments · orders-0', 'orders->payments · orders-1']);
     expect(html).toContain('did not open during payments-slow');
   });
