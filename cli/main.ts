@@ -21,7 +21,15 @@ export async function buildProgram(): Promise<Command> {
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
     .sort();
   for (const f of files) {
-    const mod = (await import(pathToFileURL(path.join(dir, f)).href)) as { register?: (p: Command) => void };
+    // One command that fails to load must not take every other command down
+    // with it: say which one is broken and carry on.
+    let mod: { register?: (p: Command) => void };
+    try {
+      mod = (await import(pathToFileURL(path.join(dir, f)).href)) as typeof mod;
+    } catch (e) {
+      process.stderr.write(`faultline: command file cli/commands/${f} failed to load: ${e instanceof Error ? e.message : String(e)}\n`);
+      continue;
+    }
     mod.register?.(program);
   }
   return program;

@@ -55,7 +55,7 @@ export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file
     const issues: TFieldIssue[] = doc.errors.map((e) => ({
       path: '',
       message: e.message.split('\n')[0],
-      line: e.linePos?.[0]?.line,
+      line: e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line,
     }));
     throw new AppError('VALIDATION', `${filename}: YAML syntax error`, { issues });
   }
