@@ -68,6 +68,8 @@ export interface TStartServiceOptions {
   port?: number;
   /** @defaultValue '127.0.0.1' */
   host?: string;
+  /** Host other instances reach this one at (registry URL), when `host` is a wildcard such as 0.0.0.0 in a container. @defaultValue host, or 127.0.0.1 for a wildcard */
+  advertiseHost?: string;
   /** @defaultValue SHOP_DEFAULTS.databaseUrl */
   databaseUrl?: string;
   /** @defaultValue SHOP_DEFAULTS.redisUrl */
@@ -250,7 +252,8 @@ export async function startService(name: TShopService, opts: TStartServiceOption
   const hooks = (await mod.setup(ctx)) ?? {};
   await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
-  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  const bound = opts.host ?? '127.0.0.1';
+  const url = `http://${opts.advertiseHost ?? (bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound)}:${port}`;
   await registry.register(name, { id, index, url });
   log.info({ url, bugs: [...bugs], edges: Object.keys(edges).filter((e) => e.startsWith(`${name}->`)) }, 'service started');
 
@@ -330,6 +333,7 @@ export function optionsFromEnv(env: Record<string, string | undefined> = process
       instanceId: env.SHOP_INSTANCE_ID || undefined,
       port: int('PORT', 0),
       host: env.HOST || '127.0.0.1',
+      advertiseHost: env.SHOP_ADVERTISE_HOST || undefined,
       databaseUrl: env.SHOP_DATABASE_URL || SHOP_DEFAULTS.databaseUrl,
       redisUrl: env.REDIS_URL || SHOP_DEFAULTS.redisUrl,
       edges: parseEdges(env.SHOP_EDGES),
