@@ -181,14 +181,20 @@ describe('network faults', () => {
     const base0 = await medianGet(listen['orders->payments']);
     const f = await applyFault({ type: 'latency', target: 'orders->payments', params: { latencyMs: 100 } }, ctx);
     expect((await allToxics()).sort()).toEqual([`orders->payments#1/${f.id}_downstream`, `orders->payments/${f.id}_downstream`].sort());
-    const slow0 = await medianGet(listen['orders->payments']);
-    const slow1 = await medianGet(listen['orders->payments#1']);
-    expect(slow0 - base0).toBeGreaterThan(90);
-    expect(slow0 - base0).toBeLessThan(160);
-    expect(slow1 - base0).toBeGreaterThan(90);
-    // Other edges are untouched.
-    expect(await pgQueryMs(listen['orders->postgres'])).toBeLessThan(50);
-    await f.remove();
+    try {
+      const slow0 = await medianGet(listen['orders->payments']);
+      const slow1 = await medianGet(listen['orders->payments#1']);
+      // The toxic holds every response at least 100 ms after it arrives, so the
+      // absolute floor is exact; the upper bound is relative to the baseline,
+      // which a busy machine inflates for both measurements alike.
+      expect(slow0).toBeGreaterThanOrEqual(98);
+      expect(slow1).toBeGreaterThanOrEqual(98);
+      expect(slow0 - base0).toBeLessThan(160);
+      // Other edges are untouched.
+      expect(await pgQueryMs(listen['orders->postgres'])).toBeLessThan(50);
+    } finally {
+      await f.remove();
+    }
     expect(await allToxics()).toEqual([]);
     expect(await medianGet(listen['orders->payments'])).toBeLessThan(base0 + 30);
     expect((await getFault(ledger.db, f.id))?.status).toBe('removed');
