@@ -51,6 +51,9 @@ export interface TNetworkView {
 export async function loadNetworkView(ctx: TFaultContext): Promise<TNetworkView> {
   const tp = toxiproxyOf(ctx);
   const proxiesP = tp.list();
+  // Awaited below; until then a fast failure (proxy down) must not surface as
+  // an unhandled rejection that kills the process with a stack trace.
+  proxiesP.catch(() => undefined);
   let edges: Map<string, string[]> | undefined;
   let source: TNetworkView['source'] = 'supervisor';
   try {
