@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EXPERIMENTS_DIR } from '../../../experiments/index.js';
+import { EXPERIMENTS_DIR, experimentsDetecting } from '../../../experiments/index.js';
 import { enqueueRun, getViolations, startWorker, waitForRun, type TRunningWorker } from '../../index.js';
 import { startRunnerFixture, type TRunnerFixture } from './helpers.js';
 
@@ -19,7 +19,15 @@ afterEach(async () => {
   fx = undefined;
 }, 120_000);
 
-async function runWithBug(bug: string, experiment: string) {
+/** The shipped experiment whose `detects` names the bug (experiment files own that mapping). */
+async function detectorOf(bug: string): Promise<string> {
+  const names = (await experimentsDetecting()).get(bug);
+  expect(names?.length, `no shipped experiment detects ${bug}`).toBeGreaterThan(0);
+  return names![0]!;
+}
+
+async function runWithBug(bug: string) {
+  const experiment = await detectorOf(bug);
   fx = await startRunnerFixture({ bugs: [bug] });
   worker = await startWorker({ platform: fx.platform, log: () => undefined });
   const file = path.join(EXPERIMENTS_DIR, `${experiment}.yaml`);
@@ -31,8 +39,8 @@ async function runWithBug(bug: string, experiment: string) {
 }
 
 describe('bug switches are caught by their experiments', () => {
-  it('double-charge: payments-latency fails with an exactly-once violation naming both payments', async () => {
-    const { run, violations } = await runWithBug('double-charge', 'payments-latency');
+  it('double-charge: its experiment fails with an exactly-once violation naming both payments', async () => {
+    const { run, violations } = await runWithBug('double-charge');
     expect(run.state, run.reason ?? '').toBe('failed');
     const v = violations.filter((x) => x.name === 'payment-exactly-once');
     expect(v.length, JSON.stringify(violations.map((x) => x.name))).toBeGreaterThan(0);
@@ -40,26 +48,26 @@ describe('bug switches are caught by their experiments', () => {
     expect(ids.length).toBeGreaterThanOrEqual(3); // the order and its two captured payments
   }, 400_000);
 
-  it('missing-compensation: payments-errors fails with a stock conservation violation', async () => {
-    const { run, violations } = await runWithBug('missing-compensation', 'payments-errors');
+  it('missing-compensation: its experiment fails with a stock conservation violation', async () => {
+    const { run, violations } = await runWithBug('missing-compensation');
     expect(run.state, run.reason ?? '').toBe('failed');
     expect(violations.map((x) => x.name)).toContain('stock-conserved');
   }, 400_000);
 
-  it('breaker-disabled: payments-latency fails on the orders->payments breaker expectation', async () => {
-    const { run, violations } = await runWithBug('breaker-disabled', 'payments-latency');
+  it('breaker-disabled: its experiment fails on the orders->payments breaker expectation', async () => {
+    const { run, violations } = await runWithBug('breaker-disabled');
     expect(run.state, run.reason ?? '').toBe('failed');
     expect(violations.some((x) => x.kind === 'breaker' && x.name.startsWith('orders->payments'))).toBe(true);
   }, 400_000);
 
-  it('lost-ack: orders-postgres-latency fails with a lost acknowledged order', async () => {
-    const { run, violations } = await runWithBug('lost-ack', 'orders-postgres-latency');
+  it('lost-ack: its experiment fails with a lost acknowledged order', async () => {
+    const { run, violations } = await runWithBug('lost-ack');
     expect(run.state, run.reason ?? '').toBe('failed');
     expect(violations.map((x) => x.name)).toEqual(expect.arrayContaining(['acknowledged-orders-exist']));
   }, 400_000);
 
-  it('oversell: catalog-bandwidth-starved fails with negative stock', async () => {
-    const { run, violations } = await runWithBug('oversell', 'catalog-bandwidth-starved');
+  it('oversell: its experiment fails with negative stock', async () => {
+    const { run, violations } = await runWithBug('oversell');
     expect(run.state, run.reason ?? '').toBe('failed');
     expect(violations.map((x) => x.name)).toContain('stock-non-negative');
   }, 400_000);
