@@ -10,6 +10,7 @@ import { enqueueRun, getReport, requestAbort, waitForRun, type TRunRow } from '.
 import { realDeps } from '../workers/runner/deps.js';
 import { executorDurationMs } from '../workers/runner/timeline.js';
 import { createProgressView } from './progress.js';
+import { assertShopTargets } from './shop-targets.js';
 import type { TRunEnv } from './run-env.js';
 
 export type TRunOutcome = { runId: string; run: TRunRow; reportDir: string | null; experiment: TExperiment };
@@ -30,7 +31,9 @@ export async function readExperimentFile(file: string): Promise<{ yaml: string; 
       issues: [{ path: 'experiment', message: 'file not readable' }],
     });
   }
-  return { yaml, experiment: parseExperiment(yaml, file) };
+  const experiment = parseExperiment(yaml, file);
+  assertShopTargets(experiment, yaml, file);
+  return { yaml, experiment };
 }
 
 /** Expected wall time of a run (load + quiescence + setup), for the progress bar. */

@@ -43,6 +43,14 @@ function lineOf(doc: YamlNode | null | undefined, path: readonly PropertyKey[], 
   return r ? lc.linePos(r[0]).line : undefined;
 }
 
+/** 1-based line of the field at `path` in YAML `text` (or of its nearest parent); undefined when the text does not parse. */
+export function yamlLineOf(text: string, path: readonly PropertyKey[]): number | undefined {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  if (doc.errors.length) return undefined;
+  return lineOf(doc.contents as YamlNode, path, lc);
+}
+
 /**
  * Parse YAML text and validate it. Syntax errors and schema issues both come
  * back as AppError('VALIDATION') with `line` set, so a user sees

@@ -9,13 +9,15 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { toAppError } from '../../core/errors.js';
+import { AppError, toAppError, type TFieldIssue } from '../../core/errors.js';
 import { parseWith } from '../../core/validate.js';
 import { loadSuiteFile } from '../../experiments/index.js';
 import { newRunId } from '../../workers/index.js';
 import { outcomeText, runExperiment } from '../execute-experiment.js';
 import { gateExitCode, gateSummary, mergeJunit, type TGateResult } from '../gate-report.js';
 import { prepareRunEnvironment } from '../run-env.js';
+import { shopTargetIssues } from '../shop-targets.js';
+import { yamlLineOf } from '../../core/validate.js';
 
 const GateFlagsSchema = z.object({
   suite: z.string({ error: '--suite is required' }).min(1, '--suite is required'),
@@ -40,6 +42,16 @@ export function register(program: Command): void {
       const gateStart = Date.now();
       const flags = parseWith(GateFlagsSchema, raw, 'gate options');
       const { suite, experiments } = await loadSuiteFile(flags.suite);
+      // every unknown edge / service / breaker of the suite at once, before the shop starts
+      const targetIssues: TFieldIssue[] = [];
+      for (const [i, { file, experiment }] of experiments.entries()) {
+        const text = await readFile(file, 'utf8').catch(() => '');
+        for (const issue of shopTargetIssues(experiment)) {
+          const line = yamlLineOf(text, issue.path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)));
+          targetIssues.push({ path: `experiments.${i} (${path.basename(file)}) ${issue.path}`, message: issue.message, ...(line ? { line } : {}) });
+        }
+      }
+      if (targetIssues.length) throw new AppError('VALIDATION', `${flags.suite}: target not in the shop`, { issues: targetIssues });
       const reportRoot = path.resolve(flags.reportDir);
       await mkdir(reportRoot, { recursive: true });
       const env = await prepareRunEnvironment({ useRunning: flags.useRunning, bugs: flags.bugs, instances: flags.instances, note: (l) => process.stderr.write(`${l}\n`) });
