@@ -35,6 +35,13 @@ describe('parseYamlWith', () => {
     expect(e.issues[0].message).toMatch(/typo/);
   });
 
+  it('says "required" for a missing field and "empty" for an empty file', () => {
+    const e = issuesOf(() => parseYamlWith(Schema, 'faults: []\n', 'exp.yaml'));
+    expect(e.issues).toEqual([expect.objectContaining({ path: 'name', message: 'required (string)' })]);
+    const empty = issuesOf(() => parseYamlWith(Schema, '\n', 'exp.yaml'));
+    expect(empty.issues).toEqual([{ path: '', message: 'the file is empty' }]);
+  });
+
   it('returns the typed value when valid', () => {
     expect(parseYamlWith(Schema, 'name: x\nfaults: [{latencyMs: 3}]\n', 'exp.yaml')).toEqual({ name: 'x', faults: [{ latencyMs: 3 }] });
   });

@@ -11,11 +11,17 @@ function issuePath(path: readonly PropertyKey[]): string {
   return path.map((p) => String(p)).join('.');
 }
 
+/** zod's default text for a missing field ("Invalid input: expected string, received undefined") says "required" instead. */
+function issueMessage(i: { code: string; message: string; expected?: unknown }): string {
+  if (i.code === 'invalid_type' && /^Invalid input: expected \w+, received undefined$/.test(i.message)) return `required (${String(i.expected)})`;
+  return i.message;
+}
+
 /** Parse `input` with `schema`; on failure throw AppError('VALIDATION') naming each field. */
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown, what: string): z.infer<S> {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
-  const issues: TFieldIssue[] = r.error.issues.map((i) => ({ path: issuePath(i.path), message: i.message }));
+  const issues: TFieldIssue[] = r.error.issues.map((i) => ({ path: issuePath(i.path), message: issueMessage(i) }));
   throw new AppError('VALIDATION', `invalid ${what}`, { issues });
 }
 
@@ -70,9 +76,10 @@ export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file
   const value = doc.toJS();
   const r = schema.safeParse(value);
   if (r.success) return r.data;
+  if (value === null || value === undefined) throw new AppError('VALIDATION', `${filename}: invalid file`, { issues: [{ path: '', message: 'the file is empty' }] });
   const issues: TFieldIssue[] = r.error.issues.map((i) => ({
     path: issuePath(i.path),
-    message: i.message,
+    message: issueMessage(i),
     line: lineOf(doc.contents as YamlNode, i.path, lc),
   }));
   throw new AppError('VALIDATION', `${filename}: invalid file`, { issues });
