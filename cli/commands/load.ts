@@ -3,10 +3,12 @@
  * engine or k6, show live progress, end with a k6-style summary and k6's
  * exit status (0 ok, 99 thresholds crossed, 105 interrupted, 107 setup failed).
  */
+import { existsSync, readdirSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { AppError, isAppError } from '../../core/errors.js';
-import { formatSummary, loadScenarioFile, parseDuration, runLoad, withOverrides, type TLoadSecond } from '../../loadtests/index.js';
+import { SCENARIOS_DIR, formatSummary, loadScenarioFile, parseDuration, runLoad, withOverrides, type TLoadSecond } from '../../loadtests/index.js';
 
 function fmtMs(v: number): string {
   return v >= 1000 ? `${(v / 1000).toFixed(2)}s` : `${v.toFixed(1)}ms`;
@@ -20,6 +22,30 @@ export function progressLine(s: TLoadSecond, index: number): string {
   return `  ${String(index + 1).padStart(4)}s  rate ${s.rps}${target}/s  p95 ${fmtMs(s.p95)} p99 ${fmtMs(s.p99)}  corrected p95 ${fmtMs(s.cp95)} p99 ${fmtMs(s.cp99)}  errors ${errText}  vus ${s.activeVus}  dropped ${s.dropped}`;
 }
 
+/** Names of the scenarios shipped in loadtests/scenarios/. */
+export function shippedScenarios(): string[] {
+  return readdirSync(SCENARIOS_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.slice(0, -'.yaml'.length))
+    .sort();
+}
+
+/**
+ * The scenario argument as a file: an existing path as given, else a bare
+ * name of a shipped scenario (`smoke` → loadtests/scenarios/smoke.yaml);
+ * AppError naming the shipped ones when it is neither.
+ */
+export function resolveScenarioArg(arg: string): string {
+  if (existsSync(arg)) return arg;
+  if (/^[A-Za-z0-9_-]+$/.test(arg)) {
+    const shipped = path.join(SCENARIOS_DIR, `${arg}.yaml`);
+    if (existsSync(shipped)) return shipped;
+  }
+  throw new AppError('NOT_FOUND', `scenario not found: ${arg}`, {
+    issues: [{ path: 'scenario', message: `no such file, nor a shipped scenario; shipped: ${shippedScenarios().join(', ')} (or a path to a scenario YAML file)` }],
+  });
+}
+
 function flagError(path: string, message: string): AppError {
   return new AppError('VALIDATION', 'invalid flags', { issues: [{ path, message }] });
 }
@@ -28,7 +54,7 @@ export function register(program: Command): void {
   program
     .command('load')
     .description('run a load scenario (loadtests/scenarios/*.yaml) with the built-in engine or k6')
-    .argument('<scenario>', 'scenario YAML file')
+    .argument('<scenario>', 'scenario YAML file, or the name of a shipped one (smoke, checkout-mix, spike, soak, browse)')
     .addOption(new Option('--engine <engine>', 'load engine').choices(['builtin', 'k6']))
     .option('--rate <n>', 'override the rate of a constant-arrival-rate scenario (iterations per timeUnit)')
     .option('--duration <d>', 'override the duration of a constant executor (k6 syntax: 30s, 2m)')
@@ -50,7 +76,7 @@ export function register(program: Command): void {
       }
       if (o.duration !== undefined && parseDuration(o.duration) === undefined) throw flagError('duration', `"${o.duration}" is not a k6 duration such as 30s or 2m`);
       if (o.baseUrl !== undefined && !URL.canParse(o.baseUrl)) throw flagError('base-url', `"${o.baseUrl}" is not a URL`);
-      const scenario = withOverrides(await loadScenarioFile(file), { rate, duration: o.duration, vus, baseUrl: o.baseUrl });
+      const scenario = withOverrides(await loadScenarioFile(resolveScenarioArg(file)), { rate, duration: o.duration, vus, baseUrl: o.baseUrl });
       if (o.printJson) {
         process.stdout.write(`${JSON.stringify(scenario, null, 2)}\n`);
         return;
