@@ -25,8 +25,8 @@ const port = (what: string) =>
   z.coerce
     .number({ error: `${what} must be a number` })
     .int(`${what} must be an integer`)
-    .min(0)
-    .max(65535);
+    .min(0, `${what} must be a port 0..65535`)
+    .max(65535, `${what} must be a port 0..65535`);
 
 const UpFlagsSchema = z.object({
   instances: z.string().optional(),
