@@ -13,6 +13,18 @@ import { closeDb } from '../db/client.js';
 import { getPlatform, startWorker, type TPlatform, type TRunningWorker } from '../workers/index.js';
 import { SupervisorClient } from '../workers/collectors/index.js';
 import { shopUp } from './commands/shop.js';
+import { isSupervisorError, parseBugList, parseInstanceCounts } from '../shop/supervisor/index.js';
+
+/** Bad `--instances` / `--bugs` are refused before anything is migrated, pinged or started. */
+export function checkShopFlags(o: { bugs?: string; instances?: string }): void {
+  try {
+    parseInstanceCounts(o.instances);
+    parseBugList(o.bugs);
+  } catch (e) {
+    if (isSupervisorError(e)) throw new AppError(e.code, e.message, { issues: e.issues });
+    throw e;
+  }
+}
 
 export interface PrepareRunEnvOptions {
   /**
@@ -50,6 +62,7 @@ export interface TRunEnv {
 const devNull = new Writable({ write: (_c, _e, cb) => cb() });
 
 export async function prepareRunEnvironment(o: PrepareRunEnvOptions = {}): Promise<TRunEnv> {
+  checkShopFlags(o);
   const cfg = loadConfig();
   const note = o.note ?? (() => undefined);
   try {
@@ -82,8 +95,8 @@ export async function prepareRunEnvironment(o: PrepareRunEnvOptions = {}): Promi
     toxiproxyUrl = shop.supervisor.toxiproxyUrl;
     started.push('shop');
     stops.push(shop.stop);
-  } else if (o.bugs) {
-    note(`--bugs ignored: the shop at ${cfg.SUPERVISOR_URL} is already running with its own switches`);
+  } else if (o.bugs || o.instances) {
+    note(`${[o.bugs && '--bugs', o.instances && '--instances'].filter(Boolean).join(' and ')} ignored: the shop at ${cfg.SUPERVISOR_URL} is already running with its own`);
   }
 
   const platform = getPlatform({ supervisorUrl, gatewayUrl, ...(toxiproxyUrl ? { toxiproxyUrl } : {}) });

@@ -40,6 +40,13 @@ describe('CLI bad input', () => {
     await expect(run('run', path.join(dir, 'e.yaml'))).rejects.toMatchObject({ code: 'VALIDATION', issues: [expect.objectContaining({ path: 'steady_state.slos.0.threshold_ms' })] });
   });
 
+  it('run refuses bad --instances / --bugs before starting anything', async () => {
+    const { checkShopFlags } = await import('../run-env.js');
+    expect(() => checkShopFlags({ instances: 'payments=2', bugs: 'double-charge' })).not.toThrow();
+    expect(() => checkShopFlags({ instances: 'payments=99' })).toThrow(expect.objectContaining({ code: 'VALIDATION', exitCode: 2, issues: [expect.objectContaining({ path: 'instances.payments' })] }));
+    expect(() => checkShopFlags({ bugs: 'nosuch' })).toThrow(expect.objectContaining({ code: 'VALIDATION', issues: [expect.objectContaining({ path: 'bugs' })] }));
+  });
+
   it('report refuses a malformed run id and an unknown format', async () => {
     await expect(run('report', 'abc')).rejects.toMatchObject({ code: 'VALIDATION', issues: [expect.objectContaining({ path: 'runId' })] });
     await expect(run('report', '123', '--format', 'pdf')).rejects.toMatchObject({ code: 'VALIDATION', issues: [expect.objectContaining({ path: 'format' })] });
