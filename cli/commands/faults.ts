@@ -10,7 +10,7 @@ import { AppError } from '../../core/errors.js';
 import { parseYamlWith } from '../../core/validate.js';
 import { closeDb } from '../../db/client.js';
 import { migrateDatabase } from '../../db/migrate.js';
-import { FaultSpecSchema, applyFault, openFaults, recentFaults, removeFault, validateFault, type TFaultRow } from '../../chaos/index.js';
+import { FAULT_TYPES, FaultSpecSchema, applyFault, openFaults, recentFaults, removeFault, validateFault, type TFaultRow } from '../../chaos/index.js';
 import { addFaultFlags, faultContext, type TFaultFlags } from './halt.js';
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -59,6 +59,12 @@ export function specFromArgs(type: string | undefined, target: string | undefine
       issues: [{ path: type ? 'target' : 'type', message: 'usage: faultline faults apply <type> <target> [key=value...] or -f fault.yaml' }],
     });
   }
+  // An unquoted `orders->payments` reaches us as `orders-`: the shell took `>payments` as a redirect.
+  if (/(^|,)\s*[\w.*]+-\s*(,|$)/.test(target)) {
+    throw new AppError('VALIDATION', 'invalid fault target', {
+      issues: [{ path: 'target', message: `"${target}" looks cut at "->": the shell took ">..." as a redirect (and wrote a file); quote the target, e.g. 'orders->payments'` }],
+    });
+  }
   return { type, target: type === 'partition' ? target.split(',').map((s) => s.trim()) : target, params: parseParamArgs(params) };
 }
 
@@ -80,6 +86,10 @@ export function formatFaultRows(rows: TFaultRow[]): string {
   return all.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(w[c]))).join('  ')).join('\n');
 }
 
+const FAULT_TYPE_HELP = FAULT_TYPES.join(', ');
+const FAULT_TARGET_HELP = "edge (orders->payments), instance (payments-0) or service (payments); partition: comma list of edges. Quote it in a shell: 'orders->payments'";
+const FAULT_PARAMS_HELP = 'key=value parameters, e.g. latencyMs=200 jitterMs=20';
+
 export function register(program: Command): void {
   const faults = program.command('faults').description('the fault catalog: list, validate, apply and remove faults by hand');
 
@@ -98,9 +108,9 @@ export function register(program: Command): void {
     faults
       .command('validate')
       .description('check a fault against the schema and the running shop without applying it')
-      .argument('[type]')
-      .argument('[target]')
-      .argument('[params...]', 'key=value parameters')
+      .argument('[type]', FAULT_TYPE_HELP)
+      .argument('[target]', FAULT_TARGET_HELP)
+      .argument('[params...]', FAULT_PARAMS_HELP)
       .option('-f, --file <path>', 'a YAML file holding one fault {type, target, params}'),
   ).action(async (type: string | undefined, target: string | undefined, params: string[], flags: TFaultFlags & { file?: string }) => {
     const ctx = faultContext(flags);
@@ -116,9 +126,9 @@ export function register(program: Command): void {
     faults
       .command('apply')
       .description('apply one fault now; it is removed after --for, by `faults remove <id>` or by `halt`')
-      .argument('[type]', 'latency, jitter, bandwidth, timeout, blackhole, reset_peer, slow_close, limit_data, edge_down, partition, kill, kill_percentage, pause, restart, http_abort, http_delay')
-      .argument('[target]', 'edge (orders->payments), instance (payments-0) or service (payments); partition: comma list of edges')
-      .argument('[params...]', 'key=value parameters, e.g. latencyMs=200 jitterMs=20')
+      .argument('[type]', FAULT_TYPE_HELP)
+      .argument('[target]', FAULT_TARGET_HELP)
+      .argument('[params...]', FAULT_PARAMS_HELP)
       .option('-f, --file <path>', 'a YAML file holding one fault {type, target, params}')
       .option('--for <duration>', 'expiry: the reconciler removes the fault after this long', '10m')
       .option('--run <id>', 'attach the fault to a run (removed when the run ends)'),
