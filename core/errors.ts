@@ -79,9 +79,30 @@ export function isAppError(e: unknown): e is AppError {
   return e instanceof AppError;
 }
 
+/** Error codes of a database (or any TCP service) that cannot be reached or refuses us: node's and PostgreSQL's. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', '3D000', '28P01', '28000', '57P03']);
+
+/**
+ * drizzle wraps every driver error as "Failed query: <the SQL>\nparams: …"
+ * with the real reason in `cause`: show the reason, never the SQL.
+ */
+function fromQueryError(e: Error): AppError | undefined {
+  if (!e.message.startsWith('Failed query:') || !(e.cause instanceof Error)) return undefined;
+  const cause = e.cause as Error & { code?: string };
+  const reason = cause.message || (cause instanceof AggregateError ? cause.errors.map((x: Error) => x.message).join('; ') : '') || String(cause.code ?? 'unknown error');
+  if (cause.code && UNREACHABLE_CODES.has(cause.code)) {
+    return new AppError('UNAVAILABLE', `database not reachable: ${reason} (check DATABASE_URL / --database-url, and that PostgreSQL runs)`, { cause: e });
+  }
+  return new AppError('INTERNAL', `database query failed: ${reason}`, { cause: e });
+}
+
 /** Wrap anything thrown into an AppError without leaking a stack trace to users. */
 export function toAppError(e: unknown): AppError {
   if (e instanceof AppError) return e;
+  if (e instanceof Error) {
+    const q = fromQueryError(e);
+    if (q) return q;
+  }
   const message = e instanceof Error ? e.message : String(e);
   return new AppError('INTERNAL', message, { cause: e });
 }
