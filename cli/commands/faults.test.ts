@@ -14,3 +14,13 @@ describe('faults <type> <target> from the command line', () => {
     expect(() => specFromArgs('kill', 'payments-0', [])).not.toThrow();
   });
 });
+
+describe('--toxiproxy-url / --supervisor-url / --database-url', () => {
+  it('must be URLs of the right kind, each bad one named', async () => {
+    const { checkFaultFlags } = await import('./halt.js');
+    expect(() => checkFaultFlags({ toxiproxyUrl: 'http://127.0.0.1:8474', databaseUrl: 'postgres://postgres@127.0.0.1/faultline' })).not.toThrow();
+    expect(() => checkFaultFlags({ toxiproxyUrl: 'nope', supervisorUrl: 'http://127.0.0.1:8479', databaseUrl: 'mysql://x' })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION', issues: [expect.objectContaining({ path: '--toxiproxy-url' }), expect.objectContaining({ path: '--database-url' })] }),
+    );
+  });
+});

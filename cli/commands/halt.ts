@@ -4,6 +4,7 @@
  * print what was removed. Exit 0 when everything was reached, 2 otherwise.
  */
 import type { Command } from 'commander';
+import { AppError } from '../../core/errors.js';
 import { loadConfig } from '../../core/config.js';
 import { closeDb, getDb } from '../../db/client.js';
 import { haltAll, type THaltContext, type THaltResult } from '../../chaos/index.js';
@@ -15,7 +16,22 @@ export interface TFaultFlags {
   databaseUrl?: string;
 }
 
+/** The three location flags must be URLs of the right kind: one issue per bad flag. */
+export function checkFaultFlags(flags: TFaultFlags): void {
+  const issues: { path: string; message: string }[] = [];
+  const check = (flag: string, value: string | undefined, protocols: string[], example: string) => {
+    if (value === undefined) return;
+    const u = URL.canParse(value) ? new URL(value) : undefined;
+    if (!u || !protocols.includes(u.protocol)) issues.push({ path: flag, message: `"${value}" is not a URL like ${example}` });
+  };
+  check('--toxiproxy-url', flags.toxiproxyUrl, ['http:', 'https:'], 'http://127.0.0.1:8474');
+  check('--supervisor-url', flags.supervisorUrl, ['http:', 'https:'], 'http://127.0.0.1:8479');
+  check('--database-url', flags.databaseUrl, ['postgres:', 'postgresql:'], 'postgres://postgres@127.0.0.1:5432/faultline');
+  if (issues.length) throw new AppError('VALIDATION', 'invalid flags', { issues });
+}
+
 export function faultContext(flags: TFaultFlags): THaltContext & { databaseUrl: string } {
+  checkFaultFlags(flags);
   const cfg = loadConfig();
   const databaseUrl = flags.databaseUrl ?? cfg.DATABASE_URL;
   return {
