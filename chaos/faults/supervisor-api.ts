@@ -60,7 +60,7 @@ export class SupervisorApi {
       });
     } catch (e) {
       const timedOut = e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError');
-      throw new AppError(timedOut ? 'TIMEOUT' : 'UNAVAILABLE', `shop supervisor at ${this.url} ${timedOut ? `did not answer ${method} ${path} within ${this.timeoutMs} ms` : `is unreachable (${method} ${path})`}`, { cause: e });
+      throw new AppError(timedOut ? 'TIMEOUT' : 'UNAVAILABLE', `shop supervisor at ${this.url} ${timedOut ? `did not answer ${method} ${path} within ${this.timeoutMs} ms` : `is unreachable (${method} ${path}); is the shop running? (\`faultline shop up\` or \`faultline up\`; SUPERVISOR_URL points elsewhere)`}`, { cause: e });
     }
     const text = await res.text();
     let data: unknown = undefined;

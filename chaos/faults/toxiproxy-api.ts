@@ -29,6 +29,17 @@ export function clientErrorStatus(e: unknown): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** The innermost useful reason of a network error: `connect ECONNREFUSED 127.0.0.1:8474` rather than `fetch failed`. */
+function reasonOf(e: unknown): string {
+  let cur: unknown = e;
+  let text = e instanceof Error ? e.message : String(e);
+  for (let i = 0; i < 5 && cur instanceof Error && cur.cause !== undefined; i++) {
+    cur = cur.cause;
+    if (cur instanceof Error && cur.message) text = cur.message;
+  }
+  return text;
+}
+
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -61,7 +72,7 @@ export class ToxiproxyApi {
       if (e instanceof AppError) throw e;
       const status = clientErrorStatus(e);
       if (status === undefined) {
-        throw new AppError('UNAVAILABLE', `fault proxy at ${this.url} is unreachable (${what}): ${e instanceof Error ? e.message : String(e)}`, {
+        throw new AppError('UNAVAILABLE', `fault proxy at ${this.url} is unreachable (${what}): ${reasonOf(e)}; is it running? (\`faultline proxy\`, \`faultline shop up\` or \`faultline up\` start one; TOXIPROXY_URL points elsewhere)`, {
           cause: e,
         });
       }
