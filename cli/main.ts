@@ -52,6 +52,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
   }
 }
 
-if (process.argv[1] && /cli[\\/](main\.ts|bin\.mjs)$/.test(process.argv[1])) {
+// `tsx cli/main.ts …` (npm run faultline); cli/bin.mjs calls main() itself.
+if (process.argv[1] && /cli[\\/]main\.ts$/.test(process.argv[1])) {
   await main();
 }

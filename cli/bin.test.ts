@@ -1,0 +1,28 @@
+/** The installed `faultline` is a symlink to cli/bin.mjs (npx, npm link, the Dockerfile): it must run, not exit silently. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'fl-bin-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(bin: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: dir }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}
+
+describe('faultline through a symlinked bin', () => {
+  it('prints help and maps bad input to exit 2', async () => {
+    const link = path.join(dir, 'faultline');
+    symlinkSync(path.join(import.meta.dirname, 'bin.mjs'), link);
+    const help = await run(link, ['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: faultline/);
+    const bad = await run(link, ['report', 'abc']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/runId: a run id is a number/);
+  }, 60_000);
+});
