@@ -108,7 +108,10 @@ export async function prepareRunEnvironment(o: PrepareRunEnvOptions = {}): Promi
     throw new AppError('UNAVAILABLE', 'no faultline worker is connected to the runs queue; start `faultline worker` (or `faultline up`), or drop --use-running');
   }
   if (!o.useRunning || o.alwaysStartWorker) {
-    worker = await startWorker({ platform, log: process.env.FAULTLINE_DEBUG ? undefined : () => undefined });
+    // `up` runs the long-lived worker (cron schedules, /metrics); run and gate
+    // start one only for their own runs.
+    const longLived = !!o.alwaysStartWorker;
+    worker = await startWorker({ platform, log: process.env.FAULTLINE_DEBUG ? undefined : () => undefined, schedules: longLived, metrics: longLived ? {} : false });
     started.push('worker');
   }
   return {

@@ -26,6 +26,9 @@ export const ConfigSchema = z.object({
   REPORT_DIR: z.string().default('.faultline/reports'),
   /** Console URL (for links printed by the CLI). */
   CONSOLE_URL: z.string().default('http://127.0.0.1:3000'),
+  /** Where a long-lived worker serves faultline's own /metrics (0.0.0.0 in containers). */
+  FAULTLINE_METRICS_HOST: z.string().default('127.0.0.1'),
+  FAULTLINE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Hosts a fault target or proxy upstream may point at (comma list). */
   FAULT_ALLOWED_HOSTS: z.string().default('127.0.0.1,localhost,::1'),
 });

@@ -56,7 +56,7 @@ describe('parseWith and the error table', () => {
   });
 
   it('loadConfig fills embedded defaults and keeps given values', () => {
-    const c = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6390' } as NodeJS.ProcessEnv);
+    const c = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6390' } as unknown as NodeJS.ProcessEnv);
     expect(c.REDIS_URL).toBe('redis://127.0.0.1:6390');
     expect(c.TOXIPROXY_URL).toBe('http://127.0.0.1:8474');
     expect(c.ELASTICSEARCH_URL).toBeUndefined();

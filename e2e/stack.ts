@@ -126,7 +126,8 @@ async function main() {
     cleanups.push(() => platform.close());
     // Whatever a test left behind, no fault survives the stack.
     cleanups.push(() => haltAll({ toxiproxyUrl: proxy.url, supervisorUrl: supervisor.url, db: platform.db }));
-    const worker = await startWorker({ platform, log: (l) => log(l), concurrency: 2 });
+    // schedules are started below with an observer; this worker serves no /metrics
+    const worker = await startWorker({ platform, log: (l) => log(l), concurrency: 2, schedules: false, metrics: false });
     cleanups.push(() => worker.stop());
     const schedules = await startPlatformSchedules(platform, { onFired: (e) => log(`schedule ${e.scheduleId} fired: ${e.outcome}`) });
     cleanups.push(() => schedules.close());

@@ -18,6 +18,9 @@ import type { TStoredRunEvent } from './runner/events.js';
 import type { TRunnerDeps } from './runner/ports.js';
 import { sweepOrphanQueuedRuns, sweepStalledRuns } from './runner/sweeper.js';
 import { RUN_JOB_NAME, RUN_JOB_VERSION, RunJobPayloadSchema } from './runs/run-job.js';
+import { startPlatformSchedules } from './schedules/platform.js';
+import { serveSelfMetrics } from './self-metrics.js';
+import { loadConfig } from '../core/config.js';
 
 export interface StartWorkerOptions extends PlatformOptions {
   /** A platform already created (tests); otherwise one is made from the options. */
@@ -51,6 +54,14 @@ export interface StartWorkerOptions extends PlatformOptions {
   /** Log line sink. @defaultValue stderr */
   log?: (line: string) => void;
   onEvent?: (e: TStoredRunEvent) => void;
+  /** Fire cron schedules (BullMQ job schedulers) in this worker (`faultline worker`, `up`). @defaultValue false */
+  schedules?: boolean;
+  /**
+   * Serve faultline's own `/metrics` (runs by verdict, active faults, collector lag);
+   * host/port default to FAULTLINE_METRICS_HOST / FAULTLINE_METRICS_PORT, else 127.0.0.1:9464.
+   * @defaultValue false (not served)
+   */
+  metrics?: { host?: string; port?: number } | false;
 }
 
 export interface TRunningWorker {
@@ -127,6 +138,20 @@ export async function startWorker(o: StartWorkerOptions = {}): Promise<TRunningW
   void sweep();
   const sweepTimer = setInterval(() => void sweep(), o.sweepEveryMs ?? 5000);
 
+  const schedules = o.schedules ? await startPlatformSchedules(p) : undefined;
+  let metricsServer: import('node:http').Server | undefined;
+  if (o.metrics) {
+    const cfg = loadConfig();
+    const host = o.metrics.host ?? cfg.FAULTLINE_METRICS_HOST;
+    const port = o.metrics.port ?? cfg.FAULTLINE_METRICS_PORT;
+    // A second worker on the same machine finds the port taken: metrics are optional, running is not.
+    metricsServer = await serveSelfMetrics(p.db, { host, port }).catch((e: unknown) => {
+      log(`[worker] /metrics not served on ${host}:${port}: ${(e as Error).message}`);
+      return undefined;
+    });
+    if (metricsServer) log(`[worker] faultline metrics on http://${host}:${port}/metrics`);
+  }
+
   await worker.waitUntilReady();
   return {
     workerId,
@@ -138,6 +163,8 @@ export async function startWorker(o: StartWorkerOptions = {}): Promise<TRunningW
       shutdown.abort();
       await worker.close();
       await reconciler.stop();
+      await schedules?.close();
+      if (metricsServer) await new Promise<void>((r) => metricsServer!.close(() => r()));
       connection.disconnect();
     },
   };

@@ -37,7 +37,7 @@ export function register(program: Command): void {
     .action(async (raw: unknown) => {
       const flags = parseWith(WorkerFlagsSchema, raw, 'worker options');
       await migrateDatabase(loadConfig().DATABASE_URL);
-      const w = await startWorker({ concurrency: flags.concurrency, log: (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`) });
+      const w = await startWorker({ concurrency: flags.concurrency, schedules: true, metrics: {}, log: (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`) });
       process.stderr.write(`faultline worker ${w.workerId} ready (queue ${w.platform.prefix}:runs, concurrency ${flags.concurrency})\n`);
       await untilSignal((sig) => process.stderr.write(`${sig}: stopping; runs in progress end errored with their faults removed…\n`));
       await w.stop();

@@ -10,6 +10,7 @@
 import type { LogStore, TLogLevel, TLogRecord } from '../logstore/index.js';
 import { LOG_LEVELS } from '../logstore/index.js';
 import type { SupervisorClient, TSupervisorLogLine } from './supervisor.js';
+import { recordCollectorLag } from '../self-metrics.js';
 
 const PINO_LEVELS: Record<number, TLogLevel> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 
@@ -136,6 +137,8 @@ export class LogCollector {
       }
       if (records.length) {
         await this.o.store.writeBatch(records);
+        // Lag = age of the newest line just stored.
+        recordCollectorLag('logs', (Date.now() - Math.max(...records.map((r) => r.time.getTime()))) / 1000);
         this.o.onBatch?.(records);
       }
       this.stats.written += records.length;

@@ -11,6 +11,7 @@
 import type { TDb } from '../../db/client.js';
 import { DEFAULT_KEPT_FAMILIES, labelKey, parseExposition, type TScrapedSample } from './prometheus.js';
 import type { TInstance } from './supervisor.js';
+import { recordCollectorLag } from '../self-metrics.js';
 
 export interface TInstanceScrape {
   instance: string;
@@ -133,6 +134,8 @@ export class MetricsCollector {
     this.stats.scrapes += tick.scrapes.length;
     this.stats.failedScrapes += tick.failed.length;
     await this.store(tick);
+    // Lag = how long after its tick time this tick's samples were stored.
+    recordCollectorLag('metrics', (Date.now() - t) / 1000);
     this.o.onTick?.(tick);
     return tick;
   }
