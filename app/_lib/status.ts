@@ -94,6 +94,12 @@ function k6Version(bin: string, signal: AbortSignal): Promise<string> {
   });
 }
 
+/** Toxiproxy's `GET /version`: `{"version":"2.12.0"}` since 2.6, plain `2.5.0` before. */
+export function proxyVersionText(body: unknown): string {
+  const v = body !== null && typeof body === 'object' ? (body as { version?: unknown }).version : body;
+  return `version ${String(v ?? '?').trim()}`;
+}
+
 export interface TStatusOptions {
   /** Per-probe timeout. @defaultValue 1500 */
   timeoutMs?: number;
@@ -118,7 +124,7 @@ export async function backendStatus(cfg: TConfig, db: TDb, opts: TStatusOptions 
       c.disconnect();
     }
   });
-  const proxy = timed(t, async (signal) => `version ${String(await httpJson(`${cfg.TOXIPROXY_URL}/version`, signal)).trim()}`);
+  const proxy = timed(t, async (signal) => proxyVersionText(await httpJson(`${cfg.TOXIPROXY_URL}/version`, signal)));
   const supervisor = timed(t, async (signal) => {
     const inst = (await httpJson(`${cfg.SUPERVISOR_URL}/instances`, signal)) as { state?: string }[];
     const running = Array.isArray(inst) ? inst.filter((i) => i.state === 'running').length : 0;
