@@ -130,7 +130,7 @@ export function register(program: Command): void {
       .argument('[target]', FAULT_TARGET_HELP)
       .argument('[params...]', FAULT_PARAMS_HELP)
       .option('-f, --file <path>', 'a YAML file holding one fault {type, target, params}')
-      .option('--for <duration>', 'expiry: the reconciler removes the fault after this long', '10m')
+      .option('--for <duration>', 'expiry: a running worker\'s reconciler (faultline worker / up) removes the fault after this long', '10m')
       .option('--run <id>', 'attach the fault to a run (removed when the run ends)'),
   ).action(async (type: string | undefined, target: string | undefined, params: string[], flags: TFaultFlags & { file?: string; for: string; run?: string }) => {
     const forMs = parseDuration(flags.for, '--for');
