@@ -21,6 +21,11 @@ describe('faultline through a symlinked bin', () => {
     const help = await run(link, ['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: faultline/);
+    const version = await run(link, ['--version']);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    const unknown = await run(link, ['load', 'smoke', '--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr.trim().split('\n')).toEqual(["error: unknown option '--bogus'", '(add --help for usage)']);
     const bad = await run(link, ['report', 'abc']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/runId: a run id is a number/);

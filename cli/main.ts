@@ -3,7 +3,7 @@
  * and exports `register(program)`; they are discovered here so commands can
  * be added without touching this file.
  */
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, CommanderError } from 'commander';
@@ -11,10 +11,20 @@ import { toAppError } from '../core/errors.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(path.join(here, '..', 'package.json'), 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
 export async function buildProgram(): Promise<Command> {
   const program = new Command('faultline')
     .description('Load tests and chaos experiments with SLO, breaker and consistency verdicts')
-    .showHelpAfterError()
+    .version(packageVersion(), '-V, --version')
+    // the error stays on screen: a hint, not the whole help text
+    .showHelpAfterError('(add --help for usage)')
     .exitOverride();
   const dir = path.join(here, 'commands');
   const files = readdirSync(dir)
