@@ -32,6 +32,11 @@ describe('shop target pre-flight', () => {
     }
   });
 
+  it('names an unknown load scenario', () => {
+    const e = parseExperiment(base.replace('scenario: checkout-mix', 'scenario: nosuch'), 'x.yaml');
+    expect(shopTargetIssues(e)).toEqual([{ path: 'load.scenario', message: expect.stringMatching(/unknown scenario "nosuch".*checkout-mix/) }]);
+  });
+
   it('checks breakers, services, instances and partition patterns', () => {
     const e = parseExperiment(base, 'x.yaml');
     const bad = {

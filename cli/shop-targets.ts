@@ -1,11 +1,14 @@
 /**
- * Pre-flight check of an experiment's targets against the shop's fixed
- * topology (shop/config.ts), so `faultline run` / `gate` refuse an unknown
+ * Pre-flight check of an experiment's load scenario and targets against the
+ * shipped scenarios and the shop's fixed topology (shop/config.ts), so `faultline run` / `gate` refuse an unknown
  * edge, service, instance or breaker at once, with the field and line,
  * instead of starting the shop and erroring mid-run when the fault is due.
  * The runner still resolves targets against the live shop (instance counts).
  */
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { AppError, type TFieldIssue } from '../core/errors.js';
+import { SCENARIOS_DIR } from '../loadtests/index.js';
 import { yamlLineOf } from '../core/validate.js';
 import type { TExperiment } from '../experiments/index.js';
 import { SHOP_EDGE_LIST, SHOP_MAX_INSTANCES, SHOP_SERVICES } from '../shop/index.js';
@@ -33,6 +36,10 @@ function edgeProblem(target: string): string | undefined {
 /** Field issues (no lines) for targets the shop cannot have. */
 export function shopTargetIssues(e: TExperiment): TFieldIssue[] {
   const issues: TFieldIssue[] = [];
+  if (!existsSync(path.join(SCENARIOS_DIR, `${e.load.scenario}.yaml`))) {
+    const shipped = readdirSync(SCENARIOS_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
+    issues.push({ path: 'load.scenario', message: `unknown scenario "${e.load.scenario}"; scenarios (loadtests/scenarios/): ${shipped.join(', ')}` });
+  }
   e.faults.forEach((f, i) => {
     const path = `faults.${i}.fault.target`;
     const { type, target } = f.fault as { type: string; target: unknown };
@@ -62,5 +69,5 @@ export function assertShopTargets(e: TExperiment, yaml: string, file: string): v
   const issues = shopTargetIssues(e);
   if (issues.length === 0) return;
   for (const issue of issues) issue.line = yamlLineOf(yaml, issue.path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)));
-  throw new AppError('VALIDATION', `${file}: target not in the shop`, { issues });
+  throw new AppError('VALIDATION', `${file}: unknown scenario or target`, { issues });
 }

@@ -51,7 +51,7 @@ export function register(program: Command): void {
           targetIssues.push({ path: `experiments.${i} (${path.basename(file)}) ${issue.path}`, message: issue.message, ...(line ? { line } : {}) });
         }
       }
-      if (targetIssues.length) throw new AppError('VALIDATION', `${flags.suite}: target not in the shop`, { issues: targetIssues });
+      if (targetIssues.length) throw new AppError('VALIDATION', `${flags.suite}: unknown scenario or target`, { issues: targetIssues });
       const reportRoot = path.resolve(flags.reportDir);
       await mkdir(reportRoot, { recursive: true });
       const env = await prepareRunEnvironment({ useRunning: flags.useRunning, bugs: flags.bugs, instances: flags.instances, note: (l) => process.stderr.write(`${l}\n`) });
