@@ -30,4 +30,11 @@ describe('faultline through a symlinked bin', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/runId: a run id is a number/);
   }, 60_000);
+
+  it('report of a run that does not exist: one message, exit 2, no Redis crash after it', async () => {
+    const r = await run(path.join(import.meta.dirname, 'bin.mjs'), ['report', '999999999']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^faultline: /);
+    expect(r.stderr).not.toMatch(/Connection is closed|    at /);
+  }, 60_000);
 });

@@ -40,6 +40,10 @@ export function register(program: Command): void {
         process.stdout.write(text);
         if (flags.format === 'summary') process.stdout.write(`\nstate ${run.state}${run.reason ? ` — ${run.reason}` : ''}; files in ${stored.dir ?? '(not written)'}\n`);
       } finally {
+        // closing the queue while its Redis connection is still being set up
+        // (a run id that does not exist fails fast) crashes on an unhandled
+        // "Connection is closed" error event: let it finish first
+        await p.queue.waitUntilReady().catch(() => undefined);
         await p.close();
         await closeDb();
       }
