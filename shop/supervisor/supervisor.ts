@@ -243,6 +243,13 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
   }
   const baseEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) baseEnv[k] = v;
+  // Two shops on one Redis (a demo next to a test run, two port blocks) must
+  // not share queues or the registry: a shop's consumer would take the other
+  // shop's events and commit them against the wrong database. Unless set
+  // explicitly, the Redis keys are scoped by the shop database's name.
+  const dbName = decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, '')) || 'shop';
+  baseEnv.SHOP_REDIS_PREFIX ??= `shop:${dbName}`;
+  baseEnv.SHOP_REGISTRY_PREFIX ??= `${baseEnv.SHOP_REDIS_PREFIX}:registry`;
   for (const p of planned) {
     manager.add({
       id: p.id,
