@@ -43,7 +43,8 @@ export function register(program: Command): void {
         // closing the queue while its Redis connection is still being set up
         // (a run id that does not exist fails fast) crashes on an unhandled
         // "Connection is closed" error event: let it finish first
-        await p.queue.waitUntilReady().catch(() => undefined);
+        // (bounded: with Redis down it never gets ready, and the report needs only Postgres)
+        await Promise.race([p.queue.waitUntilReady().catch(() => undefined), new Promise((r) => setTimeout(r, 2000).unref())]);
         await p.close();
         await closeDb();
       }
