@@ -61,6 +61,24 @@ export interface TRunEnv {
 
 const devNull = new Writable({ write: (_c, _e, cb) => cb() });
 
+/** One PING, no retries: AppError UNAVAILABLE naming REDIS_URL instead of an endless reconnect loop. */
+export async function assertRedisReachable(url: string): Promise<void> {
+  const ping = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
+  let last: Error | undefined;
+  ping.on('error', (e: Error) => {
+    last = e;
+  });
+  try {
+    await ping.connect();
+    await ping.ping();
+  } catch (e) {
+    // ioredis rejects with "Connection is closed."; the reason (ECONNREFUSED …) came as an error event
+    throw new AppError('UNAVAILABLE', `Redis at REDIS_URL (${url}) is not reachable: ${(last ?? (e as Error)).message}`, { cause: e });
+  } finally {
+    ping.disconnect();
+  }
+}
+
 export async function prepareRunEnvironment(o: PrepareRunEnvOptions = {}): Promise<TRunEnv> {
   checkShopFlags(o);
   const cfg = loadConfig();
@@ -70,15 +88,7 @@ export async function prepareRunEnvironment(o: PrepareRunEnvOptions = {}): Promi
   } catch (e) {
     throw new AppError('UNAVAILABLE', `platform database at DATABASE_URL is not reachable: ${(e as Error).message}`, { cause: e });
   }
-  const ping = new Redis(cfg.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
-  try {
-    await ping.connect();
-    await ping.ping();
-  } catch (e) {
-    throw new AppError('UNAVAILABLE', `Redis at REDIS_URL (${cfg.REDIS_URL}) is not reachable: ${(e as Error).message}`, { cause: e });
-  } finally {
-    ping.disconnect();
-  }
+  await assertRedisReachable(cfg.REDIS_URL);
 
   const started: string[] = [];
   const stops: (() => Promise<void>)[] = [];

@@ -47,6 +47,11 @@ describe('CLI bad input', () => {
     expect(() => checkShopFlags({ bugs: 'nosuch' })).toThrow(expect.objectContaining({ code: 'VALIDATION', issues: [expect.objectContaining({ path: 'bugs' })] }));
   });
 
+  it('Redis down is one UNAVAILABLE error naming REDIS_URL and the reason (worker, run, gate, up)', async () => {
+    const { assertRedisReachable } = await import('../run-env.js');
+    await expect(assertRedisReachable('redis://127.0.0.1:1')).rejects.toMatchObject({ code: 'UNAVAILABLE', exitCode: 2, message: expect.stringMatching(/REDIS_URL.*ECONNREFUSED/) });
+  });
+
   it('report refuses a malformed run id and an unknown format', async () => {
     await expect(run('report', 'abc')).rejects.toMatchObject({ code: 'VALIDATION', issues: [expect.objectContaining({ path: 'runId' })] });
     await expect(run('report', '123', '--format', 'pdf')).rejects.toMatchObject({ code: 'VALIDATION', issues: [expect.objectContaining({ path: 'format' })] });
