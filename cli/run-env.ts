@@ -61,6 +61,15 @@ export interface TRunEnv {
 
 const devNull = new Writable({ write: (_c, _e, cb) => cb() });
 
+/** Migrate the platform database; failing to reach it is one UNAVAILABLE error naming DATABASE_URL. */
+export async function migratePlatformDatabase(url: string): Promise<void> {
+  try {
+    await migrateDatabase(url);
+  } catch (e) {
+    throw new AppError('UNAVAILABLE', `platform database at DATABASE_URL is not reachable: ${(e as Error).message}`, { cause: e });
+  }
+}
+
 /** One PING, no retries: AppError UNAVAILABLE naming REDIS_URL instead of an endless reconnect loop. */
 export async function assertRedisReachable(url: string): Promise<void> {
   const ping = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
@@ -83,11 +92,7 @@ export async function prepareRunEnvironment(o: PrepareRunEnvOptions = {}): Promi
   checkShopFlags(o);
   const cfg = loadConfig();
   const note = o.note ?? (() => undefined);
-  try {
-    await migrateDatabase(cfg.DATABASE_URL);
-  } catch (e) {
-    throw new AppError('UNAVAILABLE', `platform database at DATABASE_URL is not reachable: ${(e as Error).message}`, { cause: e });
-  }
+  await migratePlatformDatabase(cfg.DATABASE_URL);
   await assertRedisReachable(cfg.REDIS_URL);
 
   const started: string[] = [];

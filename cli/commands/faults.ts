@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { AppError } from '../../core/errors.js';
 import { parseYamlWith } from '../../core/validate.js';
 import { closeDb } from '../../db/client.js';
-import { migrateDatabase } from '../../db/migrate.js';
+import { migratePlatformDatabase } from '../run-env.js';
 import { FAULT_TYPES, FaultSpecSchema, applyFault, openFaults, recentFaults, removeFault, validateFault, type TFaultRow } from '../../chaos/index.js';
 import { addFaultFlags, faultContext, type TFaultFlags } from './halt.js';
 
@@ -137,7 +137,7 @@ export function register(program: Command): void {
     const spec = specFromArgs(type, target, params, flags.file);
     const ctx = faultContext(flags);
     try {
-      await migrateDatabase(ctx.databaseUrl);
+      await migratePlatformDatabase(ctx.databaseUrl);
       const expiresAt = new Date(Date.now() + forMs);
       const f = await applyFault(spec, { ...ctx, runId: flags.run, expiresAt, detached: true });
       process.stdout.write(`${f.id}  ${f.spec.type} on ${JSON.stringify(f.spec.target)} until ${expiresAt.toISOString()}\n`);

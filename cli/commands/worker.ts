@@ -7,10 +7,9 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseWith } from '../../core/validate.js';
 import { loadConfig } from '../../core/config.js';
-import { migrateDatabase } from '../../db/migrate.js';
 import { closeDb } from '../../db/client.js';
 import { startWorker } from '../../workers/index.js';
-import { assertRedisReachable } from '../run-env.js';
+import { assertRedisReachable, migratePlatformDatabase } from '../run-env.js';
 
 const WorkerFlagsSchema = z.object({
   concurrency: z.coerce.number({ error: '--concurrency must be a number' }).int('--concurrency must be a whole number').min(1, '--concurrency must be at least 1').max(32).default(2),
@@ -37,7 +36,7 @@ export function register(program: Command): void {
     .option('--concurrency <n>', 'runs executed at once (one per target)', '2')
     .action(async (raw: unknown) => {
       const flags = parseWith(WorkerFlagsSchema, raw, 'worker options');
-      await migrateDatabase(loadConfig().DATABASE_URL);
+      await migratePlatformDatabase(loadConfig().DATABASE_URL);
       await assertRedisReachable(loadConfig().REDIS_URL);
       const w = await startWorker({ concurrency: flags.concurrency, schedules: true, metrics: {}, log: (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`) });
       process.stderr.write(`faultline worker ${w.workerId} ready (queue ${w.platform.prefix}:runs, concurrency ${flags.concurrency})\n`);
