@@ -74,7 +74,8 @@ thresholds:
     expect(c.stderr).not.toMatch(/at .*\.ts:\d+/);
     const d = await cli(['nope.yaml']);
     expect(d.code).toBe(2);
-    expect(d.stderr).toMatch(/cannot read scenario file nope\.yaml/);
+    expect(d.stderr).toMatch(/scenario not found: nope\.yaml/);
+    expect(d.stderr).toMatch(/shipped: browse, checkout-mix/);
   }, 60_000);
 
   it('exits 107 when setup cannot reach the shop', async () => {
