@@ -2,6 +2,7 @@
  * Run one experiment file through the queue and follow it to its verdict
  * with the live progress view (shared by `faultline run` and `gate`).
  */
+import { loadConfig } from '../core/config.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../core/errors.js';
@@ -64,6 +65,8 @@ export async function runExperiment(
     ...(opts.suiteRunId ? { suiteRunId: opts.suiteRunId } : {}),
   });
   process.stderr.write(`run ${runId}: ${experiment.name}\n`);
+  const live = await consoleRunUrl(runId);
+  if (live) process.stderr.write(`follow it live: ${live}\n`);
   const view = opts.quiet ? undefined : createProgressView({ name: experiment.name, expectedMs: await expectedRunMs(experiment) });
   // Ctrl-C: abort the run (faults removed) instead of leaving it to the stall sweeper.
   let interrupted = 0;
@@ -102,4 +105,15 @@ export function outcomeText(o: TRunOutcome): string {
   if (o.reportDir) lines.push(`  report: ${path.join(o.reportDir, 'report.html')} (also report.json, junit.xml, summary.md)`);
   lines.push(`  run id: ${o.runId}  (faultline report ${o.runId})`);
   return lines.join('\n');
+}
+
+/** The console page of a run, when a console answers at CONSOLE_URL (checked quickly, never fatal). */
+async function consoleRunUrl(runId: string): Promise<string | undefined> {
+  const base = loadConfig().CONSOLE_URL.replace(/\/+$/, '');
+  try {
+    const r = await fetch(`${base}/login`, { signal: AbortSignal.timeout(500), redirect: 'manual' });
+    return r.status < 500 ? `${base}/runs/${runId}` : undefined;
+  } catch {
+    return undefined;
+  }
 }

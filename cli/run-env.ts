@@ -104,7 +104,10 @@ export async function prepareRunEnvironment(o: PrepareRunEnvOptions = {}): Promi
   if (!running) {
     if (o.useRunning) throw new AppError('UNAVAILABLE', `no shop supervisor answers at ${cfg.SUPERVISOR_URL} (SUPERVISOR_URL); start \`faultline up\`, or drop --use-running`);
     note('starting the shop and the fault proxy…');
-    const shop = await shopUp({ bugs: o.bugs, instances: o.instances ?? 'payments=2' }, devNull);
+    // A shop started for runs starts from its seed: the consistency checks audit
+    // the whole shop database, and an anomaly from an earlier session (a bug
+    // switch, a crash) must not fail this one.
+    const shop = await shopUp({ bugs: o.bugs, instances: o.instances ?? 'payments=2', fresh: true }, devNull);
     supervisorUrl = shop.supervisor.url;
     gatewayUrl = shop.supervisor.gatewayUrl;
     toxiproxyUrl = shop.supervisor.toxiproxyUrl;

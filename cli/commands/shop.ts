@@ -35,6 +35,8 @@ const UpFlagsSchema = z.object({
   proxy: z.boolean().default(true),
   bugs: z.string().optional(),
   restart: z.boolean().default(true),
+  /** Start from the seed: drop the shop database first (run, gate and up do; plain `shop up` keeps data unless --fresh). */
+  fresh: z.boolean().default(false),
   host: z.string().min(1).default('127.0.0.1'),
   advertiseHost: z.string().min(1).optional(),
   adminHost: z.string().min(1).default('127.0.0.1'),
@@ -112,6 +114,7 @@ export async function shopUp(raw: TUpFlags, out: NodeJS.WritableStream = process
       toxiproxyUrl: proxy.url,
       bugs,
       restart: flags.restart,
+      freshDatabase: flags.fresh,
       logDir: flags.logDir,
     });
   } catch (e) {
@@ -157,6 +160,7 @@ export function register(program: Command): void {
     .option('--no-proxy', 'no fault proxies: every edge direct')
     .option('--bugs <list>', 'bug switches (SHOP_BUGS): double-charge, missing-compensation, breaker-disabled, lost-ack, oversell')
     .option('--no-restart', 'leave crashed instances down')
+    .option('--fresh', 'drop the shop database first and start from the seed (earlier runs leave orders, and any anomaly, behind)')
     .option('--host <addr>', 'address the services bind (0.0.0.0 in containers)', '127.0.0.1')
     .option('--advertise-host <host>', 'host the proxy server and collectors use to reach the instances')
     .option('--admin-host <addr>', 'address of the supervisor admin API', '127.0.0.1')

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { SHOP_DEFAULTS, SHOP_DEFAULT_PORT_BASE, type TShopService } from '../config.js';
-import { migrateShop, seedShop } from '../db/index.js';
+import { dropShopDatabase, migrateShop, seedShop } from '../db/index.js';
 import { buildAdminApi } from './api.js';
 import { SupervisorError } from './errors.js';
 import { HttpFaultStore, parseHttpFaultInput, type THttpFault } from './http-faults.js';
@@ -101,6 +101,14 @@ export interface TSupervisorOptions {
    * @defaultValue true
    */
   restart?: boolean;
+  /**
+   * Drop and recreate the shop database before migrating and seeding, so the
+   * shop starts from its seed. Consistency checks audit the whole database:
+   * an anomaly left by an earlier run (a bug switch, a crash) would otherwise
+   * be blamed on every later one.
+   * @defaultValue false
+   */
+  freshDatabase?: boolean;
   /**
    * Directory for per-instance log files; `null` keeps logs in memory only.
    * @defaultValue '.faultline/logs' under the repository
@@ -190,6 +198,7 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
 
   if (opts.prepareDatabase ?? true) {
     try {
+      if (opts.freshDatabase) await dropShopDatabase(databaseUrl);
       await migrateShop(databaseUrl);
       await seedShop(databaseUrl);
     } catch (e) {
