@@ -4,30 +4,16 @@
  * scraped metric samples, log records), so the analysis stays pure and can
  * be fed from storage, from a live run or from a test fixture alike.
  */
+import type { THistoryEvent } from '../../loadtests/index.js';
 
-/** A client history event (load engine, Jepsen-style invoke/ok/fail/info). */
-export interface THistoryEventLike {
-  index: number;
-  type: 'invoke' | 'ok' | 'fail' | 'info';
-  f: string;
-  process: number;
-  /** epoch ms */
-  time: number;
-  value: {
-    idempotencyKey?: string;
-    orderId?: string;
-    status?: number;
-    totalCents?: number;
-    items?: { productId: string; qty: number }[];
-    error?: string;
-  };
-  /** k6-style http_req_duration: from the request actually being sent. */
-  latencyMs?: number;
-  /** From the scheduled start (open model), so queueing behind a stall counts. */
-  correctedLatencyMs?: number;
-  /** `POST /checkout`, or a bare path; derived from `f` when absent. */
-  route?: string;
-}
+/**
+ * A client history event: the load engine's THistoryEvent (Jepsen-style
+ * invoke/ok/fail/info), with `f` widened so histories stored by other tools
+ * (or a newer engine) still read. `latencyMs` is k6-style (from the request
+ * being sent); `correctedLatencyMs` is from the scheduled start, so queueing
+ * behind a stall counts; `route` is derived from `f` when absent.
+ */
+export type THistoryEventLike = Omit<THistoryEvent, 'f'> & { f: string };
 
 /** One scraped sample: cumulative counter / bucket value as exposed. */
 export interface TMetricSample {
