@@ -3,7 +3,6 @@
  * the real supervisor (own shop database, Redis prefix and port block), the
  * platform ledger in its own database, bounded polling and small probes.
  */
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase } from '../../db/testing.js';
 import { dropDatabase } from '../../db/migrate.js';
@@ -11,50 +10,9 @@ import { startSupervisor, type TSupervisor, type TSupervisorOptions } from '../.
 import type { TFaultContext } from '../faults/types.js';
 import { startFaultProxy, type TFaultProxy } from '../proxy/index.js';
 
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.once('error', () => resolve(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-  });
-}
-
-/** A SHOP_PORT_BASE whose 50-port block is free now (other suites run in parallel). */
-export async function freePortBase(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 30_000 + Math.floor(Math.random() * 500) * 50;
-    const checks = await Promise.all(Array.from({ length: 50 }, (_, i) => portFree(base + i)));
-    if (checks.every(Boolean)) return base;
-  }
-  throw new Error('no free block of 50 ports found');
-}
-
-/** Poll until `fn` returns something truthy; throws naming `what` after `timeoutMs`. */
-export async function waitFor<T>(what: string, fn: () => Promise<T> | T, timeoutMs = 10_000, everyMs = 50): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as NonNullable<T>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
-
-/** Status of a GET, or 0 when nothing answers within `timeoutMs`. */
-export async function statusOf(url: string, timeoutMs = 500): Promise<number> {
-  try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-    await r.body?.cancel();
-    return r.status;
-  } catch {
-    return 0;
-  }
-}
+// Port blocks, polling and status probes are the supervisor tests' helpers.
+export { freePortBase, waitFor, statusOf } from '../../shop/supervisor/test/helpers.js';
+import { freePortBase, statusOf } from '../../shop/supervisor/test/helpers.js';
 
 /** Status and wall time of a GET. */
 export async function timedGet(url: string, timeoutMs = 5000): Promise<{ status: number; ms: number }> {

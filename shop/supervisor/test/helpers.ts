@@ -28,7 +28,9 @@ function portFree(port: number): Promise<boolean> {
  */
 export async function freePortBase(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 800) * 50;
+    // 10000..32049: below Linux's ephemeral range (32768+), where outgoing
+    // connections of every other test would otherwise take our ports.
+    const base = 10_000 + Math.floor(Math.random() * 441) * 50;
     const checks = await Promise.all(Array.from({ length: 50 }, (_, i) => portFree(base + i)));
     if (checks.every(Boolean)) return base;
   }
