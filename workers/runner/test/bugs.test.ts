@@ -54,10 +54,12 @@ describe('bug switches are caught by their experiments', () => {
     expect(violations.map((x) => x.name)).toContain('stock-conserved');
   }, 400_000);
 
-  it('breaker-disabled: its experiment fails on the orders->payments breaker expectation', async () => {
+  it('breaker-disabled: its experiment fails on the orders->payments breaker expectation and the checkout SLO', async () => {
     const { run, violations } = await runWithBug('breaker-disabled');
     expect(run.state, run.reason ?? '').toBe('failed');
     expect(violations.some((x) => x.kind === 'breaker' && x.name.startsWith('orders->payments'))).toBe(true);
+    // without a breaker every checkout in the fault window waits out timeouts and retries
+    expect(violations.filter((x) => x.kind === 'slo').map((x) => x.name)).toContain('checkout-latency');
   }, 400_000);
 
   it('lost-ack: its experiment fails with a lost acknowledged order', async () => {
