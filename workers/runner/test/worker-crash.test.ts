@@ -27,28 +27,12 @@ afterAll(async () => {
   await fx?.close();
 }, 120_000);
 
-it('a worker killed mid-run leaves no fault behind and its run ends errored', async () => {
-  child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'worker-child.ts')], {
-    env: {
-      ...process.env,
-      FL_DATABASE_URL: fx.dbUrl,
-      FL_PREFIX: fx.prefix,
-      FL_TOXIPROXY_URL: fx.proxyUrl,
-      FL_SUPERVISOR_URL: fx.supervisor.url,
-      FL_GATEWAY_URL: fx.supervisor.gatewayUrl,
-      FL_SHOP_DATABASE_URL: fx.shopDbUrl,
-      FL_REPORT_DIR: fx.reportDir,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => (out += String(d)));
-  child.stderr!.on('data', (d) => (out += String(d)));
-  await waitFor('child worker ready', () => out.includes('ready'), 60_000);
 
-  const yaml = `
-name: crash-me
-description: long latency fault; the worker dies while it is applied
+/** A run that holds a latency fault on orders->payments for most of a minute, so a worker can be lost while it is applied. */
+function longFaultExperiment(name: string, what: string): string {
+  return `
+name: ${name}
+description: long latency fault; ${what}
 load:
   scenario: checkout-mix
   rate: 5
@@ -70,6 +54,28 @@ faults:
         latencyMs: 300
 quiescence: 1s
 `;
+}
+
+it('a worker killed mid-run leaves no fault behind and its run ends errored', async () => {
+  child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'worker-child.ts')], {
+    env: {
+      ...process.env,
+      FL_DATABASE_URL: fx.dbUrl,
+      FL_PREFIX: fx.prefix,
+      FL_TOXIPROXY_URL: fx.proxyUrl,
+      FL_SUPERVISOR_URL: fx.supervisor.url,
+      FL_GATEWAY_URL: fx.supervisor.gatewayUrl,
+      FL_SHOP_DATABASE_URL: fx.shopDbUrl,
+      FL_REPORT_DIR: fx.reportDir,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += String(d)));
+  child.stderr!.on('data', (d) => (out += String(d)));
+  await waitFor('child worker ready', () => out.includes('ready'), 60_000);
+
+  const yaml = longFaultExperiment('crash-me', 'the worker dies while it is applied');
   const { runId } = await enqueueRun(fx.platform, { yaml, trigger: 'cli' });
   await waitFor('fault applied by the child worker', async () => (await getRunEvents(fx.platform, runId)).some((e) => e.type === 'fault.applied'), 60_000);
   expect((await fx.toxics()).length).toBeGreaterThan(0);
@@ -103,30 +109,7 @@ it('a worker stopped gracefully mid-run (SIGTERM path) ends the run errored with
   await rescuer?.stop();
   rescuer = undefined;
   const w = await startWorker({ platform: fx.platform, log: () => undefined });
-  const yaml = `
-name: stop-me
-description: long latency fault; the worker is stopped while it is applied
-load:
-  scenario: checkout-mix
-  rate: 5
-  duration: 60s
-steady_state:
-  slos:
-    - name: browse-availability
-      route: GET /products
-      sli: availability
-      objective: 50
-faults:
-  - name: slow-payments
-    at: 1s
-    duration: 55s
-    fault:
-      type: latency
-      target: orders->payments
-      params:
-        latencyMs: 300
-quiescence: 1s
-`;
+  const yaml = longFaultExperiment('stop-me', 'the worker is stopped while it is applied');
   const { runId } = await enqueueRun(fx.platform, { yaml, trigger: 'cli' });
   await waitFor('fault applied', async () => (await getRunEvents(fx.platform, runId)).some((e) => e.type === 'fault.applied'), 60_000);
   await w.stop();
