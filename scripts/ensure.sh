@@ -31,12 +31,10 @@ stamp=node_modules/.faultline-lock-hash
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   log "npm ci"
-  # npm 11 can write a lock without the other platforms' optional packages
-  # (e.g. @next/swc-darwin-*), which `npm ci` then refuses as out of sync;
-  # `npm install` installs the same locked versions without rewriting it.
+  # Install exactly the committed lock; never `npm install`, which may rewrite
+  # the tracked package-lock.json. A lock npm ci refuses is a bug to fix in git.
   if ! npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>/tmp/faultline-npm-ci.log; then
-    log "npm ci refused the lock ($(grep -m1 -o 'EUSAGE\|ERR[A-Z_]*' /tmp/faultline-npm-ci.log || echo error)); npm install from the same lock"
-    npm install --no-audit --no-fund --loglevel=error >/dev/null
+    log "npm ci refused package-lock.json:"; sed -n '1,15p' /tmp/faultline-npm-ci.log >&2; exit 1
   fi
   echo "$want" > "$stamp"
 fi
