@@ -71,7 +71,7 @@ export const INVARIANT_NAMES = [
 export type TInvariantName = (typeof INVARIANT_NAMES)[number];
 
 /** The shop's deliberate bug switches (SHOP_BUGS). */
-export const BUG_SWITCHES = ['double-charge', 'missing-compensation', 'breaker-disabled', 'lost-ack', 'oversell'] as const;
+export const BUG_SWITCHES = ['double-charge', 'missing-compensation', 'breaker-disabled', 'lost-ack', 'oversell', 'consume-before-commit', 'confirm-outside-tx'] as const;
 export type TBugSwitch = (typeof BUG_SWITCHES)[number];
 
 const NameSchema = z
