@@ -14,6 +14,9 @@ export const ERROR_CODES = [
   'BUSY',
   'UNAVAILABLE',
   'TIMEOUT',
+  'TOO_LARGE',
+  'TOO_MANY_REQUESTS',
+  'HALTED',
   'INTERNAL',
 ] as const;
 
@@ -30,6 +33,12 @@ export const ERROR_TABLE: Record<TErrorCode, { http: number; exit: number }> = {
   BUSY: { http: 409, exit: 2 },
   UNAVAILABLE: { http: 503, exit: 2 },
   TIMEOUT: { http: 504, exit: 2 },
+  TOO_LARGE: { http: 413, exit: 2 },
+  // `details.retryAfterSeconds` becomes the Retry-After header (app/_lib/route.ts).
+  TOO_MANY_REQUESTS: { http: 429, exit: 2 },
+  // The safety lever is engaged (chaos/safety/lever.ts): 423 Locked, and its own exit
+  // code so a CI gate can tell "refused by the lever" from a broken setup.
+  HALTED: { http: 423, exit: 3 },
   INTERNAL: { http: 500, exit: 2 },
 };
 
