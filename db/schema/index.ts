@@ -5,3 +5,4 @@ export * from './telemetry.js';
 export * from './auth.js';
 export * from './schedules.js';
 export * from './faults.js';
+export * from './safety.js';
