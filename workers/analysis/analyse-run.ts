@@ -8,7 +8,7 @@ import { deriveVerdict, REPORT_SCHEMA_VERSION, ReportSchema, type TFaultWindow, 
 import { breakerTimelines, checkBreakerExpectations, type TBreakerAnalysisOptions } from './breakers.js';
 import { checkConsistency, INVARIANT_DESCRIPTIONS } from './consistency.js';
 import { evaluateSlos, type TServerSliOptions } from './slo.js';
-import type { THistoryEventLike, TLogRecord, TMetricSample } from './types.js';
+import type { TConsistencyBaseline, THistoryEventLike, TLogRecord, TMetricSample, TSettleOutcome } from './types.js';
 
 export interface TRunRecord {
   runId: string;
@@ -30,6 +30,14 @@ export interface TRunRecord {
   logs: readonly TLogRecord[];
   /** Actual fault times; matched to the experiment's faults by name. */
   faultTimes: readonly { name: string; appliedAt: number | null; removedAt: number | null }[];
+  /**
+   * Consistency findings taken before the load (captureConsistencyBaseline):
+   * the same findings afterwards are reported as pre-existing and do not fail the run.
+   * @defaultValue none: every finding is the run's
+   */
+  baseline?: TConsistencyBaseline;
+  /** How the runner waited for the shop to settle (isSettled polled up to maxMs); shown in the report. */
+  settle?: TSettleOutcome;
 }
 
 /** Options of analyseRun. */
@@ -80,6 +88,7 @@ export async function analyseRun(run: TRunRecord, opts: TAnalyseOptions): Promis
           history: run.history,
           runStart: run.loadStart,
           runEnd: run.endedAt,
+          ...(run.baseline ? { baseline: run.baseline } : {}),
         }));
       } catch (e) {
         invariants = x.expectations.invariants.map((name) => ({ name, description: INVARIANT_DESCRIPTIONS[name], pass: false, checked: 0, violations: [], error: `shop database unreachable: ${(e as Error).message}` }));
@@ -98,6 +107,8 @@ export async function analyseRun(run: TRunRecord, opts: TAnalyseOptions): Promis
     reason: run.ended === 'completed' ? reason : (run.endReason ?? reason),
     load: { scenario: x.load.scenario, engine: run.engine, requests, dropped: run.seconds.reduce((a, s) => a + s.dropped, 0) },
     faults,
+    ...(run.settle ? { settle: run.settle } : {}),
+    ...(run.baseline ? { baseline: { capturedAt: run.baseline.capturedAt, findings: run.baseline.findings.length } } : {}),
     ...partial,
     infoOps,
     series: { seconds: [...run.seconds] },

@@ -12,7 +12,7 @@ import pg from 'pg';
 import { INVARIANT_NAMES, type TInvariantName } from '../../experiments/index.js';
 import type { TInfoOp, TInvariantResult, TViolation } from '../reports/schema.js';
 import { ACKED_DESCRIPTION, checkHistory, HISTORY_DESCRIPTION, historyLookups, sentCheckoutKeys, type TOrderRow } from './history.js';
-import type { THistoryEventLike } from './types.js';
+import type { TBaselineFinding, TConsistencyBaseline, THistoryEventLike } from './types.js';
 
 type TRow = Record<string, unknown>;
 
@@ -21,10 +21,23 @@ interface TCheck {
   sql: string;
   /** One violation per row. */
   describe: (r: TRow) => { message: string; ids: string[] };
+  /** Identity of the offending row for the baseline (same key before and after = same finding). */
+  key: (r: TRow) => string;
+  /** Size of the anomaly: a baseline finding whose measure grew is new. @defaultValue 0 */
+  measure?: (r: TRow) => number;
 }
 
-/** Evidence rows are capped per check so a broken run still yields a readable report. */
+/** Violations listed per check, so a broken run still yields a readable report. */
 const ROW_LIMIT = 200;
+/** Pre-existing findings listed per invariant (the rest are counted). */
+const PRE_EXISTING_LISTED = 20;
+/**
+ * Rows read per check: more than ROW_LIMIT, so a database full of
+ * pre-existing findings cannot push this run's new ones past the cap.
+ */
+const SCAN_LIMIT = 5000;
+
+const n = (v: unknown) => Number(v ?? 0);
 
 const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'history-consistent'>, { description: string; count: string; checks: TCheck[] }> = {
   'stock-conserved': {
@@ -33,6 +46,8 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
     checks: [
       {
         kind: 'stock-equation',
+        key: (r) => `product ${r.product_id}`,
+        measure: (r) => Math.abs(n(r.initial) - n(r.accounted)),
         sql: `SELECT product_id::text, initial, available, reserved, sold, (available + reserved + sold) AS accounted
               FROM catalog.stock WHERE initial <> available + reserved + sold ORDER BY product_id`,
         describe: (r) => ({
@@ -42,6 +57,8 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
       },
       {
         kind: 'stock-ledger-mismatch',
+        key: (r) => `product ${r.product_id}`,
+        measure: (r) => Math.abs(n(r.reserved) - n(r.live_reservations)) + Math.abs(n(r.sold) - n(r.committed_reservations)),
         sql: `SELECT s.product_id::text, s.reserved, s.sold,
                      COALESCE(SUM(r.qty) FILTER (WHERE r.status = 'reserved'), 0)::int AS live_reservations,
                      COALESCE(SUM(r.qty) FILTER (WHERE r.status = 'committed'), 0)::int AS committed_reservations
@@ -57,6 +74,7 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
       },
       {
         kind: 'reservation-not-released',
+        key: (r) => `reservation ${r.reservation_id}`,
         sql: `SELECT r.id::text AS reservation_id, r.order_id::text, r.product_id::text, r.qty, r.status, o.status AS order_status
               FROM catalog.reservations r LEFT JOIN orders.orders o ON o.id = r.order_id
               WHERE r.status = 'reserved' ORDER BY r.id`,
@@ -67,6 +85,7 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
       },
       {
         kind: 'sold-for-unconfirmed-order',
+        key: (r) => `reservation ${r.reservation_id}`,
         sql: `SELECT r.id::text AS reservation_id, r.order_id::text, r.product_id::text, r.qty, o.status AS order_status
               FROM catalog.reservations r LEFT JOIN orders.orders o ON o.id = r.order_id
               WHERE r.status = 'committed' AND o.status IS DISTINCT FROM 'confirmed' ORDER BY r.id`,
@@ -83,12 +102,16 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
     checks: [
       {
         kind: 'negative-stock',
+        key: (r) => `product ${r.product_id}`,
+        measure: (r) => -Math.min(0, n(r.available)) - Math.min(0, n(r.reserved)) - Math.min(0, n(r.sold)),
         sql: `SELECT product_id::text, initial, available, reserved, sold FROM catalog.stock
               WHERE available < 0 OR reserved < 0 OR sold < 0 ORDER BY product_id`,
         describe: (r) => ({ message: `product ${r.product_id}: available ${r.available}, reserved ${r.reserved}, sold ${r.sold}`, ids: [String(r.product_id)] }),
       },
       {
         kind: 'oversold',
+        key: (r) => `product ${r.product_id}`,
+        measure: (r) => n(r.taken) - n(r.initial),
         sql: `SELECT s.product_id::text, s.initial, SUM(r.qty)::int AS taken, array_agg(r.order_id::text ORDER BY r.id) AS order_ids
               FROM catalog.stock s JOIN catalog.reservations r ON r.product_id = s.product_id AND r.status IN ('reserved', 'committed')
               GROUP BY s.product_id, s.initial HAVING SUM(r.qty) > s.initial ORDER BY s.product_id`,
@@ -105,6 +128,8 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
     checks: [
       {
         kind: 'double-capture',
+        key: (r) => `order ${r.order_id}`,
+        measure: (r) => n(r.captures),
         sql: `SELECT order_id::text, count(*)::int AS captures, array_agg(id::text ORDER BY id) AS payment_ids,
                      array_agg(amount_cents ORDER BY id) AS amounts, array_agg(idempotency_key ORDER BY id) AS keys
               FROM payments.payments WHERE status IN ('captured', 'refunded')
@@ -116,6 +141,7 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
       },
       {
         kind: 'confirmed-without-capture',
+        key: (r) => `order ${r.order_id}`,
         sql: `SELECT o.id::text AS order_id, o.total_cents, count(p.id)::int AS captures, COALESCE(SUM(p.amount_cents), 0)::int AS captured_cents,
                      array_remove(array_agg(p.id::text), NULL) AS payment_ids
               FROM orders.orders o LEFT JOIN payments.payments p ON p.order_id = o.id AND p.status = 'captured'
@@ -137,6 +163,7 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
     checks: [
       {
         kind: 'charge-without-order',
+        key: (r) => `payment ${r.payment_id}`,
         sql: `SELECT p.id::text AS payment_id, p.order_id::text, p.amount_cents, p.status, p.idempotency_key
               FROM payments.payments p LEFT JOIN orders.orders o ON o.id = p.order_id
               WHERE p.status IN ('captured', 'refunded') AND o.id IS NULL ORDER BY p.id`,
@@ -150,6 +177,8 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
     checks: [
       {
         kind: 'net-charge-mismatch',
+        key: (r) => `order ${r.order_id} ${r.status}`,
+        measure: (r) => (r.status === 'confirmed' ? n(r.refunded) : Math.abs(n(r.charged) - n(r.refunded))),
         sql: `WITH pay AS (SELECT order_id, SUM(amount_cents)::int AS charged, array_agg(id::text ORDER BY id) AS ids
                            FROM payments.payments WHERE status IN ('captured', 'refunded') GROUP BY order_id),
                    ref AS (SELECT order_id, SUM(amount_cents)::int AS refunded, array_agg(id::text ORDER BY id) AS ids
@@ -170,6 +199,8 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
       },
       {
         kind: 'over-refund',
+        key: (r) => `payment ${r.payment_id}`,
+        measure: (r) => n(r.refunded) - n(r.amount_cents),
         sql: `SELECT p.id::text AS payment_id, p.order_id::text, p.amount_cents, SUM(r.amount_cents)::int AS refunded, array_agg(r.id::text ORDER BY r.id) AS refund_ids
               FROM payments.payments p JOIN payments.refunds r ON r.payment_id = p.id
               GROUP BY p.id, p.order_id, p.amount_cents HAVING SUM(r.amount_cents) > p.amount_cents ORDER BY p.id`,
@@ -186,6 +217,7 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
     checks: [
       {
         kind: 'saga-not-terminal',
+        key: (r) => `order ${r.order_id}`,
         sql: `SELECT s.order_id::text, s.state, s.step, s.deadline_at, s.updated_at, o.status AS order_status
               FROM orders.sagas s LEFT JOIN orders.orders o ON o.id = s.order_id
               WHERE s.state NOT IN ('completed', 'compensated', 'failed') ORDER BY s.order_id`,
@@ -193,11 +225,13 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
       },
       {
         kind: 'order-pending',
+        key: (r) => `order ${r.order_id}`,
         sql: `SELECT o.id::text AS order_id, o.status, o.created_at, o.updated_at FROM orders.orders o WHERE o.status = 'pending' ORDER BY o.id`,
         describe: (r) => ({ message: `order ${r.order_id} still pending after quiescence`, ids: [String(r.order_id)] }),
       },
       {
         kind: 'saga-order-mismatch',
+        key: (r) => `order ${r.order_id}`,
         sql: `SELECT s.order_id::text, s.state, o.status AS order_status
               FROM orders.sagas s JOIN orders.orders o ON o.id = s.order_id
               WHERE (s.state = 'completed' AND o.status <> 'confirmed')
@@ -212,6 +246,7 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
     checks: [
       {
         kind: 'outbox-pending',
+        key: (r) => `outbox ${r.outbox_id}`,
         sql: `SELECT id::text AS outbox_id, topic, aggregate_id::text, created_at FROM orders.outbox WHERE published_at IS NULL ORDER BY id`,
         describe: (r) => ({ message: `outbox event ${r.outbox_id} (${r.topic}, aggregate ${r.aggregate_id}) never published`, ids: [String(r.outbox_id), String(r.aggregate_id)] }),
       },
@@ -241,6 +276,107 @@ export function violationsFor(check: Pick<TCheck, 'kind' | 'describe'>, rows: re
   });
 }
 
+type TSqlInvariant = keyof typeof CHECKS;
+const SQL_INVARIANTS = INVARIANT_NAMES.filter((n): n is TSqlInvariant => n in CHECKS);
+
+/** The baseline findings of one check's offending rows (pure). */
+export function baselineFindingsFor(invariant: string, check: Pick<TCheck, 'kind' | 'key' | 'measure'>, rows: readonly TRow[]): TBaselineFinding[] {
+  return rows.map((r) => ({ invariant, kind: check.kind, key: check.key(r), measure: check.measure?.(r) ?? 0 }));
+}
+
+/**
+ * Judge one SQL invariant's offending rows against the baseline (pure): a
+ * row whose (kind, key) was in the baseline with a measure at least as
+ * large is pre-existing; anything else is this run's. New violations are
+ * listed up to ROW_LIMIT, pre-existing ones up to PRE_EXISTING_LISTED and
+ * counted in full.
+ */
+export function judgeInvariant(
+  name: TSqlInvariant,
+  rowsByCheck: readonly { check: TCheck; rows: readonly TRow[] }[],
+  checked: number,
+  baseline?: TConsistencyBaseline,
+): TInvariantResult {
+  const known = new Map<string, number>();
+  for (const f of baseline?.findings ?? []) if (f.invariant === name) known.set(`${f.kind}\u0000${f.key}`, Math.max(f.measure, known.get(`${f.kind}\u0000${f.key}`) ?? -Infinity));
+  const fresh: TViolation[] = [];
+  const old: TViolation[] = [];
+  let preExisting = 0;
+  for (const { check, rows } of rowsByCheck) {
+    let listed = 0;
+    for (const r of rows) {
+      const before = known.get(`${check.kind}\u0000${check.key(r)}`);
+      const isOld = before !== undefined && (check.measure?.(r) ?? 0) <= before;
+      const [v] = violationsFor(check, [r]);
+      if (isOld) {
+        preExisting++;
+        if (old.length < PRE_EXISTING_LISTED) old.push({ ...v!, preExisting: true });
+      } else if (listed++ < ROW_LIMIT) fresh.push(v!);
+    }
+  }
+  const spec = CHECKS[name];
+  return {
+    name,
+    description: spec.description,
+    pass: fresh.length === 0,
+    checked,
+    violations: [...fresh, ...old],
+    ...(baseline ? { preExisting } : {}),
+  };
+}
+
+/** Every SQL invariant's offending rows and examined count, inside the caller's snapshot; a failing query is reported per invariant. */
+async function scanInvariants(
+  client: pg.Client,
+  names: readonly TSqlInvariant[],
+): Promise<Map<TSqlInvariant, { rowsByCheck: { check: TCheck; rows: TRow[] }[]; checked: number } | { error: string }>> {
+  const out = new Map<TSqlInvariant, { rowsByCheck: { check: TCheck; rows: TRow[] }[]; checked: number } | { error: string }>();
+  for (const name of names) {
+    const spec = CHECKS[name];
+    await client.query('SAVEPOINT inv');
+    try {
+      const rowsByCheck: { check: TCheck; rows: TRow[] }[] = [];
+      for (const c of spec.checks) rowsByCheck.push({ check: c, rows: (await client.query(`${c.sql} LIMIT ${SCAN_LIMIT}`)).rows as TRow[] });
+      const checked = Number((await client.query(spec.count)).rows[0]?.n ?? 0);
+      out.set(name, { rowsByCheck, checked });
+      await client.query('RELEASE SAVEPOINT inv');
+    } catch (e) {
+      await client.query('ROLLBACK TO SAVEPOINT inv');
+      out.set(name, { error: (e as Error).message });
+    }
+  }
+  return out;
+}
+
+function shopClient(connectionString: string): pg.Client {
+  return new pg.Client({ connectionString, connectionTimeoutMillis: 10_000, statement_timeout: 30_000 });
+}
+
+/**
+ * What every SQL invariant would flag right now, taken before the load so
+ * findings left by an earlier run (a gate's experiments share one shop
+ * database) are reported as pre-existing, not as this run's failures.
+ * Read-only, one snapshot. Rejects when the database cannot be reached.
+ */
+export async function captureConsistencyBaseline(shopDatabaseUrl: string): Promise<TConsistencyBaseline> {
+  const client = shopClient(shopDatabaseUrl);
+  await client.connect();
+  const capturedAt = Date.now();
+  const findings: TBaselineFinding[] = [];
+  const errors: TConsistencyBaseline['errors'] = [];
+  try {
+    await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    for (const [name, r] of await scanInvariants(client, SQL_INVARIANTS)) {
+      if ('error' in r) errors.push({ invariant: name, message: r.error });
+      else for (const { check, rows } of r.rowsByCheck) findings.push(...baselineFindingsFor(name, check, rows));
+    }
+    await client.query('COMMIT');
+  } finally {
+    await client.end();
+  }
+  return { capturedAt, findings, errors };
+}
+
 /** Input of checkConsistency. */
 export interface TConsistencyInput {
   /** Which invariants to check. @defaultValue all of INVARIANT_NAMES */
@@ -250,6 +386,13 @@ export interface TConsistencyInput {
   /** Run window (epoch ms): orders created in it must come from the history. */
   runStart: number;
   runEnd: number;
+  /**
+   * Findings taken before the load (captureConsistencyBaseline): the same
+   * findings after it are marked pre-existing and do not fail the run. The
+   * history checks judge only this run's operations and ignore it.
+   * @defaultValue none: every finding is the run's
+   */
+  baseline?: TConsistencyBaseline;
 }
 
 /**
@@ -262,30 +405,17 @@ export async function checkConsistency(
   input: TConsistencyInput,
 ): Promise<{ invariants: TInvariantResult[]; infoOps: TInfoOp[] }> {
   const wanted = input.invariants ?? INVARIANT_NAMES;
-  const client = new pg.Client({ connectionString, connectionTimeoutMillis: 10_000, statement_timeout: 30_000 });
+  const client = shopClient(connectionString);
   await client.connect();
   const results: TInvariantResult[] = [];
   let infoOps: TInfoOp[] = [];
   try {
     // One snapshot for every query, so checks agree with each other even if a straggler writes.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    for (const name of INVARIANT_NAMES) {
-      if (!wanted.includes(name) || name === 'acknowledged-orders-exist' || name === 'history-consistent') continue;
-      const spec = CHECKS[name];
-      await client.query('SAVEPOINT inv');
-      try {
-        const violations: TViolation[] = [];
-        for (const c of spec.checks) {
-          const r = await client.query(`${c.sql} LIMIT ${ROW_LIMIT}`);
-          violations.push(...violationsFor(c, r.rows as TRow[]));
-        }
-        const n = (await client.query(spec.count)).rows[0]?.n ?? 0;
-        results.push({ name, description: spec.description, pass: violations.length === 0, checked: Number(n), violations });
-        await client.query('RELEASE SAVEPOINT inv');
-      } catch (e) {
-        await client.query('ROLLBACK TO SAVEPOINT inv');
-        results.push({ name, description: spec.description, pass: false, checked: 0, violations: [], error: (e as Error).message });
-      }
+    const scanned = await scanInvariants(client, SQL_INVARIANTS.filter((n) => wanted.includes(n)));
+    for (const [name, r] of scanned) {
+      if ('error' in r) results.push({ name, description: CHECKS[name].description, pass: false, checked: 0, violations: [], error: r.error });
+      else results.push(judgeInvariant(name, r.rowsByCheck, r.checked, input.baseline));
     }
     if (wanted.includes('acknowledged-orders-exist') || wanted.includes('history-consistent')) {
       const { keys, orderIds } = historyLookups(input.history);
@@ -325,4 +455,38 @@ export async function checkConsistency(
   }
   const order = (n: string) => INVARIANT_NAMES.indexOf(n as TInvariantName);
   return { invariants: results.sort((a, b) => order(a.name) - order(b.name)), infoOps };
+}
+
+/**
+ * Whether the shop has settled after the load: no saga in a non-terminal
+ * state, no unpublished outbox row, no live reservation of a finished
+ * order. Cheap (three COUNTs) and read-only, so the runner can poll it.
+ * `detail` names what is still in flight. Rejects when the database cannot
+ * be reached (the caller decides whether to keep polling).
+ */
+export async function isSettled(shopDatabaseUrl: string): Promise<{ settled: boolean; detail: string }> {
+  const client = shopClient(shopDatabaseUrl);
+  await client.connect();
+  try {
+    const r = await client.query(
+      `SELECT (SELECT count(*) FROM orders.sagas WHERE state NOT IN ('completed', 'compensated', 'failed'))::int AS sagas,
+              (SELECT count(*) FROM orders.outbox WHERE published_at IS NULL)::int AS outbox,
+              (SELECT count(*) FROM catalog.reservations r JOIN orders.orders o ON o.id = r.order_id
+                WHERE r.status = 'reserved' AND o.status IN ('confirmed', 'cancelled', 'failed'))::int AS reservations`,
+    );
+    return settledDetail(r.rows[0] as { sagas: number; outbox: number; reservations: number });
+  } finally {
+    await client.end();
+  }
+}
+
+/** The settled verdict and its sentence from the three counts (pure). */
+export function settledDetail(c: { sagas: number; outbox: number; reservations: number }): { settled: boolean; detail: string } {
+  const plural = (k: number, one: string, many: string) => `${k} ${k === 1 ? one : many}`;
+  const open = [
+    c.sagas > 0 ? `${plural(c.sagas, 'saga', 'sagas')} in flight` : null,
+    c.outbox > 0 ? `${plural(c.outbox, 'outbox row', 'outbox rows')} unpublished` : null,
+    c.reservations > 0 ? `${plural(c.reservations, 'reservation', 'reservations')} still held for finished orders` : null,
+  ].filter((x): x is string => x !== null);
+  return open.length === 0 ? { settled: true, detail: 'settled' } : { settled: false, detail: open.join(', ') };
 }

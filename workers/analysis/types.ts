@@ -64,3 +64,39 @@ export function routeOfEvent(e: Pick<THistoryEventLike, 'route' | 'f'>): string 
   if (e.route && byF) return `${byF.split(' ')[0]} ${e.route}`;
   return byF;
 }
+
+/**
+ * One finding of the consistency baseline: which check flagged which row,
+ * and how bad it was. After the run the same key counts as pre-existing
+ * unless its measure grew (e.g. a product already off by 2 units that is
+ * now off by 5 is a new finding: this run made it worse).
+ */
+export interface TBaselineFinding {
+  invariant: string;
+  /** Check kind, e.g. `stock-equation`, `double-capture`. */
+  kind: string;
+  /** Identity of the offending row(s), e.g. `product 3`, `order 120 cancelled`. */
+  key: string;
+  /** Size of the anomaly (units off, captures); 0 when it is simply present. */
+  measure: number;
+}
+
+/**
+ * Everything the consistency invariants would flag before the load starts
+ * (captureConsistencyBaseline). Plain JSON, so it can be stored with the run.
+ */
+export interface TConsistencyBaseline {
+  /** epoch ms */
+  capturedAt: number;
+  findings: TBaselineFinding[];
+  /** Invariants whose baseline query failed: their findings are all judged as new. */
+  errors: { invariant: string; message: string }[];
+}
+
+/** The runner's settling wait (isSettled polled up to maxMs), as the report shows it. */
+export interface TSettleOutcome {
+  settled: boolean;
+  waitedMs: number;
+  maxMs: number;
+  detail: string;
+}

@@ -101,6 +101,19 @@ export const BreakerExpectationResultSchema = z.object({
 });
 export type TBreakerExpectationResult = z.infer<typeof BreakerExpectationResultSchema>;
 
+/**
+ * One step in the story of a violation's ids: a saga state, an order status
+ * change, an outbox event, a reservation, a payment, a log line.
+ */
+export const TrailEntrySchema = z.object({
+  /** ISO time of the step; null when the row has none. */
+  at: z.string().nullable(),
+  /** Where it was read: a table (`orders.sagas`, `payments.payments`) or `log <instance>`. */
+  source: z.string(),
+  text: z.string(),
+});
+export type TTrailEntry = z.infer<typeof TrailEntrySchema>;
+
 export const ViolationSchema = z.object({
   /** Short machine name of the anomaly, e.g. `double-capture`, `lost-ack`. */
   kind: z.string(),
@@ -111,6 +124,13 @@ export const ViolationSchema = z.object({
   rows: z.array(z.record(z.string(), z.unknown())).default([]),
   /** Client history events that show it. */
   events: z.array(z.record(z.string(), z.unknown())).default([]),
+  /**
+   * Found in the consistency baseline taken before the load (same finding,
+   * not worse): reported, but it does not fail this run.
+   */
+  preExisting: z.boolean().optional(),
+  /** What happened to the ids this violation names, oldest first (see TrailEntrySchema). */
+  trail: z.array(TrailEntrySchema).optional(),
 });
 export type TViolation = z.infer<typeof ViolationSchema>;
 
@@ -121,6 +141,11 @@ export const InvariantResultSchema = z.object({
   /** Rows or events examined. */
   checked: z.number(),
   violations: z.array(ViolationSchema),
+  /**
+   * How many findings were already there before the run (the baseline);
+   * they are listed with `preExisting: true` (capped) and do not fail it.
+   */
+  preExisting: z.number().optional(),
   /** Set when the check could not run (and then pass is false). */
   error: z.string().optional(),
 });
@@ -169,6 +194,16 @@ export const LoadSecondSchema = z.object({
 });
 export type TLoadSecondRow = z.infer<typeof LoadSecondSchema>;
 
+/** Settling after the load: polled until the shop is settled or `maxMs` passed. */
+export const SettleSchema = z.object({
+  settled: z.boolean(),
+  waitedMs: z.number(),
+  maxMs: z.number(),
+  /** What was still in flight (or `settled`). */
+  detail: z.string(),
+});
+export type TSettle = z.infer<typeof SettleSchema>;
+
 export const ReportSchema = z.object({
   schemaVersion: z.literal(REPORT_SCHEMA_VERSION),
   run: z.object({
@@ -193,6 +228,10 @@ export const ReportSchema = z.object({
     dropped: z.number(),
   }),
   faults: z.array(FaultWindowSchema),
+  /** How the run waited for the shop to settle before the consistency checks (absent: not measured). */
+  settle: SettleSchema.optional(),
+  /** The consistency baseline taken before the load (absent: none, every finding counts). */
+  baseline: z.object({ capturedAt: z.number(), findings: z.number() }).optional(),
   slos: z.array(SloResultSchema),
   breakers: z.object({
     timelines: z.array(BreakerTimelineSchema),

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { dropShopDatabase, migrateShop } from '../../../shop/db/index.js';
-import { checkConsistency } from '../consistency.js';
+import { captureConsistencyBaseline, checkConsistency, isSettled } from '../consistency.js';
 import type { THistoryEventLike } from '../types.js';
 
 const url = `postgres://postgres@127.0.0.1:5432/fl_cons_${randomBytes(5).toString('hex')}`;
@@ -186,3 +186,69 @@ describe('consistency invariants on the shop database', () => {
     expect(r.invariants[0].error).toMatch(/orders\.outbox|does not exist/);
   });
 });
+
+describe('runs judged on themselves: baseline and settling', () => {
+  it('isSettled names what is still in flight, and is settled on a finished shop', async () => {
+    expect(await isSettled(url)).toEqual({ settled: true, detail: 'settled' });
+    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES
+      (110, 1, 'k110', 'h', 'pending', 500, '[]'), (111, 1, 'k111', 'h', 'pending', 500, '[]'), (112, 1, 'k112', 'h', 'cancelled', 500, '[]')`);
+    await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (110, 'started', 'reserve', now()), (111, 'stock_reserved', 'charge', now()), (112, 'compensated', 'done', now())`);
+    await db.query(`INSERT INTO orders.outbox (id, topic, aggregate_id, payload) VALUES (710, 'order.cancelled', 112, '{}')`);
+    // 110's reservation is live but its order is still pending: in flight, counted by its saga, not as a leak
+    await db.query(`INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (1010, 110, 1, 1, 'reserved'), (1012, 112, 2, 1, 'reserved')`);
+    expect(await isSettled(url)).toEqual({ settled: false, detail: '2 sagas in flight, 1 outbox row unpublished, 1 reservation still held for finished orders' });
+    await db.query(`UPDATE orders.sagas SET state = 'compensated' WHERE order_id IN (110, 111)`);
+    await db.query(`UPDATE orders.outbox SET published_at = now()`);
+    await db.query(`UPDATE catalog.reservations SET status = 'released' WHERE id IN (1010, 1012)`);
+    expect(await isSettled(url)).toEqual({ settled: true, detail: 'settled' });
+  });
+
+  it('isSettled rejects when the shop database has no shop schema', async () => {
+    await expect(isSettled('postgres://postgres@127.0.0.1:5432/postgres')).rejects.toThrow(/orders\.sagas|does not exist/);
+  });
+
+  it('a finding that existed before the run is pre-existing and does not fail it; a new one does', async () => {
+    // left behind by an earlier experiment of the gate: order 100 charged twice
+    await db.query(`INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES (502, 100, 'p100-retry', 1000, 'captured')`);
+    const baseline = await captureConsistencyBaseline(url);
+    expect(baseline.errors).toEqual([]);
+    expect(baseline.findings).toEqual([{ invariant: 'payment-exactly-once', kind: 'double-capture', key: 'order 100', measure: 2 }]);
+
+    // this run: a cancelled order keeps its reservation
+    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (102, 1, 'k102', 'h', 'cancelled', 500, '[]')`);
+    await db.query(`INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (1002, 102, 1, 1, 'reserved')`);
+    await db.query(`UPDATE catalog.stock SET available = 7, reserved = 1 WHERE product_id = 1`);
+    await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (102, 'compensated', 'done', now())`);
+
+    const r = await checkConsistency(url, { history: cleanHistory, runStart: T0, runEnd: T1, baseline });
+    const by = Object.fromEntries(r.invariants.map((i) => [i.name, i]));
+    expect(by['payment-exactly-once']).toMatchObject({ pass: true, preExisting: 1 });
+    expect(by['payment-exactly-once'].violations.map((v) => [v.kind, v.preExisting])).toEqual([['double-capture', true]]);
+    expect(by['stock-conserved']).toMatchObject({ pass: false, preExisting: 0 });
+    expect(by['stock-conserved'].violations.map((v) => [v.kind, v.preExisting ?? false])).toEqual([['reservation-not-released', false]]);
+
+    // without the baseline the old finding fails the run as before
+    const plainRun = await checkConsistency(url, { history: cleanHistory, runStart: T0, runEnd: T1 });
+    expect(plainRun.invariants.find((i) => i.name === 'payment-exactly-once')?.pass).toBe(false);
+  });
+
+  it('a pre-existing finding this run made worse is new', async () => {
+    await db.query(`INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES (502, 100, 'p100-retry', 1000, 'captured')`);
+    const baseline = await captureConsistencyBaseline(url);
+    await db.query(`INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES (503, 100, 'p100-again', 1000, 'captured')`);
+    const r = await checkConsistency(url, { invariants: ['payment-exactly-once'], history: [], runStart: T0, runEnd: T1, baseline });
+    expect(r.invariants[0]).toMatchObject({ pass: false, preExisting: 0 });
+    expect(r.invariants[0].violations[0]).toMatchObject({ kind: 'double-capture', ids: ['100', '500', '502', '503'] });
+    expect(r.invariants[0].violations[0].preExisting).toBeUndefined();
+  });
+
+  it('a pre-existing finding that is gone after the run simply disappears', async () => {
+    await db.query(`INSERT INTO orders.outbox (id, topic, aggregate_id, payload) VALUES (711, 'order.confirmed', 100, '{}')`);
+    const baseline = await captureConsistencyBaseline(url);
+    expect(baseline.findings.map((f) => [f.invariant, f.key])).toEqual([['outbox-drained', 'outbox 711']]);
+    await db.query(`UPDATE orders.outbox SET published_at = now() WHERE id = 711`);
+    const r = await checkConsistency(url, { invariants: ['outbox-drained'], history: [], runStart: T0, runEnd: T1, baseline });
+    expect(r.invariants[0]).toMatchObject({ pass: true, preExisting: 0, violations: [] });
+  });
+});
+
