@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ElasticsearchLogStore, dailyIndex, indexTemplate } from '../elasticsearch.js';
+import { ElasticsearchLogStore, indexTemplate } from '../elasticsearch.js';
 import { logStoreContract } from './contract.js';
 import { createFakeElasticsearch } from './fake-es.js';
 
