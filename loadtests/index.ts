@@ -16,6 +16,23 @@ export * from './scenario.js';
 export * from './types.js';
 export { formatSummary, formatMetricValues } from './summary.js';
 export { parseDuration, formatDuration } from './duration.js';
+export {
+  parseSegment,
+  parseSegmentSequence,
+  formatSegment,
+  formatSequence,
+  splitEvenly,
+  executionTuple,
+  evenTuple,
+  evenSegmentSpec,
+  tupleOf,
+  scaleInt,
+  stripedIndices,
+  segmentFlags,
+  type TExecutionSegment,
+  type TExecutionTuple,
+  type TSegmentSpec,
+} from './segments.js';
 export { parseThresholdExpression, parseMetricSelector, evaluateThresholds, type TThresholdResult } from './thresholds.js';
 export { resolveK6Bin } from './k6-adapter/run.js';
 export { fromHandleSummary, fromSummaryExport, parseK6Points, parseK6History } from './k6-adapter/parse.js';

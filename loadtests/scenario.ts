@@ -128,6 +128,12 @@ export const ScenarioSchema = z
       .strict()
       .prefault({}),
     load: ExecutorConfigSchema,
+    /**
+     * Split the load into this many equal k6 execution segments (0,1/N,…,1),
+     * each run by its own generator (a k6 process, a worker thread, a worker);
+     * results are merged into one verdict. Absent = 1.
+     */
+    segments: Int.min(1).max(64).optional(),
     http: z.object({ timeout: atLeast(1, 'timeout').default('60s') }).strict().prefault({}),
     thresholds: z.record(z.string(), z.array(ThresholdInputSchema).min(1)).default({}),
     tags: z.record(z.string().regex(/^[A-Za-z0-9_]+$/, 'tag names: letters, digits and "_"'), z.string()).default({}),

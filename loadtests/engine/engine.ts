@@ -21,6 +21,7 @@ import { EXIT, type THistoryEvent, type TLoadResult, type TLoadSecond } from '..
 import { runExecutor, type TExecutorRuntime, type TVu } from './executors/index.js';
 import { send } from './http.js';
 import { MetricRegistry, newHistogram, percentileMs, recordMs } from './metrics.js';
+import { scaleInt, tupleOf, type TSegmentSpec } from '../segments.js';
 import { SetupError, shopIteration, shopSetup, type TShopData, type TShopIO } from './shop.js';
 
 /** Bound on remembered dropped iterations awaiting their corrected latency (flat memory). */
@@ -42,6 +43,18 @@ export interface TEngineOptions {
    * @defaultValue true
    */
   collectHistory?: boolean;
+  /**
+   * Run only this k6 execution segment of the scenario: its stripe of
+   * arrival-rate iterations and its share of the VUs (k6's
+   * `--execution-segment` / `--execution-segment-sequence`).
+   * @defaultValue the whole run
+   */
+  segment?: TSegmentSpec;
+  /**
+   * Setup data from a setup run once elsewhere (k6 runs setup in every
+   * instance; segments of one run share one). When given, no setup runs here.
+   */
+  setupData?: TShopData;
   /**
    * Threshold evaluation period in ms (k6: 2 s).
    * @defaultValue 2000
@@ -126,6 +139,8 @@ function resetWindow(w: TWindow): void {
 }
 
 export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLoadResult> {
+  // parse the segment first: a bad one is a field error before any request
+  const tuple = tupleOf(opts.segment);
   const collect = opts.collectHistory ?? true;
   const history: THistoryEvent[] = [];
   let historyIndex = 0;
@@ -144,7 +159,7 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     throw new AppError('VALIDATION', 'invalid base URL', { issues: [{ path: 'baseUrl', message: `"${opts.baseUrl}" is not a URL` }] });
   }
   const prefix = base.pathname.replace(/\/$/, '');
-  const pool = new Pool(base.origin, { connections: maxVusOf(s) + 10, pipelining: 1, keepAliveTimeout: 30_000 });
+  const pool = new Pool(base.origin, { connections: scaleInt(tuple, maxVusOf(s)) + 10, pipelining: 1, keepAliveTimeout: 30_000 });
   const timeoutMs = parseDuration(s.http.timeout)!;
 
   const startedAt = Date.now();
@@ -220,7 +235,7 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     let data: TShopData;
     const runTag = `${startedAt.toString(36)}${randomBytes(3).toString('hex')}`;
     try {
-      data = await shopSetup(s, makeIO({ intended: 0, signal: stop.signal }), runTag);
+      data = opts.setupData ?? (await shopSetup(s, makeIO({ intended: 0, signal: stop.signal }), runTag));
     } catch (e) {
       if (stop.signal.aborted) data = { users: [], products: [] };
       else {
@@ -234,7 +249,7 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     // the request path (JIT, lazily loaded modules) before the clock starts,
     // so the first second measures the shop, not our TCP handshakes. Not
     // recorded anywhere; GET /health is served by every shop instance.
-    await warmUp(pool, prefix, Math.min(100, initialVusOf(s)), stop.signal);
+    await warmUp(pool, prefix, Math.min(100, scaleInt(tuple, initialVusOf(s))), stop.signal);
 
     // ── run ──
     t0 = performance.now();
@@ -389,7 +404,7 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
       },
     };
     metrics.add('vus', 0);
-    await runExecutor(s.load, rt);
+    await runExecutor(s.load, rt, tuple);
     const runMs = elapsed();
     // dropped at the very end with no VU freed afterwards: they waited at least until now
     if (pendingDropped.length) resolveDropped(pendingDropped.splice(0), runMs);

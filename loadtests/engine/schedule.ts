@@ -7,6 +7,8 @@
  *   ramping-arrival-rate    k6's cal(): iteration n starts when ∫rate dt = n
  *   ramping-vus             getRawExecutionSteps(): one step per VU change
  */
+import { scaleInt, type TExecutionTuple } from '../segments.js';
+
 export interface TStage {
   durationMs: number;
   target: number;
@@ -19,10 +21,23 @@ export interface TStage {
  * the end of a 2 s run and race the end timer; the exact ratio used here
  * differs by < i ns and always yields rate·duration/timeUnit iterations.
  */
-export function* constantArrivalOffsets(rate: number, timeUnitMs: number, durationMs: number): Generator<number> {
+export function* constantArrivalOffsets(rate: number, timeUnitMs: number, durationMs: number, tuple?: TExecutionTuple): Generator<number> {
   const unitNs = Math.round(timeUnitMs * 1e6);
   const endNs = Math.round(durationMs * 1e6);
-  for (let i = 0; i * unitNs < endNs * rate; i++) yield Math.floor((i * unitNs) / rate) / 1e6;
+  // with a segment, only the global indices of its stripe (k6: gi = start, += offsets)
+  const next = stripeStepper(tuple);
+  for (let i = tuple?.start ?? 0; i * unitNs < endNs * rate; i += next()) yield Math.floor((i * unitNs) / rate) / 1e6;
+}
+
+/** Step from one owned global index to the next (1 without a segment). */
+function stripeStepper(tuple: TExecutionTuple | undefined): () => number {
+  if (!tuple || tuple.sequence.length === 1) return () => 1;
+  let g = 0;
+  return () => {
+    const d = tuple.offsets[g];
+    g = (g + 1) % tuple.offsets.length;
+    return d;
+  };
 }
 
 /**
@@ -30,26 +45,28 @@ export function* constantArrivalOffsets(rate: number, timeUnitMs: number, durati
  * n-th iteration (n from 1, not 0) starts where the area under the rate curve
  * reaches n; the fractional remainder carries over into the next stage.
  */
-export function* rampingArrivalOffsets(startRate: number, timeUnitMs: number, stages: TStage[]): Generator<number> {
+export function* rampingArrivalOffsets(startRate: number, timeUnitMs: number, stages: TStage[], tuple?: TExecutionTuple): Generator<number> {
   const timeUnit = timeUnitMs * 1e6;
   let stageStart = 0;
   let doneSoFar = 0;
   let endCount = 0;
   let from = startRate / timeUnit;
-  let i = 1;
+  // areas are 1-based: global iteration index g starts where the area reaches g+1
+  const next = stripeStepper(tuple);
+  let i = (tuple?.start ?? 0) + 1;
   for (const st of stages) {
     const to = st.target / timeUnit;
     const dur = st.durationMs * 1e6;
     if (from !== to) {
       endCount += dur * ((to - from) / 2 + from);
-      for (; i <= endCount; i++) {
+      for (; i <= endCount; i += next()) {
         // solve i = from·t + (to−from)/(2·dur)·t² + doneSoFar for t
         const t = (Math.sqrt(dur * (2 * (to - from) * (i - doneSoFar) + dur * from * from)) - dur * from) / (to - from);
         yield (Math.trunc(t) + stageStart) / 1e6;
       }
     } else {
       endCount += dur * to;
-      if (to !== 0) for (; i <= endCount; i++) yield (Math.trunc((i - doneSoFar) / to) + stageStart) / 1e6;
+      if (to !== 0) for (; i <= endCount; i += next()) yield (Math.trunc((i - doneSoFar) / to) + stageStart) / 1e6;
     }
     doneSoFar = endCount;
     from = to;
@@ -77,8 +94,24 @@ export interface TVuStep {
   vus: number;
 }
 
-/** k6's ramping-vus raw execution steps (single instance), ending with 0 VUs at the end of the stages. */
-export function rampingVuSteps(startVUs: number, stages: TStage[]): TVuStep[] {
+/**
+ * k6's ramping-vus raw execution steps, ending with 0 VUs at the end of the
+ * stages. With a segment, each unscaled VU count maps to this segment's share
+ * of it (k6 walks a SegmentedIndex: a step is kept only when the scaled count
+ * changes), so the segments' VUs add up to the unsegmented count at all times.
+ */
+export function rampingVuSteps(startVUs: number, stages: TStage[], tuple?: TExecutionTuple): TVuStep[] {
+  const all = rampingVuStepsUnscaled(startVUs, stages);
+  if (!tuple || tuple.sequence.length === 1) return all;
+  const out: TVuStep[] = [];
+  for (const st of all) {
+    const vus = scaleInt(tuple, st.vus);
+    if (!out.length || out[out.length - 1].vus !== vus) out.push({ tMs: st.tMs, vus });
+  }
+  return out;
+}
+
+function rampingVuStepsUnscaled(startVUs: number, stages: TStage[]): TVuStep[] {
   const steps: TVuStep[] = [{ tMs: 0, vus: startVUs }];
   const add = (tNs: number, vus: number) => {
     if (steps[steps.length - 1].vus !== vus) steps.push({ tMs: tNs / 1e6, vus });

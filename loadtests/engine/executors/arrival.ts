@@ -19,6 +19,9 @@ export async function runArrivalRate(
   opts: { preAllocatedVUs: number; maxVUs: number; gracefulStopMs: number },
   rt: TExecutorRuntime,
 ): Promise<void> {
+  // k6 skips an executor whose segment gets no VUs (HasWork): its share of the
+  // iterations is then zero too, since VUs and iterations are striped alike
+  if (opts.maxVUs === 0) return;
   const free: TVu[] = [];
   for (let i = 0; i < opts.preAllocatedVUs; i++) free.push(rt.newVu());
   let total = opts.preAllocatedVUs;

@@ -5,17 +5,18 @@
  */
 import { parseDuration } from '../../duration.js';
 import type { TExecutorConfig } from '../../scenario.js';
+import { scaleInt } from '../../segments.js';
 import { childController, drain, type TExecutorModule } from './types.js';
 
 type C = Extract<TExecutorConfig, { executor: 'constant-vus' }>;
 
 export const constantVus: TExecutorModule<C> = {
   type: 'constant-vus',
-  async run(cfg, rt) {
+  async run(cfg, rt, tuple) {
     const endMs = parseDuration(cfg.duration)!;
     const interrupt = childController(rt.hardSignal);
     const loops = new Set<Promise<void>>();
-    for (let i = 0; i < cfg.vus; i++) {
+    for (let i = 0; i < scaleInt(tuple, cfg.vus); i++) {
       const vu = rt.newVu();
       const loop = (async () => {
         rt.vuActive(1);

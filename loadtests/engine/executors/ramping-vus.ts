@@ -21,7 +21,7 @@ interface THandle {
 
 export const rampingVus: TExecutorModule<C> = {
   type: 'ramping-vus',
-  async run(cfg, rt) {
+  async run(cfg, rt, tuple) {
     const stages = cfg.stages.map((s) => ({ durationMs: parseDuration(s.duration)!, target: s.target }));
     const endMs = stages.reduce((s, st) => s + st.durationMs, 0);
     const rampDownMs = parseDuration(cfg.gracefulRampDown)!;
@@ -65,7 +65,7 @@ export const rampingVus: TExecutorModule<C> = {
       }
     };
 
-    for (const step of rampingVuSteps(cfg.startVUs, stages)) {
+    for (const step of rampingVuSteps(cfg.startVUs, stages, tuple)) {
       if (step.tMs >= endMs) break;
       if (step.tMs > rt.now()) await rt.sleepUntil(step.tMs);
       if (rt.stopped) break;

@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import type { TExecutionTuple } from '../../segments.js';
 
 /**
  * What an executor sees of the engine. An executor only decides *when* an
@@ -33,8 +34,12 @@ export interface TExecutorRuntime {
 
 export interface TExecutorModule<C extends { executor: string }> {
   type: C['executor'];
-  /** Run until the executor's schedule ends and in-flight iterations finish (within gracefulStop). */
-  run(cfg: C, rt: TExecutorRuntime): Promise<void>;
+  /**
+   * Run until the executor's schedule ends and in-flight iterations finish
+   * (within gracefulStop). `tuple` is this instance's execution segment: only
+   * its stripe of arrival-rate iterations runs, VU counts are its share (k6).
+   */
+  run(cfg: C, rt: TExecutorRuntime, tuple: TExecutionTuple): Promise<void>;
 }
 
 /** An AbortController that also aborts when `parent` does. */
