@@ -163,7 +163,7 @@ describe('Kibana saved objects', () => {
 
 describe('faultline slo-rules', () => {
   it('the committed rules file is what the shipped experiments generate, and promtool accepts it', async () => {
-    const { generateSloRules, DEFAULT_RULES_FILE } = await import('../cli/commands/slo-rules.js');
+    const { generateSloRules, DEFAULT_RULES_FILE } = await import('./generate-slo-rules.js');
     const { yaml, sloCount } = await generateSloRules([]);
     expect(sloCount).toBeGreaterThan(3);
     const file = path.join(here, '..', DEFAULT_RULES_FILE);
