@@ -3,7 +3,8 @@
  * by the runner's `enqueueRun`; the console never executes one itself.
  */
 import type { TExperiment } from '../../experiments/index.js';
-import { enqueueRun, getPlatform, requestAbort, runChannel, type TPlatform, type TStoredRunEvent } from '../../workers/index.js';
+import { enqueueRun, getPlatform, readSamples, requestAbort, runChannel, type TPlatform, type TStoredRunEvent } from '../../workers/index.js';
+import { breakerTimelines } from '../../workers/analysis/index.js';
 import { db } from './deps.js';
 import { getExperiment } from './experiments.js';
 import { AppError } from '../../core/errors.js';
@@ -69,6 +70,19 @@ export async function reportFile(id: string, format: TReportFormat): Promise<{ n
 export async function searchRunLogs(id: string, q: { service?: string; level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; text?: string; cursor?: string; limit?: number }) {
   await getRun(db(), id);
   return platform().logStore.search({ runId: id, ...q, limit: q.limit ?? 200 });
+}
+
+/**
+ * Breaker state lanes of a run from the metric samples collected so far, so
+ * the run page draws them while the run goes on (the report's timelines,
+ * which also use the breaker log lines, replace them after the analysis).
+ */
+export async function runBreakers(id: string) {
+  const d = db();
+  const run = await getRun(d, id);
+  const samples = await readSamples(d, id, { metrics: ['circuit_breaker_state'] });
+  const until = run.endedAt ? run.endedAt.getTime() : Date.now();
+  return { timelines: breakerTimelines(samples, [], [], until), until };
 }
 
 /**
