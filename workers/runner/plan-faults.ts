@@ -1,18 +1,36 @@
 /**
- * Fault planning (contract 3, helper D writes, the runner calls): the timed
- * faults a run applies. For now the experiment's own `faults`; the nemesis
- * schedule is expanded here too once the `nemesis` block exists.
+ * Fault planning (contract 3; experiments owns it, the runner calls it): the
+ * timed faults one run applies. An experiment's own `faults`, plus, for an
+ * experiment with a `nemesis` block, its seeded random schedule expanded
+ * against the live topology (the supervisor's edges and instances), so the
+ * schedule only names what exists in this shop. Same seed and topology →
+ * the same list (experiments/nemesis.ts).
  */
-import type { TExperiment, TTimedFault } from '../../experiments/index.js';
+import { SupervisorApi } from '../../chaos/faults/supervisor-api.js';
+import { planNemesis, type TExperiment, type TNemesisTopology, type TTimedFault } from '../../experiments/index.js';
 
 export interface TPlanFaultsContext {
   /** Base URL of the supervisor of the shop this run targets (for its edges and instances). */
   supervisorUrl: string;
-  /** Length of this run's load, in ms: every planned fault lies inside it. */
+  /** Length of this run's load, in ms: every nemesis fault lies inside it. */
   loadDurationMs: number;
+  /** The shop's topology when the caller already has it (tests); otherwise fetched from the supervisor. */
+  topology?: TNemesisTopology;
+}
+
+/** The shop's edges and instances as its supervisor lists them now. */
+export async function fetchTopology(supervisorUrl: string): Promise<TNemesisTopology> {
+  const api = new SupervisorApi(supervisorUrl);
+  const [edges, instances] = await Promise.all([api.edges(), api.instances()]);
+  return { edges, instances };
 }
 
 /** The timed faults of one run, ordered by start time. */
-export async function resolveFaults(experiment: TExperiment, _ctx: TPlanFaultsContext): Promise<TTimedFault[]> {
-  return [...experiment.faults].sort((a, b) => a.at - b.at);
+export async function resolveFaults(experiment: TExperiment, ctx: TPlanFaultsContext): Promise<TTimedFault[]> {
+  const own = [...experiment.faults];
+  if (experiment.nemesis) {
+    const topology = ctx.topology ?? (await fetchTopology(ctx.supervisorUrl));
+    own.push(...planNemesis(experiment.nemesis, topology, ctx.loadDurationMs));
+  }
+  return own.sort((a, b) => a.at - b.at);
 }
