@@ -47,6 +47,37 @@ export const DurationSchema = z
     return ms;
   });
 
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/**
+ * A duration field with bounds: `window: 0d` or `duration: 99999999d` is a
+ * field error naming the bounds, not a run that divides by zero or never ends.
+ */
+export function boundedDuration(minMs: number, maxMs: number) {
+  return DurationSchema.pipe(
+    z
+      .number()
+      .min(minMs, { error: `must be at least ${minMs === 0 ? '0' : formatDuration(minMs)}` })
+      .max(maxMs, { error: `must be at most ${formatDuration(maxMs)}` }),
+  );
+}
+
+/** Sane bounds of the experiment's durations (issue 13). */
+export const DURATION_BOUNDS = {
+  /** SLO window: the budget period burn rates are relative to. */
+  sloWindow: { min: MINUTE, max: 90 * DAY },
+  /** Load duration (override of the scenario's). */
+  load: { min: 1000, max: DAY },
+  /** A fault's offset and length (also bounded by the load when known). */
+  fault: { min: 0, max: DAY },
+  /** Maximum settle wait after the load. */
+  quiescence: { min: 0, max: 10 * MINUTE },
+  /** Abort windows and breaker deadlines. */
+  window: { min: 0, max: DAY },
+} as const;
+
 /** Names of the consistency invariants the analysis checks (workers/analysis/consistency). */
 export const INVARIANT_NAMES = [
   /** per product: initial = available + reserved + sold (reserved = live reservations) */
@@ -95,7 +126,7 @@ export const SloSchema = z
     /** Target percentage of good events, e.g. 99.5. */
     objective: z.number().gt(0).lt(100),
     /** SLO period the budget is defined over (burn rates are relative to it). @defaultValue 30d */
-    window: DurationSchema.default(30 * 86_400_000),
+    window: boundedDuration(DURATION_BOUNDS.sloWindow.min, DURATION_BOUNDS.sloWindow.max).default(30 * DAY),
   })
   .strict()
   .superRefine((s, ctx) => {
@@ -111,8 +142,8 @@ export const LoadSchema = z
     scenario: NameSchema,
     /** Override of the scenario's arrival rate (requests/s). */
     rate: z.number().positive().max(10_000).optional(),
-    /** Override of the scenario's duration. */
-    duration: DurationSchema.optional(),
+    /** Override of the scenario's duration (1s..24h). */
+    duration: boundedDuration(DURATION_BOUNDS.load.min, DURATION_BOUNDS.load.max).optional(),
     /** Override of the scenario's maximum VUs. */
     vus: z.number().int().positive().max(5000).optional(),
   })
@@ -122,10 +153,10 @@ export const TimedFaultSchema = z
   .object({
     /** Referenced by breaker expectations (`during`). */
     name: NameSchema,
-    /** Offset from load start. */
-    at: DurationSchema,
-    /** How long the fault stays applied; it is removed afterwards (always, also on abort). */
-    duration: DurationSchema,
+    /** Offset from load start (within the load). */
+    at: boundedDuration(DURATION_BOUNDS.fault.min, DURATION_BOUNDS.fault.max),
+    /** How long the fault stays applied; it is removed afterwards (always, also on abort). Ends within the load. */
+    duration: boundedDuration(DURATION_BOUNDS.fault.min, DURATION_BOUNDS.fault.max),
     fault: FaultSpecSchema,
   })
   .strict();
@@ -137,7 +168,7 @@ export const AbortConditionSchema = z.discriminatedUnion('kind', [
       /** Percentage of failed requests (client side) above which the run aborts. */
       above: z.number().gt(0).max(100),
       /** The error rate must stay above the limit this long. */
-      for: DurationSchema,
+      for: boundedDuration(DURATION_BOUNDS.window.min, DURATION_BOUNDS.window.max),
     })
     .strict(),
   z
@@ -148,7 +179,7 @@ export const AbortConditionSchema = z.discriminatedUnion('kind', [
       /** Burn rate (multiples of the sustainable rate) above which the run aborts. */
       above: z.number().positive(),
       /** Window over which the burn rate is measured. @defaultValue 1m */
-      window: DurationSchema.default(60_000),
+      window: boundedDuration(1000, DURATION_BOUNDS.window.max).default(60_000),
     })
     .strict(),
 ]);
@@ -160,11 +191,85 @@ export const BreakerExpectationSchema = z
     /** Name of a fault of this experiment during which the breaker must open. */
     opens_during: NameSchema,
     /** Maximum time from the fault start to the open transition. @defaultValue the fault's duration */
-    opens_within: DurationSchema.optional(),
+    opens_within: boundedDuration(DURATION_BOUNDS.window.min, DURATION_BOUNDS.window.max).optional(),
     /** The breaker must be closed again within this time after the fault is removed. */
-    closes_within: DurationSchema,
+    closes_within: boundedDuration(DURATION_BOUNDS.window.min, DURATION_BOUNDS.window.max),
   })
   .strict();
+
+/** Fault kinds a nemesis draws from (each maps to one fault type of chaos/faults/spec.ts). */
+export const NEMESIS_KINDS = [
+  /** `latency` on an edge, `latency_ms` long: past the caller's timeout. */
+  'latency',
+  /** `reset_peer` on an edge: every connection reset (TCP RST). */
+  'reset_peer',
+  /** `partition` (blackhole) of every edge into one node: a service or a data store cut off from its callers. */
+  'partition',
+  /** `kill` (SIGKILL) of one instance, held down for the fault's duration. */
+  'kill',
+  /** `pause` (SIGSTOP) of one instance for the fault's duration. */
+  'pause',
+  /** `http_abort` with `http_status` on one route of one service. */
+  'http_abort',
+] as const;
+export type TNemesisKind = (typeof NEMESIS_KINDS)[number];
+
+/** `"payments POST /charges"`: a service and one of its routes, for `http_abort`. */
+export const NEMESIS_ROUTE_RE = /^([a-z0-9_.-]+) (GET|POST|PUT|PATCH|DELETE) (\/\S*)$/;
+
+const NemesisDurationRangeSchema = z
+  .object({
+    min: boundedDuration(100, 10 * MINUTE),
+    max: boundedDuration(100, 10 * MINUTE),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.max < r.min) ctx.addIssue({ code: 'custom', path: ['max'], message: `must be at least min (${formatDuration(r.min)})` });
+  });
+
+/**
+ * The nemesis, after Jepsen: during the load, a seeded random schedule of
+ * short faults across the target's edges and instances. The same seed and
+ * topology give the same schedule (experiments/nemesis.ts plans it).
+ */
+export const NemesisSchema = z
+  .object({
+    /** Seed of the schedule; change it to explore another schedule, keep it to replay one. */
+    seed: z.number({ error: 'seed must be a whole number' }).int({ error: 'seed must be a whole number' }).min(0).max(4_294_967_295),
+    /** Fault kinds to draw from. @defaultValue every kind */
+    kinds: z
+      .array(z.enum(NEMESIS_KINDS, { error: `kind must be one of ${NEMESIS_KINDS.join(', ')}` }))
+      .min(1, { error: 'list at least one fault kind' })
+      .default([...NEMESIS_KINDS]),
+    /** Number of faults (exclusive with `every`). */
+    count: z.number().int({ error: 'count must be a whole number' }).min(1).max(1000).optional(),
+    /** One fault per this much of the active window (exclusive with `count`). @defaultValue 4s when neither is given */
+    every: boundedDuration(500, DAY).optional(),
+    /** Each fault's duration, drawn uniformly. @defaultValue 2s..5s */
+    duration: NemesisDurationRangeSchema.default({ min: 2000, max: 5000 }),
+    /** No fault before this offset from the load start (the steady state is seen first). @defaultValue 3s */
+    start_after: boundedDuration(0, DAY).default(3000),
+    /** No fault in the last part of the load: the shop recovers under load before it settles. @defaultValue 5s */
+    quiet_tail: boundedDuration(0, DAY).default(5000),
+    /** At most this many nemesis faults at once. @defaultValue 2 */
+    max_concurrent: z.number().int().min(1).max(20).default(2),
+    /** Added delay of a `latency` fault, ms; make it exceed the caller's timeout. @defaultValue 3000 */
+    latency_ms: z.number().int().min(1).max(600_000).default(3000),
+    /** Status of an `http_abort` fault. @defaultValue 503 */
+    http_status: z.number().int().min(500, { error: 'http_status must be a 5xx status' }).max(599, { error: 'http_status must be a 5xx status' }).default(503),
+    /** Routes an `http_abort` picks from, `"<service> <METHOD> <route>"`. @defaultValue the shop's inter-service routes */
+    routes: z.array(z.string().regex(NEMESIS_ROUTE_RE, { error: 'expected "<service> <METHOD> /route", e.g. "payments POST /charges"' })).min(1).optional(),
+    /** Edges (`orders->redis`), instances (`gateway-0`) or services (`users`) never targeted. @defaultValue none */
+    exclude: z.array(z.string().min(1)).default([]),
+  })
+  .strict()
+  .superRefine((n, ctx) => {
+    if (n.count !== undefined && n.every !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['every'], message: 'give either count or every, not both' });
+    const dup = n.kinds.find((k, i) => n.kinds.indexOf(k) !== i);
+    if (dup) ctx.addIssue({ code: 'custom', path: ['kinds'], message: `"${dup}" listed twice` });
+  });
+export type TNemesis = z.infer<typeof NemesisSchema>;
 
 export const ExperimentSchema = z
   .object({
@@ -180,6 +285,8 @@ export const ExperimentSchema = z
       })
       .strict(),
     faults: z.array(TimedFaultSchema).default([]),
+    /** A seeded random schedule of short faults during the load, expanded per run (experiments/nemesis.ts). */
+    nemesis: NemesisSchema.optional(),
     abort: z.array(AbortConditionSchema).default([]),
     expectations: z
       .object({
@@ -189,8 +296,12 @@ export const ExperimentSchema = z
       })
       .strict()
       .default({ breakers: [], invariants: [...INVARIANT_NAMES] }),
-    /** Fault-free time after load ends before the consistency checks. @defaultValue 10s */
-    quiescence: DurationSchema.default(10_000),
+    /**
+     * The longest fault-free wait after the load for the shop to settle
+     * before the consistency checks (the run goes on as soon as it has
+     * settled); at most 10m. @defaultValue 10s
+     */
+    quiescence: boundedDuration(DURATION_BOUNDS.quiescence.min, DURATION_BOUNDS.quiescence.max).default(10_000),
     tags: z.array(z.string().min(1)).default([]),
     /** Bug switches this experiment is meant to catch (each must make it fail). */
     detects: z.array(z.enum(BUG_SWITCHES)).default([]),
@@ -206,6 +317,8 @@ export const ExperimentSchema = z
     e.faults.forEach((f, i) => {
       if (faults.has(f.name)) ctx.addIssue({ code: 'custom', path: ['faults', i, 'name'], message: `duplicate fault name "${f.name}"` });
       faults.set(f.name, f);
+      if (e.nemesis && f.name.startsWith('nemesis-'))
+        ctx.addIssue({ code: 'custom', path: ['faults', i, 'name'], message: 'names starting with "nemesis-" are the nemesis schedule\'s; rename this fault' });
       if (f.duration <= 0) ctx.addIssue({ code: 'custom', path: ['faults', i, 'duration'], message: 'must be greater than 0' });
       if (e.load.duration !== undefined && f.at + f.duration > e.load.duration)
         ctx.addIssue({
@@ -214,6 +327,16 @@ export const ExperimentSchema = z
           message: `fault ends at ${formatDuration(f.at + f.duration)}, after the load (${formatDuration(e.load.duration)})`,
         });
     });
+    if (e.nemesis && e.load.duration !== undefined) {
+      const n = e.nemesis;
+      const room = e.load.duration - n.start_after - n.quiet_tail;
+      if (room < n.duration.min)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['nemesis', 'quiet_tail'],
+          message: `no room for a fault: start_after ${formatDuration(n.start_after)} + quiet_tail ${formatDuration(n.quiet_tail)} leave ${room > 0 ? formatDuration(room) : 'nothing'} of the ${formatDuration(e.load.duration)} load, less than duration.min ${formatDuration(n.duration.min)}`,
+        });
+    }
     e.abort.forEach((a, i) => {
       if (a.kind === 'burn_rate' && !seen.has(a.slo))
         ctx.addIssue({ code: 'custom', path: ['abort', i, 'slo'], message: `no SLO named "${a.slo}" in steady_state.slos` });
@@ -229,6 +352,7 @@ export type TExperimentInput = z.input<typeof ExperimentSchema>;
 export type TSlo = z.infer<typeof SloSchema>;
 export type TTimedFault = z.infer<typeof TimedFaultSchema>;
 export type TAbortCondition = z.infer<typeof AbortConditionSchema>;
+export type TNemesisInput = z.input<typeof NemesisSchema>;
 export type TBreakerExpectation = z.infer<typeof BreakerExpectationSchema>;
 
 export const SuiteSchema = z

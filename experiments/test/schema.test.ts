@@ -111,6 +111,117 @@ describe('experiment schema', () => {
   });
 });
 
+describe('experiment schema bounds (issue 13)', () => {
+  const pathsOf = (yaml: string) => issuesOf(() => parseExperiment(yaml)).map((i) => i.path);
+
+  it('refuses an SLO window of 0d or beyond 90d, naming the field', () => {
+    const zero = VALID.replace('objective: 99.5', 'objective: 99.5\n      window: 0d');
+    expect(pathsOf(zero)).toEqual(['steady_state.slos.0.window']);
+    expect(issuesOf(() => parseExperiment(zero))[0].message).toMatch(/at least 1m/);
+    expect(pathsOf(VALID.replace('objective: 99.5', 'objective: 99.5\n      window: 99999999d'))).toEqual(['steady_state.slos.0.window']);
+    expect(pathsOf(VALID.replace('objective: 99.5', 'objective: 99.5\n      window: 91d'))).toEqual(['steady_state.slos.0.window']);
+    expect(parseExperiment(VALID.replace('objective: 99.5', 'objective: 99.5\n      window: 90d')).steady_state.slos[0].window).toBe(90 * 86_400_000);
+    expect(parseExperiment(VALID.replace('objective: 99.5', 'objective: 99.5\n      window: 1m')).steady_state.slos[0].window).toBe(60_000);
+  });
+
+  it('refuses a load duration outside 1s..24h, naming the field', () => {
+    for (const d of ['99999999d', '25h', '0s', '500ms']) {
+      const issues = issuesOf(() => parseExperiment(VALID.replace('duration: 30s', `duration: ${d}`)));
+      expect(issues.map((i) => i.path), d).toContain('load.duration');
+      expect(issues.find((i) => i.path === 'load.duration')?.line, d).toBe(5);
+    }
+    expect(parseExperiment(VALID.replace('duration: 30s', 'duration: 24h')).load.duration).toBe(86_400_000);
+  });
+
+  it('refuses a fault at or duration beyond any load, and a fault ending after the load', () => {
+    expect(pathsOf(VALID.replace('at: 5s', 'at: 99999999d'))).toContain('faults.0.at');
+    expect(pathsOf(VALID.replace('duration: 10s', 'duration: 99999999d'))).toContain('faults.0.duration');
+    expect(pathsOf(VALID.replace('at: 5s', 'at: 25s'))).toEqual(['faults.0.duration']);
+    expect(pathsOf(VALID.replace('duration: 10s', 'duration: 0s'))).toEqual(['faults.0.duration']);
+  });
+
+  it('refuses a quiescence beyond 10m and bad abort and breaker windows', () => {
+    expect(pathsOf(`${VALID}quiescence: 11m\n`)).toEqual(['quiescence']);
+    expect(parseExperiment(`${VALID}quiescence: 10m\n`).quiescence).toBe(600_000);
+    expect(pathsOf(VALID.replace('closes_within: 5s', 'closes_within: 99999999d'))).toEqual(['expectations.breakers.0.closes_within']);
+    const abort = `${VALID}abort:\n  - kind: error_rate\n    above: 50\n    for: 99999999d\n`;
+    expect(pathsOf(abort)).toEqual(['abort.0.for']);
+  });
+});
+
+describe('nemesis block', () => {
+  const WITH_NEMESIS = `${VALID}nemesis:\n  seed: 42\n  count: 4\n`;
+
+  it('parses with defaults', () => {
+    const n = parseExperiment(WITH_NEMESIS).nemesis!;
+    expect(n).toMatchObject({
+      seed: 42,
+      count: 4,
+      kinds: ['latency', 'reset_peer', 'partition', 'kill', 'pause', 'http_abort'],
+      duration: { min: 2000, max: 5000 },
+      start_after: 3000,
+      quiet_tail: 5000,
+      max_concurrent: 2,
+      latency_ms: 3000,
+      http_status: 503,
+      exclude: [],
+    });
+    expect(parseExperiment(VALID).nemesis).toBeUndefined();
+  });
+
+  it('names each bad field', () => {
+    const cases: [string, string][] = [
+      ['seed: 42', 'seed: 4.5'],
+      ['seed: 42', 'seed: -1'],
+      ['count: 4', 'count: 0'],
+      ['count: 4', 'count: 4\n  every: 3s'],
+      ['count: 4', 'count: 4\n  kinds: [latency, meteor]'],
+      ['count: 4', 'count: 4\n  kinds: [kill, kill]'],
+      ['count: 4', 'count: 4\n  kinds: []'],
+      ['count: 4', 'count: 4\n  duration: { min: 5s, max: 2s }'],
+      ['count: 4', 'count: 4\n  duration: { min: 0s, max: 2s }'],
+      ['count: 4', 'count: 4\n  duration: { min: 1s, max: 99999999d }'],
+      ['count: 4', 'count: 4\n  max_concurrent: 0'],
+      ['count: 4', 'count: 4\n  http_status: 404'],
+      ['count: 4', 'count: 4\n  latency_ms: 0'],
+      ['count: 4', 'count: 4\n  routes: ["payments /charges"]'],
+      ['count: 4', 'count: 4\n  quiet_tail: 99999999d'],
+      ['count: 4', 'count: 4\n  colour: red'],
+    ];
+    const expected = [
+      'nemesis.seed',
+      'nemesis.seed',
+      'nemesis.count',
+      'nemesis.every',
+      'nemesis.kinds.1',
+      'nemesis.kinds',
+      'nemesis.kinds',
+      'nemesis.duration.max',
+      'nemesis.duration.min',
+      'nemesis.duration.max',
+      'nemesis.max_concurrent',
+      'nemesis.http_status',
+      'nemesis.latency_ms',
+      'nemesis.routes.0',
+      'nemesis.quiet_tail',
+      'nemesis',
+    ];
+    cases.forEach(([from, to], i) => {
+      const issues = issuesOf(() => parseExperiment(WITH_NEMESIS.replace(from, to)));
+      expect(issues.map((x) => x.path), to).toContain(expected[i]);
+      expect(issues.find((x) => x.path === expected[i])?.line, to).toBeGreaterThan(0);
+    });
+  });
+
+  it('refuses a window with no room for a fault, and own faults named like the schedule', () => {
+    const tight = WITH_NEMESIS.replace('count: 4', 'count: 4\n  start_after: 10s\n  quiet_tail: 19s');
+    const issues = issuesOf(() => parseExperiment(tight));
+    expect(issues.map((i) => i.path)).toEqual(['nemesis.quiet_tail']);
+    expect(issues[0].message).toMatch(/no room/);
+    expect(issuesOf(() => parseExperiment(WITH_NEMESIS.replace(/name: slow/, 'name: nemesis-01-x').replace('opens_during: slow', 'opens_during: nemesis-01-x'))).map((i) => i.path)).toEqual(['faults.0.name']);
+  });
+});
+
 describe('shipped experiments and suites', () => {
   it('every shipped experiment validates and each bug switch is detected by one', async () => {
     const all = await listExperiments();
