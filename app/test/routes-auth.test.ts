@@ -58,6 +58,7 @@ function call(r: TRoute, headers: Record<string, string> = {}): Promise<Response
 beforeAll(async () => {
   t = await createTestDatabase();
   process.env.DATABASE_URL = t.url;
+  process.env.FAULTLINE_PREFIX = `fltest-auth-${Math.random().toString(36).slice(2, 10)}`;
   delete process.env.FAULTLINE_USERS;
   const { createSession, createApiToken } = await import('../_lib/auth/session.js');
   const v = await createSession(t.db, { name: 'vera', role: 'viewer' });
@@ -81,6 +82,11 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  const { platform } = await import('../_lib/runs.js');
+  const p = platform();
+  const keys = await p.redis.keys(`${p.prefix}:*`);
+  if (keys.length) await p.redis.del(...keys);
+  await p.close();
   await t?.drop();
 });
 
@@ -198,16 +204,73 @@ describe('sign-in and tokens', () => {
   });
 });
 
-describe('sign-in throttling', () => {
-  it('after 5 wrong passwords even the right one is refused for a while', async () => {
-    const login = routes.find((r) => r.method === 'POST' && r.url === '/api/auth/login')!;
-    const post = (password: string) =>
-      login.handler(new Request(`${BASE}/api/auth/login`, { method: 'POST', body: JSON.stringify({ username: 'viewer', password }), headers: { 'content-type': 'application/json', host: '127.0.0.1:3000' } }), {
-        params: Promise.resolve({}),
-      });
-    for (let i = 0; i < 5; i++) expect((await post(`guess${i}`)).status).toBe(401);
-    const r = await post('viewer');
-    expect(r.status).toBe(401);
-    expect(((await r.json()) as { error: { message: string } }).error.message).toMatch(/too many failed sign-ins/);
+describe('sign-in throttling (Redis, per name and client address)', () => {
+  const login = () => routes.find((r) => r.method === 'POST' && r.url === '/api/auth/login')!;
+  const post = (username: string, password: string, address: string) =>
+    login().handler(
+      new Request(`${BASE}/api/auth/login`, {
+        method: 'POST',
+        body: JSON.stringify({ username, password }),
+        headers: { 'content-type': 'application/json', host: '127.0.0.1:3000', 'x-forwarded-for': address },
+      }),
+      { params: Promise.resolve({}) },
+    );
+
+  it('the 6th wrong try gets 429 with Retry-After; a locked-out name still signs in from a client that did not fail', async () => {
+    for (let i = 0; i < 5; i++) expect((await post('viewer', `guess${i}`, '10.0.0.66')).status).toBe(401);
+    const sixth = await post('viewer', 'guess5', '10.0.0.66');
+    expect(sixth.status).toBe(429);
+    const retryAfter = Number(sixth.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(300);
+    expect(((await sixth.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'TOO_MANY_REQUESTS', message: expect.stringMatching(/too many failed sign-ins for viewer/) });
+    // The attacker's client stays locked out even with the right password …
+    expect((await post('viewer', 'viewer', '10.0.0.66')).status).toBe(429);
+    // … while the user, from a client that has not failed, signs in.
+    const ok = await post('viewer', 'viewer', '10.0.0.7');
+    expect(ok.status).toBe(200);
+    expect(ok.headers.getSetCookie().some((c) => c.startsWith('fl_session='))).toBe(true);
+    // The lock is in Redis under the platform prefix, with the window as its expiry.
+    const { platform } = await import('../_lib/runs.js');
+    const p = platform();
+    const keys = await p.redis.keys(`${p.prefix}:login:*`);
+    expect(keys.length).toBeGreaterThanOrEqual(2);
+    expect(await p.redis.pttl(keys[0])).toBeGreaterThan(0);
+  });
+
+  it('the lock holds across console processes (two throttles on separate Redis connections, one prefix)', async () => {
+    const { LoginThrottle } = await import('../_lib/auth/throttle.js');
+    const { platform } = await import('../_lib/runs.js');
+    const p = platform();
+    const a = new LoginThrottle({ redis: p.newRedis(), prefix: p.prefix });
+    const b = new LoginThrottle({ redis: p.newRedis(), prefix: p.prefix });
+    try {
+      for (let i = 0; i < 5; i++) await (i % 2 ? a : b).attempt('operator', '10.0.0.99');
+      await expect(a.attempt('operator', '10.0.0.99')).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+      await expect(b.attempt('operator', '10.0.0.99')).rejects.toMatchObject({ code: 'TOO_MANY_REQUESTS' });
+      await b.attempt('operator', '10.0.0.100');
+    } finally {
+      (a as unknown as { store: { redis: { disconnect(): void } } }).store.redis.disconnect();
+      (b as unknown as { store: { redis: { disconnect(): void } } }).store.redis.disconnect();
+    }
+  });
+
+  it('one client spraying many names is stopped by its address limit, and others are not', async () => {
+    let refused: Response | undefined;
+    for (let i = 0; i < 40 && !refused; i++) {
+      const r = await post(`nobody${i}`, 'x', '10.0.0.200');
+      if (r.status === 429) refused = r;
+      else expect(r.status).toBe(401);
+    }
+    expect(refused?.status).toBe(429);
+    expect(((await refused!.json()) as { error: { message: string } }).error.message).toMatch(/from this client/);
+    expect((await post('operator', 'operator', '10.0.0.201')).status).toBe(200);
+  });
+
+  it('parallel wrong guesses cannot slip past the limit', async () => {
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => post('operator', `par${i}`, '10.0.0.150')));
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(7);
   });
 });

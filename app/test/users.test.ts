@@ -54,28 +54,56 @@ describe('users from configuration', () => {
 });
 
 describe('sign-in throttle', () => {
-  it('refuses a name after 5 failures in the window, and lets it in again once they age out', async () => {
+  it('a lock ends when its window ends (Redis expiry), and a success clears the failures of that name and client', async () => {
+    const { Redis } = await import('ioredis');
     const { LoginThrottle } = await import('../_lib/auth/throttle.js');
-    const th = new LoginThrottle({ max: 5, windowMs: 60_000 });
-    for (let i = 0; i < 5; i++) {
-      expect(th.retryAfter('alice', 1000 + i)).toBe(0);
-      th.fail('alice', 1000 + i);
+    const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
+    const prefix = `fltest-throttle-${Math.random().toString(36).slice(2, 10)}`;
+    try {
+      const th = new LoginThrottle({ redis, prefix }, { maxPerUserAddress: 2, maxPerAddress: 100, windowMs: 400 });
+      await th.attempt('alice', '10.1.1.1');
+      await th.attempt('alice', '10.1.1.1');
+      const err = await th.attempt('alice', '10.1.1.1').catch((e: AppError) => e);
+      expect(err).toMatchObject({ code: 'TOO_MANY_REQUESTS', details: { retryAfterSeconds: 1 } });
+      // another name from the same client is not locked
+      await th.attempt('bob', '10.1.1.1');
+      // the key expires with the window: poll (bounded) until alice may try again
+      const until = Date.now() + 5000;
+      let open = false;
+      while (!open && Date.now() < until) {
+        open = await th.attempt('alice', '10.1.1.1').then(() => true, () => false);
+        if (!open) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(open).toBe(true);
+      await th.succeed('alice', '10.1.1.1');
+      await th.attempt('alice', '10.1.1.1');
+      await th.attempt('alice', '10.1.1.1');
+    } finally {
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
     }
-    expect(th.retryAfter('alice', 2000)).toBe(1000 + 60_000 - 2000);
-    expect(th.retryAfter('bob', 2000)).toBe(0);
-    expect(th.retryAfter('alice', 61_001)).toBe(0);
-    th.fail('carol', 0);
-    th.succeed('carol');
-    expect(th.retryAfter('carol', 1)).toBe(0);
   });
 
-  it('forgets the oldest names beyond maxKeys', async () => {
+  it('no Redis: sign-in is refused as unavailable, not hung', async () => {
+    const { Redis } = await import('ioredis');
     const { LoginThrottle } = await import('../_lib/auth/throttle.js');
-    const th = new LoginThrottle({ max: 1, windowMs: 60_000, maxKeys: 2 });
-    th.fail('a', 0);
-    th.fail('b', 0);
-    th.fail('c', 0);
-    expect(th.retryAfter('a', 1)).toBe(0);
-    expect(th.retryAfter('c', 1)).toBeGreaterThan(0);
+    const redis = new Redis('redis://127.0.0.1:1', { maxRetriesPerRequest: null, lazyConnect: false });
+    redis.on('error', () => undefined);
+    try {
+      const th = new LoginThrottle({ redis, prefix: 'x' }, { timeoutMs: 300 });
+      await expect(th.attempt('alice', '10.1.1.1')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  it('the client address is the last X-Forwarded-For entry, or the one the nearest trusted proxy wrote', async () => {
+    const { clientAddress } = await import('../_lib/auth/throttle.js');
+    const h = (v?: string) => new Headers(v ? { 'x-forwarded-for': v } : {});
+    expect(clientAddress(h('127.0.0.1'), 0)).toBe('127.0.0.1');
+    expect(clientAddress(h('6.6.6.6, 10.0.0.5'), 0)).toBe('10.0.0.5');
+    expect(clientAddress(h('6.6.6.6, 203.0.113.9, 10.0.0.2'), 2)).toBe('203.0.113.9');
+    expect(clientAddress(h(), 0)).toBe('unknown');
   });
 });
