@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { FAULTLINE_DURATION, parseDuration as parseDurationText } from '../../core/duration.js';
 import { AppError } from '../../core/errors.js';
 import { parseYamlWith } from '../../core/validate.js';
 import { closeDb } from '../../db/client.js';
@@ -13,13 +14,10 @@ import { migratePlatformDatabase } from '../run-env.js';
 import { FAULT_TYPES, FaultSpecSchema, applyFault, openFaults, recentFaults, removeFault, validateFault, type TFaultRow } from '../../chaos/index.js';
 import { addFaultFlags, faultContext, type TFaultFlags } from './halt.js';
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `500ms`, `30s`, `10m`, `1h` → milliseconds; AppError naming `field` otherwise. */
+/** `500ms`, `30s`, `10m`, `1h` → milliseconds (core/duration); AppError naming `field` otherwise. */
 export function parseDuration(text: string, field: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
-  const ms = m ? Math.round(Number(m[1]) * UNIT_MS[m[2]]) : NaN;
-  if (!Number.isFinite(ms) || ms <= 0) {
+  const ms = parseDurationText(text, FAULTLINE_DURATION);
+  if (ms === undefined || ms <= 0 || /^\s*\d+(\.\d+)?\s*$/.test(text)) {
     throw new AppError('VALIDATION', `invalid ${field}`, { issues: [{ path: field, message: `"${text}" is not a duration like 500ms, 30s, 10m or 1h` }] });
   }
   return ms;
