@@ -23,6 +23,18 @@ describe('cron', () => {
     expect(isValidTimeZone('Mars/Olympus')).toBe(false);
   });
 
+  it('a cron that fires more than once a minute is refused at the cron field', () => {
+    expect(cronProblem('* * * * * *')).toMatch(/more than once a minute/);
+    expect(cronProblem('*/30 * * * * *')).toMatch(/more than once a minute/);
+    expect(cronProblem('0,1 * * * * *')).toMatch(/more than once a minute/);
+    expect(cronProblem('0 * * * * *')).toBeNull();
+    expect(cronProblem('15 */5 * * * *')).toBeNull();
+    expect(cronProblem('* * * * *')).toBeNull();
+    const r = ScheduleInputSchema.safeParse({ name: 'x', kind: 'experiment', ref: 'payments-latency', cron: '* * * * * *' });
+    expect(r.success).toBe(false);
+    expect(r.error!.issues.map((i) => [i.path.join('.'), i.message.slice(0, 29)])).toEqual([['cron', 'fires more than once a minute']]);
+  });
+
   it('schedule input errors name the field', () => {
     const r = ScheduleInputSchema.safeParse({ name: 'x', kind: 'experiment', ref: 'payments-latency', cron: '99 * * * *', timezone: 'Nowhere/City' });
     expect(r.success).toBe(false);
