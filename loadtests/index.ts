@@ -16,6 +16,8 @@ export * from './scenario.js';
 export * from './types.js';
 export { formatSummary, formatMetricValues } from './summary.js';
 export { parseDuration, formatDuration } from './duration.js';
+export { mergeLoadResults, mergeSeconds, mergeSecond, thresholdDefsFrom, type TMergeOptions } from './merge.js';
+export { encodeHistogram, decodeHistogram, type TRawSink } from './engine/metrics.js';
 export {
   parseSegment,
   parseSegmentSequence,

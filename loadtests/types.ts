@@ -2,6 +2,7 @@
  * The result model shared by the built-in engine and the k6 adapter
  * (contract in docs/architecture.md, "Load").
  */
+import type { TRawSink } from './engine/metrics.js';
 import type { TThresholdResult } from './thresholds.js';
 
 export type TLoadEngine = 'builtin' | 'k6';
@@ -35,6 +36,22 @@ export interface TLoadSecond {
   dropped: number;
   /** Scheduled iterations in this second (0 for VU-based executors, which have no schedule). */
   target: number;
+  /**
+   * This second's latency histograms (HdrHistogram compressed base64, µs),
+   * present when the run was asked to be mergeable: segments of one run merge
+   * their seconds exactly with `mergeSeconds`.
+   */
+  hdr?: { dur: string; cdur: string };
+}
+
+/** What merging needs beyond the summary: every metric's full state. */
+export interface TRawRun {
+  /** Epoch ms when the load (not setup) started. */
+  loadStartedAt: number;
+  /** Duration of the load phase in ms (counters' rate base). */
+  runMs: number;
+  /** Every metric and sub-metric sink, by name. */
+  metrics: Record<string, TRawSink>;
 }
 
 export type THistoryF = 'checkout' | 'cancel' | 'order_status' | 'browse' | 'view_product' | 'login' | 'register';
@@ -74,6 +91,8 @@ export interface TLoadResult {
   history: THistoryEvent[];
   /** Why the run stopped early, when it did. */
   abortReason?: string;
+  /** Full metric state for an exact merge (runs asked to be mergeable, e.g. segments). */
+  raw?: TRawRun;
 }
 
 export const EXIT = { OK: 0, THRESHOLDS_FAILED: 99, EXTERNAL_ABORT: 105, SCRIPT_EXCEPTION: 107, INVALID_CONFIG: 104 } as const;

@@ -20,7 +20,7 @@ import { evaluateThresholds, parseMetricSelector, parseThresholdExpression, type
 import { EXIT, type THistoryEvent, type TLoadResult, type TLoadSecond } from '../types.js';
 import { runExecutor, type TExecutorRuntime, type TVu } from './executors/index.js';
 import { send } from './http.js';
-import { MetricRegistry, newHistogram, percentileMs, recordMs } from './metrics.js';
+import { encodeHistogram, MetricRegistry, newHistogram, percentileMs, recordMs } from './metrics.js';
 import { scaleInt, tupleOf, type TSegmentSpec } from '../segments.js';
 import { SetupError, shopIteration, shopSetup, type TShopData, type TShopIO } from './shop.js';
 
@@ -55,6 +55,20 @@ export interface TEngineOptions {
    * instance; segments of one run share one). When given, no setup runs here.
    */
   setupData?: TShopData;
+  /**
+   * Make the result mergeable with other segments' results: each second
+   * carries its latency histograms (`hdr`) and the result its full metric
+   * state (`raw`). Costs one histogram encoding per second.
+   * @defaultValue false
+   */
+  mergeable?: boolean;
+  /**
+   * Epoch ms at which the load starts (after setup and warm-up), so that
+   * segments on several machines start together; the schedule is measured
+   * from it, so waking late shows as start lag, not as a shifted schedule.
+   * @defaultValue as soon as the warm-up ends
+   */
+  startAt?: number;
   /**
    * Threshold evaluation period in ms (k6: 2 s).
    * @defaultValue 2000
@@ -252,7 +266,15 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     await warmUp(pool, prefix, Math.min(100, scaleInt(tuple, initialVusOf(s))), stop.signal);
 
     // ── run ──
-    t0 = performance.now();
+    if (opts.startAt !== undefined && !stop.signal.aborted) {
+      const wait = opts.startAt - (performance.timeOrigin + performance.now());
+      if (wait > 0)
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, wait);
+          stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+        });
+    }
+    t0 = opts.startAt !== undefined ? opts.startAt - performance.timeOrigin : performance.now();
     const runStartedEpoch = Math.round(performance.timeOrigin + t0);
     measuring = true;
     const seconds: TLoadSecond[] = [];
@@ -290,6 +312,7 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
         activeVus,
         dropped,
         target,
+        ...(opts.mergeable ? { hdr: { dur: encodeHistogram(w.dur), cdur: encodeHistogram(w.cdur) } } : {}),
       };
       resetWindow(w);
       secondIndex++;
@@ -431,6 +454,7 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
       seconds,
       history,
       ...(abortReason ? { abortReason } : {}),
+      ...(opts.mergeable ? { raw: { loadStartedAt: runStartedEpoch, runMs, metrics: metrics.toRaw() } } : {}),
     };
   } finally {
     for (const c of cleanup) c();

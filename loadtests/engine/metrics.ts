@@ -25,6 +25,28 @@ export function percentileMs(h: hdr.Histogram, p: number): number {
   return h.totalCount === 0 ? 0 : h.getValueAtPercentile(p) / 1000;
 }
 
+/** An HdrHistogram as text (HdrHistogram's compressed base64 format, readable by every HdrHistogram port). */
+export function encodeHistogram(h: hdr.Histogram): string {
+  return hdr.encodeIntoCompressedBase64(h);
+}
+
+/** Decode `encodeHistogram` output into a histogram with the engine's settings. */
+export function decodeHistogram(text: string): hdr.Histogram {
+  const out = newHistogram();
+  if (text) out.add(hdr.decodeFromCompressedBase64(text));
+  return out;
+}
+
+/**
+ * A sink's full state as plain data: what another instance needs to merge it
+ * exactly (counts add; trends merge histograms, never percentiles).
+ */
+export type TRawSink =
+  | { type: 'trend'; count: number; sum: number; min: number; max: number; hist: string }
+  | { type: 'counter'; count: number; samples: number }
+  | { type: 'rate'; passes: number; fails: number }
+  | { type: 'gauge'; value: number; min: number; max: number; samples: number };
+
 export class TrendSink {
   readonly type = 'trend' as const;
   readonly hist = newHistogram();
@@ -51,6 +73,17 @@ export class TrendSink {
     if (m) return this.pct(Number(m[1]));
     throw new Error(`trend has no aggregation ${a}`);
   }
+  toRaw(): TRawSink {
+    return { type: 'trend', count: this.count, sum: this.sum, min: this.min, max: this.max, hist: encodeHistogram(this.hist) };
+  }
+  absorb(r: Extract<TRawSink, { type: 'trend' }>): void {
+    if (r.count === 0) return;
+    this.count += r.count;
+    this.sum += r.sum;
+    this.min = Math.min(this.min, r.min);
+    this.max = Math.max(this.max, r.max);
+    this.hist.add(decodeHistogram(r.hist));
+  }
   private pct(p: number): number {
     // exact extremes; the histogram's bucket values could exceed the true max
     if (p <= 0) return this.min;
@@ -67,6 +100,13 @@ export class CounterSink {
   add(v: number): void {
     this.count += v;
     this.samples++;
+  }
+  toRaw(): TRawSink {
+    return { type: 'counter', count: this.count, samples: this.samples };
+  }
+  absorb(r: Extract<TRawSink, { type: 'counter' }>): void {
+    this.count += r.count;
+    this.samples += r.samples;
   }
   agg(a: string): number {
     if (a === 'count') return this.count;
@@ -86,6 +126,13 @@ export class RateSink {
     if (v) this.passes++;
     else this.fails++;
   }
+  toRaw(): TRawSink {
+    return { type: 'rate', passes: this.passes, fails: this.fails };
+  }
+  absorb(r: Extract<TRawSink, { type: 'rate' }>): void {
+    this.passes += r.passes;
+    this.fails += r.fails;
+  }
   agg(a: string): number {
     if (a === 'rate') return this.samples === 0 ? 0 : this.passes / this.samples;
     throw new Error(`rate has no aggregation ${a}`);
@@ -103,6 +150,22 @@ export class GaugeSink {
     this.samples++;
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
+  }
+  toRaw(): TRawSink {
+    return { type: 'gauge', value: this.value, min: this.min, max: this.max, samples: this.samples };
+  }
+  /**
+   * Gauges of several instances (vus, vus_max) add up: the merged value is the
+   * sum of the instances' last values; min/max become the sums of theirs (the
+   * bounds of the total; exact when the instances move together, as segments do).
+   */
+  absorb(r: Extract<TRawSink, { type: 'gauge' }>): void {
+    if (r.samples === 0) return;
+    const first = this.samples === 0;
+    this.value = (first ? 0 : this.value) + r.value;
+    this.min = (first ? 0 : this.min) + r.min;
+    this.max = (first ? 0 : this.max) + r.max;
+    this.samples += r.samples;
   }
   agg(a: string): number {
     if (a === 'value') return this.value;
@@ -170,6 +233,32 @@ export class MetricRegistry implements TThresholdSource {
     const subs = this.subs.get(metric);
     if (!subs || !tags) return;
     for (const s of subs) if (s.tags.every(([k, v]) => tags[k] === v)) (s.sink.add as (v: number | boolean) => void)(value);
+  }
+
+  /** Every sink's state, by metric (and sub-metric) name: the mergeable form of this registry. */
+  toRaw(): Record<string, TRawSink> {
+    const out: Record<string, TRawSink> = {};
+    for (const [name, s] of this.sinks) out[name] = s.toRaw();
+    return out;
+  }
+
+  /**
+   * Add another instance's sinks (from `toRaw`). A sub-metric this registry
+   * does not track yet is created when its base metric is known.
+   */
+  absorb(raw: Record<string, TRawSink>): void {
+    for (const [name, r] of Object.entries(raw)) {
+      let sink = this.sinks.get(name);
+      if (!sink) {
+        const d = this.defs.get(name.replace(/\{.*$/, ''));
+        if (!d) throw new Error(`unknown metric ${name}`);
+        if (d.type !== r.type) throw new Error(`metric ${name} is a ${d.type}, not a ${r.type}`);
+        sink = this.newSink(d.type);
+        this.sinks.set(name, sink);
+      }
+      if (sink.type !== r.type) throw new Error(`metric ${name} is a ${sink.type}, not a ${r.type}`);
+      (sink.absorb as (x: TRawSink) => void)(r);
+    }
   }
 
   sink(name: string): TSink | undefined {
