@@ -42,6 +42,24 @@ describe('parseYamlWith', () => {
     expect(empty.issues).toEqual([{ path: '', message: 'the file is empty' }]);
   });
 
+  it('an alias bomb is refused as a field error at the first alias, not expanded (billion laughs)', () => {
+    const rows = ['a: &a [x,x,x,x,x,x,x,x,x]'];
+    for (const [i, n] of ['b', 'c', 'd', 'e', 'f', 'g'].entries()) rows.push(`${n}: &${n} [${Array(9).fill(`*${'abcdefg'[i]}`).join(',')}]`);
+    const e = issuesOf(() => parseYamlWith(z.any(), rows.join('\n') + '\n', 'bomb.yaml'));
+    expect(e.code).toBe('VALIDATION');
+    expect(e.issues).toEqual([{ path: 'b.0', message: expect.stringMatching(/too many alias expansions/), line: 2 }]);
+  });
+
+  it('an alias to an anchor never set names the alias, its field and line', () => {
+    const e = issuesOf(() => parseYamlWith(Schema, 'name: x\nfaults:\n  - latencyMs: 1\n  - latencyMs: *slow\n', 'e.yaml'));
+    expect(e.code).toBe('VALIDATION');
+    expect(e.issues).toEqual([{ path: 'faults.1.latencyMs', message: expect.stringMatching(/alias \*slow refers to no anchor/), line: 4 }]);
+  });
+
+  it('a few ordinary aliases still work', () => {
+    expect(parseYamlWith(Schema, 'name: &n x\nfaults:\n  - &f {latencyMs: 5}\n  - *f\n', 'e.yaml')).toEqual({ name: 'x', faults: [{ latencyMs: 5 }, { latencyMs: 5 }] });
+  });
+
   it('returns the typed value when valid', () => {
     expect(parseYamlWith(Schema, 'name: x\nfaults: [{latencyMs: 3}]\n', 'exp.yaml')).toEqual({ name: 'x', faults: [{ latencyMs: 3 }] });
   });

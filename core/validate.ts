@@ -3,7 +3,7 @@
  * typed value: zod parses, and every issue becomes a field-level message with
  * the YAML line when the input came from a file.
  */
-import { parseDocument, isMap, isSeq, LineCounter, type Node as YamlNode } from 'yaml';
+import { parseDocument, isAlias, isMap, isSeq, LineCounter, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { AppError, type TFieldIssue } from './errors.js';
 
@@ -58,6 +58,48 @@ export function yamlLineOf(text: string, path: readonly PropertyKey[]): number |
 }
 
 /**
+ * Aliases a file may expand. A few `&defaults` / `*defaults` are normal;
+ * nested aliases multiply (the "billion laughs" bomb: 9 aliases of 9 aliases
+ * of … is 9^n nodes from a few hundred bytes), so expansion is bounded.
+ */
+export const MAX_YAML_ALIASES = 100;
+
+/**
+ * `doc.toJS()` with alias expansion bounded and alias problems (an alias
+ * bomb, an alias to an anchor never set) turned into a field error at the
+ * alias's line; yaml throws a ReferenceError for both.
+ */
+function toJsBounded(doc: Document.Parsed, lc: LineCounter, filename: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (e) {
+    if (!(e instanceof ReferenceError)) throw e;
+    const unresolved = /Unresolved alias.*?: (.+)$/.exec(e.message)?.[1];
+    let where: { path: string; line?: number } = { path: '' };
+    visit(doc, {
+      Alias(_key, node, ancestors) {
+        if (unresolved !== undefined && node.source !== unresolved) return undefined;
+        const path = ancestors
+          .map((a, i) => {
+            const next = ancestors[i + 1] ?? node;
+            if (isMap(a)) return String((a.items.find((it) => it === next) as { key?: { value?: unknown } } | undefined)?.key?.value ?? '');
+            if (isSeq(a)) return String(a.items.indexOf(next as never));
+            return '';
+          })
+          .filter((x) => x !== '');
+        where = { path: path.join('.'), line: node.range ? lc.linePos(node.range[0]).line : undefined };
+        return visit.BREAK;
+      },
+    });
+    const message =
+      unresolved !== undefined
+        ? `alias *${unresolved} refers to no anchor (&${unresolved} must be set before it is used)`
+        : `too many alias expansions (more than ${MAX_YAML_ALIASES}): aliases of aliases multiply, so this is refused`;
+    throw new AppError('VALIDATION', `${filename}: invalid file`, { issues: [{ path: where.path, message, line: where.line }] });
+  }
+}
+
+/**
  * Parse YAML text and validate it. Syntax errors and schema issues both come
  * back as AppError('VALIDATION') with `line` set, so a user sees
  * `line 12: faults.0.params.latencyMs: Too small: expected number to be >=0`.
@@ -73,7 +115,7 @@ export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file
     }));
     throw new AppError('VALIDATION', `${filename}: YAML syntax error`, { issues });
   }
-  const value = doc.toJS();
+  const value = toJsBounded(doc, lc, filename);
   const r = schema.safeParse(value);
   if (r.success) return r.data;
   if (value === null || value === undefined) throw new AppError('VALIDATION', `${filename}: invalid file`, { issues: [{ path: '', message: 'the file is empty' }] });

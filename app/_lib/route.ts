@@ -127,23 +127,25 @@ async function readJson(req: Request, limit: number): Promise<unknown> {
 /**
  * PostgreSQL refuses U+0000 in text and jsonb; a NUL anywhere in the input
  * is a field error here rather than a failed query later. Walks the parsed
- * value (bounded: parsed JSON is a tree).
+ * value with an explicit stack: JSON.parse accepts nesting far deeper than
+ * a recursive walk could follow.
  */
 export function rejectNul(value: unknown, what: string): void {
   const issues: TFieldIssue[] = [];
-  const walk = (v: unknown, path: string[]) => {
-    if (issues.length >= 20) return;
+  const show = (path: string[]) => path.join('.').replaceAll('\u0000', '\\0');
+  const stack: { v: unknown; path: string[] }[] = [{ v: value, path: [] }];
+  while (stack.length && issues.length < 20) {
+    const { v, path } = stack.pop()!;
     if (typeof v === 'string') {
-      if (v.includes('\u0000')) issues.push({ path: path.join('.'), message: 'must not contain the NUL character (U+0000)' });
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, String(i)]));
-    else if (v && typeof v === 'object') {
+      if (v.includes('\u0000')) issues.push({ path: show(path), message: 'must not contain the NUL character (U+0000)' });
+    } else if (v && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) {
-        if (k.includes('\u0000')) issues.push({ path: [...path, k.replaceAll('\u0000', '\\0')].join('.'), message: 'field name must not contain the NUL character (U+0000)' });
-        walk(x, [...path, k]);
+        const p = path.length < 32 ? [...path, k] : path;
+        if (k.includes('\u0000')) issues.push({ path: show(p), message: 'field name must not contain the NUL character (U+0000)' });
+        stack.push({ v: x, path: p });
       }
     }
-  };
-  walk(value, []);
+  }
   if (issues.length) throw new AppError('VALIDATION', `invalid ${what}`, { issues });
 }
 
