@@ -57,7 +57,7 @@ export class PostgresLogStore implements LogStore {
     if (q.text) where.push(sql`${logs.search} @@ plainto_tsquery('simple'::regconfig, ${q.text})`);
     if (q.cursor) {
       const c = decodeCursor(q.cursor);
-      if (!c || !/^\d+$/.test(c.id)) throw new AppError('VALIDATION', 'invalid log query', { issues: [{ path: 'cursor', message: 'not a cursor of this log store' }] });
+      if (!c || !/^\d{1,18}$/.test(c.id)) throw new AppError('VALIDATION', 'invalid log query', { issues: [{ path: 'cursor', message: 'not a cursor of this log store' }] });
       const at = new Date(c.timeMs);
       where.push(or(sql`${logs.time} > ${at.toISOString()}::timestamptz`, and(eq(logs.time, at), sql`${logs.id} > ${Number(c.id)}`))!);
     }
