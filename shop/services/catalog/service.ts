@@ -6,6 +6,11 @@
  *   commit   (order):          reserved  -> sold            (status committed)
  *   release  (order):          reserved|sold -> available   (status released)
  * Each step is idempotent per (order, product): repeating it changes nothing.
+ * Steps of one order are serialised (a transaction-scoped advisory lock on
+ * the order), so a retried reservation that overlaps its own first attempt
+ * (the caller timed out while the first was still running) waits for it and
+ * answers from its rows, instead of conflicting with them or reading the
+ * stock it took as a false `out_of_stock`.
  *
  * Product reads fall back to a Redis copy when Postgres fails.
  */
@@ -27,6 +32,16 @@ export const ReserveSchema = z.object({
 type TProduct = { id: string; sku: string; name: string; priceCents: number; available: number };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type TTx = Parameters<Parameters<ReturnType<TServiceContext['db']>['transaction']>[0]>[0];
+
+/**
+ * Serialise the reservation steps of one order until the transaction ends.
+ * The key is namespaced: payments locks the bare order id in the same database.
+ */
+async function lockOrder(tx: TTx, orderId: string): Promise<void> {
+  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`catalog.reservations:${orderId}`}, 0))`);
+}
 
 export async function setup(ctx: TServiceContext) {
   const { app, metrics, log } = ctx;
@@ -86,6 +101,7 @@ export async function setup(ctx: TServiceContext) {
       seen.add(it.productId);
     }
     const result = await db.transaction(async (tx) => {
+      await lockOrder(tx, body.orderId);
       const out: { productId: string; qty: number; status: string }[] = [];
       for (const it of items) {
         const [existing] = await tx
@@ -124,7 +140,8 @@ export async function setup(ctx: TServiceContext) {
           .values({ id: ctx.nextId(), orderId: body.orderId, productId: it.productId, qty: it.qty, status: 'reserved' })
           .onConflictDoNothing()
           .returning({ id: s.reservations.id });
-        // A concurrent release (tombstone) or duplicate reserve got there first: undo this transaction.
+        // Cannot happen while every step takes the order lock; kept as a guard: undo this
+        // transaction rather than count the stock twice.
         if (!ins[0]) throw new ShopError(409, 'reservation_released', `order ${body.orderId}: product ${it.productId} was released or reserved concurrently`);
         out.push({ productId: it.productId, qty: it.qty, status: 'reserved' });
       }
@@ -136,12 +153,12 @@ export async function setup(ctx: TServiceContext) {
   /** Move an order's reservations from one status to another, adjusting stock; idempotent. */
   async function transition(orderId: string, to: 'committed' | 'released', tombstones: string[] = []) {
     return db.transaction(async (tx) => {
+      await lockOrder(tx, orderId);
       if (tombstones.length > 0) {
         // A release may overtake its own reservation (the reserve call timed out
         // but is still running). Released rows with qty 0 for products not yet
         // reserved make that late reservation fail instead of leaking stock.
-        // Inserted first: a concurrent reservation's row blocks us until it
-        // commits, and the select below then sees and releases it.
+        // (A reservation still running holds the order lock: we see its rows.)
         await tx
           .insert(s.reservations)
           .values(tombstones.map((productId) => ({ id: ctx.nextId(), orderId, productId, qty: 0, status: 'released' })))

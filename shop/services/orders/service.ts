@@ -49,9 +49,13 @@ function answerFor(o: TOrderRow): { status: number; body: unknown } {
   const ok = { orderId: o.id, status: o.status, totalCents: o.totalCents };
   if (o.status === 'confirmed' || (o.status === 'cancelled' && o.failureReason === 'cancelled_by_user')) return { status: 201, body: ok };
   if (o.status === 'pending') return { status: 409, body: { error: { code: 'idempotency_key_in_flight', message: `checkout ${o.id} is still in progress` }, orderId: o.id } };
-  const reason = o.failureReason ?? 'failed';
-  const status = reason === 'payment_declined' ? 402 : reason === 'out_of_stock' ? 409 : reason === 'invalid_items' ? 422 : 503;
-  return { status, body: { error: { code: reason, message: `order ${o.id} ${o.status}: ${reason.replace(/_/g, ' ')}` }, orderId: o.id } };
+  return failureAnswer(o.id, o.status, o.failureReason ?? 'failed');
+}
+
+/** The answer for an order that failed (or is failing) for `reason`. */
+function failureAnswer(orderId: string, status: string, reason: string): { status: number; body: unknown } {
+  const code = reason === 'payment_declined' ? 402 : reason === 'out_of_stock' ? 409 : reason === 'invalid_items' ? 422 : 503;
+  return { status: code, body: { error: { code: reason, message: `order ${orderId} ${status}: ${reason.replace(/_/g, ' ')}` }, orderId } };
 }
 
 function userId(headers: Record<string, unknown>): string {
@@ -152,15 +156,6 @@ export async function setup(ctx: TServiceContext) {
     });
   }
 
-  /** Saga without anything to undo (reservation refused atomically). */
-  async function failWithoutCompensation(orderId: string, reason: string) {
-    await db.transaction(async (tx) => {
-      if (!(await advance(orderId, ['started'], 'failed', tx))) return;
-      await setOrderStatus(tx, orderId, ['pending'], 'failed', reason);
-      await emit(tx, 'order.failed', orderId, { reason });
-    });
-  }
-
   // Write-behind confirmations, used only by the `lost-ack` bug switch.
   const pendingConfirms = new Map<string, { id: string; totalCents: number; items: TOrderItem[] }>();
   async function flushConfirms() {
@@ -185,9 +180,14 @@ export async function setup(ctx: TServiceContext) {
         idempotent: true,
       });
       if (r.status === 409 || r.status === 404 || r.status === 400) {
-        const reason = r.body?.error?.code === 'out_of_stock' ? 'out_of_stock' : 'invalid_items';
-        await failWithoutCompensation(order.id, reason);
-        return answerFor((await loadOrder(order.id))!);
+        // Refused. This answer is only the last attempt's: an earlier attempt that
+        // timed out may still have reserved (or may still be running), so nothing
+        // proves the order holds no stock. Release (idempotent; tombstones stop a
+        // late attempt) before the order ends failed.
+        const code = r.body?.error?.code;
+        const reason = code === 'out_of_stock' ? 'out_of_stock' : r.status === 409 ? 'stock_unavailable' : 'invalid_items';
+        if (await compensate(order.id, 'failed', reason, { refund: false })) return answerFor((await loadOrder(order.id))!);
+        return failureAnswer(order.id, 'failing', reason);
       }
       if (r.status !== 201) throw new Error(`reserve answered ${r.status}`);
     } catch (e) {
