@@ -3,7 +3,7 @@ export * from './faults/spec.js';
 export type { TFaultContext, TUndo, TRemove } from './faults/types.js';
 export { FAULTS, applyFault, validateFault, removeFault, targetText, type TAppliedFault, type TRevertResult } from './faults/index.js';
 export { haltAll, type THaltContext, type THaltResult } from './safety/halt.js';
-export { reconcileFaults, startReconciler, orphanReason, runActiveFromDb, type TReconcileOptions, type TReconcileResult, type TReconcilerOptions } from './safety/reconcile.js';
+export { reconcileFaults, startReconciler, orphanReason, type TReconcileOptions, type TReconcileResult, type TReconcilerOptions } from './safety/reconcile.js';
 export { leverState, setLever, clearLever, leverHistory, assertLeverReleased, leverEngagedError, type TLeverState, type TLeverEvent } from './safety/lever.js';
 export { openFaults, recentFaults, getFault, type TFaultRow } from './safety/ledger.js';
 export { isHostAllowed, parseAllowedHosts, defaultAllowedHosts } from './safety/allowlist.js';

@@ -18,6 +18,7 @@ import type { TStoredRunEvent } from './runner/events.js';
 import type { TRunnerDeps } from './runner/ports.js';
 import { sweepOrphanQueuedRuns, sweepStalledRuns } from './runner/sweeper.js';
 import { RUN_JOB_NAME, RUN_JOB_VERSION, RunJobPayloadSchema } from './runs/run-job.js';
+import { isRunActiveInDb } from './runs/active-runs.js';
 import { startPlatformSchedules } from './schedules/platform.js';
 import { serveSelfMetrics } from './self-metrics.js';
 import { loadConfig } from '../core/config.js';
@@ -115,6 +116,7 @@ export async function startWorker(o: StartWorkerOptions = {}): Promise<TRunningW
   const reconciler = startReconciler(
     { toxiproxyUrl: p.toxiproxyUrl, supervisorUrl: p.supervisorUrl, db: p.db },
     {
+      isRunActive: isRunActiveInDb(p.db),
       intervalMs: o.sweepEveryMs ?? 5000,
       onResult: (r) => log(`[reconciler] removed ${r.removed.length} orphaned fault(s)${r.failed.length ? `, ${r.failed.length} removal(s) failed` : ''}`),
       onError: (e) => log(`[reconciler] ${(e as Error).message}`),

@@ -3,12 +3,13 @@
  * ledger row whose run is no longer active, whose expiry has passed, whose
  * removal failed earlier, or whose applying process on this host is gone,
  * undoing what the row recorded. Workers run it on start and periodically.
+ *
+ * Faults do not know who schedules them (issue 11): whether a run is still
+ * active is asked of the caller (`isRunActive`, supplied by workers/), never
+ * read from the runner's tables here.
  */
 import { hostname } from 'node:os';
-import { eq } from 'drizzle-orm';
 import { toAppError } from '../../core/errors.js';
-import type { TDb } from '../../db/client.js';
-import { runs, TERMINAL_RUN_STATES } from '../../db/schema/runs.js';
 import type { TFaultContext, TUndo } from '../faults/types.js';
 import { revertUndo } from '../faults/undo.js';
 import { markFailed, markRemoved, openFaults, type TFaultRow } from './ledger.js';
@@ -51,20 +52,13 @@ export function holderAlive(appliedBy: string | null, host = hostname()): boolea
   }
 }
 
-/** Default run liveness: the run exists in the platform database and is not in a terminal state. */
-export function runActiveFromDb(db: TDb): (runId: string) => Promise<boolean> {
-  return async (runId) => {
-    const [r] = await db.select({ state: runs.state }).from(runs).where(eq(runs.id, runId));
-    return !!r && !(TERMINAL_RUN_STATES as readonly string[]).includes(r.state);
-  };
-}
-
 export interface TReconcileOptions {
   /**
-   * Whether a run is still active (its faults are then left alone).
-   * @defaultValue the run's state in the `runs` table is not terminal
+   * Whether a run is still active (its faults are then left alone). Required:
+   * the caller owns the runs (workers/runs/active-runs.ts `isRunActiveInDb`);
+   * a wrong answer here removes a live run's faults or keeps a dead one's.
    */
-  isRunActive?: (runId: string) => boolean | Promise<boolean>;
+  isRunActive: (runId: string) => boolean | Promise<boolean>;
   /** @defaultValue new Date() */
   now?: Date;
   /**
@@ -80,9 +74,9 @@ export interface TReconcileResult {
   failed: { id: string; type: string; target: string; error: string }[];
 }
 
-export async function reconcileFaults(ctx: Omit<TFaultContext, 'runId' | 'expiresAt'>, opts: TReconcileOptions = {}): Promise<TReconcileResult> {
+export async function reconcileFaults(ctx: Omit<TFaultContext, 'runId' | 'expiresAt'>, opts: TReconcileOptions): Promise<TReconcileResult> {
   const now = opts.now ?? new Date();
-  const isRunActive = opts.isRunActive ?? runActiveFromDb(ctx.db);
+  const isRunActive = opts.isRunActive;
   const rows = await openFaults(ctx.db);
   const runCache = new Map<string, Promise<boolean>>();
   const runActive = (id: string) => {
@@ -128,7 +122,7 @@ export interface TReconcilerOptions extends TReconcileOptions {
 /** Run the reconciler now and every `intervalMs`; passes never overlap. */
 export function startReconciler(
   ctx: Omit<TFaultContext, 'runId' | 'expiresAt'>,
-  opts: TReconcilerOptions = {},
+  opts: TReconcilerOptions,
 ): { stop(): Promise<void>; runOnce(): Promise<TReconcileResult> } {
   const intervalMs = opts.intervalMs ?? 5000;
   let stopped = false;

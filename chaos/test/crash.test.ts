@@ -37,6 +37,12 @@ async function insertRun(id: string, state: 'running' | 'aborted'): Promise<void
   await shop.ctx.db.insert(runs).values({ id, experimentName: 'crash-test', target: 'shop', state, definition: {} });
 }
 
+/** What workers/ supplies in production (workers/runs/active-runs.ts): the run's row is not terminal. */
+async function isRunActive(id: string): Promise<boolean> {
+  const [r] = await shop.ctx.db.select({ state: runs.state }).from(runs).where(eq(runs.id, id));
+  return !!r && r.state === 'running';
+}
+
 async function toxicCount(): Promise<number> {
   const list = await new ToxiproxyApi(shop.ctx.toxiproxyUrl).list();
   return [...list.values()].reduce((n, p) => n + p.toxics.length, 0);
@@ -84,7 +90,7 @@ describe('crash cleanup and halt on the full shop', () => {
 
     const t0 = performance.now();
     const removed: string[] = [];
-    const rec = startReconciler(shop.ctx, { intervalMs: 1000, onResult: (r) => removed.push(...r.removed.map((x) => `${x.type}:${x.reason}`)) });
+    const rec = startReconciler(shop.ctx, { isRunActive, intervalMs: 1000, onResult: (r) => removed.push(...r.removed.map((x) => `${x.type}:${x.reason}`)) });
     try {
       await waitFor(
         'both faults removed and the edge and instance healthy',
@@ -110,11 +116,11 @@ describe('crash cleanup and halt on the full shop', () => {
   it('removes a live process fault once its run ended, and leaves an active run alone', async () => {
     await insertRun('run-live', 'running');
     const f = await applyFault({ type: 'latency', target: 'orders->payments', params: { latencyMs: 50 } }, { ...shop.ctx, runId: 'run-live' });
-    let r = await reconcileFaults(shop.ctx);
+    let r = await reconcileFaults(shop.ctx, { isRunActive });
     expect(r.removed).toEqual([]);
     expect(await toxicCount()).toBe(1);
     await shop.ctx.db.update(runs).set({ state: 'aborted' }).where(eq(runs.id, 'run-live'));
-    r = await reconcileFaults(shop.ctx);
+    r = await reconcileFaults(shop.ctx, { isRunActive });
     expect(r.removed.map((x) => [x.id, x.reason])).toEqual([[f.id, 'run-ended']]);
     expect(await toxicCount()).toBe(0);
   });
@@ -122,9 +128,9 @@ describe('crash cleanup and halt on the full shop', () => {
   it('removes a detached fault when its expiry passes', async () => {
     const f = await applyFault({ type: 'edge_down', target: 'orders->payments' }, { ...shop.ctx, detached: true, expiresAt: new Date(Date.now() + 300) });
     expect(await statusOf(`http://${edgeListen()}/health`, 1000)).toBe(0);
-    expect((await reconcileFaults(shop.ctx)).removed).toEqual([]);
+    expect((await reconcileFaults(shop.ctx, { isRunActive })).removed).toEqual([]);
     await new Promise((r) => setTimeout(r, 350));
-    const r = await reconcileFaults(shop.ctx);
+    const r = await reconcileFaults(shop.ctx, { isRunActive });
     expect(r.removed.map((x) => [x.id, x.reason])).toEqual([[f.id, 'expired']]);
     expect(await statusOf(`http://${edgeListen()}/health`, 2000)).toBe(200);
   });
