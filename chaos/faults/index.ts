@@ -2,13 +2,14 @@
  * The fault catalog: the registry of fault modules and the one way to apply
  * a fault.
  *
- *   spec ─▶ zod (field errors) ─▶ resolve target + allowlist ─▶ ledger row ─▶ apply
- *                                                                 │           │
- *                                        undo recorded step by step ◀─────────┘
+ *   spec ─▶ zod (field errors) ─▶ resolve target + allowlist ─▶ lever released? ─▶ ledger row ─▶ apply ─▶ lever still released?
+ *                                                                                   │           │            │ no: undo, HALTED
+ *                                                          undo recorded step by step ◀─────────┘
  *   remove(): undo ─▶ ledger row removed
  */
 import { AppError, toAppError } from '../../core/errors.js';
 import { parseWith } from '../../core/validate.js';
+import { assertLeverReleased, leverEngagedError, leverState } from '../safety/lever.js';
 import { getFault, insertFault, markActive, markApplyFailed, markFailed, markRemoved, newFaultId, saveUndo } from '../safety/ledger.js';
 import { FaultSpecSchema, type TFaultSpec, type TFaultType } from './spec.js';
 import type { TApplyContext, TFaultContext, TFaultModule, TUndo } from './types.js';
@@ -79,10 +80,13 @@ export interface TAppliedFault {
 /**
  * Validate, record, then apply one fault. Nothing is changed when the spec
  * or its target is invalid; when applying fails half-way what was done is
- * undone before the error is rethrown.
+ * undone before the error is rethrown. While the safety lever is engaged no
+ * fault is applied, whoever asks (a run, `faultline faults apply`, the API):
+ * AppError HALTED.
  */
 export async function applyFault(input: unknown, ctx: TFaultContext): Promise<TAppliedFault> {
   const spec = await validateFault(input, ctx);
+  await assertLeverReleased(ctx.db, 'fault applies');
   const id = newFaultId();
   await insertFault(ctx.db, { id, runId: ctx.runId, type: spec.type, target: targetText(spec), params: spec.params, expiresAt: ctx.expiresAt, detached: ctx.detached });
   let undo: TUndo = {};
@@ -107,6 +111,19 @@ export async function applyFault(input: unknown, ctx: TFaultContext): Promise<TA
     }
     await markApplyFailed(ctx.db, id, err.message, undone);
     throw err;
+  }
+  // The lever may have been engaged while this fault was being applied, after
+  // its halt swept the proxy: checking again after the apply closes that gap
+  // (engaged before this read: we see it and undo; engaged after: the halt
+  // that follows the lever's write runs after our apply and removes it).
+  const lever = await leverState(ctx.db);
+  if (lever.engaged) {
+    await removeFn().then(
+      () => markApplyFailed(ctx.db, id, 'safety lever engaged during apply', true),
+      // Left open (failed) so the reconciler retries the removal.
+      (e) => markFailed(ctx.db, id, `safety lever engaged during apply; removal failed: ${toAppError(e).message}`),
+    );
+    throw leverEngagedError(lever, 'fault applies');
   }
   await markActive(ctx.db, id);
   let removed = false;

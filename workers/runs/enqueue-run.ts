@@ -1,12 +1,15 @@
 /**
  * Create a run and queue it: validate the experiment, upsert its
  * definition, insert the run row (`queued`), add the BullMQ job (job id =
- * run id, so a run is queued at most once).
+ * run id, so a run is queued at most once). While the safety lever is
+ * engaged every new run is refused (AppError HALTED: HTTP 423, exit 3),
+ * whoever asks: console, CLI, API or a schedule firing.
  */
 import { randomInt } from 'node:crypto';
 import { Snowflake } from '@sapphire/snowflake';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { assertLeverReleased } from '../../chaos/index.js';
 import { parseWith } from '../../core/validate.js';
 import { experiments, runs, RUN_TRIGGERS, type TRunTrigger } from '../../db/schema/index.js';
 import { ExperimentSchema, parseExperiment, type TExperiment } from '../../experiments/index.js';
@@ -60,6 +63,8 @@ export async function enqueueRun(p: TPlatform, input: TEnqueueRunInput): Promise
   const i = parseWith(EnqueueRunInputSchema, input, 'run request');
   // A parsed experiment holds durations in ms; only YAML / raw input goes through the schema again.
   const experiment: TExperiment = i.yaml !== undefined ? parseExperiment(i.yaml, i.sourcePath ?? 'experiment.yaml') : isParsed(i.experiment) ? i.experiment : parseWith(ExperimentSchema, i.experiment, 'experiment');
+  // Checked before anything is written: a refused run leaves no row and no job.
+  await assertLeverReleased(p.db, 'new runs');
   const runId = newRunId();
   await p.db
     .insert(experiments)
