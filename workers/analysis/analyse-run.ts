@@ -102,7 +102,7 @@ export async function analyseRun(run: TRunRecord, opts: TAnalyseOptions): Promis
   const requests = run.history.filter((e) => e.type !== 'invoke').length;
   return ReportSchema.parse({
     schemaVersion: REPORT_SCHEMA_VERSION,
-    run: { id: run.runId, experiment: x.name, description: x.description, target: x.target, startedAt: run.loadStart, endedAt: run.endedAt, tags: x.tags, bugs: run.bugs ?? [] },
+    run: { id: run.runId, experiment: x.name, description: x.description, target: x.target, startedAt: run.loadStart, loadEndedAt: run.loadEnd, endedAt: run.endedAt, tags: x.tags, bugs: run.bugs ?? [] },
     verdict,
     reason: run.ended === 'completed' ? reason : (run.endReason ?? reason),
     load: { scenario: x.load.scenario, engine: run.engine, requests, dropped: run.seconds.reduce((a, s) => a + s.dropped, 0) },

@@ -4,11 +4,16 @@
  * request was sent) and from the servers' scraped histograms.
  *
  *   history ─┐                      ┌─ SLI = good/valid, pass vs objective
- *            ├─▶ per-second bins ──▶├─ budget consumed = burn_run · run / period
+ *            ├─▶ per-second bins ──▶├─ run budget used = bad / ((1 − objective) · valid)
  *   samples ─┘  {good, valid}       └─ worst burn over 1 min and 5 min windows
  *
  * Burn rate = (bad/valid) / (1 − objective) (slo.md): 1 spends exactly the
  * budget over the SLO period, 14.4 is the Workbook's page threshold.
+ *
+ * The error budget is judged on the run itself: the run is allowed
+ * (1 − objective) × its own valid events bad ones, and "budget used" is the
+ * share of those it spent (100 % = exactly at the objective). A share of a
+ * 30-day budget says nothing about a one-minute run.
  */
 import type { TSlo } from '../../experiments/index.js';
 import type { TSliFigures, TSliSource, TSloResult } from '../reports/schema.js';
@@ -224,17 +229,18 @@ export function figuresFromBins(
     valid += b.valid;
   }
   if (valid === 0)
-    return { source, good, valid, sli: null, pass: null, budgetConsumedPct: null, worstBurn1m: null, worstBurn5m: null, note: note ?? 'no valid events' };
+    return { source, good, valid, sli: null, pass: null, bad: 0, allowedBad: 0, budgetConsumedPct: null, worstBurn1m: null, worstBurn5m: null, note: note ?? 'no valid events' };
   const sli = (good / valid) * 100;
-  const burnRun = (1 - good / valid) / (1 - slo.objective / 100);
-  const runMs = Math.max(1000, runEnd - runStart);
+  const allowedBad = (1 - slo.objective / 100) * valid;
   return {
     source,
     good,
     valid,
     sli,
     pass: sli >= slo.objective,
-    budgetConsumedPct: (burnRun * runMs * 100) / slo.window,
+    bad: valid - good,
+    allowedBad,
+    budgetConsumedPct: ((valid - good) / allowedBad) * 100,
     worstBurn1m: worstBurn(bins, slo.objective, 60_000, runStart, runEnd),
     worstBurn5m: worstBurn(bins, slo.objective, 300_000, runStart, runEnd),
     ...(note ? { note } : {}),

@@ -1,5 +1,5 @@
 /** Small formatting helpers shared by the renderers (pure). */
-import type { TReport, TSliFigures, TSloResult } from './schema.js';
+import type { TInvariantResult, TReport, TSliFigures, TSloResult, TTrailEntry, TViolation } from './schema.js';
 
 export function pct(v: number | null | undefined, digits = 2): string {
   return v === null || v === undefined ? '—' : `${v.toFixed(digits)}%`;
@@ -27,11 +27,49 @@ export function figure(s: TSloResult, source: TSliFigures['source']): TSliFigure
   return s.figures.find((f) => f.source === source);
 }
 
-export function counts(r: TReport): { slos: [number, number]; breakers: [number, number]; invariants: [number, number]; violations: number } {
+/**
+ * Passed/total per kind of check; `violations` counts this run's findings,
+ * `preExisting` those already there before it (they do not fail the run).
+ */
+export function counts(r: TReport): { slos: [number, number]; breakers: [number, number]; invariants: [number, number]; violations: number; preExisting: number } {
   return {
     slos: [r.slos.filter((s) => s.verdict === 'pass').length, r.slos.length],
     breakers: [r.breakers.expectations.filter((b) => b.pass).length, r.breakers.expectations.length],
     invariants: [r.invariants.filter((i) => i.pass).length, r.invariants.length],
-    violations: r.invariants.reduce((a, i) => a + i.violations.length, 0),
+    violations: r.invariants.reduce((a, i) => a + newViolations(i).length, 0),
+    preExisting: r.invariants.reduce((a, i) => a + preExistingCount(i), 0),
   };
+}
+
+/** This run's violations of an invariant (not pre-existing). */
+export function newViolations(i: TInvariantResult): TViolation[] {
+  return i.violations.filter((v) => !v.preExisting);
+}
+
+/** Pre-existing findings of an invariant: the full count when known, else those listed. */
+export function preExistingCount(i: TInvariantResult): number {
+  return i.preExisting ?? i.violations.filter((v) => v.preExisting).length;
+}
+
+/** `10:00:04.180` of an ISO time (trails happen within one run: the date is noise). */
+export function clock(at: string | null): string {
+  if (!at) return '—';
+  const m = /T(\d\d:\d\d:\d\d(?:\.\d{1,3})?)/.exec(at);
+  return m ? m[1]! : at;
+}
+
+/** One trail entry as a line of text: `10:00:04.180 [orders.sagas] saga started (step reserve)`. */
+export function trailLine(e: TTrailEntry): string {
+  return `${clock(e.at)} [${e.source}] ${e.text}`;
+}
+
+/** The settling line: `settled in 1.8 s (max 30.0 s)` or `not settled after 30.0 s: 3 sagas in flight`. */
+export function settleText(s: NonNullable<TReport['settle']>): string {
+  return s.settled ? `settled in ${dur(s.waitedMs)} (max ${dur(s.maxMs)})` : `not settled after ${dur(s.waitedMs)} (max ${dur(s.maxMs)}): ${s.detail}`;
+}
+
+/** `12 of 5 allowed` — the run's own error budget beside its share. */
+export function budgetText(f: TSliFigures | undefined, digits = 0): string {
+  if (!f || f.budgetConsumedPct === null) return '—';
+  return `${pct(f.budgetConsumedPct, digits)} (${f.bad} bad of ${f.allowedBad.toFixed(1)} allowed)`;
 }

@@ -13,8 +13,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { counts, dur, figure, iso, num, pct, sloTarget } from './format.js';
-import type { TReport } from './schema.js';
+import { clock, counts, dur, figure, iso, newViolations, num, pct, preExistingCount, settleText, sloTarget } from './format.js';
+import type { TReport, TViolation } from './schema.js';
 
 const require = createRequire(import.meta.url);
 
@@ -39,14 +39,57 @@ function scriptJson(v: unknown): string {
   return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-/** The chart data, relative to the load start (seconds). Pure. */
+const ms = (v: number) => (v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(1)} s`);
+const per = (v: number) => `${Math.round(v * 10) / 10}/s`;
+
+/** `min 12 ms · max 5.5 s · last 40 ms`: what a legend shows while the cursor is off the chart. */
+export function seriesStats(xs: readonly number[], fmt: (v: number) => string): string {
+  const v = xs.filter((x) => Number.isFinite(x));
+  if (!v.length) return 'no data';
+  return `min ${fmt(Math.min(...v))} · max ${fmt(Math.max(...v))} · last ${fmt(v[v.length - 1]!)}`;
+}
+
+/**
+ * The chart data, relative to the load start (seconds). Pure. The x axis
+ * spans the run: load start to the end of the load plus settling (or the
+ * run's end), never less than the data.
+ */
 export function chartData(r: TReport) {
   const t0 = r.run.startedAt;
   const rel = (t: number) => Math.round((t - t0) / 100) / 10;
   const secs = r.series.seconds;
   const kinds = [...new Set(secs.flatMap((s) => Object.keys(s.errorsByKind)))].sort();
+  const loadEnd = r.run.loadEndedAt;
+  const settledAt = loadEnd !== undefined && r.settle ? loadEnd + r.settle.waitedMs : undefined;
+  const lastSecond = secs.length ? secs[secs.length - 1]!.t + 1000 : t0;
+  const end = Math.max(settledAt ?? r.run.endedAt, loadEnd ?? t0, lastSecond);
+  const col = (k: keyof (typeof secs)[number]) => secs.map((s) => s[k] as number);
   return {
-    xmax: rel(r.run.endedAt),
+    xmax: rel(end),
+    /** Vertical markers: end of load, end of settling. */
+    marks: [
+      ...(loadEnd !== undefined ? [{ name: 'load end', at: rel(loadEnd) }] : []),
+      ...(settledAt !== undefined && r.settle ? [{ name: r.settle.settled ? 'settled' : 'settle gave up', at: rel(settledAt) }] : []),
+    ],
+    /** Legend text per series label while the cursor is off the chart. */
+    legend: {
+      latency: {
+        'p50 corrected': seriesStats(col('cp50'), ms),
+        'p95 corrected': seriesStats(col('cp95'), ms),
+        'p99 corrected': seriesStats(col('cp99'), ms),
+        'p50 k6-style': seriesStats(col('p50'), ms),
+        'p95 k6-style': seriesStats(col('p95'), ms),
+        'p99 k6-style': seriesStats(col('p99'), ms),
+      },
+      load: { throughput: seriesStats(col('rps'), per), scheduled: seriesStats(col('target'), per), dropped: `total ${col('dropped').reduce((a, b) => a + b, 0)} · ${seriesStats(col('dropped'), per)}` },
+      errors: Object.fromEntries(
+        kinds.map((k) => {
+          const xs = secs.map((s) => s.errorsByKind[k] ?? 0);
+          return [k, `total ${xs.reduce((a, b) => a + b, 0)} · max ${per(Math.max(...xs))}`];
+        }),
+      ),
+      x: secs.length ? `load ${rel(secs[0]!.t)}–${rel(loadEnd ?? lastSecond)} s, run to ${rel(end)} s` : '',
+    },
     x: secs.map((s) => rel(s.t)),
     latency: {
       cp50: secs.map((s) => s.cp50),
@@ -87,6 +130,8 @@ table.t{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:13px}.t 
 code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;background:var(--soft);padding:1px 4px;border-radius:4px}
 details{margin:6px 0}summary{cursor:pointer}pre{background:var(--soft);padding:8px;border-radius:6px;overflow:auto;font-size:12px;max-height:260px}
 .legend-note{font-size:12px;color:var(--muted)}
+.card span+span{display:block;text-transform:none;letter-spacing:0}h3{font-size:15px;margin:18px 0 6px}
+table.trail{margin:4px 0}table.trail td{border:0;border-bottom:1px solid var(--line);padding:2px 6px;font-size:12px}
 .uplot{font-family:inherit}.u-legend{font-size:12px}
 `;
 
@@ -117,10 +162,22 @@ const CLIENT_JS = `
       const x = Math.round(u.valToPos(v, 'x', true)) + 0.5;
       ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
     }
+    // end of load / end of settling: grey, labelled at the bottom
+    ctx.strokeStyle = 'rgba(89,99,110,0.7)'; ctx.fillStyle = 'rgba(89,99,110,0.9)'; ctx.setLineDash([2 * devicePixelRatio, 2 * devicePixelRatio]);
+    ctx.font = (10 * devicePixelRatio) + 'px sans-serif'; ctx.textAlign = 'right'; ctx.textBaseline = 'bottom';
+    for (const m of D.marks) {
+      const x = Math.round(u.valToPos(m.at, 'x', true)) + 0.5;
+      ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
+      ctx.fillText(m.name, x - 3 * devicePixelRatio, u.bbox.top + u.bbox.height - 2 * devicePixelRatio);
+    }
     ctx.restore();
   };
+  const fmtMs = (v) => v < 1000 ? Math.round(v) + ' ms' : (v / 1000).toFixed(1) + ' s';
+  const fmtRate = (v) => (Math.round(v * 10) / 10) + '/s';
+  // Off the chart the legend shows each series' min / max / last, never '--'.
+  const withLegend = (chart, fmt) => (s) => Object.assign(s, { value: (u, v, si, di) => di == null || v == null ? (D.legend[chart][s.label] || '') : fmt(v) });
   const xAxis = { size: 34, values: (u, v) => v.map(s => s + 's') };
-  const xSeries = { label: 't', value: (u, v) => v == null ? '--' : v + 's' };
+  const xSeries = { label: 't', value: (u, v) => v == null ? D.legend.x : v + 's' };
   const base = (title, h, yLabel) => ({
     width: W(), height: h,
     cursor: { sync: { key: sync.key }, drag: { x: true, y: false } },
@@ -131,19 +188,19 @@ const CLIENT_JS = `
   const el = (id) => document.getElementById(id);
   const L = D.latency;
   if (D.x.length) {
-    new uPlot(Object.assign(base('latency', 240, 'ms'), { series: [xSeries,
+    new uPlot(Object.assign(base('latency', 240, 'ms'), { series: [xSeries].concat([
       { label: 'p50 corrected', stroke: '#0969da', width: 2 },
       { label: 'p95 corrected', stroke: '#8250df', width: 2 },
       { label: 'p99 corrected', stroke: '#cf222e', width: 2 },
       { label: 'p50 k6-style', stroke: '#0969da', dash: [5, 4] },
       { label: 'p95 k6-style', stroke: '#8250df', dash: [5, 4] },
       { label: 'p99 k6-style', stroke: '#cf222e', dash: [5, 4] },
-    ] }), [D.x, L.cp50, L.cp95, L.cp99, L.p50, L.p95, L.p99], el('c-latency'));
-    new uPlot(Object.assign(base('load', 180, 'req/s'), { series: [xSeries,
+    ].map(withLegend('latency', fmtMs))) }), [D.x, L.cp50, L.cp95, L.cp99, L.p50, L.p95, L.p99], el('c-latency'));
+    new uPlot(Object.assign(base('load', 180, 'req/s'), { series: [xSeries].concat([
       { label: 'throughput', stroke: '#1a7f37', width: 2, fill: 'rgba(26,127,55,0.08)' },
       { label: 'scheduled', stroke: '#59636e', dash: [4, 4] },
       { label: 'dropped', stroke: '#9a6700', width: 1.5 },
-    ] }), [D.x, D.load.rps, D.load.target, D.load.dropped], el('c-load'));
+    ].map(withLegend('load', fmtRate))) }), [D.x, D.load.rps, D.load.target, D.load.dropped], el('c-load'));
     const kinds = Object.keys(D.errors);
     const palette = ['#cf222e', '#bc4c00', '#9a6700', '#8250df', '#0969da', '#1b7c83', '#6e7781'];
     // stacked bars: draw cumulative sums, tallest first so each kind shows its band
@@ -152,7 +209,7 @@ const CLIENT_JS = `
     const order = kinds.map((k, i) => i).reverse();
     const bars = uPlot.paths.bars({ size: [0.7, 24] });
     const eo = base('errors', 160, 'errors/s');
-    eo.series = [xSeries].concat(order.map(i => ({ label: kinds[i], fill: palette[i % palette.length], stroke: palette[i % palette.length], paths: bars, points: { show: false }, value: (u, v, si, di) => di == null ? '' : String(D.errors[kinds[i]][di]) })));
+    eo.series = [xSeries].concat(order.map(i => ({ label: kinds[i], fill: palette[i % palette.length], stroke: palette[i % palette.length], paths: bars, points: { show: false }, value: (u, v, si, di) => di == null ? D.legend.errors[kinds[i]] : String(D.errors[kinds[i]][di]) })));
     eo.scales.y = { range: (u, mn, mx) => [0, Math.max(1, mx)] };
     if (kinds.length) new uPlot(eo, [D.x].concat(order.map(i => cum[i])), el('c-errors'));
     else el('c-errors').innerHTML = '<p class="muted">no errors</p>';
@@ -214,7 +271,7 @@ export function renderHtml(r: TReport): string {
         src('client-corrected'),
         src('client-k6'),
         src('server'),
-        td(pct(d?.budgetConsumedPct, 4), 'n'),
+        td(`${pct(d?.budgetConsumedPct, 0)}<br><span class="muted">${d && d.budgetConsumedPct !== null ? `${d.bad} bad of ${d.allowedBad.toFixed(1)} allowed` : ''}</span>`, 'n'),
         td(`${num(d?.worstBurn1m)} / ${num(d?.worstBurn5m)}`, 'n'),
       ]);
     })
@@ -239,27 +296,52 @@ export function renderHtml(r: TReport): string {
     )
     .join('');
   const invRows = r.invariants
-    .map((i) => rows([verdictCell(i.pass), td(`<b>${esc(i.name)}</b><br><span class="muted">${esc(i.description)}</span>`), td(String(i.checked), 'n'), td(i.error ? `<span class="fail">error: ${esc(i.error)}</span>` : String(i.violations.length), 'n')]))
-    .join('');
-  const violations = r.invariants
-    .filter((i) => i.violations.length)
-    .map(
-      (i) =>
-        `<details open><summary><b>${esc(i.name)}</b>: ${i.violations.length} violation(s)</summary><table class="t"><tr><th>kind</th><th>what</th><th>ids</th><th>evidence</th></tr>${i.violations
-          .slice(0, 100)
-          .map((v) =>
-            rows([
-              td(`<code>${esc(v.kind)}</code>`),
-              td(esc(v.message)),
-              td(v.ids.map((x) => `<code>${esc(x)}</code>`).join(' ')),
-              td(
-                `${v.rows.length ? `<details><summary>${v.rows.length} row(s)</summary><pre>${esc(JSON.stringify(v.rows, null, 1))}</pre></details>` : ''}${v.events.length ? `<details><summary>${v.events.length} client event(s)</summary><pre>${esc(JSON.stringify(v.events, null, 1))}</pre></details>` : ''}`,
-              ),
-            ]),
-          )
-          .join('')}</table>${i.violations.length > 100 ? `<p class="muted">… ${i.violations.length - 100} more in report.json</p>` : ''}</details>`,
+    .map((i) =>
+      rows([
+        verdictCell(i.pass),
+        td(`<b>${esc(i.name)}</b><br><span class="muted">${esc(i.description)}</span>`),
+        td(String(i.checked), 'n'),
+        td(i.error ? `<span class="fail">error: ${esc(i.error)}</span>` : String(newViolations(i).length), 'n'),
+        td(preExistingCount(i) ? String(preExistingCount(i)) : '', 'n'),
+      ]),
     )
     .join('');
+  const trailCell = (v: TViolation) => {
+    const trail = v.trail ?? [];
+    if (!trail.length) return '';
+    const lines = trail.map((e) => `<tr><td class="n">${esc(clock(e.at))}</td><td><code>${esc(e.source)}</code></td><td>${esc(e.text)}</td></tr>`).join('');
+    return `<details${trail.length <= 12 ? ' open' : ''}><summary>trail: ${trail.length} step(s)</summary><table class="t trail">${lines}</table></details>`;
+  };
+  const violationTable = (vs: TViolation[]) =>
+    `<table class="t"><tr><th>kind</th><th>what</th><th>ids</th><th>trail and evidence</th></tr>${vs
+      .slice(0, 100)
+      .map((v) =>
+        rows([
+          td(`<code>${esc(v.kind)}</code>`),
+          td(esc(v.message)),
+          td(v.ids.map((x) => `<code>${esc(x)}</code>`).join(' ')),
+          td(
+            `${trailCell(v)}${v.rows.length ? `<details><summary>${v.rows.length} row(s)</summary><pre>${esc(JSON.stringify(v.rows, null, 1))}</pre></details>` : ''}${v.events.length ? `<details><summary>${v.events.length} client event(s)</summary><pre>${esc(JSON.stringify(v.events, null, 1))}</pre></details>` : ''}`,
+          ),
+        ]),
+      )
+      .join('')}</table>${vs.length > 100 ? `<p class="muted">… ${vs.length - 100} more in report.json</p>` : ''}`;
+  const violations = r.invariants
+    .filter((i) => newViolations(i).length)
+    .map((i) => `<details open><summary><b>${esc(i.name)}</b>: ${newViolations(i).length} violation(s)</summary>${violationTable(newViolations(i))}</details>`)
+    .join('');
+  const preExisting = r.invariants.filter((i) => preExistingCount(i) > 0);
+  const preExistingHtml = preExisting.length
+    ? `<h3>Pre-existing findings</h3><p class="muted">Already there before this run (consistency baseline${r.baseline ? ` of ${iso(r.baseline.capturedAt)}` : ''}) and not made worse by it: listed, not failing the run.</p>${preExisting
+        .map((i) => {
+          const listed = i.violations.filter((v) => v.preExisting);
+          return `<details><summary><b>${esc(i.name)}</b>: ${preExistingCount(i)} pre-existing${listed.length < preExistingCount(i) ? ` (${listed.length} listed)` : ''}</summary>${violationTable(listed)}</details>`;
+        })
+        .join('')}`
+    : '';
+  const settleHtml = r.settle
+    ? `<p class="${r.settle.settled ? '' : 'fail'}">Settling after the load: ${esc(settleText(r.settle))}</p>`
+    : '';
   const recovered = r.infoOps.filter((o) => o.recovered).length;
 
   return `<!doctype html>
@@ -275,11 +357,12 @@ ${r.reason ? `<div class="reason">${esc(r.reason)}</div>` : ''}
 <div class="card"><span>SLOs</span><b class="${c.slos[0] === c.slos[1] ? 'pass' : 'fail'}">${c.slos[0]} / ${c.slos[1]}</b></div>
 <div class="card"><span>breaker expectations</span><b class="${c.breakers[0] === c.breakers[1] ? 'pass' : 'fail'}">${c.breakers[0]} / ${c.breakers[1]}</b></div>
 <div class="card"><span>invariants</span><b class="${c.invariants[0] === c.invariants[1] ? 'pass' : 'fail'}">${c.invariants[0]} / ${c.invariants[1]}</b></div>
-<div class="card"><span>violations</span><b class="${c.violations ? 'fail' : 'pass'}">${c.violations}</b></div>
+<div class="card"><span>violations</span><b class="${c.violations ? 'fail' : 'pass'}">${c.violations}</b>${c.preExisting ? `<span>+ ${c.preExisting} pre-existing</span>` : ''}</div>
+${r.settle ? `<div class="card"><span>settling</span><b class="${r.settle.settled ? '' : 'fail'}">${r.settle.settled ? dur(r.settle.waitedMs) : 'not settled'}</b><span>max ${dur(r.settle.maxMs)}</span></div>` : ''}
 <div class="card"><span>requests · dropped</span><b>${r.load.requests} · ${r.load.dropped}</b></div>
 </div>
 <h2>Timeline</h2>
-<p class="legend-note">Seconds from load start; fault windows shaded red. Corrected latency counts from each request's scheduled start (open model), k6-style from when it was sent.</p>
+<p class="legend-note">Seconds from load start to the end of the load and settling; fault windows shaded red; legends show min / max / last of each series (the value under the cursor when hovering). Corrected latency counts from each request's scheduled start (open model), k6-style from when it was sent.</p>
 <div class="chart"><h3>Latency (ms)</h3><div id="c-latency"></div></div>
 <div class="chart"><h3>Throughput</h3><div id="c-load"></div></div>
 <div class="chart"><h3>Errors by kind</h3><div id="c-errors"></div></div>
@@ -287,13 +370,14 @@ ${r.reason ? `<div class="reason">${esc(r.reason)}</div>` : ''}
 <h2>Faults</h2>
 ${r.faults.length ? `<table class="t"><tr><th>fault</th><th>type</th><th>target</th><th>planned</th><th>applied → removed</th></tr>${faultRows}</table>` : '<p class="muted">no faults</p>'}
 <h2>SLOs</h2>
-<table class="t"><tr><th></th><th>SLO</th><th>target</th><th>client (corrected)</th><th>client (k6-style)</th><th>server</th><th>budget used</th><th>worst burn 1m / 5m</th></tr>${sloRows}</table>
+<table class="t"><tr><th></th><th>SLO</th><th>target</th><th>client (corrected)</th><th>client (k6-style)</th><th>server</th><th>run budget used</th><th>worst burn 1m / 5m</th></tr>${sloRows}</table>
 ${notes.length ? `<ul class="legend-note">${notes.join('')}</ul>` : ''}
 <h2>Circuit breakers</h2>
 ${r.breakers.expectations.length ? `<table class="t"><tr><th></th><th>breaker</th><th>during fault</th><th>time to open</th><th>time to close</th><th>detail</th></tr>${breakerRows}</table>` : ''}
 ${r.breakers.timelines.length ? `<table class="t"><tr><th>breaker</th><th>service</th><th>instances</th><th>trips</th><th>outside faults</th><th>flapping</th><th>observed from</th></tr>${timelineRows}</table>` : '<p class="muted">no breaker observed</p>'}
 <h2>Consistency</h2>
-${r.invariants.length ? `<table class="t"><tr><th></th><th>invariant</th><th>checked</th><th>violations</th></tr>${invRows}</table>${violations}` : '<p class="muted">no invariants checked</p>'}
+${settleHtml}
+${r.invariants.length ? `<table class="t"><tr><th></th><th>invariant</th><th>checked</th><th>violations</th><th>pre-existing</th></tr>${invRows}</table>${violations}${preExistingHtml}` : '<p class="muted">no invariants checked</p>'}
 ${r.infoOps.length ? `<p>Indeterminate operations (5xx or no answer: outcome unknown to the client): ${r.infoOps.length}, ${recovered} recovered (their effect exists), ${r.infoOps.length - recovered} not.</p>` : ''}
 <p class="muted">faultline report schema v${r.schemaVersion} · generated ${iso(r.generatedAt)}</p>
 </main>

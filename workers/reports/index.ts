@@ -3,4 +3,4 @@ export * from './schema.js';
 export { renderJunit, xmlEscape } from './junit.js';
 export { renderSummary } from './summary.js';
 export { renderHtml, chartData } from './html.js';
-export { writeReport, parseReport, REPORT_FILES } from './write-report.js';
+export { writeReport, parseReport, upgradeReport, REPORT_FILES } from './write-report.js';

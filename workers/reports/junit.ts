@@ -3,7 +3,7 @@
  * systems show each check; failures carry the evidence as text. An aborted or
  * errored run adds a `run` case with an <error>.
  */
-import { counts, dur, pct, sloTarget, figure } from './format.js';
+import { budgetText, counts, dur, newViolations, pct, preExistingCount, settleText, sloTarget, figure, trailLine } from './format.js';
 import type { TReport } from './schema.js';
 
 /** Escape text for XML 1.0, dropping characters XML cannot carry at all. */
@@ -28,6 +28,8 @@ interface TCase {
 
 /** Evidence lines per failed invariant are capped; report.json has them all. */
 const EVIDENCE_LIMIT = 20;
+/** Trail steps per violation in a failure text. */
+const TRAIL_LIMIT = 15;
 
 export function casesOf(r: TReport): TCase[] {
   const base = `faultline.${r.run.experiment}`;
@@ -36,7 +38,7 @@ export function casesOf(r: TReport): TCase[] {
     cases.push({ classname: `${base}.run`, name: 'run', error: { type: r.verdict, message: r.reason ?? r.verdict, body: `run ${r.run.id} ${r.verdict}: ${r.reason ?? ''}` } });
   for (const s of r.slos) {
     const lines = s.figures.map(
-      (f) => `${f.source}: SLI ${pct(f.sli, 3)} (${f.good}/${f.valid}), budget consumed ${pct(f.budgetConsumedPct, 4)}, worst burn 1m ${f.worstBurn1m?.toFixed(1) ?? '—'} / 5m ${f.worstBurn5m?.toFixed(1) ?? '—'}${f.note ? ` (${f.note})` : ''}`,
+      (f) => `${f.source}: SLI ${pct(f.sli, 3)} (${f.good}/${f.valid}), run budget used ${budgetText(f, 1)}, worst burn 1m ${f.worstBurn1m?.toFixed(1) ?? '—'} / 5m ${f.worstBurn5m?.toFixed(1) ?? '—'}${f.note ? ` (${f.note})` : ''}`,
     );
     const decided = figure(s, s.decidedBy);
     cases.push({
@@ -56,15 +58,30 @@ export function casesOf(r: TReport): TCase[] {
       ...(b.pass ? {} : { failure: { type: 'breaker', message: b.message, body: b.message } }),
     });
   for (const i of r.invariants) {
-    const c: TCase = { classname: `${base}.invariant`, name: i.name, systemOut: `${i.description}; checked ${i.checked}` };
+    const old = preExistingCount(i);
+    const settle = r.settle ? `; ${settleText(r.settle)}` : '';
+    const c: TCase = {
+      classname: `${base}.invariant`,
+      name: i.name,
+      systemOut: `${i.description}; checked ${i.checked}${settle}${old ? `; ${old} pre-existing finding(s) from before the run, not counted` : ''}`,
+    };
+    const fresh = newViolations(i);
     if (i.error) c.error = { type: 'check-error', message: i.error, body: i.error };
     else if (!i.pass) {
-      const body = i.violations
+      const body = fresh
         .slice(0, EVIDENCE_LIMIT)
-        .map((v) => `[${v.kind}] ${v.message}\n  ids: ${v.ids.join(', ')}${v.rows.length ? `\n  rows: ${JSON.stringify(v.rows)}` : ''}${v.events.length ? `\n  client events: ${JSON.stringify(v.events)}` : ''}`)
+        .map((v) => {
+          const trail = v.trail ?? [];
+          return (
+            `[${v.kind}] ${v.message}\n  ids: ${v.ids.join(', ')}` +
+            (trail.length ? `\n  trail:\n${trail.slice(0, TRAIL_LIMIT).map((e) => `    ${trailLine(e)}`).join('\n')}${trail.length > TRAIL_LIMIT ? `\n    … ${trail.length - TRAIL_LIMIT} more steps` : ''}` : '') +
+            (v.rows.length ? `\n  rows: ${JSON.stringify(v.rows)}` : '') +
+            (v.events.length ? `\n  client events: ${JSON.stringify(v.events)}` : '')
+          );
+        })
         .join('\n');
-      const more = i.violations.length > EVIDENCE_LIMIT ? `\n… ${i.violations.length - EVIDENCE_LIMIT} more in report.json` : '';
-      c.failure = { type: 'invariant', message: `${i.violations.length} violation(s): ${i.violations[0]?.message ?? ''}`, body: body + more };
+      const more = fresh.length > EVIDENCE_LIMIT ? `\n… ${fresh.length - EVIDENCE_LIMIT} more in report.json` : '';
+      c.failure = { type: 'invariant', message: `${fresh.length} violation(s): ${fresh[0]?.message ?? ''}`, body: body + more };
     }
     cases.push(c);
   }

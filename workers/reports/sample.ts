@@ -152,7 +152,9 @@ export async function sampleReport(opts: TSampleOptions = {}): Promise<TReport> 
     }
   }
   const loadEnd = T0 + loadMs;
-  const endedAt = loadEnd + experiment.quiescence;
+  // settling: the last sagas finish 1.8 s after the load (polled up to the experiment's quiescence)
+  const settle = { settled: true, waitedMs: 1800, maxMs: experiment.quiescence, detail: 'settled' };
+  const endedAt = loadEnd + settle.waitedMs;
   const logs: TLogRecord[] = breakerless
     ? []
     : [
@@ -168,32 +170,54 @@ export async function sampleReport(opts: TSampleOptions = {}): Promise<TReport> 
   if (opts.bug === 'double-charge') {
     const inv = invariants.find((i) => i.name === 'payment-exactly-once')!;
     inv.pass = false;
+    const at = (ms: number) => new Date(fStart + ms).toISOString();
     inv.violations = [
       {
         kind: 'double-capture',
-        message: 'order 9000123 charged 2 times: payments 4411, 4417',
+        message: 'order 9000123 charged 2 times: payments 4411, 4417 (idempotency keys co-9000123, co-9000123-retry1)',
         ids: ['9000123', '4411', '4417'],
         rows: [{ order_id: '9000123', captures: 2, payment_ids: ['4411', '4417'], amounts: [1299, 1299], keys: ['co-9000123', 'co-9000123-retry1'] }],
         events: [],
+        trail: [
+          { at: at(310), source: 'orders.order_events', text: 'order created: pending' },
+          { at: at(312), source: 'orders.sagas', text: 'saga started (step reserve)' },
+          { at: at(340), source: 'catalog.reservations', text: 'reservation 8120: 1 × product 7 reserved' },
+          { at: at(2350), source: 'log orders-0', text: 'warn: payments charge timed out, retrying (attempt 2)' },
+          { at: at(2410), source: 'payments.payments', text: 'payment 4411 captured 1299 cents, idempotency key co-9000123' },
+          { at: at(2650), source: 'payments.payments', text: 'payment 4417 captured 1299 cents, idempotency key co-9000123-retry1' },
+          { at: at(2702), source: 'orders.order_events', text: 'pending → confirmed' },
+          { at: at(2703), source: 'orders.outbox', text: 'order.confirmed created, published +40 ms' },
+        ],
       },
       {
         kind: 'double-capture',
-        message: 'order 9000187 charged 2 times: payments 4502, 4506',
+        message: 'order 9000187 charged 2 times: payments 4502, 4506 (idempotency keys co-9000187, co-9000187-retry1)',
         ids: ['9000187', '4502', '4506'],
         rows: [{ order_id: '9000187', captures: 2, payment_ids: ['4502', '4506'], amounts: [2598, 2598], keys: ['co-9000187', 'co-9000187-retry1'] }],
         events: [],
       },
+      {
+        kind: 'double-capture',
+        message: 'order 8000042 charged 2 times: payments 3001, 3002 (idempotency keys co-8000042, co-8000042-retry1)',
+        ids: ['8000042', '3001', '3002'],
+        rows: [{ order_id: '8000042', captures: 2, payment_ids: ['3001', '3002'] }],
+        events: [],
+        preExisting: true,
+      },
     ];
+    inv.preExisting = 1;
   }
   const partial = { slos, breakers: { timelines, expectations }, invariants };
   const { verdict, reason } = deriveVerdict(partial);
   return ReportSchema.parse({
     schemaVersion: REPORT_SCHEMA_VERSION,
-    run: { id: 'run_sample_0001', experiment: experiment.name, description: experiment.description, target: 'shop', startedAt: T0, endedAt, tags: experiment.tags, bugs: opts.bug ? [opts.bug] : [] },
+    run: { id: 'run_sample_0001', experiment: experiment.name, description: experiment.description, target: 'shop', startedAt: T0, loadEndedAt: loadEnd, endedAt, tags: experiment.tags, bugs: opts.bug ? [opts.bug] : [] },
     verdict,
     reason,
     load: { scenario: experiment.load.scenario, engine: 'builtin', requests: history.length / 2, dropped: seconds.reduce((a, s) => a + s.dropped, 0) },
     faults,
+    settle,
+    ...(opts.bug === 'double-charge' ? { baseline: { capturedAt: T0 - 1200, findings: 1 } } : {}),
     slos,
     breakers: { timelines, expectations },
     invariants,

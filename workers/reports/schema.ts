@@ -8,7 +8,14 @@
  */
 import { z } from 'zod';
 
-export const REPORT_SCHEMA_VERSION = 1 as const;
+/**
+ * 2: `budgetConsumedPct` is the share of this run's allowed bad events
+ * (was: of the SLO period's budget), with `bad` and `allowedBad` beside it;
+ * an invariant can pass with pre-existing violations listed; `settle`,
+ * `baseline`, `run.loadEndedAt` and violation trails were added.
+ * parseReport reads version 1 and upgrades it.
+ */
+export const REPORT_SCHEMA_VERSION = 2 as const;
 
 export const VERDICTS = ['passed', 'failed', 'aborted', 'errored'] as const;
 export type TVerdict = (typeof VERDICTS)[number];
@@ -25,7 +32,14 @@ export const SliFiguresSchema = z.object({
   sli: z.number().nullable(),
   /** sli >= objective; null when it could not be measured. */
   pass: z.boolean().nullable(),
-  /** Share of the SLO period's error budget this run consumed, in percent. */
+  /** Bad events (valid − good). */
+  bad: z.number().nonnegative(),
+  /** Bad events this run may have within the objective: (1 − objective) × valid. */
+  allowedBad: z.number().nonnegative(),
+  /**
+   * Share of this run's error budget used, in percent: bad / allowedBad × 100
+   * (100 = exactly at the objective, above = the SLO failed). null without valid events.
+   */
   budgetConsumedPct: z.number().nullable(),
   /** Worst burn rate over any 1 min (5 min) window of the run (truncated to the run when shorter). */
   worstBurn1m: z.number().nullable(),
@@ -211,7 +225,11 @@ export const ReportSchema = z.object({
     experiment: z.string(),
     description: z.string(),
     target: z.string(),
+    /** Load start (the x origin of every chart). */
     startedAt: z.number(),
+    /** End of the load (absent in upgraded version-1 reports). */
+    loadEndedAt: z.number().optional(),
+    /** End of the run: after the load and settling. */
     endedAt: z.number(),
     tags: z.array(z.string()).default([]),
     /** Bug switches active in the shop during the run (SHOP_BUGS). */

@@ -1,5 +1,5 @@
 /** summary.md: a PR-comment-sized account of a run — verdict, SLO table, breakers, violations. */
-import { counts, dur, figure, iso, num, pct, sloTarget } from './format.js';
+import { budgetText, counts, dur, figure, iso, newViolations, num, pct, preExistingCount, settleText, sloTarget, trailLine } from './format.js';
 import type { TReport } from './schema.js';
 
 const ICON: Record<TReport['verdict'], string> = { passed: '✅', failed: '❌', aborted: '⛔', errored: '⚠️' };
@@ -11,6 +11,8 @@ function cell(s: string): string {
 
 /** Violations listed per invariant; the rest are in report.json / report.html. */
 const VIOLATIONS_SHOWN = 5;
+/** Trail lines shown under each listed violation (the whole trail is in report.json / report.html). */
+const TRAIL_LINES_SHOWN = 8;
 
 export function renderSummary(r: TReport): string {
   const c = counts(r);
@@ -25,7 +27,14 @@ export function renderSummary(r: TReport): string {
       (r.run.bugs.length ? ` · bug switches: ${r.run.bugs.map((b) => `\`${b}\``).join(', ')}` : ''),
   );
   L.push('');
-  L.push(`**SLOs** ${c.slos[0]}/${c.slos[1]} · **breakers** ${c.breakers[0]}/${c.breakers[1]} · **invariants** ${c.invariants[0]}/${c.invariants[1]} (${c.violations} violations)`);
+  const after = [
+    r.settle ? settleText(r.settle) : null,
+    r.baseline ? `consistency baseline before the load: ${r.baseline.findings} finding${r.baseline.findings === 1 ? '' : 's'}` : null,
+  ].filter(Boolean);
+  if (after.length) L.push(`After the load: ${after.join(' · ')}`, '');
+  L.push(
+    `**SLOs** ${c.slos[0]}/${c.slos[1]} · **breakers** ${c.breakers[0]}/${c.breakers[1]} · **invariants** ${c.invariants[0]}/${c.invariants[1]} (${c.violations} violations${c.preExisting ? `, ${c.preExisting} pre-existing` : ''})`,
+  );
   L.push('');
   if (r.faults.length) {
     L.push('### Faults', '', '| fault | type | target | planned | applied → removed |', '|---|---|---|---|---|');
@@ -37,7 +46,7 @@ export function renderSummary(r: TReport): string {
   }
   if (r.slos.length) {
     L.push('### SLOs', '');
-    L.push('| | SLO | target | client (corrected) | client (k6-style) | server | budget used | worst burn 1m / 5m |');
+    L.push('| | SLO | target | client (corrected) | client (k6-style) | server | run budget used | worst burn 1m / 5m |');
     L.push('|---|---|---|---|---|---|---|---|');
     for (const s of r.slos) {
       const cc = figure(s, 'client-corrected');
@@ -45,7 +54,7 @@ export function renderSummary(r: TReport): string {
       const sv = figure(s, 'server');
       const d = figure(s, s.decidedBy);
       L.push(
-        `| ${s.verdict === 'pass' ? '✅' : '❌'} | ${cell(s.name)} | \`${s.route}\` ${sloTarget(s)} | **${pct(cc?.sli)}** | ${pct(k6?.sli)} | ${pct(sv?.sli)} | ${pct(d?.budgetConsumedPct, 3)} | ${num(d?.worstBurn1m)} / ${num(d?.worstBurn5m)} |`,
+        `| ${s.verdict === 'pass' ? '✅' : '❌'} | ${cell(s.name)} | \`${s.route}\` ${sloTarget(s)} | **${pct(cc?.sli)}** | ${pct(k6?.sli)} | ${pct(sv?.sli)} | ${budgetText(d)} | ${num(d?.worstBurn1m)} / ${num(d?.worstBurn5m)} |`,
       );
     }
     L.push('');
@@ -71,13 +80,36 @@ export function renderSummary(r: TReport): string {
     L.push('');
   }
   if (r.invariants.length) {
-    L.push('### Consistency', '', '| | invariant | checked | violations |', '|---|---|---|---|');
-    for (const i of r.invariants) L.push(`| ${i.pass ? '✅' : '❌'} | ${i.name} | ${i.checked} | ${i.error ? `error: ${cell(i.error)}` : i.violations.length} |`);
+    L.push('### Consistency', '', '| | invariant | checked | violations | pre-existing |', '|---|---|---|---|---|');
+    for (const i of r.invariants)
+      L.push(`| ${i.pass ? '✅' : '❌'} | ${i.name} | ${i.checked} | ${i.error ? `error: ${cell(i.error)}` : newViolations(i).length} | ${preExistingCount(i) || ''} |`);
     L.push('');
-    for (const i of r.invariants.filter((x) => x.violations.length)) {
-      L.push(`<details><summary><b>${i.name}</b>: ${i.violations.length} violation(s)</summary>`, '');
-      for (const v of i.violations.slice(0, VIOLATIONS_SHOWN)) L.push(`- \`${v.kind}\` ${cell(v.message)} — ids ${v.ids.map((x) => `\`${x}\``).join(', ')}`);
-      if (i.violations.length > VIOLATIONS_SHOWN) L.push(`- … ${i.violations.length - VIOLATIONS_SHOWN} more in report.json`);
+    for (const i of r.invariants) {
+      const fresh = newViolations(i);
+      if (!fresh.length) continue;
+      L.push(`<details><summary><b>${i.name}</b>: ${fresh.length} violation(s)</summary>`, '');
+      for (const v of fresh.slice(0, VIOLATIONS_SHOWN)) {
+        L.push(`- \`${v.kind}\` ${cell(v.message)} — ids ${v.ids.map((x) => `\`${x}\``).join(', ')}`);
+        const trail = v.trail ?? [];
+        if (trail.length) {
+          L.push('', '  ```');
+          for (const e of trail.slice(0, TRAIL_LINES_SHOWN)) L.push(`  ${trailLine(e).replace(/\r?\n/g, ' ').replace(/```/g, "'''")}`);
+          if (trail.length > TRAIL_LINES_SHOWN) L.push(`  … ${trail.length - TRAIL_LINES_SHOWN} more steps in report.json`);
+          L.push('  ```', '');
+        }
+      }
+      if (fresh.length > VIOLATIONS_SHOWN) L.push(`- … ${fresh.length - VIOLATIONS_SHOWN} more in report.json`);
+      L.push('', '</details>', '');
+    }
+    const old = r.invariants.filter((i) => preExistingCount(i) > 0);
+    if (old.length) {
+      const n = old.reduce((a, i) => a + preExistingCount(i), 0);
+      L.push(`<details><summary>Pre-existing: ${n} finding(s) already there before this run (they do not fail it)</summary>`, '');
+      for (const i of old) {
+        const listed = i.violations.filter((v) => v.preExisting);
+        for (const v of listed.slice(0, VIOLATIONS_SHOWN)) L.push(`- ${i.name} \`${v.kind}\` ${cell(v.message)}`);
+        if (preExistingCount(i) > Math.min(listed.length, VIOLATIONS_SHOWN)) L.push(`- ${i.name}: … ${preExistingCount(i) - Math.min(listed.length, VIOLATIONS_SHOWN)} more`);
+      }
       L.push('', '</details>', '');
     }
   }

@@ -34,7 +34,29 @@ export async function writeReport(report: TReport, dir: string): Promise<Record<
   return out;
 }
 
-/** Read back a report.json, validated (e.g. `faultline report`). */
+/**
+ * Read back a report.json, validated (e.g. `faultline report`, the console).
+ * A version-1 report (stored before the budget became the run's own) is
+ * upgraded: its run budget share is recomputed from good, valid and the objective.
+ */
 export function parseReport(json: unknown): TReport {
-  return parseWith(ReportSchema, json, 'report.json');
+  return parseWith(ReportSchema, upgradeReport(json), 'report.json');
+}
+
+/** Version 1 → 2 (pure); anything else is returned as is for the schema to judge. */
+export function upgradeReport(json: unknown): unknown {
+  if (!json || typeof json !== 'object' || (json as { schemaVersion?: unknown }).schemaVersion !== 1) return json;
+  const r = structuredClone(json) as { schemaVersion: number; slos?: { objective?: number; figures?: Record<string, unknown>[] }[] };
+  r.schemaVersion = 2;
+  for (const s of r.slos ?? []) {
+    for (const f of s.figures ?? []) {
+      const good = Number(f.good ?? 0);
+      const valid = Number(f.valid ?? 0);
+      const allowedBad = (1 - Number(s.objective ?? 0) / 100) * valid;
+      f.bad = valid - good;
+      f.allowedBad = allowedBad;
+      f.budgetConsumedPct = valid === 0 || allowedBad <= 0 ? null : ((valid - good) / allowedBad) * 100;
+    }
+  }
+  return r;
 }

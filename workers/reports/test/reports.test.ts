@@ -56,6 +56,13 @@ describe('junit.xml', () => {
     const failure = /<testcase classname="faultline\.payments-latency\.invariant" name="payment-exactly-once" time="0">\s*<failure type="invariant" message="([^"]*)">([^<]*)<\/failure>/.exec(xml);
     expect(failure?.[1]).toMatch(/^2 violation\(s\): order 9000123 charged 2 times/);
     expect(failure?.[2]).toContain('ids: 9000123, 4411, 4417');
+    // the trail explains it: both captures with their idempotency keys, in time order
+    expect(failure?.[2]).toMatch(/trail:\n\s+\d\d:\d\d:\d\d\.\d+ \[orders\.order_events\] order created: pending\n/);
+    expect(failure?.[2]).toMatch(/\[payments\.payments\] payment 4411 captured 1299 cents, idempotency key co-9000123\n.*\[payments\.payments\] payment 4417 captured 1299 cents, idempotency key co-9000123-retry1/s);
+    // the pre-existing double charge is neither counted nor listed as a failure
+    expect(failure?.[1]).toMatch(/^2 violation\(s\)/);
+    expect(failure?.[2]).not.toContain('8000042');
+    expect(xml).toContain('1 pre-existing finding(s) from before the run, not counted');
   });
 
   it('escapes text and drops control characters; an aborted run gets an <error> case', () => {
@@ -74,10 +81,31 @@ describe('summary.md', () => {
   it('shows verdict, the SLO table side by side, breakers and violations', () => {
     const md = renderSummary(doubleCharge);
     expect(md.split('\n')[0]).toBe('## ❌ payments-latency: failed');
-    expect(md).toContain('| | SLO | target | client (corrected) | client (k6-style) | server | budget used | worst burn 1m / 5m |');
+    expect(md).toContain('| | SLO | target | client (corrected) | client (k6-style) | server | run budget used | worst burn 1m / 5m |');
+    // the budget is this run's own: bad events of the allowed ones
+    expect(md).toMatch(/\| \d+% \(\d+ bad of \d+\.\d allowed\) \|/);
     expect(md).toMatch(/\| ✅ \| checkout-latency \| `POST \/checkout` latency ≤ 2500 ms for ≥ 55% \| \*\*\d+\.\d\d%\*\* \| \d+\.\d\d% \| \d+\.\d\d% \|/);
     expect(md).toMatch(/\| ✅ \| `orders->payments` \| payments-slow \| [12]\.\d s \|/);
-    expect(md).toContain('- `double-capture` order 9000123 charged 2 times: payments 4411, 4417 — ids `9000123`, `4411`, `4417`');
+    expect(md).toContain('- `double-capture` order 9000123 charged 2 times: payments 4411, 4417 (idempotency keys co-9000123, co-9000123-retry1) — ids `9000123`, `4411`, `4417`');
+    // first lines of the trail under the violation
+    expect(md).toMatch(/ {2}```\n {2}\d\d:\d\d:\d\d\.\d+ \[orders\.order_events\] order created: pending\n {2}\d\d:\d\d:\d\d\.\d+ \[orders\.sagas\] saga started \(step reserve\)\n/);
+    expect(md).toContain('After the load: settled in 1.8 s (max ');
+    expect(md).toContain('(2 violations, 1 pre-existing)');
+    expect(md).toContain('| ❌ | payment-exactly-once | 212 | 2 | 1 |');
+  });
+
+  it('lists pre-existing findings apart, and they do not fail the run', () => {
+    const md = renderSummary(doubleCharge);
+    const [fresh, old] = md.split('Pre-existing: ');
+    expect(fresh).not.toContain('8000042');
+    expect(old).toMatch(/^1 finding\(s\) already there before this run \(they do not fail it\)/);
+    expect(old).toContain('- payment-exactly-once `double-capture` order 8000042 charged 2 times');
+    // only pre-existing: the invariant passes and the run with it
+    const x = structuredClone(doubleCharge);
+    const inv = x.invariants.find((i) => i.name === 'payment-exactly-once')!;
+    inv.violations = inv.violations.filter((v) => v.preExisting);
+    inv.pass = true;
+    expect(renderSummary(x)).toContain('| ✅ | payment-exactly-once | 212 | 0 | 1 |');
   });
 
   it('keeps table rows intact with pipes and newlines in text', () => {
@@ -95,6 +123,20 @@ describe('report.html', () => {
     expect(data).toEqual(JSON.parse(JSON.stringify(chartData(noBreaker))));
     expect(data.x).toHaveLength(noBreaker.series.seconds.length);
     expect(data.faults).toEqual([{ name: 'payments-slow', from: 4.2, to: 22.2 }]);
+    // the x axis spans the load (40 s) and settling (1.8 s), not a fixed quiescence
+    const loadS = (noBreaker.run.loadEndedAt! - noBreaker.run.startedAt) / 1000;
+    expect(data.xmax).toBeCloseTo(loadS + 1.8, 6);
+    expect(data.marks).toEqual([
+      { name: 'load end', at: loadS },
+      { name: 'settled', at: Math.round((loadS + 1.8) * 10) / 10 },
+    ]);
+    // legends carry values without hovering
+    const cp99 = noBreaker.series.seconds.map((x) => x.cp99);
+    const fmt = (v: number) => (v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(1)} s`);
+    expect(data.legend.latency['p99 corrected']).toBe(`min ${fmt(Math.min(...cp99))} · max ${fmt(Math.max(...cp99))} · last ${fmt(cp99[cp99.length - 1]!)}`);
+    expect(Math.max(...cp99)).toBeGreaterThan(2500);
+    expect(data.legend.errors.http_503).toMatch(/^total \d+ · max \d+\/s$/);
+    expect(html).toContain('Settling after the load: settled in 1.8 s');
     expect(data.lanes.map((l: { label: string }) => l.label)).toEqual(['orders->payments · orders-0', 'orders->payments · orders-1']);
     expect(html).toContain('did not open during payments-slow');
   });
@@ -118,8 +160,17 @@ describe('writeReport', () => {
     expect(await readFile(files['summary.md'], 'utf8')).toBe(renderSummary(doubleCharge));
   });
 
+  it('reads a version-1 report back, its budget recomputed as the run\'s own', () => {
+    const v1 = JSON.parse(JSON.stringify(passed)) as Record<string, any>;
+    v1.schemaVersion = 1;
+    for (const s of v1.slos) for (const f of s.figures) { delete f.bad; delete f.allowedBad; f.budgetConsumedPct = 0.0001; }
+    const back = parseReport(v1);
+    expect(back.schemaVersion).toBe(2);
+    expect(back.slos).toEqual(passed.slos);
+  });
+
   it('refuses an invalid report naming the field', async () => {
-    const bad = { ...doubleCharge, schemaVersion: 2 } as unknown as TReport;
+    const bad = { ...doubleCharge, schemaVersion: 3 } as unknown as TReport;
     const err = await writeReport(bad, os.tmpdir()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).issues[0].path).toBe('schemaVersion');
@@ -148,6 +199,11 @@ describe.skipIf(!existsSync(CHROMIUM))('report.html in headless chromium', () =>
       await page.goto(`file://${files['report.html']}`);
       await page.waitForSelector('#c-breakers canvas', { timeout: 10_000 });
       expect(await page.locator('canvas').count()).toBe(4);
+      // no hovering: every legend value reads min / max / last (or a total), none '--'
+      const legend = await page.locator('.u-legend .u-value').allTextContents();
+      expect(legend.length).toBeGreaterThan(8);
+      expect(legend.filter((v) => v.trim() === '--' || v.trim() === '')).toEqual([]);
+      expect(legend).toContain((chartData(hostile(noBreaker)).legend.latency as Record<string, string>)['p99 corrected']);
       expect(await page.locator('h1 .badge').textContent()).toBe('failed');
       const xml = await readFile(files['junit.xml'], 'utf8');
       const xmlError = await page.evaluate((s) => {
