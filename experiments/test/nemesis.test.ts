@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../core/errors.js';
 import { SHOP_EDGE_LIST } from '../../shop/config.js';
@@ -200,6 +202,27 @@ nemesis:
     const e = parseExperiment(yaml.replace(/nemesis:[\s\S]*$/, ''));
     // port 9 (discard) has no supervisor: a fetch would fail
     expect((await resolveFaults(e, { supervisorUrl: 'http://127.0.0.1:9', loadDurationMs: 30_000 })).map((f) => f.name)).toEqual(['slow']);
+  });
+
+  it('fetches the topology from the supervisor (GET /edges, GET /instances) and plans on it', async () => {
+    const asked: string[] = [];
+    const server = http.createServer((req, res) => {
+      asked.push(req.url ?? '');
+      const body = req.url === '/edges' ? [{ name: 'orders->payments', from: 'orders', to: 'payments', kind: 'service', proxies: [] }] : [{ id: 'payments-0', service: 'payments', index: 0, state: 'running' }];
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(body));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const e = parseExperiment(yaml.replace('count: 5', 'count: 5\n  kinds: [latency, kill]'));
+      const plan = (await resolveFaults(e, { supervisorUrl: url, loadDurationMs: 30_000 })).filter((f) => f.name.startsWith('nemesis-'));
+      expect(asked.sort()).toEqual(['/edges', '/instances']);
+      expect(plan.length).toBeGreaterThan(0);
+      for (const f of plan) expect(['orders->payments', 'payments-0']).toContain(f.fault.target);
+    } finally {
+      server.close();
+    }
   });
 
   it('names the supervisor when the topology cannot be fetched', async () => {
