@@ -168,3 +168,46 @@ export function thresholdDefsFrom(results: TThresholdResult[]): TThresholdDef[] 
   }
   return out;
 }
+
+/**
+ * Live merging: each segment pushes its finished seconds as they come; a
+ * second is merged and emitted once every segment has pushed it (`flush`
+ * emits the incomplete rest at the end, e.g. a segment that ended early).
+ * Seconds are keyed by wall-clock second, so segments must share a start
+ * (the agreed `startAt`, or k6's wall-clock-aligned seconds).
+ */
+export class SecondMerger {
+  private readonly slots = new Map<number, Map<number, TLoadSecond>>();
+  private emitted = -Infinity;
+
+  constructor(
+    private readonly parts: number,
+    private readonly emit: (s: TLoadSecond) => void,
+  ) {}
+
+  push(part: number, s: TLoadSecond): void {
+    const k = Math.round(s.t / 1000);
+    if (k <= this.emitted) return; // late for an already emitted second: the final merge still has it
+    const slot = this.slots.get(k) ?? new Map<number, TLoadSecond>();
+    slot.set(part, s);
+    this.slots.set(k, slot);
+    if (slot.size === this.parts) {
+      // everything before a complete second is as complete as it will get live
+      for (const key of [...this.slots.keys()].sort((a, b) => a - b)) {
+        if (key > k) break;
+        this.emitOne(key);
+      }
+    }
+  }
+
+  flush(): void {
+    for (const key of [...this.slots.keys()].sort((a, b) => a - b)) this.emitOne(key);
+  }
+
+  private emitOne(key: number): void {
+    const slot = this.slots.get(key)!;
+    this.slots.delete(key);
+    this.emitted = Math.max(this.emitted, key);
+    this.emit({ ...mergeSecond([...slot.values()]), t: key * 1000 });
+  }
+}

@@ -461,3 +461,46 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     await pool.close().catch(() => pool.destroy());
   }
 }
+
+/**
+ * The scenario's setup alone (register + log in users, pick products), run
+ * once for a run split into segments: its data is handed to every segment
+ * (`setupData`, or FAULTLINE_SETUP_DATA for k6) so that N generators do not
+ * register N sets of users. History events are the setup's (process 0).
+ */
+export async function runSetup(s: TScenario, opts: { baseUrl: string; signal?: AbortSignal; onHistory?: (e: THistoryEvent) => void }): Promise<TShopData> {
+  let base: URL;
+  try {
+    base = new URL(opts.baseUrl);
+  } catch {
+    throw new AppError('VALIDATION', 'invalid base URL', { issues: [{ path: 'baseUrl', message: `"${opts.baseUrl}" is not a URL` }] });
+  }
+  const prefix = base.pathname.replace(/\/$/, '');
+  const pool = new Pool(base.origin, { connections: 10, pipelining: 1 });
+  const timeoutMs = parseDuration(s.http.timeout)!;
+  const signal = opts.signal ?? new AbortController().signal;
+  let index = 0;
+  const io: TShopIO = {
+    history: (e) => opts.onHistory?.({ index: index++, time: Date.now(), ...e }),
+    async call(_f, req) {
+      const headers: Record<string, string> = {};
+      if (req.token) headers.authorization = `Bearer ${req.token}`;
+      const r = await send(pool, { method: req.method, path: prefix + req.path, headers, body: req.body, timeoutMs, signal, readBody: req.readBody });
+      const latencyMs = r.tEnd - r.tStart;
+      return { status: r.status, json: r.json, errorKind: r.errorKind, interrupted: r.interrupted, latencyMs, correctedLatencyMs: latencyMs };
+    },
+  };
+  try {
+    return await shopSetup(s, io, `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`);
+  } catch (e) {
+    const msg = e instanceof SetupError ? e.message : (e as Error).message;
+    throw new AppError('UNAVAILABLE', `setup failed against ${opts.baseUrl}: ${msg}`, { details: { exitCode: EXIT.SCRIPT_EXCEPTION } });
+  } finally {
+    await pool.close().catch(() => pool.destroy());
+  }
+}
+
+/** Setup data in the shape the k6 scripts' setup() returns (loadtests/k6/lib/shop.js). */
+export function k6SetupData(d: TShopData, runTag: string): { runTag: string; users: { token: string; userId?: string }[]; products: TShopData['products'] } {
+  return { runTag, users: d.users.map((u) => ({ token: u.token, ...(u.userId ? { userId: u.userId } : {}) })), products: d.products };
+}

@@ -216,6 +216,28 @@ export class MetricRegistry implements TThresholdSource {
     }
   }
 
+  /**
+   * Declare a metric after construction (k6 declares each metric in its JSON
+   * output on first sight), with the sub-metrics to track for it.
+   */
+  define(name: string, def: TMetricDef, submetrics: { name: string; tags: TTags }[] = []): void {
+    if (this.defs.has(name)) return;
+    this.defs.set(name, def);
+    this.sinks.set(name, this.newSink(def.type));
+    for (const sm of submetrics) {
+      if (this.sinks.has(sm.name)) continue;
+      const sub: TSub = { name: sm.name, tags: Object.entries(sm.tags), sink: this.newSink(def.type) };
+      this.sinks.set(sm.name, sub.sink);
+      const list = this.subs.get(name) ?? [];
+      list.push(sub);
+      this.subs.set(name, list);
+    }
+  }
+
+  has(name: string): boolean {
+    return this.sinks.has(name);
+  }
+
   private newSink(t: TMetricType): TSink {
     switch (t) {
       case 'trend': return new TrendSink();
@@ -250,11 +272,11 @@ export class MetricRegistry implements TThresholdSource {
     for (const [name, r] of Object.entries(raw)) {
       let sink = this.sinks.get(name);
       if (!sink) {
-        const d = this.defs.get(name.replace(/\{.*$/, ''));
-        if (!d) throw new Error(`unknown metric ${name}`);
-        if (d.type !== r.type) throw new Error(`metric ${name} is a ${d.type}, not a ${r.type}`);
-        sink = this.newSink(d.type);
-        this.sinks.set(name, sink);
+        const base = name.replace(/\{.*$/, '');
+        // a metric only another instance saw (a k6 script's custom metric): typed by its state
+        if (!this.defs.has(base)) this.define(base, { type: r.type, contains: r.type === 'trend' ? 'time' : 'default' });
+        if (!this.sinks.has(name)) this.sinks.set(name, this.newSink(this.defs.get(base)!.type));
+        sink = this.sinks.get(name)!;
       }
       if (sink.type !== r.type) throw new Error(`metric ${name} is a ${sink.type}, not a ${r.type}`);
       (sink.absorb as (x: TRawSink) => void)(r);

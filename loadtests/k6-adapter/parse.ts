@@ -11,7 +11,7 @@
  * carry no `http_req_corrected_duration` and their per-second cp* figures
  * repeat the k6-style p* ones.
  */
-import { newHistogram, percentileMs, recordMs } from '../engine/metrics.js';
+import { encodeHistogram, newHistogram, percentileMs, recordMs } from '../engine/metrics.js';
 import type { TThresholdResult } from '../thresholds.js';
 import type { THistoryEvent, TK6SummaryMetric, TLoadSecond } from '../types.js';
 
@@ -119,6 +119,9 @@ export class K6PointsAccumulator {
   private last: number | undefined;
   private emittedUpTo: number | undefined;
 
+  /** @param withHdr give each second its encoded histogram (`hdr`), for merging instances */
+  constructor(private readonly withHdr = false) {}
+
   private at(sec: number): TSecondAcc {
     let a = this.acc.get(sec);
     if (!a) this.acc.set(sec, (a = { reqs: 0, errors: {}, dur: newHistogram(), vus: 0, dropped: 0, iterations: 0 }));
@@ -180,6 +183,7 @@ export class K6PointsAccumulator {
     const p50 = a ? percentileMs(a.dur, 50) : 0;
     const p95 = a ? percentileMs(a.dur, 95) : 0;
     const p99 = a ? percentileMs(a.dur, 99) : 0;
+    const enc = this.withHdr ? encodeHistogram(a?.dur ?? newHistogram()) : '';
     this.acc.delete(t);
     return {
       t,
@@ -195,6 +199,8 @@ export class K6PointsAccumulator {
       dropped: a?.dropped ?? 0,
       // k6's schedule is not in its output: started + dropped iterations is what was due
       target: (a?.iterations ?? 0) + (a?.dropped ?? 0),
+      // k6 has no intended start: the corrected view is the k6 view
+      ...(this.withHdr ? { hdr: { dur: enc, cdur: enc } } : {}),
     };
   }
 

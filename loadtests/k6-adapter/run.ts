@@ -17,7 +17,9 @@ import { fileURLToPath } from 'node:url';
 import { AppError } from '../../core/errors.js';
 import type { TScenario } from '../scenario.js';
 import type { THistoryEvent, TLoadResult, TLoadSecond } from '../types.js';
+import { segmentFlags, type TSegmentSpec } from '../segments.js';
 import { fromHandleSummary, K6PointsAccumulator, parseK6HistoryLine } from './parse.js';
+import { K6RawBuilder } from './raw.js';
 
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'k6', 'scenario.js');
 
@@ -55,6 +57,51 @@ export interface TRunK6Options {
    * @defaultValue loadtests/k6/scenario.js
    */
   script?: string;
+  /** Run only this execution segment (k6's --execution-segment / --execution-segment-sequence). */
+  segment?: TSegmentSpec;
+  /**
+   * JSON file with setup data run once elsewhere: the scripts' setup() returns
+   * it instead of running (env FAULTLINE_SETUP_DATA, read by loadtests/k6/lib/shop.js).
+   */
+  setupDataFile?: string;
+  /**
+   * Rebuild the full metric state from the points (result.raw) and give each
+   * second its histograms, so that instances merge exactly.
+   * @defaultValue false
+   */
+  mergeable?: boolean;
+}
+
+/** Files one k6 instance writes. */
+export interface TK6Files {
+  scenario: string;
+  points: string;
+  summary: string;
+}
+
+/**
+ * The `k6 run` arguments for one instance (pure): JSON points, JSON logs
+ * (history), the scenario and base URL, where handleSummary writes, the
+ * segment flags, and the handed-over setup data.
+ */
+export function k6RunArgs(o: { files: TK6Files; baseUrl: string; script?: string; segment?: TSegmentSpec; setupDataFile?: string }): string[] {
+  return [
+    'run',
+    '--out',
+    `json=${o.files.points}`,
+    '--log-format=json',
+    ...(o.segment ? segmentFlags(o.segment) : []),
+    '-e',
+    `SCENARIO=${o.files.scenario}`,
+    '-e',
+    `BASE_URL=${o.baseUrl.replace(/\/$/, '')}`,
+    '-e',
+    `SUMMARY_PATH=${o.files.summary}`,
+    '-e',
+    'FAULTLINE_HISTORY=1',
+    ...(o.setupDataFile ? ['-e', `FAULTLINE_SETUP_DATA=${o.setupDataFile}`] : []),
+    o.script ?? SCRIPT,
+  ];
 }
 
 export async function runK6(s: TScenario, opts: TRunK6Options): Promise<TLoadResult> {
@@ -64,7 +111,7 @@ export async function runK6(s: TScenario, opts: TRunK6Options): Promise<TLoadRes
   try {
     await writeFile(files.scenario, JSON.stringify(s));
     await writeFile(files.points, '');
-    const args = ['run', '--out', `json=${files.points}`, '--log-format=json', '-e', `SCENARIO=${files.scenario}`, '-e', `BASE_URL=${opts.baseUrl.replace(/\/$/, '')}`, '-e', `SUMMARY_PATH=${files.summary}`, '-e', 'FAULTLINE_HISTORY=1', opts.script ?? SCRIPT];
+    const args = k6RunArgs({ files, baseUrl: opts.baseUrl, script: opts.script, segment: opts.segment, setupDataFile: opts.setupDataFile });
     const child = spawn(opts.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     const onAbort = () => child.kill('SIGINT');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -93,7 +140,8 @@ export async function runK6(s: TScenario, opts: TRunK6Options): Promise<TLoadRes
     child.stdout.resume();
 
     // tail the points file: read what was appended, feed complete lines, publish finished seconds
-    const acc = new K6PointsAccumulator();
+    const acc = new K6PointsAccumulator(opts.mergeable);
+    const raw = opts.mergeable ? new K6RawBuilder(Object.keys(s.thresholds)) : undefined;
     const fh = await openFile(files.points, 'r');
     let offset = 0;
     let partial = '';
@@ -105,9 +153,15 @@ export async function runK6(s: TScenario, opts: TRunK6Options): Promise<TLoadRes
         offset += bytesRead;
         const lines = (partial + buf.subarray(0, bytesRead).toString('utf8')).split('\n');
         partial = lines.pop() ?? '';
-        for (const l of lines) acc.add(l);
+        for (const l of lines) {
+          acc.add(l);
+          raw?.add(l);
+        }
       }
-      if (final && partial) acc.add(partial);
+      if (final && partial) {
+        acc.add(partial);
+        raw?.add(partial);
+      }
       // k6 flushes every 200 ms, samples of one second can arrive late: a second is
       // taken as complete once points two seconds younger have been seen
       const latest = acc.lastSecond;
@@ -138,7 +192,7 @@ export async function runK6(s: TScenario, opts: TRunK6Options): Promise<TLoadRes
     } catch {
       throw new AppError('UNAVAILABLE', `k6 exited with ${exitCode} without a summary`, { details: { exitCode, stderr: stderrTail.join('\n') } });
     }
-    const { metrics, thresholds } = fromHandleSummary(JSON.parse(summaryText));
+    const { metrics, thresholds, durationMs } = fromHandleSummary(JSON.parse(summaryText));
     return {
       engine: 'k6',
       startedAt,
@@ -149,6 +203,7 @@ export async function runK6(s: TScenario, opts: TRunK6Options): Promise<TLoadRes
       seconds,
       history,
       ...(exitCode === 105 ? { abortReason: 'aborted' } : {}),
+      ...(raw ? { raw: raw.result(durationMs) } : {}),
     };
   } finally {
     await rm(dir, { recursive: true, force: true });

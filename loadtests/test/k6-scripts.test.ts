@@ -37,8 +37,9 @@ function route(method, url, body, params) {
   return res(404, { error: { code: 'NOT_FOUND', message: p } });
 }
 export default { get: (u, p) => route('GET', u, undefined, p), post: (u, b, p) => route('POST', u, b, p) };`,
+  'data.js': `export class SharedArray { constructor(name, fn) { return fn(); } }`,
   'execution.js': `let it = 0; export default { vu: { idInTest: 1 }, scenario: { get iterationInTest() { return it++; } } };`,
-  'package.json': JSON.stringify({ name: 'k6', type: 'module', exports: { '.': './index.js', './http': './http.js', './execution': './execution.js' } }),
+  'package.json': JSON.stringify({ name: 'k6', type: 'module', exports: { '.': './index.js', './http': './http.js', './execution': './execution.js', './data': './data.js' } }),
 };
 
 const RUNNER = `
@@ -121,6 +122,17 @@ describe('k6 scripts', () => {
     expect(okCheckouts.length).toBe(checkouts.length);
     expect(okCheckouts.every((e) => e.value.orderId && e.value.idempotencyKey)).toBe(true);
     expect(r.summaryKeys?.sort()).toEqual(['stdout', 'summary.json']);
+  });
+
+  it('setup hands back FAULTLINE_SETUP_DATA (setup run once for all segments) instead of registering users', () => {
+    const file = path.join(dir, 'setup-data.json');
+    writeFileSync(file, JSON.stringify({ runTag: 'shared1', users: [{ token: 'handed-token', userId: '7' }], products: [{ id: '13', priceCents: 300 }] }));
+    const r = evaluate('checkout-mix.js', 60, { FAULTLINE_SETUP_DATA: file });
+    expect(r.calls.filter((c) => c.path === '/users' || c.path === '/login')).toEqual([]);
+    const checkouts = r.calls.filter((c) => c.path === '/checkout');
+    expect(checkouts.length).toBeGreaterThan(0);
+    expect(checkouts.every((c) => c.auth === 'Bearer handed-token' && String(c.key).startsWith('shared1-'))).toBe(true);
+    expect(r.calls.filter((c) => typeof c.path === 'string' && (c.path as string).startsWith('/products/')).every((c) => c.path === '/products/13')).toBe(true);
   });
 
   it('scenario.js refuses to start without SCENARIO', () => {

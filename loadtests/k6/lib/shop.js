@@ -6,6 +6,18 @@
 import http from 'k6/http';
 import { check, fail } from 'k6';
 import exec from 'k6/execution';
+import { SharedArray } from 'k6/data';
+
+// Setup that ran once in faultline, handed to every k6 instance of a run split
+// into execution segments (k6 itself runs setup() in every instance, and
+// k6-operator in every pod: grafana/k6-operator#223). FAULTLINE_SETUP_DATA names
+// a JSON file (a run's users and tokens outgrow an environment variable); the
+// SharedArray keeps one parsed copy for all VUs instead of one per VU.
+const HANDED_SETUP = __ENV.FAULTLINE_SETUP_DATA
+  ? new SharedArray('faultline-setup-data', function () {
+      return [JSON.parse(open(__ENV.FAULTLINE_SETUP_DATA))];
+    })[0]
+  : undefined;
 
 // Metrics only faultline's built-in engine can measure (k6 has no intended start time).
 const ENGINE_ONLY_METRICS = ['http_req_corrected_duration', 'iteration_start_lag'];
@@ -72,6 +84,7 @@ let scenarioTimeout = '60s';
 /** setup(): users and products for the VUs (the return value is copied to every VU). */
 export function setupShop(scenario, baseUrl) {
   scenarioTimeout = (scenario.http && scenario.http.timeout) || '60s';
+  if (HANDED_SETUP) return { runTag: HANDED_SETUP.runTag, users: HANDED_SETUP.users, products: HANDED_SETUP.products, timeout: scenarioTimeout };
   const runTag = Date.now().toString(36) + Math.floor(Math.random() * 1e6).toString(36);
   const users = [];
   const setup = scenario.setup || {};
