@@ -14,6 +14,9 @@
  *
  *  Sweeper: a saga past its deadline is driven to a terminal state
  *  (payment_captured → confirmed; earlier → compensated; compensating → finished).
+ *  An incomplete compensation sets its own short deadline (capped backoff,
+ *  COMPENSATION_RETRY), so the sweeper retries it within seconds of a fault
+ *  ending instead of after SHOP_SAGA_DEADLINE_MS.
  *  Every saga step is a compare-and-set on sagas.state, so a live request and
  *  the sweeper never both apply the same transition.
  */
@@ -39,6 +42,28 @@ export const CheckoutSchema = z.object({
 export const ORDER_EVENTS_QUEUE = 'order-events';
 const TERMINAL = ['completed', 'compensated', 'failed'];
 const CONSUMER = 'stock-commit';
+
+/**
+ * Retry pacing of an incomplete compensation (refund or release could not run):
+ * attempt n waits min(maxMs, firstMs * 2^(n-1)), jittered down to half, so many
+ * sagas failed by one fault do not retry in lockstep. Short on purpose: the
+ * undo is idempotent and the platform waits for the shop to settle.
+ */
+export const COMPENSATION_RETRY = { firstMs: 500, maxMs: 2000 } as const;
+
+/**
+ * Retry pacing of an order event whose effect failed (e.g. the stock commit
+ * while catalog is unreachable): capped exponential with jitter. Attempts are
+ * many because a job that runs out of them loses its effect for good; at the
+ * cap they span about a day.
+ */
+export const EVENT_RETRY = { firstMs: 200, maxMs: 2000, attempts: 50_000 } as const;
+
+/** Capped exponential backoff with jitter (half to full delay). */
+export function cappedBackoffMs(attempt: number, p: { firstMs: number; maxMs: number }, rand: () => number = Math.random): number {
+  const full = Math.min(p.maxMs, p.firstMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(full / 2 + (rand() * full) / 2);
+}
 
 type TTx = Parameters<Parameters<TShopDb['transaction']>[0]>[0];
 type TOrderRow = typeof s.orders.$inferSelect;
@@ -145,7 +170,8 @@ export async function setup(ctx: TServiceContext) {
         if (r.status !== 200) throw new Error(`release answered ${r.status}`);
       }
     } catch (e) {
-      log.warn({ orderId, err: (e as Error).message }, 'compensation incomplete; the sweeper will retry');
+      const retryInMs = await scheduleCompensationRetry(orderId);
+      log.warn({ orderId, err: (e as Error).message, retryInMs }, 'compensation incomplete; the sweeper will retry');
       return false;
     }
     return db.transaction(async (tx) => {
@@ -154,6 +180,31 @@ export async function setup(ctx: TServiceContext) {
       await emit(tx, final === 'cancelled' ? 'order.cancelled' : 'order.failed', orderId, { reason });
       return true;
     });
+  }
+
+  /**
+   * Bring a compensating saga's deadline forward to its next retry; the attempt
+   * count rides in `step` (`compensate:<final>:<reason>:<n>`). Returns the delay,
+   * or null when it could not be written (e.g. Postgres is the fault): the
+   * deadline set on entering `compensating` (or the sweeper's lease) stays.
+   */
+  async function scheduleCompensationRetry(orderId: string): Promise<number | null> {
+    try {
+      const [row] = await db.select({ step: s.sagas.step }).from(s.sagas).where(and(eq(s.sagas.orderId, orderId), eq(s.sagas.state, 'compensating')));
+      if (!row) return null;
+      const [kind, final, reason, n] = row.step.split(':');
+      if (kind !== 'compensate') return null;
+      const attempt = (Number(n) || 0) + 1;
+      const ms = cappedBackoffMs(attempt, COMPENSATION_RETRY);
+      // CAS on state and step: a concurrent actor that finished or rescheduled it wins.
+      await db
+        .update(s.sagas)
+        .set({ step: `compensate:${final}:${reason}:${attempt}`, deadlineAt: new Date(Date.now() + ms), updatedAt: new Date() })
+        .where(and(eq(s.sagas.orderId, orderId), eq(s.sagas.state, 'compensating'), eq(s.sagas.step, row.step)));
+      return ms;
+    } catch {
+      return null;
+    }
   }
 
   // Write-behind confirmations, used only by the `lost-ack` bug switch.
@@ -341,6 +392,20 @@ export async function setup(ctx: TServiceContext) {
 
   const timers: NodeJS.Timeout[] = [];
   let sweeping = false;
+  async function driveOverdue(row: { order_id: string; state: string; step: string }) {
+    const o = await loadOrder(row.order_id);
+    if (!o) return;
+    if (row.state === 'compensating') {
+      const [, final, reason] = row.step.split(':');
+      log.info({ orderId: o.id, state: row.state, step: row.step }, 'sweeper: retrying compensation');
+      await compensate(o.id, (final as TFinal) || 'failed', reason || 'deadline', { refund: true });
+      return;
+    }
+    log.info({ orderId: o.id, state: row.state }, 'sweeper: saga past its deadline');
+    if (row.state === 'payment_captured') await confirm(o);
+    else await compensate(o.id, 'failed', 'deadline', { refund: true });
+  }
+
   async function sweep() {
     if (sweeping || ctx.closing) return;
     sweeping = true;
@@ -353,19 +418,18 @@ export async function setup(ctx: TServiceContext) {
           WHERE state NOT IN ('completed','compensated','failed') AND deadline_at < now()
           ORDER BY deadline_at LIMIT 20 FOR UPDATE SKIP LOCKED)
         RETURNING order_id::text, state, step`);
-      for (const row of claimed.rows) {
-        const o = await loadOrder(row.order_id);
-        if (!o) continue;
-        log.info({ orderId: o.id, state: row.state }, 'sweeper: saga past its deadline');
-        if (row.state === 'payment_captured') {
-          await confirm(o);
-        } else if (row.state === 'compensating') {
-          const [, final, reason] = row.step.split(':');
-          await compensate(o.id, (final as TFinal) ?? 'failed', reason ?? 'deadline', { refund: true });
-        } else {
-          await compensate(o.id, 'failed', 'deadline', { refund: true });
+      // A few at a time: after a fault many sagas are due at once, and each may wait on call timeouts.
+      const rows = [...claimed.rows];
+      const drive = async () => {
+        for (let row = rows.shift(); row; row = rows.shift()) {
+          try {
+            await driveOverdue(row);
+          } catch (e) {
+            log.warn({ orderId: row.order_id, err: (e as Error).message }, 'sweeper: saga step failed; retried at its next deadline');
+          }
         }
-      }
+      };
+      await Promise.all(Array.from({ length: 4 }, drive));
       const [open] = await db.select({ n: sql<number>`count(*)::int` }).from(s.sagas).where(notInArray(s.sagas.state, TERMINAL));
       metrics.sagaOpen.set(svc, open?.n ?? 0);
     } catch (e) {
@@ -408,7 +472,7 @@ export async function setup(ctx: TServiceContext) {
               rows.map((r) => ({
                 name: r.topic,
                 data: { messageId: r.id, topic: r.topic, aggregateId: r.aggregateId, payload: r.payload },
-                opts: { jobId: `m${r.id}`, attempts: 20, backoff: { type: 'exponential', delay: 200 }, removeOnComplete: { count: 5000 }, removeOnFail: { count: 5000 } },
+                opts: { jobId: `m${r.id}`, attempts: EVENT_RETRY.attempts, backoff: { type: 'capped' }, removeOnComplete: { count: 5000 }, removeOnFail: { count: 5000 } },
               })),
             ),
             3000,
@@ -447,7 +511,14 @@ export async function setup(ctx: TServiceContext) {
     }
   }
 
-  const worker = new Worker(ORDER_EVENTS_QUEUE, consume, { connection: ctx.redis(), prefix: ctx.redisPrefix, concurrency: 8, autorun: true });
+  const worker = new Worker(ORDER_EVENTS_QUEUE, consume, {
+    connection: ctx.redis(),
+    prefix: ctx.redisPrefix,
+    concurrency: 8,
+    autorun: true,
+    // 'capped' jobs (EVENT_RETRY); jobs published before it existed keep BullMQ's built-in 'exponential'.
+    settings: { backoffStrategy: (attemptsMade: number) => cappedBackoffMs(attemptsMade, EVENT_RETRY) },
+  });
   worker.on('error', () => {});
   worker.on('failed', (job, err) => log.warn({ jobId: job?.id, err: err.message }, 'order event consumer failed; will retry'));
 
