@@ -111,6 +111,10 @@ export function toAppError(e: unknown): AppError {
   if (e instanceof Error) {
     const q = fromQueryError(e);
     if (q) return q;
+    // Clients that may not import core (the shop's supervisor client) throw
+    // an Error whose `code` is one of the catalogue's: keep it.
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code)) return new AppError(code as TErrorCode, e.message, { cause: e });
   }
   const message = e instanceof Error ? e.message : String(e);
   return new AppError('INTERNAL', message, { cause: e });

@@ -26,6 +26,21 @@ export { parseEdges, resolveUrl, resolveServiceAddress, EdgesSchema, type TEdges
 export { HttpFaultSchema, type THttpFault, type THttpFaultInput } from './lib/faults.js';
 export { startService, optionsFromEnv, DEFAULT_SETTINGS, type TStartServiceOptions, type TRunningService, type TServiceSettings } from './lib/runtime.js';
 export { migrateShop, seedShop, dropShopDatabase, SEED_USERS, SEED_PRODUCTS, SHOP_EPOCH } from './db/index.js';
+export {
+  SupervisorClient,
+  SupervisorCallError,
+  InstanceSchema,
+  EdgeSchema,
+  SupervisorLogLineSchema,
+  type TInstance,
+  type TInstanceState,
+  type TEdge,
+  type THttpFaultBody,
+  type THttpFaultRow,
+  type TSupervisorLogLine,
+  type TLogPage,
+  type TSupervisorClientOptions,
+} from './supervisor/client.js';
 export { startTestShop, type TStartTestShopOptions, type TTestShop, type TTestShopInstance } from './testing.js';
 
 import path from 'node:path';

@@ -4,9 +4,9 @@
  * (AppError VALIDATION on `target`) and anything outside the allowlist
  * (AppError TARGET_NOT_ALLOWED) before a fault touches anything.
  */
-import { AppError } from '../../core/errors.js';
+import { AppError, toAppError } from '../../core/errors.js';
 import { assertAddressAllowed, defaultAllowedHosts } from '../safety/allowlist.js';
-import { SupervisorApi, type TInstance } from './supervisor-api.js';
+import { SupervisorClient, type TInstance } from './supervisor-api.js';
 import { ToxiproxyApi, type TProxyInfo } from './toxiproxy-api.js';
 import type { TFaultContext } from './types.js';
 
@@ -19,9 +19,9 @@ export function toxiproxyOf(ctx: TFaultContext): ToxiproxyApi {
   return new ToxiproxyApi(ctx.toxiproxyUrl, ctx.requestTimeoutMs);
 }
 
-export function supervisorOf(ctx: TFaultContext): SupervisorApi {
+export function supervisorOf(ctx: TFaultContext): SupervisorClient {
   assertAddressAllowed(ctx.supervisorUrl, allowedHostsOf(ctx), 'supervisorUrl', 'the shop supervisor API');
-  return new SupervisorApi(ctx.supervisorUrl, ctx.requestTimeoutMs);
+  return new SupervisorClient({ url: ctx.supervisorUrl, timeoutMs: ctx.requestTimeoutMs });
 }
 
 /** Edge base name of a proxy: `orders->payments#2` → `orders->payments`. */
@@ -60,7 +60,8 @@ export async function loadNetworkView(ctx: TFaultContext): Promise<TNetworkView>
     const list = await supervisorOf(ctx).edges();
     edges = new Map(list.map((e) => [e.name, e.proxies.map((p) => p.name)]));
   } catch (e) {
-    if (!(e instanceof AppError) || (e.code !== 'UNAVAILABLE' && e.code !== 'TIMEOUT' && e.code !== 'NOT_FOUND')) throw e;
+    const a = toAppError(e);
+    if (a.code !== 'UNAVAILABLE' && a.code !== 'TIMEOUT' && a.code !== 'NOT_FOUND') throw a;
   }
   const proxies = await proxiesP;
   if (!edges) {

@@ -9,7 +9,7 @@ import { faults as faultsTable } from '../../db/schema/faults.js';
 import { applyFault, haltAll } from '../index.js';
 import { getFault, insertFault, saveUndo } from '../safety/ledger.js';
 import { removeFault } from '../faults/index.js';
-import { SupervisorApi } from '../faults/supervisor-api.js';
+import { SupervisorClient } from '../faults/supervisor-api.js';
 import { pidAlive, startShop, statusOf, timedGet, waitFor, median, type TShopFixture } from './helpers.js';
 
 let shop: TShopFixture;
@@ -143,7 +143,7 @@ describe('recovery from the ledger alone', () => {
     // The applier recorded its intent, POSTed, and died before saving the id.
     await insertFault(shop.ctx.db, { id: 'flt_lostid', type: 'http_abort', target: 'catalog', params: body });
     await saveUndo(shop.ctx.db, 'flt_lostid', { httpFaults: [{ body }] });
-    await new SupervisorApi(shop.ctx.supervisorUrl).addHttpFault(body);
+    await new SupervisorClient({ url: shop.ctx.supervisorUrl }).addHttpFault(body);
     await waitFor('abort in force', async () => (await statusOf(`${inst('catalog-0').url}/products`, 3000)) === 504);
     const r = await removeFault('flt_lostid', shop.ctx);
     expect(r.httpFaultsRemoved).toHaveLength(1);
