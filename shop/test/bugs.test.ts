@@ -5,9 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { startTestShop, type TStartTestShopOptions, type TTestShop } from '../testing.js';
 import type { TShopBug } from '../config.js';
-import { api, checkout, instanceUrl, login, metric, productBySku, q, stockOf } from './helpers.js';
+import { api, checkout, instanceUrl, login, metric, productBySku, q, stockOf, waitFor } from './helpers.js';
 
 let shop: TTestShop | undefined;
 afterEach(async () => {
@@ -163,5 +164,105 @@ describe('oversell', () => {
     expect(held).toBe(10);
     expect(st.available).toBe(0);
     expect(st.available + st.reserved + st.sold).toBe(st.initial);
+  });
+});
+
+describe('consume-before-commit', () => {
+  // The stock commit of a confirmed order fails (catalog answers 503 on the
+  // commit route) while the consumer handles order.confirmed; then the fault ends.
+  async function scenario(bug: boolean) {
+    const s = await withShop(bug ? 'consume-before-commit' : undefined, { settings: { clientTimeoutMs: 500, clientRetries: 1, breakerThreshold: 50, pollMs: 100 } });
+    const token = await login(s.gatewayUrl);
+    const mug = await productBySku(s.gatewayUrl, 'MUG-001');
+    const before = await stockOf(s.dbUrl, mug.id);
+    const catalog = instanceUrl(s, 'catalog-0');
+    const orders = instanceUrl(s, 'orders-0');
+    const fault = await api(catalog, 'POST', '/__admin/faults', { body: { route: '/reservations/:orderId/commit', kind: 'abort', status: 503 } });
+    expect(fault.status).toBe(201);
+    const r = await checkout(s.gatewayUrl, token, [{ productId: mug.id, qty: 1 }]);
+    expect(r.status).toBe(201);
+    // The fault lands in the window: the consumer handled the event and its commit failed.
+    const failed = await waitFor(async () => (await metric(orders, 'inbox_messages_total', { result: 'failed' })) >= 1, 10_000, 50);
+    expect(failed).toBe(true);
+    expect((await api(catalog, 'DELETE', `/__admin/faults/${fault.body.id}`)).status).toBe(200);
+    // Redelivered after the fault: committed, or skipped as already handled.
+    await waitFor(async () => {
+      const [res] = await q(s.dbUrl, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [r.body.orderId]);
+      return res.status === 'committed' || (await metric(orders, 'inbox_messages_total', { result: 'duplicate' })) >= 1;
+    }, 15_000, 100);
+    const [res] = await q(s.dbUrl, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [r.body.orderId]);
+    const [o] = await q(s.dbUrl, 'SELECT status FROM orders.orders WHERE id = $1', [r.body.orderId]);
+    const inbox = await q(s.dbUrl, "SELECT 1 FROM orders.inbox i JOIN orders.outbox o ON o.id = i.message_id WHERE o.aggregate_id = $1 AND o.topic = 'order.confirmed'", [r.body.orderId]);
+    return { reservation: res.status as string, order: o.status as string, inbox: inbox.length, before, after: await stockOf(s.dbUrl, mug.id) };
+  }
+  it('with the switch, the redelivered event is skipped as handled: a confirmed order keeps its stock reserved', async () => {
+    const r = await scenario(true);
+    expect(r.order).toBe('confirmed');
+    expect(r.inbox).toBe(1);
+    expect(r.reservation).toBe('reserved');
+    expect(r.after).toMatchObject({ reserved: r.before.reserved + 1, sold: r.before.sold });
+  });
+  it('without it, the redelivery commits the stock', async () => {
+    const r = await scenario(false);
+    expect(r.order).toBe('confirmed');
+    expect(r.inbox).toBe(1);
+    expect(r.reservation).toBe('committed');
+    expect(r.after).toMatchObject({ reserved: r.before.reserved, sold: r.before.sold + 1 });
+  });
+});
+
+describe('confirm-outside-tx', () => {
+  // The confirmation's write of the order.confirmed event is held (the test
+  // locks orders.outbox against inserts), then its Postgres connection is
+  // killed: a failure landing between confirming the order and publishing it.
+  async function scenario(bug: boolean) {
+    const s = await withShop(bug ? 'confirm-outside-tx' : undefined, { settings: { sagaDeadlineMs: 3000, pollMs: 100 } });
+    const token = await login(s.gatewayUrl);
+    const mug = await productBySku(s.gatewayUrl, 'MUG-002');
+    const before = await stockOf(s.dbUrl, mug.id);
+    const locker = new pg.Client({ connectionString: s.dbUrl });
+    await locker.connect();
+    let answer: Awaited<ReturnType<typeof checkout>>;
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE orders.outbox IN SHARE MODE');
+      const pending = checkout(s.gatewayUrl, token, [{ productId: mug.id, qty: 1 }]);
+      const blocked = `FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE 'insert into "orders"."outbox"%'`;
+      const waiting = await waitFor(async () => (await q(s.dbUrl, `SELECT 1 ${blocked}`)).length > 0, 10_000, 20);
+      expect(waiting).toBe(true);
+      const killed = await q(s.dbUrl, `SELECT pg_terminate_backend(pid) AS ok ${blocked}`);
+      expect(killed.length).toBeGreaterThanOrEqual(1);
+      await locker.query('COMMIT');
+      answer = await pending;
+    } finally {
+      await locker.end();
+    }
+    const [{ id: orderId }] = await q(s.dbUrl, 'SELECT id::text FROM orders.orders ORDER BY created_at DESC LIMIT 1');
+    // Past the saga deadline the sweeper drives a saga that stopped progressing (several deadlines' worth).
+    await waitFor(async () => {
+      const [sg] = await q(s.dbUrl, 'SELECT state FROM orders.sagas WHERE order_id = $1', [orderId]);
+      const [res] = await q(s.dbUrl, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [orderId]);
+      return sg.state === 'completed' && res.status === 'committed';
+    }, 15_000, 100);
+    const [row] = await q(s.dbUrl, 'SELECT o.status, s.state FROM orders.orders o JOIN orders.sagas s ON s.order_id = o.id WHERE o.id = $1', [orderId]);
+    const events = await q(s.dbUrl, "SELECT published_at FROM orders.outbox WHERE aggregate_id = $1 AND topic = 'order.confirmed'", [orderId]);
+    const [res] = await q(s.dbUrl, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [orderId]);
+    return { answer, row, events: events.length, reservation: res.status as string, before, after: await stockOf(s.dbUrl, mug.id) };
+  }
+  it('with the switch, an acknowledged, confirmed order never publishes its event: saga stuck, stock reserved', async () => {
+    const r = await scenario(true);
+    expect(r.answer.status).toBe(201);
+    expect(r.row).toEqual({ status: 'confirmed', state: 'payment_captured' });
+    expect(r.events).toBe(0);
+    expect(r.reservation).toBe('reserved');
+    expect(r.after).toMatchObject({ reserved: r.before.reserved + 1, sold: r.before.sold });
+  });
+  it('without it, the failed confirmation rolls back whole and the sweeper completes it', async () => {
+    const r = await scenario(false);
+    expect(r.answer.status).not.toBe(201);
+    expect(r.row).toEqual({ status: 'confirmed', state: 'completed' });
+    expect(r.events).toBe(1);
+    expect(r.reservation).toBe('committed');
+    expect(r.after).toMatchObject({ reserved: r.before.reserved, sold: r.before.sold + 1 });
   });
 });

@@ -138,6 +138,22 @@ export async function setup(ctx: TServiceContext) {
 
   /** Confirm after a captured payment: order, saga and outbox event in one transaction. */
   async function confirm(order: { id: string; totalCents: number; items: TOrderItem[] }): Promise<boolean> {
+    if (ctx.bugs.has('confirm-outside-tx')) {
+      // BUG (confirm-outside-tx): the order is confirmed (and the client told so)
+      // in its own statement; the saga completion and the order.confirmed event
+      // follow in a later transaction whose failure is only logged. An order
+      // already confirmed counts as done, so the sweeper never repairs the rest.
+      if (!(await db.transaction((tx) => setOrderStatus(tx, order.id, ['pending'], 'confirmed')))) return false;
+      try {
+        await db.transaction(async (tx) => {
+          if (!(await advance(order.id, ['payment_captured'], 'completed', tx))) return;
+          await emit(tx, 'order.confirmed', order.id, { totalCents: order.totalCents, items: order.items });
+        });
+      } catch (e) {
+        log.error({ orderId: order.id, err: (e as Error).message }, 'confirmation follow-up failed');
+      }
+      return true;
+    }
     return db.transaction(async (tx) => {
       if (!(await advance(order.id, ['payment_captured'], 'completed', tx))) return false;
       await setOrderStatus(tx, order.id, ['pending'], 'confirmed');
@@ -490,6 +506,13 @@ export async function setup(ctx: TServiceContext) {
     }
   }
 
+  /** The effect of an order event: order.confirmed commits the order's reservations. */
+  async function commitEffect(topic: string, orderId: string): Promise<void> {
+    if (topic !== 'order.confirmed') return;
+    const r = await catalog.call({ method: 'POST', path: `/reservations/${orderId}/commit`, idempotent: true });
+    if (r.status !== 200) throw new Error(`commit answered ${r.status}`);
+  }
+
   async function consume(job: Job<{ messageId: string; topic: string; aggregateId: string }>) {
     const { messageId, topic, aggregateId } = job.data;
     const [seen] = await db.select().from(s.inbox).where(and(eq(s.inbox.messageId, messageId), eq(s.inbox.consumer, CONSUMER)));
@@ -498,10 +521,20 @@ export async function setup(ctx: TServiceContext) {
       return { duplicate: true };
     }
     try {
-      if (topic === 'order.confirmed') {
-        const r = await catalog.call({ method: 'POST', path: `/reservations/${aggregateId}/commit`, idempotent: true });
-        if (r.status !== 200) throw new Error(`commit answered ${r.status}`);
+      if (ctx.bugs.has('consume-before-commit')) {
+        // BUG (consume-before-commit): the message is recorded as handled before its
+        // effect. If the commit then fails, the redelivery finds it in the inbox and
+        // skips it: the reservation is never committed.
+        const ins = await db.insert(s.inbox).values({ messageId, consumer: CONSUMER }).onConflictDoNothing().returning();
+        if (!ins[0]) {
+          metrics.inboxMessages.inc({ ...svc, consumer: CONSUMER, result: 'duplicate' });
+          return { duplicate: true };
+        }
+        await commitEffect(topic, aggregateId);
+        metrics.inboxMessages.inc({ ...svc, consumer: CONSUMER, result: 'processed' });
+        return { duplicate: false };
       }
+      await commitEffect(topic, aggregateId);
       const ins = await db.insert(s.inbox).values({ messageId, consumer: CONSUMER }).onConflictDoNothing().returning();
       metrics.inboxMessages.inc({ ...svc, consumer: CONSUMER, result: ins[0] ? 'processed' : 'duplicate' });
       return { duplicate: !ins[0] };
