@@ -1,4 +1,5 @@
 import type { NextConfig } from 'next';
+import { API_CSP, STATIC_SECURITY_HEADERS } from './app/_lib/security-headers';
 
 /**
  * The console runs on the server next to the platform modules: database,
@@ -21,6 +22,15 @@ const nextConfig: NextConfig = {
   // sibling folder that is being edited; `npm run typecheck` guards types.
   typescript: { ignoreBuildErrors: true },
   poweredByHeader: false,
+  // Security headers on every response (the page CSP with its nonce is set by proxy.ts).
+  async headers() {
+    return [
+      { source: '/:path*', headers: [...STATIC_SECURITY_HEADERS] },
+      { source: '/api/:path*', headers: [{ key: 'Content-Security-Policy', value: API_CSP }] },
+    ];
+  },
+  // e2e and parallel builds may use their own output folder so they do not overwrite each other's build.
+  distDir: process.env.FAULTLINE_NEXT_DIST_DIR || '.next',
   // The platform modules are TypeScript ESM importing `./x.js` (as tsx and
   // Node expect); webpack maps those to the .ts sources. Turbopack has no
   // equivalent yet, so the console builds with `next build --webpack`.
