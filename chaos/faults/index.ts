@@ -85,8 +85,10 @@ export interface TAppliedFault {
  * AppError HALTED.
  */
 export async function applyFault(input: unknown, ctx: TFaultContext): Promise<TAppliedFault> {
-  const spec = await validateFault(input, ctx);
-  await assertLeverReleased(ctx.db, 'fault applies');
+  const spec = parseWith(FaultSpecSchema, input, 'fault');
+  // Before the target is resolved: an engaged lever is the answer even when the shop is down.
+  await assertLeverReleased(ctx.db, 'new faults');
+  await moduleOf(spec.type).validate(spec as never, ctx);
   const id = newFaultId();
   await insertFault(ctx.db, { id, runId: ctx.runId, type: spec.type, target: targetText(spec), params: spec.params, expiresAt: ctx.expiresAt, detached: ctx.detached });
   let undo: TUndo = {};
@@ -123,7 +125,7 @@ export async function applyFault(input: unknown, ctx: TFaultContext): Promise<TA
       // Left open (failed) so the reconciler retries the removal.
       (e) => markFailed(ctx.db, id, `safety lever engaged during apply; removal failed: ${toAppError(e).message}`),
     );
-    throw leverEngagedError(lever, 'fault applies');
+    throw leverEngagedError(lever, 'new faults');
   }
   await markActive(ctx.db, id);
   let removed = false;

@@ -1,13 +1,23 @@
 /**
- * `faultline halt`: remove every fault everywhere (toxics, disabled
- * proxies, paused or held instances, HTTP faults, open ledger rows) and
- * print what was removed. Exit 0 when everything was reached, 2 otherwise.
+ * `faultline halt`: engage the safety lever (workers/runs/engage-lever.ts).
+ * Every fault everywhere is removed (toxics, disabled proxies, paused or
+ * held instances, HTTP faults, open ledger rows), every active run is
+ * aborted with "halted by <by>: <reason>", and new runs, scheduled runs and
+ * hand-applied faults are refused until `faultline halt --release`.
+ * `--status` shows the lever and its history.
+ *
+ * Exit 0 when everything was reached, 2 when a component (proxy,
+ * supervisor, ledger, Redis) could not be; a run or fault refused while
+ * the lever is engaged exits 3 (AppError HALTED).
  */
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
+import { Redis } from 'ioredis';
 import { AppError } from '../../core/errors.js';
 import { loadConfig } from '../../core/config.js';
 import { closeDb, getDb } from '../../db/client.js';
-import { haltAll, type THaltContext, type THaltResult } from '../../chaos/index.js';
+import { parseAllowedHosts, type THaltContext, type THaltResult, type TLeverEvent, type TLeverState } from '../../chaos/index.js';
+import { engageLever, leverStatus, releaseLever, type TEngageLeverResult } from '../../workers/runs/engage-lever.js';
 
 /** Flags shared by `halt` and `faults`: where the proxy, supervisor and ledger are. */
 export interface TFaultFlags {
@@ -69,19 +79,103 @@ export function formatHalt(r: THaltResult): string {
   return lines.join('\n');
 }
 
+/** Who the CLI acts as when `--by` is not given: `cli:<OS user>`. */
+export function defaultActor(): string {
+  let name = process.env.USER || process.env.USERNAME || '';
+  if (!name) {
+    try {
+      name = userInfo().username;
+    } catch {
+      name = 'unknown';
+    }
+  }
+  return `cli:${name}`;
+}
+
+function leverLine(s: TLeverState): string {
+  return s.engaged ? `safety lever ENGAGED by ${s.by} at ${s.at}: ${s.reason}` : 'safety lever released: runs and faults may start';
+}
+
+/** The engage report as text (pure). */
+export function formatEngage(r: TEngageLeverResult): string {
+  const lines = [
+    r.alreadyEngaged ? `${leverLine(r.lever)} (already engaged; halted again)` : leverLine(r.lever),
+    `new runs, scheduled runs and hand-applied faults are refused until: faultline halt --release`,
+  ];
+  lines.push(`active runs: ${r.runs.length}`);
+  const what = { ended: 'ended aborted (was queued)', 'abort-sent': 'abort sent to its runner', 'abort-undelivered': 'no runner listening (the stall sweeper ends it)', error: 'not reached' };
+  for (const x of r.runs) lines.push(`  ${x.id}  ${x.experimentName} (${x.state}): ${what[x.outcome]}${x.detail ? ` (${x.detail})` : ''}`);
+  lines.push(formatHalt(r.halt));
+  lines.push(`lever engaged, faults halted and runs told in ${r.durationMs} ms`);
+  return lines.join('\n');
+}
+
+export function formatHistory(h: TLeverEvent[]): string {
+  if (!h.length) return 'history: the lever was never engaged';
+  return ['history (newest first):', ...h.map((e) => `  ${e.at}  ${e.action.padEnd(8)} by ${e.by}${e.reason ? `: ${e.reason}` : ''}`)].join('\n');
+}
+
+interface THaltFlags extends TFaultFlags {
+  json?: boolean;
+  reason?: string;
+  by?: string;
+  release?: boolean;
+  status?: boolean;
+  redisUrl?: string;
+}
+
 export function register(program: Command): void {
   addFaultFlags(
     program
       .command('halt')
-      .description('remove every fault everywhere now (toxics, down proxies, paused/held instances, HTTP faults) and report what was removed'),
+      .description(
+        'engage the safety lever: remove every fault now, abort every active run, and refuse new runs and faults until `halt --release`',
+      ),
   )
-    .option('--json', 'print the report as JSON')
-    .action(async (flags: TFaultFlags & { json?: boolean }) => {
+    .option('--reason <text>', 'why (shown in the console and in every aborted run\'s reason; default "halted from the command line")')
+    .option('--by <name>', 'who engages or releases it (default cli:<OS user>)')
+    .option('--release', 'release the lever: runs and faults may start again')
+    .option('--status', 'show the lever and its recent history')
+    .option('--redis-url <url>', 'Redis the runners listen on for aborts (default REDIS_URL)')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: THaltFlags) => {
+      if (flags.release && flags.status) throw new AppError('VALIDATION', 'give --release or --status, not both', { issues: [{ path: '--status', message: 'not with --release' }] });
+      if (flags.redisUrl !== undefined && !/^rediss?:\/\/./.test(flags.redisUrl)) {
+        throw new AppError('VALIDATION', 'invalid flags', { issues: [{ path: '--redis-url', message: `"${flags.redisUrl}" is not a URL like redis://127.0.0.1:6379` }] });
+      }
       const ctx = faultContext(flags);
+      const by = flags.by ?? defaultActor();
+      const out = (text: string, json: unknown) => process.stdout.write(flags.json ? `${JSON.stringify(json, null, 2)}\n` : `${text}\n`);
       try {
-        const r = await haltAll(ctx);
-        process.stdout.write(flags.json ? `${JSON.stringify(r, null, 2)}\n` : `${formatHalt(r)}\n`);
-        if (r.errors.length) process.exitCode = 2;
+        if (flags.status) {
+          const s = await leverStatus({ db: ctx.db });
+          out(`${leverLine(s.lever)}\n${formatHistory(s.history)}`, s);
+          return;
+        }
+        if (flags.release) {
+          const r = await releaseLever({ db: ctx.db }, { by, reason: flags.reason });
+          out(r.released ? `safety lever released by ${by}; it was engaged by ${r.previous.engaged ? `${r.previous.by} at ${r.previous.at}: ${r.previous.reason}` : '?'}` : 'safety lever was not engaged; nothing to release', r);
+          return;
+        }
+        const cfg = loadConfig();
+        // Not the platform's client: one attempt per command, so a Redis that is down costs
+        // the bounded publish timeout, never a reconnect loop that keeps the CLI alive.
+        const redis = new Redis(flags.redisUrl ?? cfg.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: true });
+        redis.on('error', () => undefined);
+        try {
+          const r = await engageLever({
+            db: ctx.db,
+            redis,
+            prefix: process.env.FAULTLINE_PREFIX || 'faultline',
+            toxiproxyUrl: ctx.toxiproxyUrl,
+            supervisorUrl: ctx.supervisorUrl,
+            allowedHosts: ctx.allowedHosts ?? parseAllowedHosts(cfg.FAULT_ALLOWED_HOSTS),
+          }, { reason: flags.reason ?? 'halted from the command line', by });
+          out(formatEngage(r), r);
+          if (r.halt.errors.length || r.runs.some((x) => x.outcome === 'error')) process.exitCode = 2;
+        } finally {
+          redis.disconnect();
+        }
       } finally {
         await closeDb(ctx.databaseUrl);
       }
