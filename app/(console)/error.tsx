@@ -7,7 +7,7 @@ export default function ConsoleError({ error, reset }: { error: Error & { digest
         This page could not be shown: {error.message || 'server error'}
         {error.digest ? <span className="dim"> (ref {error.digest})</span> : null}
       </div>
-      <div style={{ marginTop: 8 }}>
+      <div className="under-progress">
         <button onClick={reset}>Retry</button>
       </div>
     </section>

@@ -16,7 +16,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
         </div>
         <Nav />
         <div className="foot">
-          {usingDefaultUsers() && <div style={{ color: 'var(--warn)' }}>quickstart users in use (set FAULTLINE_USERS)</div>}
+          {usingDefaultUsers() && <div className="tone-warn">quickstart users in use (set FAULTLINE_USERS)</div>}
         </div>
       </aside>
       <div className="main">

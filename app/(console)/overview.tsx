@@ -3,15 +3,36 @@
 import Link from 'next/link';
 import { useEffect, useState } from 'react';
 import { api, ApiError } from '../_components/api.js';
-import { Empty, ErrorBox, Loading } from '../_components/states.js';
-import { ago, BREAKER_STATES, verdictClass } from '../_components/format.js';
+import { DataTable } from '../_components/data-table.js';
+import { BREAKER_STATES, paramsLabel, targetLabel } from '../_components/format.js';
+import { Panel, Stat } from '../_components/panel.js';
+import { ErrorBox, Loading } from '../_components/states.js';
+import { Time } from '../_components/time.js';
+import { Badge, VerdictBadge, type TTone } from '../_components/verdict-badge.js';
 import type { TOverview } from '../_lib/overview.js';
 
 const SERVICES = ['gateway', 'users', 'catalog', 'orders', 'payments'];
 const stateDot: Record<string, string> = { running: 'ok', starting: 'warn', paused: 'warn', stopped: 'dim', crashed: 'bad' };
-const breakerBadge = ['b-ok', 'b-bad', 'b-warn'];
+const breakerTone: TTone[] = ['ok', 'bad', 'warn'];
 /** Worst first: open > half-open > closed. */
 const RANK: Record<number, number> = { 0: 0, 2: 1, 1: 2 };
+
+type TTopology = Extract<TOverview['topology'], { ok: true }>['data'];
+type TFault = Extract<TOverview['faults'], { ok: true }>['data'][number];
+type TBreakers = Map<string, { state: number; instances: string[] }>;
+
+/** A breaker's state on the overview is the worst over the instances that hold it. */
+function breakersOf(topo: TTopology | null): TBreakers {
+  const out: TBreakers = new Map();
+  for (const b of topo?.breakers ?? [])
+    for (const s of b.states) {
+      const cur = out.get(s.breaker) ?? { state: 0, instances: [] };
+      if (s.state !== 0) cur.instances.push(`${b.instance} ${BREAKER_STATES[s.state] ?? s.state}`);
+      if (RANK[s.state] > RANK[cur.state]) cur.state = s.state;
+      out.set(s.breaker, cur);
+    }
+  return out;
+}
 
 export function Overview() {
   const [d, setD] = useState<TOverview | null>(null);
@@ -21,10 +42,9 @@ export function Overview() {
     const tick = () =>
       api<TOverview>('/api/overview')
         .then((r) => {
-          if (!stop) {
-            setD(r);
-            setErr(null);
-          }
+          if (stop) return;
+          setD(r);
+          setErr(null);
         })
         .catch((e) => !stop && setErr(e as ApiError));
     tick();
@@ -36,222 +56,148 @@ export function Overview() {
   }, []);
   if (!d) return err ? <ErrorBox error={err} /> : <Loading what="overview" />;
   const faults = d.faults.ok ? d.faults.data : [];
-  const faultOn = (target: string) => faults.filter((f) => f.target === target || f.target.includes(`"${target}"`));
   const topo = d.topology.ok ? d.topology.data : null;
-  // A breaker's state on the overview is the worst over the instances that hold it.
-  const breakers = new Map<string, { state: number; instances: string[] }>();
-  for (const b of topo?.breakers ?? [])
-    for (const s of b.states) {
-      const cur = breakers.get(s.breaker) ?? { state: 0, instances: [] };
-      if (s.state !== 0) cur.instances.push(b.instance);
-      if (RANK[s.state] > RANK[cur.state]) cur.state = s.state;
-      breakers.set(s.breaker, cur);
-    }
-  const runs = d.runs.ok ? d.runs.data : [];
-  const active = d.active.ok ? d.active.data : [];
+  const breakers = breakersOf(topo);
+  const open = [...breakers.values()].filter((b) => b.state === 1).length;
+  const halfOpen = [...breakers.values()].filter((b) => b.state === 2).length;
   return (
     <>
       <ErrorBox error={err} />
       <div className="grid4">
-        <div className="panel stat">
-          <span className="l">Instances running</span>
-          <span className="v">{topo ? `${topo.instances.filter((i) => i.state === 'running').length}/${topo.instances.length}` : '—'}</span>
-        </div>
-        <div className="panel stat">
-          <span className="l">Active faults</span>
-          <span className="v" style={{ color: faults.length ? 'var(--bad)' : undefined }}>
-            {faults.length}
-          </span>
-        </div>
-        <div className="panel stat">
-          <span className="l">Open breakers</span>
-          <span className="v" style={{ color: [...breakers.values()].some((b) => b.state === 1) ? 'var(--bad)' : undefined }}>
-            {[...breakers.values()].filter((b) => b.state !== 0).length}
-          </span>
-        </div>
-        <div className="panel stat">
-          <span className="l">Runs in progress</span>
-          <span className="v">{active.length}</span>
-        </div>
+        <Stat label="Instances running" value={topo ? `${topo.instances.filter((i) => i.state === 'running').length}/${topo.instances.length}` : '—'} />
+        <Stat label="Active faults" value={faults.length} tone={faults.length ? 'bad' : undefined} />
+        <Stat label="Open breakers" value={<span data-testid="open-breakers">{open}{halfOpen ? <span className="sub tone-warn"> + {halfOpen} half-open</span> : null}</span>} tone={open ? 'bad' : undefined} title="half-open breakers (probing) are counted apart" />
+        <Stat label="Runs in progress" value={d.active.ok ? d.active.data.length : '—'} />
       </div>
-
-      <section className="panel" data-testid="topology">
-        <header>
-          <h2>Shop topology</h2>
-          <span className="dim">live · 3 s</span>
-        </header>
-        {!d.topology.ok ? (
-          <ErrorBox error={d.topology.error} />
-        ) : (
-          <>
-            <div className="topo">
-              {SERVICES.map((svc) => {
-                const inst = topo!.instances.filter((i) => i.service === svc);
-                const up = inst.filter((i) => i.state === 'running').length;
-                return (
-                  <div className="svc" key={svc}>
-                    <div className="name">
-                      <span>
-                        <span className={`dot ${up === inst.length && up > 0 ? 'ok' : up > 0 ? 'warn' : 'bad'}`} />
-                        {svc}
-                      </span>
-                      <span className="dim">
-                        {up}/{inst.length}
-                      </span>
-                    </div>
-                    {inst.length === 0 && <div className="dim">no instance</div>}
-                    {inst.map((i) => (
-                      <div className="inst" key={i.id}>
-                        <span>
-                          <span className={`dot ${stateDot[i.state] ?? 'dim'}`} />
-                          {i.id}
-                        </span>
-                        <span>
-                          {i.state !== 'running' ? i.state : `:${i.port}`}
-                          {i.restarts > 0 ? ` ↻${i.restarts}` : ''}
-                        </span>
-                      </div>
-                    ))}
-                  </div>
-                );
-              })}
-            </div>
-            <table className="t" style={{ marginTop: 10 }}>
-              <thead>
-                <tr>
-                  <th>Edge</th>
-                  <th>Kind</th>
-                  <th className="num">Proxies</th>
-                  <th>Breaker</th>
-                  <th>Faults</th>
-                </tr>
-              </thead>
-              <tbody>
-                {topo!.edges.map((e) => {
-                  const b = breakers.get(e.name);
-                  const fs = faultOn(e.name);
-                  return (
-                    <tr key={e.name} data-edge={e.name}>
-                      <td className="mono">{e.name}</td>
-                      <td className="muted">{e.kind}</td>
-                      <td className="num">{e.proxies.length}</td>
-                      <td>
-                        {b ? (
-                          <span className={`badge ${breakerBadge[b.state] ?? 'b-dim'}`} title={b.instances.join(', ')}>
-                            {BREAKER_STATES[b.state] ?? b.state}
-                          </span>
-                        ) : (
-                          <span className="dim">—</span>
-                        )}
-                      </td>
-                      <td>
-                        {fs.map((f) => (
-                          <span key={f.id} className="badge b-orange" style={{ marginRight: 4 }}>
-                            {f.type}
-                          </span>
-                        ))}
-                      </td>
-                    </tr>
-                  );
-                })}
-              </tbody>
-            </table>
-          </>
-        )}
-      </section>
-
+      <Panel title="Shop topology" note="live · 3 s" testId="topology">
+        {!d.topology.ok ? <ErrorBox error={d.topology.error} /> : <Topology topo={topo!} breakers={breakers} faults={faults} />}
+      </Panel>
       <div className="grid2">
-        <section className="panel">
-          <header>
-            <h2>Recent runs</h2>
-            <Link href="/runs">all runs</Link>
-          </header>
+        <Panel title="Recent runs" actions={<Link href="/runs">all runs</Link>}>
           {!d.runs.ok ? (
             <ErrorBox error={d.runs.error} />
-          ) : runs.length === 0 ? (
-            <Empty>
-              No runs yet. Start one from <Link href="/experiments">Experiments</Link>.
-            </Empty>
           ) : (
-            <table className="t" data-testid="recent-runs">
-              <thead>
-                <tr>
-                  <th>Experiment</th>
-                  <th>State</th>
-                  <th>Trigger</th>
-                  <th>Started</th>
-                </tr>
-              </thead>
-              <tbody>
-                {runs.map((r) => (
-                  <tr key={r.id}>
-                    <td>
-                      <Link href={`/runs/${r.id}`}>{r.experimentName}</Link>
-                    </td>
-                    <td>
-                      <span className={`badge ${verdictClass(r.state)}`}>{r.state}</span>
-                    </td>
-                    <td className="muted">{r.trigger}</td>
-                    <td className="muted">{ago(r.createdAt as unknown as string)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              testId="recent-runs"
+              rows={d.runs.data}
+              rowKey={(r) => r.id}
+              empty={
+                <>
+                  No runs yet. Start one from <Link href="/experiments">Experiments</Link>.
+                </>
+              }
+              columns={[
+                { header: 'Experiment', cell: (r) => <Link href={`/runs/${r.id}`}>{r.experimentName}</Link> },
+                { header: 'State', cell: (r) => <VerdictBadge state={r.state} /> },
+                { header: 'Trigger', className: 'muted', cell: (r) => r.trigger },
+                { header: 'Started', className: 'muted', cell: (r) => <Time at={r.createdAt} /> },
+              ]}
+            />
           )}
-        </section>
-        <div style={{ display: 'grid', gap: 12, alignContent: 'start' }}>
-          <section className="panel">
-            <header>
-              <h2>Active faults</h2>
-            </header>
-            {!d.faults.ok ? (
-              <ErrorBox error={d.faults.error} />
-            ) : faults.length === 0 ? (
-              <Empty>No fault is active.</Empty>
-            ) : (
-              <table className="t" data-testid="faults-table">
-                <tbody>
-                  {faults.map((f) => (
-                    <tr key={f.id}>
-                      <td>
-                        <span className="badge b-orange">{f.type}</span>
-                      </td>
-                      <td className="mono">{f.target}</td>
-                      <td className="muted">{f.runId ? <Link href={`/runs/${f.runId}`}>run</Link> : 'manual'}</td>
-                      <td className="muted">{ago(f.appliedAt as unknown as string)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            )}
-          </section>
-          <section className="panel">
-            <header>
-              <h2>Upcoming schedules</h2>
-              <Link href="/schedules">schedules</Link>
-            </header>
+        </Panel>
+        <div className="stack">
+          <Panel title="Active faults">{!d.faults.ok ? <ErrorBox error={d.faults.error} /> : <ActiveFaults faults={faults} />}</Panel>
+          <Panel title="Upcoming schedules" actions={<Link href="/schedules">schedules</Link>}>
             {!d.schedules.ok ? (
               <ErrorBox error={d.schedules.error} />
-            ) : d.schedules.data.length === 0 ? (
-              <Empty>No enabled schedule.</Empty>
             ) : (
-              <table className="t">
-                <tbody>
-                  {d.schedules.data.map((s) => (
-                    <tr key={s.id}>
-                      <td>{s.name}</td>
-                      <td className="mono muted">
-                        {s.cron} {s.timezone}
-                      </td>
-                      <td className="muted">{ago(s.next[0])}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+              <DataTable
+                headless
+                rows={d.schedules.data}
+                rowKey={(s) => s.id}
+                empty="No enabled schedule."
+                columns={[
+                  { header: 'Name', cell: (s) => s.name },
+                  { header: 'Cron', className: 'mono muted', cell: (s) => `${s.cron} ${s.timezone}` },
+                  { header: 'Next', className: 'muted', cell: (s) => <Time at={s.next[0]} relative /> },
+                ]}
+              />
             )}
-          </section>
+          </Panel>
         </div>
       </div>
     </>
+  );
+}
+
+function ActiveFaults({ faults }: { faults: TFault[] }) {
+  return (
+    <DataTable
+      testId="faults-table"
+      rows={faults}
+      rowKey={(f) => f.id}
+      empty="No fault is active."
+      columns={[
+        { header: 'Fault', cell: (f) => <Badge tone="orange">{f.type}</Badge> },
+        { header: 'Target', className: 'mono', cell: (f) => targetLabel(f.target) },
+        { header: 'Size', className: 'muted', cell: (f) => paramsLabel(f.params) || '—' },
+        { header: 'From', className: 'muted', cell: (f) => (f.runId ? <Link href={`/runs/${f.runId}`}>run</Link> : 'manual') },
+        { header: 'Applied', className: 'muted', cell: (f) => <Time at={f.appliedAt} /> },
+        { header: 'Expires', className: 'muted', cell: (f) => (f.expiresAt ? <Time at={f.expiresAt} relative /> : 'with its run') },
+      ]}
+    />
+  );
+}
+
+function Topology({ topo, breakers, faults }: { topo: TTopology; breakers: TBreakers; faults: TFault[] }) {
+  const faultOn = (edge: string) => faults.filter((f) => f.target === edge || targetLabel(f.target).split(' + ').includes(edge));
+  return (
+    <>
+      <div className="topo">
+        {SERVICES.map((svc) => {
+          const inst = topo.instances.filter((i) => i.service === svc);
+          const up = inst.filter((i) => i.state === 'running').length;
+          return (
+            <div className="svc" key={svc}>
+              <div className="name">
+                <span>
+                  <span className={`dot ${up === inst.length && up > 0 ? 'ok' : up > 0 ? 'warn' : 'bad'}`} />
+                  {svc}
+                </span>
+                <span className="dim">
+                  {up}/{inst.length}
+                </span>
+              </div>
+              {inst.length === 0 && <div className="dim">no instance</div>}
+              {inst.map((i) => (
+                <div className="inst" key={i.id}>
+                  <span>
+                    <span className={`dot ${stateDot[i.state] ?? 'dim'}`} />
+                    {i.id}
+                  </span>
+                  <span>
+                    {i.state !== 'running' ? i.state : `:${i.port}`}
+                    {i.restarts > 0 ? ` ↻${i.restarts}` : ''}
+                  </span>
+                </div>
+              ))}
+            </div>
+          );
+        })}
+      </div>
+      <div className="gap-top">
+        <DataTable
+          rows={topo.edges}
+          rowKey={(e) => e.name}
+          rowProps={(e) => ({ 'data-edge': e.name })}
+          columns={[
+            { header: 'Edge', className: 'mono', cell: (e) => e.name },
+            { header: 'Kind', className: 'muted', cell: (e) => e.kind },
+            { header: 'Proxies', num: true, cell: (e) => e.proxies.length },
+            { header: 'Breaker', cell: (e) => <BreakerBadge b={breakers.get(e.name)} /> },
+            { header: 'Faults', cell: (e) => faultOn(e.name).map((f) => <Badge key={f.id} tone="orange" title={paramsLabel(f.params)}>{f.type}</Badge>) },
+          ]}
+        />
+      </div>
+    </>
+  );
+}
+
+function BreakerBadge({ b }: { b: { state: number; instances: string[] } | undefined }) {
+  if (!b) return <span className="dim">—</span>;
+  return (
+    <Badge tone={breakerTone[b.state] ?? 'dim'} title={b.instances.join(', ')}>
+      {BREAKER_STATES[b.state] ?? b.state}
+    </Badge>
   );
 }

@@ -3,7 +3,7 @@
  * (offset and duration on a common axis), quiescence after the load.
  */
 import type { TExperiment } from '../../experiments/index.js';
-import { dur } from './format.js';
+import { dur, paramsLabel, targetLabel } from './format.js';
 
 export function FaultTimeline({ e }: { e: TExperiment }) {
   const faultEnd = Math.max(0, ...e.faults.map((f) => f.at + f.duration));
@@ -18,15 +18,15 @@ export function FaultTimeline({ e }: { e: TExperiment }) {
           load · {e.load.scenario}
           {e.load.rate ? ` · ${e.load.rate} req/s` : ''} · {dur(load)}
         </div>
-        <div className="tl-bar" style={{ left: pct(load), width: pct(e.quiescence), background: 'transparent', borderStyle: 'dashed', borderColor: 'var(--border2)', color: 'var(--dim)' }}>
+        <div className="tl-bar tl-settle" style={{ left: pct(load), width: pct(e.quiescence) }}>
           quiescence {dur(e.quiescence)}
         </div>
       </div>
-      {e.faults.length === 0 && <div className="dim" style={{ padding: '2px 8px' }}>no faults: a baseline run</div>}
+      {e.faults.length === 0 && <div className="dim tl-note">no faults: a baseline run</div>}
       {e.faults.map((f) => (
         <div className="tl-row" key={f.name}>
-          <div className="tl-bar" style={{ left: pct(f.at), width: pct(f.duration) }} title={JSON.stringify(f.fault)}>
-            {f.name} · {f.fault.type} {typeof (f.fault as { target?: unknown }).target === 'string' ? (f.fault as { target: string }).target : ''} · {dur(f.at)}→{dur(f.at + f.duration)}
+          <div className="tl-bar" style={{ left: pct(f.at), width: pct(f.duration) }} title={`${f.fault.type} ${targetLabel((f.fault as { target?: unknown }).target)} ${paramsLabel((f.fault as { params?: unknown }).params)}`}>
+            {f.name} · {f.fault.type} {targetLabel((f.fault as { target?: unknown }).target)} · {dur(f.at)}→{dur(f.at + f.duration)}
           </div>
         </div>
       ))}

@@ -36,10 +36,49 @@ export function dur(ms: number | null | undefined): string {
   return Number.isInteger(d) ? `${d}d` : `${d.toFixed(1)}d`;
 }
 
-export function stamp(iso: string | Date | null | undefined): string {
-  if (!iso) return '—';
-  const d = typeof iso === 'string' ? new Date(iso) : iso;
+/** `YYYY-MM-DD HH:MM:SS` in the viewer's time zone (the one time format of the console). */
+export function localStamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
+}
+
+/** `YYYY-MM-DD HH:MM:SSZ` (UTC): what the server renders before the viewer's zone is known. */
+export function utcStamp(d: Date): string {
   return d.toISOString().replace('T', ' ').slice(0, 19) + 'Z';
 }
 
+/** Time of day with milliseconds in the viewer's zone (log lines, trails). */
+export function clock(d: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+}
+
 export const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
+
+/**
+ * A fault target as text: an edge name as is, a partition's list of edges
+ * (stored as a JSON array) joined, anything else as `key value` pairs.
+ */
+export function targetLabel(t: unknown): string {
+  let v = t;
+  if (typeof t === 'string' && /^[[{]/.test(t.trim())) {
+    try {
+      v = JSON.parse(t);
+    } catch {
+      return t;
+    }
+  }
+  if (typeof v === 'string') return v;
+  if (Array.isArray(v)) return v.map(targetLabel).join(' + ');
+  if (v && typeof v === 'object') return paramsLabel(v);
+  return v === null || v === undefined ? '—' : String(v);
+}
+
+/** A fault's size (its params) as `name value` pairs; millisecond fields as durations. */
+export function paramsLabel(p: unknown): string {
+  if (!p || typeof p !== 'object') return '';
+  return Object.entries(p as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined && v !== null)
+    .map(([k, v]) => (typeof v === 'number' && /Ms$/.test(k) ? `${k.replace(/Ms$/, '')} ${dur(v)}` : `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`))
+    .join(' · ');
+}

@@ -1,8 +1,13 @@
 /** Empty, loading and error states shared by every page. */
 import type { TApiIssue } from './api.js';
 
-export function Empty({ children }: { children: React.ReactNode }) {
-  return <div className="empty">{children}</div>;
+/** What a panel shows when it has nothing to show, saying why or what to do. */
+export function EmptyState({ children, testId }: { children: React.ReactNode; testId?: string }) {
+  return (
+    <div className="empty" data-testid={testId}>
+      {children}
+    </div>
+  );
 }
 
 export function Loading({ what }: { what: string }) {

@@ -40,11 +40,11 @@ export function YamlEditor({ initial, id }: { initial: string; id?: string }) {
   const lines = useMemo(() => text.split('\n').length, [text]);
   const bad = useMemo(() => new Map(issues.filter((i) => i.line).map((i) => [i.line!, `${i.path}: ${i.message}`])), [issues]);
   return (
-    <div style={{ display: 'grid', gap: 8 }}>
-      <div style={{ display: 'grid', gridTemplateColumns: '44px 1fr', border: '1px solid var(--border2)', background: '#0f1013', height: 520 }}>
-        <div ref={gutter} style={{ overflow: 'hidden', textAlign: 'right', padding: '5px 6px', fontFamily: 'var(--mono)', fontSize: 12, lineHeight: '18px', color: 'var(--dim)', borderRight: '1px solid var(--border)' }}>
+    <div className="stack tight">
+      <div className="yaml-editor">
+        <div ref={gutter} className="gutter">
           {Array.from({ length: lines }, (_, i) => (
-            <div key={i} title={bad.get(i + 1)} style={bad.has(i + 1) ? { color: '#fff', background: 'var(--bad)', borderRadius: 2 } : undefined}>
+            <div key={i} title={bad.get(i + 1)} className={bad.has(i + 1) ? 'bad-line' : undefined}>
               {i + 1}
             </div>
           ))}
@@ -58,7 +58,6 @@ export function YamlEditor({ initial, id }: { initial: string; id?: string }) {
           onScroll={(e) => {
             if (gutter.current) gutter.current.scrollTop = e.currentTarget.scrollTop;
           }}
-          style={{ border: 0, height: '100%', lineHeight: '18px', fontSize: 12, background: 'transparent', outline: 'none', whiteSpace: 'pre', overflow: 'auto' }}
         />
       </div>
       <div className="row">

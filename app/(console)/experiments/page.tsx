@@ -2,8 +2,11 @@ import Link from 'next/link';
 import { db } from '../../_lib/deps.js';
 import { listAll } from '../../_lib/experiments.js';
 import { requireUser } from '../../_lib/page-auth.js';
-import { Empty, ErrorBox } from '../../_components/states.js';
-import { ago, verdictClass } from '../../_components/format.js';
+import { DataTable } from '../../_components/data-table.js';
+import { Panel } from '../../_components/panel.js';
+import { ErrorBox } from '../../_components/states.js';
+import { Time } from '../../_components/time.js';
+import { Badge, VerdictBadge } from '../../_components/verdict-badge.js';
 import { toAppError } from '../../../core/errors.js';
 
 export const dynamic = 'force-dynamic';
@@ -28,54 +31,50 @@ export default async function ExperimentsPage() {
           </Link>
         )}
       </div>
-      <section className="panel">
+      <Panel>
         <ErrorBox error={error} />
-        {!error && list.length === 0 ? (
-          <Empty>No experiment yet: write one with New experiment, or ship YAML files in experiments/.</Empty>
-        ) : (
-          <table className="t" data-testid="experiments">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Faults</th>
-                <th>Detects</th>
-                <th>Source</th>
-                <th>Last run</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.map((e) => (
-                <tr key={e.id}>
-                  <td>
+        {!error && (
+          <DataTable
+            testId="experiments"
+            rows={list}
+            rowKey={(e) => e.id}
+            empty="No experiment yet: write one with New experiment, or ship YAML files in experiments/."
+            columns={[
+              {
+                header: 'Name',
+                cell: (e) => (
+                  <>
                     <Link href={`/experiments/${e.id}`}>{e.name}</Link>
-                    <div className="muted" style={{ maxWidth: 560 }}>
-                      {e.description}
+                    <div className="muted wrap-560">{e.description}</div>
+                  </>
+                ),
+              },
+              {
+                header: 'Faults',
+                cell: (e) =>
+                  e.faults.map((f) => (
+                    <div key={f.name} className="mono muted">
+                      <Badge tone="orange">{f.type}</Badge> {f.target}
                     </div>
-                  </td>
-                  <td>
-                    {e.faults.map((f) => (
-                      <div key={f.name} className="mono muted">
-                        <span className="badge b-orange">{f.type}</span> {f.target}
-                      </div>
-                    ))}
-                  </td>
-                  <td className="muted">{e.detects.join(', ') || '—'}</td>
-                  <td className="muted">{e.source}</td>
-                  <td>
-                    {e.lastRun ? (
-                      <Link href={`/runs/${e.lastRun.id}`}>
-                        <span className={`badge ${verdictClass(e.lastRun.state)}`}>{e.lastRun.state}</span> <span className="muted">{ago(e.lastRun.createdAt)}</span>
-                      </Link>
-                    ) : (
-                      <span className="dim">never run</span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                  )),
+              },
+              { header: 'Detects', className: 'muted', cell: (e) => e.detects.join(', ') || '—' },
+              { header: 'Source', className: 'muted', cell: (e) => e.source },
+              {
+                header: 'Last run',
+                cell: (e) =>
+                  e.lastRun ? (
+                    <Link href={`/runs/${e.lastRun.id}`}>
+                      <VerdictBadge state={e.lastRun.state} /> <Time className="muted" at={e.lastRun.createdAt} />
+                    </Link>
+                  ) : (
+                    <span className="dim">never run</span>
+                  ),
+              },
+            ]}
+          />
         )}
-      </section>
+      </Panel>
     </>
   );
 }

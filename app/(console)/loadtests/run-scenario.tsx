@@ -10,8 +10,7 @@ export function RunScenario({ name, canRun }: { name: string; canRun: boolean })
   return (
     <span className="row">
       <button
-        className="primary"
-        style={{ whiteSpace: 'nowrap' }}
+        className="primary nowrap"
         disabled={!canRun || busy}
         title={canRun ? `Run ${name} now, without faults` : 'operators only'}
         onClick={async () => {
@@ -27,7 +26,7 @@ export function RunScenario({ name, canRun }: { name: string; canRun: boolean })
       >
         ▶ Run
       </button>
-      {err && <span style={{ color: 'var(--bad)' }}>{err}</span>}
+      {err && <span className="tone-bad">{err}</span>}
     </span>
   );
 }

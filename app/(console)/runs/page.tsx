@@ -3,8 +3,12 @@ import { db } from '../../_lib/deps.js';
 import { listRuns } from '../../_lib/queries.js';
 import { requireUser } from '../../_lib/page-auth.js';
 import { AutoRefresh } from '../../_components/auto-refresh.js';
-import { Empty, ErrorBox } from '../../_components/states.js';
-import { ago, dur, verdictClass } from '../../_components/format.js';
+import { DataTable } from '../../_components/data-table.js';
+import { Panel } from '../../_components/panel.js';
+import { ErrorBox } from '../../_components/states.js';
+import { Time } from '../../_components/time.js';
+import { VerdictBadge } from '../../_components/verdict-badge.js';
+import { dur } from '../../_components/format.js';
 import { toAppError } from '../../../core/errors.js';
 
 export const dynamic = 'force-dynamic';
@@ -22,47 +26,30 @@ export default async function RunsPage() {
     <>
       <h1>Runs</h1>
       <AutoRefresh />
-      <section className="panel">
+      <Panel>
         <ErrorBox error={error} />
-        {!error && runs.length === 0 ? (
-          <Empty>
-            No runs yet. Start one from <Link href="/experiments">Experiments</Link> or with <code>faultline run</code>.
-          </Empty>
-        ) : (
-          <table className="t" data-testid="runs">
-            <thead>
-              <tr>
-                <th>Run</th>
-                <th>Experiment</th>
-                <th>State</th>
-                <th>Trigger</th>
-                <th>Created</th>
-                <th className="num">Duration</th>
-                <th>Reason</th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.map((r) => (
-                <tr key={r.id}>
-                  <td className="mono">
-                    <Link href={`/runs/${r.id}`}>{r.id}</Link>
-                  </td>
-                  <td>{r.experimentName}</td>
-                  <td>
-                    <span className={`badge ${verdictClass(r.state)}`}>{r.state}</span>
-                  </td>
-                  <td className="muted">{r.trigger}</td>
-                  <td className="muted">{ago(r.createdAt)}</td>
-                  <td className="num">{r.endedAt ? dur(r.endedAt.getTime() - r.createdAt.getTime()) : '—'}</td>
-                  <td className="muted" style={{ maxWidth: 420 }}>
-                    {r.reason ?? ''}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+        {!error && (
+          <DataTable
+            testId="runs"
+            rows={runs}
+            rowKey={(r) => r.id}
+            empty={
+              <>
+                No runs yet. Start one from <Link href="/experiments">Experiments</Link> or with <code>faultline run</code>.
+              </>
+            }
+            columns={[
+              { header: 'Run', className: 'mono', cell: (r) => <Link href={`/runs/${r.id}`}>{r.id}</Link> },
+              { header: 'Experiment', cell: (r) => r.experimentName },
+              { header: 'State', cell: (r) => <VerdictBadge state={r.state} /> },
+              { header: 'Trigger', className: 'muted', cell: (r) => r.trigger },
+              { header: 'Created', className: 'muted', cell: (r) => <Time at={r.createdAt} /> },
+              { header: 'Duration', num: true, cell: (r) => (r.endedAt ? dur(r.endedAt.getTime() - r.createdAt.getTime()) : '—') },
+              { header: 'Reason', className: 'muted wrap-420', cell: (r) => r.reason ?? '' },
+            ]}
+          />
         )}
-      </section>
+      </Panel>
     </>
   );
 }

@@ -2,8 +2,11 @@
 import Link from 'next/link';
 import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError } from '../../_components/api.js';
-import { Empty, ErrorBox, Loading } from '../../_components/states.js';
-import { ago, stamp } from '../../_components/format.js';
+import { DataTable } from '../../_components/data-table.js';
+import { Panel } from '../../_components/panel.js';
+import { ErrorBox, Loading } from '../../_components/states.js';
+import { Time } from '../../_components/time.js';
+import { Badge } from '../../_components/verdict-badge.js';
 
 interface TSchedule {
   id: string;
@@ -48,13 +51,9 @@ export function SchedulesView({ canEdit, experiments, suites }: { canEdit: boole
   return (
     <>
       {canEdit && (
-        <section className="panel">
-          <header>
-            <h2>New schedule</h2>
-          </header>
+        <Panel title="New schedule">
           <form
-            className="row"
-            style={{ alignItems: 'flex-start' }}
+            className="row top"
             data-testid="schedule-form"
             onSubmit={async (e) => {
               e.preventDefault();
@@ -105,116 +104,89 @@ export function SchedulesView({ canEdit, experiments, suites }: { canEdit: boole
               <input name="timezone" defaultValue="UTC" />
               <span className="field-error">{fieldErr('timezone')}</span>
             </label>
-            <button className="primary" type="submit" style={{ marginTop: 16 }}>
+            <button className="primary push-down" type="submit">
               Create
             </button>
           </form>
           {formErr && formErr.issues.length === 0 && <ErrorBox error={formErr} />}
-        </section>
+        </Panel>
       )}
       <ErrorBox error={err} />
-      <section className="panel">
-        <header>
-          <h2>Schedules</h2>
-          <span className="dim">BullMQ job schedulers · a firing that finds a run active on its target is skipped</span>
-        </header>
-        {!data ? (
-          <Loading what="schedules" />
-        ) : data.schedules.length === 0 ? (
-          <Empty>No schedule yet.</Empty>
-        ) : (
-          <table className="t" data-testid="schedules">
-            <thead>
-              <tr>
-                <th>Name</th>
-                <th>Runs</th>
-                <th>Cron</th>
-                <th>Time zone</th>
-                <th>Next fire times</th>
-                <th>State</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {data.schedules.map((s) => (
-                <tr key={s.id} data-schedule={s.name}>
-                  <td>{s.name}</td>
-                  <td>
-                    {s.kind === 'experiment' ? <Link href={`/experiments/${s.ref}`}>{s.ref}</Link> : `suite ${s.ref}`}
-                  </td>
-                  <td className="mono">{s.cron}</td>
-                  <td>{s.timezone}</td>
-                  <td className="mono muted">
-                    {s.next.map((n) => (
-                      <div key={n}>
-                        {stamp(n)} <span className="dim">({ago(n)})</span>
-                      </div>
-                    ))}
-                  </td>
-                  <td>{s.enabled ? <span className="badge b-ok">enabled</span> : <span className="badge b-dim">disabled</span>}</td>
-                  <td>
-                    {canEdit && (
-                      <span className="row">
-                        <button onClick={() => api(`/api/schedules/${s.id}`, { method: 'PATCH', body: { enabled: !s.enabled } }).then(load, (e) => setErr(e as ApiError))}>
-                          {s.enabled ? 'Disable' : 'Enable'}
-                        </button>
-                        <button
-                          className="ghost"
-                          onClick={() => {
-                            if (confirm(`Delete schedule ${s.name}?`)) api(`/api/schedules/${s.id}`, { method: 'DELETE' }).then(load, (e) => setErr(e as ApiError));
-                          }}
-                        >
-                          Delete
-                        </button>
-                      </span>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
-      <section className="panel">
-        <header>
-          <h2>History</h2>
-        </header>
+      <Panel title="Schedules" note="BullMQ job schedulers · a firing that finds a run active on its target is skipped">
+        {!data ? <Loading what="schedules" /> : <ScheduleTable schedules={data.schedules} canEdit={canEdit} reload={load} onError={setErr} />}
+      </Panel>
+      <Panel title="History">
         {!data ? (
           <Loading what="history" />
-        ) : data.history.length === 0 ? (
-          <Empty>No schedule has fired yet.</Empty>
         ) : (
-          <table className="t" data-testid="schedule-history">
-            <thead>
-              <tr>
-                <th>Fired</th>
-                <th>Schedule</th>
-                <th>Outcome</th>
-                <th>Runs / reason</th>
-              </tr>
-            </thead>
-            <tbody>
-              {data.history.map((h) => (
-                <tr key={h.id}>
-                  <td className="mono muted">{stamp(h.firedAt)}</td>
-                  <td>{h.scheduleName}</td>
-                  <td>
-                    <span className={`badge ${h.outcome === 'started' ? 'b-ok' : h.outcome === 'skipped' ? 'b-warn' : 'b-bad'}`}>{h.outcome}</span>
-                  </td>
-                  <td>
+          <DataTable
+            testId="schedule-history"
+            rows={data.history}
+            rowKey={(h) => h.id}
+            empty="No schedule has fired yet."
+            columns={[
+              { header: 'Fired', className: 'mono muted', cell: (h) => <Time at={h.firedAt} /> },
+              { header: 'Schedule', cell: (h) => h.scheduleName },
+              { header: 'Outcome', cell: (h) => <Badge tone={h.outcome === 'started' ? 'ok' : h.outcome === 'skipped' ? 'warn' : 'bad'}>{h.outcome}</Badge> },
+              {
+                header: 'Runs / reason',
+                cell: (h) => (
+                  <>
                     {h.runIds.map((r) => (
-                      <Link key={r} href={`/runs/${r}`} className="mono" style={{ marginRight: 8 }}>
+                      <Link key={r} href={`/runs/${r}`} className="mono mr">
                         {r}
                       </Link>
                     ))}
                     <span className="muted">{h.reason}</span>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+                  </>
+                ),
+              },
+            ]}
+          />
         )}
-      </section>
+      </Panel>
     </>
+  );
+}
+
+function ScheduleTable({ schedules, canEdit, reload, onError }: { schedules: TSchedule[]; canEdit: boolean; reload: () => void; onError: (e: ApiError) => void }) {
+  const act = (p: Promise<unknown>) => p.then(reload, (e) => onError(e as ApiError));
+  return (
+    <DataTable
+      testId="schedules"
+      rows={schedules}
+      rowKey={(s) => s.id}
+      rowProps={(s) => ({ 'data-schedule': s.name })}
+      empty="No schedule yet."
+      columns={[
+        { header: 'Name', cell: (s) => s.name },
+        { header: 'Runs', cell: (s) => (s.kind === 'experiment' ? <Link href={`/experiments/${s.ref}`}>{s.ref}</Link> : `suite ${s.ref}`) },
+        { header: 'Cron', className: 'mono', cell: (s) => s.cron },
+        { header: 'Time zone', cell: (s) => s.timezone },
+        {
+          header: 'Next fire times (your local time; UTC on hover)',
+          className: 'mono muted',
+          cell: (s) =>
+            s.next.map((n) => (
+              <div key={n}>
+                <Time at={n} relative />
+              </div>
+            )),
+        },
+        { header: 'State', cell: (s) => (s.enabled ? <Badge tone="ok">enabled</Badge> : <Badge tone="dim">disabled</Badge>) },
+        {
+          header: '',
+          cell: (s) =>
+            canEdit && (
+              <span className="row">
+                <button onClick={() => act(api(`/api/schedules/${s.id}`, { method: 'PATCH', body: { enabled: !s.enabled } }))}>{s.enabled ? 'Disable' : 'Enable'}</button>
+                <button className="ghost" onClick={() => confirm(`Delete schedule ${s.name}?`) && act(api(`/api/schedules/${s.id}`, { method: 'DELETE' }))}>
+                  Delete
+                </button>
+              </span>
+            ),
+        },
+      ]}
+    />
   );
 }

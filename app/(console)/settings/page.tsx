@@ -2,6 +2,10 @@ import { config, db } from '../../_lib/deps.js';
 import { backendStatus } from '../../_lib/status.js';
 import { requireUser } from '../../_lib/page-auth.js';
 import { usingDefaultUsers } from '../../_lib/auth/users.js';
+import { DataTable } from '../../_components/data-table.js';
+import { Panel } from '../../_components/panel.js';
+import { EmptyState } from '../../_components/states.js';
+import { Badge } from '../../_components/verdict-badge.js';
 import { Tokens } from './tokens.js';
 
 export const dynamic = 'force-dynamic';
@@ -15,54 +19,40 @@ export default async function SettingsPage() {
       <div className="row">
         <h1>Settings / status</h1>
         <span className="spacer" />
-        {down ? <span className="badge b-bad">{down} unreachable</span> : <span className="badge b-ok">all backends reachable</span>}
+        {down ? <Badge tone="bad">{down} unreachable</Badge> : <Badge tone="ok">all backends reachable</Badge>}
       </div>
-      <section className="panel">
-        <header>
-          <h2>Backends in use</h2>
-          <span className="dim">probed now, 1.5 s timeout each</span>
-        </header>
-        <table className="t" data-testid="backends">
-          <thead>
-            <tr>
-              <th>Part</th>
-              <th>In use</th>
-              <th>Where</th>
-              <th>State</th>
-              <th className="num">Latency</th>
-              <th>Detail</th>
-            </tr>
-          </thead>
-          <tbody>
-            {backends.map((b) => (
-              <tr key={b.key} data-backend={b.key}>
-                <td>{b.label}</td>
-                <td>{b.kind}</td>
-                <td className="mono">{b.target}</td>
-                <td>
+      <Panel title="Backends in use" note="probed now, 1.5 s timeout each">
+        <DataTable
+          testId="backends"
+          rows={backends}
+          rowKey={(b) => b.key}
+          rowProps={(b) => ({ 'data-backend': b.key })}
+          columns={[
+            { header: 'Part', cell: (b) => b.label },
+            { header: 'In use', cell: (b) => b.kind },
+            { header: 'Where', className: 'mono', cell: (b) => b.target },
+            {
+              header: 'State',
+              cell: (b) => (
+                <>
                   <span className={`dot ${b.reachable ? 'ok' : 'bad'}`} />
                   {b.reachable ? 'reachable' : 'unreachable'}
-                </td>
-                <td className="num">{b.latencyMs !== undefined ? `${b.latencyMs} ms` : '—'}</td>
-                <td className={b.reachable ? 'muted' : ''} style={b.reachable ? undefined : { color: 'var(--bad)' }}>
-                  {b.detail}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </section>
+                </>
+              ),
+            },
+            { header: 'Latency', num: true, cell: (b) => (b.latencyMs !== undefined ? `${b.latencyMs} ms` : '—') },
+            { header: 'Detail', cell: (b) => <span className={b.reachable ? 'muted' : 'tone-bad'}>{b.detail}</span> },
+          ]}
+        />
+      </Panel>
       <div className="grid2">
-        <section className="panel">
-          <header>
-            <h2>Access</h2>
-          </header>
-          <p className="muted" style={{ margin: 0 }}>
+        <Panel title="Access">
+          <p className="muted lead">
             Signed in as <b>{user.name}</b> ({user.role}). Viewers see everything; operators also run, schedule and halt.
             {usingDefaultUsers() ? (
               <>
                 {' '}
-                <span style={{ color: 'var(--warn)' }}>
+                <span className="tone-warn">
                   The quickstart users (operator/operator, viewer/viewer) are active: set <code>FAULTLINE_USERS</code> to
                   <code> name:role:scrypt-hash</code> entries (hash with <code>npx tsx app/_lib/auth/hash-password.ts &lt;password&gt;</code>).
                 </span>
@@ -71,13 +61,8 @@ export default async function SettingsPage() {
               ' Users come from FAULTLINE_USERS.'
             )}
           </p>
-        </section>
-        <section className="panel">
-          <header>
-            <h2>API tokens (CLI, CI)</h2>
-          </header>
-          {user.role === 'operator' ? <Tokens /> : <div className="empty">Only operators manage API tokens.</div>}
-        </section>
+        </Panel>
+        <Panel title="API tokens (CLI, CI)">{user.role === 'operator' ? <Tokens /> : <EmptyState>Only operators manage API tokens.</EmptyState>}</Panel>
       </div>
     </>
   );

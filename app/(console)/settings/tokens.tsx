@@ -1,7 +1,10 @@
 'use client';
 import { useCallback, useEffect, useState } from 'react';
 import { api, ApiError } from '../../_components/api.js';
-import { Empty, ErrorBox, Loading } from '../../_components/states.js';
+import { DataTable } from '../../_components/data-table.js';
+import { ErrorBox, Loading } from '../../_components/states.js';
+import { Time } from '../../_components/time.js';
+import { Badge } from '../../_components/verdict-badge.js';
 
 interface TToken {
   id: string;
@@ -24,7 +27,7 @@ export function Tokens() {
   }, []);
   useEffect(load, [load]);
   return (
-    <div style={{ display: 'grid', gap: 8 }}>
+    <div className="stack tight">
       <form
         className="row"
         onSubmit={async (e) => {
@@ -48,54 +51,50 @@ export function Tokens() {
         <button type="submit">Create token</button>
       </form>
       {fresh && (
-        <div className="panel" style={{ background: '#172415' }}>
+        <div className="panel callout">
           Copy it now, it is not shown again: <code data-testid="new-token">{fresh}</code>
         </div>
       )}
       <ErrorBox error={err} />
       {!tokens ? (
         <Loading what="tokens" />
-      ) : tokens.length === 0 ? (
-        <Empty>No API tokens yet.</Empty>
       ) : (
-        <table className="t">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Role</th>
-              <th>Created</th>
-              <th>Last used</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.map((t) => (
-              <tr key={t.id}>
-                <td>{t.name}</td>
-                <td>{t.role}</td>
-                <td className="muted">
-                  {new Date(t.createdAt).toLocaleString()} by {t.createdBy}
-                </td>
-                <td className="muted">{t.lastUsedAt ? new Date(t.lastUsedAt).toLocaleString() : 'never'}</td>
-                <td>
-                  {t.revokedAt ? (
-                    <span className="badge b-dim">revoked</span>
-                  ) : (
-                    <button
-                      className="ghost"
-                      onClick={async () => {
-                        await api(`/api/tokens/${t.id}`, { method: 'DELETE' }).catch((e) => setErr(e as ApiError));
-                        load();
-                      }}
-                    >
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          rows={tokens}
+          rowKey={(t) => t.id}
+          empty="No API tokens yet."
+          columns={[
+            { header: 'Name', cell: (t) => t.name },
+            { header: 'Role', cell: (t) => t.role },
+            {
+              header: 'Created',
+              className: 'muted',
+              cell: (t) => (
+                <>
+                  <Time at={t.createdAt} /> by {t.createdBy}
+                </>
+              ),
+            },
+            { header: 'Last used', className: 'muted', cell: (t) => (t.lastUsedAt ? <Time at={t.lastUsedAt} /> : 'never') },
+            {
+              header: '',
+              cell: (t) =>
+                t.revokedAt ? (
+                  <Badge tone="dim">revoked</Badge>
+                ) : (
+                  <button
+                    className="ghost"
+                    onClick={async () => {
+                      await api(`/api/tokens/${t.id}`, { method: 'DELETE' }).catch((e) => setErr(e as ApiError));
+                      load();
+                    }}
+                  >
+                    Revoke
+                  </button>
+                ),
+            },
+          ]}
+        />
       )}
     </div>
   );

@@ -37,12 +37,11 @@ export function ExperimentActions({ id, canRun }: { id: string; canRun: boolean 
           Schedule…
         </button>
         {!canRun && <span className="dim">viewer: read only</span>}
-        {msg && <span style={{ color: 'var(--ok)' }}>{msg}</span>}
+        {msg && <span className="tone-ok">{msg}</span>}
       </div>
       {sched && (
         <form
           className="row"
-          style={{ marginTop: 10 }}
           onSubmit={async (ev) => {
             ev.preventDefault();
             const f = new FormData(ev.currentTarget);
@@ -71,13 +70,13 @@ export function ExperimentActions({ id, canRun }: { id: string; canRun: boolean 
             Time zone
             <input name="timezone" defaultValue={Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'} />
           </label>
-          <button type="submit" className="primary" style={{ alignSelf: 'end' }}>
+          <button type="submit" className="primary self-end">
             Create schedule
           </button>
         </form>
       )}
       {err && (
-        <div style={{ marginTop: 8 }}>
+        <div className="under-progress">
           <ErrorBox error={err} />
         </div>
       )}

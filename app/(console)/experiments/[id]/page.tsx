@@ -5,8 +5,12 @@ import { getExperiment } from '../../../_lib/experiments.js';
 import { listRuns } from '../../../_lib/queries.js';
 import { requireUser } from '../../../_lib/page-auth.js';
 import { FaultTimeline } from '../../../_components/fault-timeline.js';
-import { Empty, ErrorBox } from '../../../_components/states.js';
-import { ago, dur, verdictClass } from '../../../_components/format.js';
+import { DataTable } from '../../../_components/data-table.js';
+import { Panel } from '../../../_components/panel.js';
+import { ErrorBox } from '../../../_components/states.js';
+import { Time } from '../../../_components/time.js';
+import { Badge, VerdictBadge } from '../../../_components/verdict-badge.js';
+import { dur } from '../../../_components/format.js';
 import { AppError, toAppError } from '../../../../core/errors.js';
 import { ExperimentActions } from './actions.js';
 
@@ -28,11 +32,11 @@ export default async function ExperimentPage({ params }: { params: Promise<{ id:
     <>
       <div className="row">
         <h1>{e.name}</h1>
-        <span className="badge b-dim">{detail.source}</span>
+        <Badge tone="dim">{detail.source}</Badge>
         {e.tags.map((t) => (
-          <span key={t} className="badge b-dim">
+          <Badge key={t} tone="dim">
             {t}
-          </span>
+          </Badge>
         ))}
         <span className="spacer" />
         {user.role === 'operator' && (
@@ -41,70 +45,51 @@ export default async function ExperimentPage({ params }: { params: Promise<{ id:
           </Link>
         )}
       </div>
-      <p className="muted" style={{ margin: 0 }}>
+      <p className="muted lead">
         {e.description}
       </p>
       <ExperimentActions id={id} canRun={user.role === 'operator'} />
-      <section className="panel">
-        <header>
-          <h2>Fault timeline</h2>
-          <span className="dim">
-            load {e.load.scenario}
-            {e.load.rate ? ` at ${e.load.rate} req/s` : ''}, quiescence {dur(e.quiescence)}
-          </span>
-        </header>
+      <Panel title="Fault timeline" note={`load ${e.load.scenario}${e.load.rate ? ` at ${e.load.rate} req/s` : ''}, quiescence ${dur(e.quiescence)}`}>
         <FaultTimeline e={e} />
-      </section>
+      </Panel>
       <div className="grid2">
-        <section className="panel">
-          <header>
-            <h2>Hypothesis: SLOs</h2>
-          </header>
-          <table className="t">
-            <thead>
-              <tr>
-                <th>SLO</th>
-                <th>Route</th>
-                <th>SLI</th>
-                <th className="num">Objective</th>
-                <th className="num">Window</th>
-              </tr>
-            </thead>
-            <tbody>
-              {e.steady_state.slos.map((s) => (
-                <tr key={s.name}>
-                  <td>{s.name}</td>
-                  <td className="mono">{s.route}</td>
-                  <td>{s.sli === 'latency' ? `latency < ${s.threshold_ms} ms` : 'availability'}</td>
-                  <td className="num">{s.objective}%</td>
-                  <td className="num">{dur(s.window)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <h3 style={{ marginTop: 12 }}>Breaker expectations</h3>
-          {e.expectations.breakers.length === 0 ? (
-            <div className="dim">none</div>
-          ) : (
-            <table className="t">
-              <tbody>
-                {e.expectations.breakers.map((b, i) => (
-                  <tr key={i}>
-                    <td className="mono">{b.breaker}</td>
-                    <td className="muted">
-                      opens during <b>{b.opens_during}</b>
-                      {b.opens_within !== undefined ? ` within ${dur(b.opens_within)}` : ''}, closes within {dur(b.closes_within)} after
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-          <h3 style={{ marginTop: 12 }}>Invariants after quiescence</h3>
+        <Panel title="Hypothesis: SLOs">
+          <DataTable
+            rows={e.steady_state.slos}
+            rowKey={(x) => x.name}
+            columns={[
+              { header: 'SLO', cell: (x) => x.name },
+              { header: 'Route', className: 'mono', cell: (x) => x.route },
+              { header: 'SLI', cell: (x) => (x.sli === 'latency' ? `latency < ${x.threshold_ms} ms` : 'availability') },
+              { header: 'Objective', num: true, cell: (x) => `${x.objective}%` },
+              { header: 'Window', num: true, cell: (x) => dur(x.window) },
+            ]}
+          />
+          <h3 className="gap-top">Breaker expectations</h3>
+          <DataTable
+            headless
+            rows={e.expectations.breakers}
+            rowKey={(_, i) => i}
+            empty="none"
+            columns={[
+              { header: 'Breaker', className: 'mono', cell: (b) => b.breaker },
+              {
+                header: 'Expectation',
+                className: 'muted',
+                cell: (b) => (
+                  <>
+                    opens during <b>{b.opens_during}</b>
+                    {b.opens_within !== undefined ? ` within ${dur(b.opens_within)}` : ''}, closes within {dur(b.closes_within)} after
+                  </>
+                ),
+              },
+            ]}
+          />
+          <h3 className="gap-top">Invariants after quiescence</h3>
           <div className="muted">{e.expectations.invariants.join(' · ')}</div>
           {e.abort.length > 0 && (
             <>
-              <h3 style={{ marginTop: 12 }}>Abort when</h3>
+              <h3 className="gap-top">Abort when</h3>
               {e.abort.map((a, i) => (
                 <div key={i} className="muted">
                   {a.kind === 'error_rate' ? `error rate above ${a.above}% for ${dur(a.for)}` : `SLO ${a.slo} burns faster than ${a.above}× over ${dur(a.window)}`}
@@ -112,51 +97,27 @@ export default async function ExperimentPage({ params }: { params: Promise<{ id:
               ))}
             </>
           )}
-        </section>
-        <section className="panel">
-          <header>
-            <h2>Definition</h2>
-          </header>
+        </Panel>
+        <Panel title="Definition">
           <pre className="yaml" data-testid="yaml">
             {detail.yaml}
           </pre>
-        </section>
+        </Panel>
       </div>
-      <section className="panel">
-        <header>
-          <h2>Runs of this experiment</h2>
-        </header>
-        {runs.length === 0 ? (
-          <Empty>Never run.</Empty>
-        ) : (
-          <table className="t">
-            <thead>
-              <tr>
-                <th>Run</th>
-                <th>State</th>
-                <th>Trigger</th>
-                <th>Started</th>
-                <th>Reason</th>
-              </tr>
-            </thead>
-            <tbody>
-              {runs.map((r) => (
-                <tr key={r.id}>
-                  <td className="mono">
-                    <Link href={`/runs/${r.id}`}>{r.id}</Link>
-                  </td>
-                  <td>
-                    <span className={`badge ${verdictClass(r.state)}`}>{r.state}</span>
-                  </td>
-                  <td className="muted">{r.trigger}</td>
-                  <td className="muted">{ago(r.createdAt)}</td>
-                  <td className="muted">{r.reason ?? ''}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        )}
-      </section>
+      <Panel title="Runs of this experiment">
+        <DataTable
+          rows={runs}
+          rowKey={(r) => r.id}
+          empty="Never run."
+          columns={[
+            { header: 'Run', className: 'mono', cell: (r) => <Link href={`/runs/${r.id}`}>{r.id}</Link> },
+            { header: 'State', cell: (r) => <VerdictBadge state={r.state} /> },
+            { header: 'Trigger', className: 'muted', cell: (r) => r.trigger },
+            { header: 'Started', className: 'muted', cell: (r) => <Time at={r.createdAt} /> },
+            { header: 'Reason', className: 'muted', cell: (r) => r.reason ?? '' },
+          ]}
+        />
+      </Panel>
     </>
   );
 }
