@@ -1,0 +1,100 @@
+/**
+ * What the run page shows, derived from the run row, its report and its
+ * event stream (pure: no React, no I/O).
+ *
+ *   events ─┬─▶ live seconds ─────────────▶ charts (report series replace them)
+ *           ├─▶ fault windows ─────────────▶ shaded on every chart
+ *           ├─▶ load start (first second) ─▶ elapsed, x range
+ *           └─▶ settle ────────────────────▶ recovery phase label
+ */
+import type { TStoredRunEvent } from '../../../../workers/index.js';
+import type { TRunView } from '../../../_lib/runs.js';
+import type { TWindow } from '../../../_components/chart.js';
+
+export type TReport = NonNullable<TRunView['report']>;
+export type TSecond = TReport['series']['seconds'][number];
+export type TSettle = NonNullable<TReport['settle']>;
+export type TTimeline = TReport['breakers']['timelines'][number];
+
+export const TERMINAL = ['passed', 'failed', 'aborted', 'errored'];
+
+/** The steps shown above the progress bar; `setting_up` is `running` before the first second of load. */
+export const STAGES = ['queued', 'steady_state', 'setting_up', 'running', 'recovering', 'analysing'] as const;
+export type TStage = (typeof STAGES)[number];
+
+export function stageLabel(s: TStage, o: { loadTest: boolean; settle: TSettle | null }): string {
+  if (s === 'running') return o.loadTest ? 'load' : 'load + faults';
+  if (s === 'recovering') return o.settle ? `${o.settle.settled ? 'settled' : 'not settled'} ${Math.round(o.settle.waitedMs / 100) / 10} s` : 'settling';
+  return { queued: 'queued', steady_state: 'steady state', setting_up: 'setting up', analysing: 'analysis' }[s];
+}
+
+export function stageOf(state: string, loadStarted: boolean): TStage | 'done' {
+  if (TERMINAL.includes(state)) return 'done';
+  if (state === 'running') return loadStarted ? 'running' : 'setting_up';
+  return (STAGES as readonly string[]).includes(state) ? (state as TStage) : 'queued';
+}
+
+/** A run started from the Load tests page: judged by its scenario, no faults (app/_lib/loadtests.ts tags it). */
+export function isLoadTest(definition: unknown): boolean {
+  const tags = (definition as { tags?: unknown })?.tags;
+  return Array.isArray(tags) && tags.includes('loadtest');
+}
+
+export function liveSeconds(events: readonly TStoredRunEvent[]): TSecond[] {
+  const out: TSecond[] = [];
+  for (const e of events) if (e.type === 'load.second') out.push({ ...e.second, cp50: NaN, cp95: NaN });
+  return out;
+}
+
+/** Start of the load: the first second the engine reported (setup, e.g. registering users, comes before it). */
+export function loadStartOf(events: readonly TStoredRunEvent[], report: TReport | null): number | null {
+  if (report?.series.seconds.length) return report.series.seconds[0].t;
+  const first = events.find((e) => e.type === 'load.second');
+  return first?.type === 'load.second' ? first.second.t : null;
+}
+
+/** The runner's settling outcome: from the report, else from its `settle` event when one was emitted. */
+export function settleOf(events: readonly TStoredRunEvent[], report: TReport | null): TSettle | null {
+  if (report?.settle) return report.settle;
+  const e = events.find((x) => (x.type as string) === 'settle') as Partial<TSettle> | undefined;
+  if (!e || typeof e.waitedMs !== 'number') return null;
+  return { settled: e.settled !== false, waitedMs: e.waitedMs, maxMs: typeof e.maxMs === 'number' ? e.maxMs : NaN, detail: typeof e.detail === 'string' ? e.detail : '' };
+}
+
+export function faultWindows(report: TReport | null, events: readonly TStoredRunEvent[], now: number): TWindow[] {
+  if (report?.faults.length) return report.faults.filter((f) => f.appliedAt).map((f) => ({ name: f.name, from: f.appliedAt!, to: f.removedAt ?? f.appliedAt! + f.plannedDurationMs }));
+  const open = new Map<string, number>();
+  const out: TWindow[] = [];
+  for (const e of events) {
+    if (e.type === 'fault.applied') open.set(e.name, e.t);
+    if (e.type === 'fault.removed' && open.has(e.name)) {
+      out.push({ name: e.name, from: open.get(e.name)!, to: e.t });
+      open.delete(e.name);
+    }
+  }
+  for (const [name, from] of open) out.push({ name, from, to: now });
+  return out;
+}
+
+/** Planned load duration in ms, when the experiment says it (else the scenario decides). */
+export function plannedLoadMs(definition: unknown): number | null {
+  const d = definition as { load?: { duration?: number }; faults?: { at: number; duration: number }[] };
+  if (typeof d?.load?.duration === 'number') return d.load.duration;
+  const end = Math.max(0, ...(d?.faults ?? []).map((f) => f.at + f.duration));
+  return end > 0 ? end : null;
+}
+
+/**
+ * The x range every chart shares: from the load start over the planned load
+ * (a live run fills it in from the left), widened to what was observed.
+ */
+export function chartRange(start: number | null, plannedMs: number | null, seconds: readonly TSecond[], windows: readonly TWindow[], now: number): [number, number] {
+  const ts = [...seconds.map((s) => s.t + 1000), ...windows.flatMap((w) => [w.from, w.to])];
+  const lo = start ?? (ts.length ? Math.min(...ts) : now - 30_000);
+  const hi = Math.max(lo + (plannedMs ?? 30_000), ...ts);
+  return [lo, hi];
+}
+
+export function lanesOf(timelines: readonly TTimeline[]) {
+  return timelines.flatMap((tl) => tl.instances.map((inst) => ({ label: `${tl.breaker} ${inst.replace(/^.*-(\d+)$/, '#$1')}`, segments: tl.segments.filter((s) => s.instance === inst) })));
+}
