@@ -72,6 +72,8 @@ export async function enqueueRun(p: TPlatform, input: TEnqueueRunInput): Promise
     .onConflictDoUpdate({
       target: experiments.id,
       set: { description: experiment.description, definition: experiment, updatedAt: sql`now()`, ...(i.sourcePath ? { sourcePath: i.sourcePath } : {}), ...(i.yaml ? { sourceText: i.yaml } : {}) },
+      // A run of a file never overwrites an edited copy saved from the console (source_path null): the copy is the user's.
+      ...(i.sourcePath ? { setWhere: sql`${experiments.sourcePath} is not null` } : {}),
     });
   await p.db.insert(runs).values({
     id: runId,
