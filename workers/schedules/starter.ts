@@ -1,8 +1,11 @@
 /**
  * The schedule's view of what it runs: targets of an experiment or a suite
- * (saved experiments first, shipped files otherwise), and the function that
+ * (an edited copy saved from the console first, then the shipped file, then
+ * any other saved experiment: a row a run wrote for a shipped file is only
+ * the record of what ran and never hides later edits of the file), and the function that
  * starts runs — the runner's, passed in by whoever wires the worker.
  */
+import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { AppError } from '../../core/errors.js';
@@ -23,9 +26,18 @@ export interface TPlatformStarterOptions {
 
 export async function resolveExperiment(db: TDb, id: string, dir = EXPERIMENTS_DIR): Promise<TExperiment> {
   const [row] = await db.select().from(experiments).where(eq(experiments.id, id)).limit(1);
-  if (row) return row.definition as TExperiment;
-  if (!/^[a-z0-9][a-z0-9-]{0,79}$/.test(id)) throw new AppError('NOT_FOUND', `no experiment ${id}`);
-  return loadExperimentFile(path.join(dir, `${id}.yaml`));
+  if (row && row.sourcePath === null) return row.definition as TExperiment;
+  if (!/^[a-z0-9][a-z0-9-]{0,79}$/.test(id)) {
+    if (row) return row.definition as TExperiment;
+    throw new AppError('NOT_FOUND', `no experiment ${id}`);
+  }
+  const file = path.join(dir, `${id}.yaml`);
+  const shipped = await access(file).then(
+    () => true,
+    () => false,
+  );
+  if (row && !shipped) return row.definition as TExperiment;
+  return loadExperimentFile(file);
 }
 
 async function resolveSuite(name: string, dir: string) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { route } from '../../_lib/route.js';
 import { db } from '../../_lib/deps.js';
-import { listAll, saveExperiment } from '../../_lib/experiments.js';
+import { createExperiment, listAll } from '../../_lib/experiments.js';
 
 export const dynamic = 'force-dynamic';
 
@@ -9,4 +9,5 @@ const YamlBody = z.object({ yaml: z.string().min(1, 'required').max(200_000) });
 
 export const GET = route({ role: 'viewer' }, async () => ({ experiments: await listAll(db()) }));
 
-export const POST = route({ role: 'operator', body: YamlBody }, async ({ body }) => saveExperiment(db(), body.yaml));
+/** Create; a name already taken is 409 (editing is PUT /api/experiments/<id>). */
+export const POST = route({ role: 'operator', body: YamlBody }, async ({ body }) => createExperiment(db(), body.yaml));
