@@ -8,6 +8,7 @@ import { deriveVerdict, REPORT_SCHEMA_VERSION, ReportSchema, type TFaultWindow, 
 import { breakerTimelines, checkBreakerExpectations, type TBreakerAnalysisOptions } from './breakers.js';
 import { checkConsistency, INVARIANT_DESCRIPTIONS } from './consistency.js';
 import { evaluateSlos, type TServerSliOptions } from './slo.js';
+import type { TTrailLogSearch } from './trace-violations.js';
 import type { TConsistencyBaseline, THistoryEventLike, TLogRecord, TMetricSample, TSettleOutcome } from './types.js';
 
 export interface TRunRecord {
@@ -46,6 +47,12 @@ export interface TAnalyseOptions {
   shopDatabaseUrl: string | null;
   server?: TServerSliOptions;
   breakers?: TBreakerAnalysisOptions;
+  /**
+   * Log store to search for the lines that mention a violation's orders
+   * (workers/logstore LogStore satisfies it). Without it, trails hold the
+   * shop's rows only and say that logs were not searched.
+   */
+  logStore?: TTrailLogSearch;
   /** @defaultValue Date.now() */
   now?: number;
 }
@@ -89,6 +96,8 @@ export async function analyseRun(run: TRunRecord, opts: TAnalyseOptions): Promis
           runStart: run.loadStart,
           runEnd: run.endedAt,
           ...(run.baseline ? { baseline: run.baseline } : {}),
+          // log lines from just before the load to now: the run's own, not other runs'
+          trail: { ...(opts.logStore ? { logs: opts.logStore } : {}), window: { from: run.loadStart - 5_000, to: Math.max(run.endedAt, opts.now ?? Date.now()) + 1_000 } },
         }));
       } catch (e) {
         invariants = x.expectations.invariants.map((name) => ({ name, description: INVARIANT_DESCRIPTIONS[name], pass: false, checked: 0, violations: [], error: `shop database unreachable: ${(e as Error).message}` }));

@@ -12,6 +12,7 @@ import pg from 'pg';
 import { INVARIANT_NAMES, type TInvariantName } from '../../experiments/index.js';
 import type { TInfoOp, TInvariantResult, TViolation } from '../reports/schema.js';
 import { ACKED_DESCRIPTION, checkHistory, HISTORY_DESCRIPTION, historyLookups, sentCheckoutKeys, type TOrderRow } from './history.js';
+import { traceViolations, type TTrailLogSearch } from './trace-violations.js';
 import type { TBaselineFinding, TConsistencyBaseline, THistoryEventLike } from './types.js';
 
 type TRow = Record<string, unknown>;
@@ -25,6 +26,11 @@ interface TCheck {
   key: (r: TRow) => string;
   /** Size of the anomaly: a baseline finding whose measure grew is new. @defaultValue 0 */
   measure?: (r: TRow) => number;
+  /**
+   * A product-level finding (counters): the reservations that disagree with
+   * their orders are looked up and named, since the counters alone name no cause.
+   */
+  explainProducts?: true;
 }
 
 /** Violations listed per check, so a broken run still yields a readable report. */
@@ -46,6 +52,7 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
     checks: [
       {
         kind: 'stock-equation',
+        explainProducts: true,
         key: (r) => `product ${r.product_id}`,
         measure: (r) => Math.abs(n(r.initial) - n(r.accounted)),
         sql: `SELECT product_id::text, initial, available, reserved, sold, (available + reserved + sold) AS accounted
@@ -57,6 +64,7 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
       },
       {
         kind: 'stock-ledger-mismatch',
+        explainProducts: true,
         key: (r) => `product ${r.product_id}`,
         measure: (r) => Math.abs(n(r.reserved) - n(r.live_reservations)) + Math.abs(n(r.sold) - n(r.committed_reservations)),
         sql: `SELECT s.product_id::text, s.reserved, s.sold,
@@ -75,11 +83,11 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
       {
         kind: 'reservation-not-released',
         key: (r) => `reservation ${r.reservation_id}`,
-        sql: `SELECT r.id::text AS reservation_id, r.order_id::text, r.product_id::text, r.qty, r.status, o.status AS order_status
+        sql: `SELECT r.id::text AS reservation_id, r.order_id::text, r.product_id::text, r.qty, r.status, o.status AS order_status, o.failure_reason
               FROM catalog.reservations r LEFT JOIN orders.orders o ON o.id = r.order_id
               WHERE r.status = 'reserved' ORDER BY r.id`,
         describe: (r) => ({
-          message: `reservation ${r.reservation_id} (${r.qty} × product ${r.product_id}) still held after quiescence; order ${r.order_id} is ${r.order_status ?? 'missing'}`,
+          message: `reservation ${r.reservation_id} (${r.qty} × product ${r.product_id}) still held after quiescence; order ${r.order_id} is ${r.order_status ?? 'missing'}${r.failure_reason ? ` (${r.failure_reason})` : ''}`,
           ids: [String(r.reservation_id), String(r.order_id), String(r.product_id)],
         }),
       },
@@ -102,6 +110,7 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
     checks: [
       {
         kind: 'negative-stock',
+        explainProducts: true,
         key: (r) => `product ${r.product_id}`,
         measure: (r) => -Math.min(0, n(r.available)) - Math.min(0, n(r.reserved)) - Math.min(0, n(r.sold)),
         sql: `SELECT product_id::text, initial, available, reserved, sold FROM catalog.stock
@@ -135,7 +144,7 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
               FROM payments.payments WHERE status IN ('captured', 'refunded')
               GROUP BY order_id HAVING count(*) > 1 ORDER BY order_id`,
         describe: (r) => ({
-          message: `order ${r.order_id} charged ${r.captures} times: payments ${(r.payment_ids as string[]).join(', ')}`,
+          message: `order ${r.order_id} charged ${r.captures} times: payments ${(r.payment_ids as string[]).map((id, i) => `${id} (key ${(r.keys as string[])[i]})`).join(', ')}`,
           ids: [String(r.order_id), ...(r.payment_ids as string[])],
         }),
       },
@@ -221,7 +230,10 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
         sql: `SELECT s.order_id::text, s.state, s.step, s.deadline_at, s.updated_at, o.status AS order_status
               FROM orders.sagas s LEFT JOIN orders.orders o ON o.id = s.order_id
               WHERE s.state NOT IN ('completed', 'compensated', 'failed') ORDER BY s.order_id`,
-        describe: (r) => ({ message: `saga of order ${r.order_id} stuck in ${r.state} (step ${r.step})`, ids: [String(r.order_id)] }),
+        describe: (r) => ({
+          message: `saga of order ${r.order_id} stuck in ${r.state} (step ${r.step}), last moved ${r.updated_at instanceof Date ? r.updated_at.toISOString() : String(r.updated_at)}, deadline ${r.deadline_at instanceof Date ? r.deadline_at.toISOString() : String(r.deadline_at)}; order is ${r.order_status ?? 'missing'}`,
+          ids: [String(r.order_id)],
+        }),
       },
       {
         kind: 'order-pending',
@@ -348,6 +360,102 @@ async function scanInvariants(
   return out;
 }
 
+/**
+ * Reservations of the given products that disagree with their order: live
+ * for an order that is no longer pending, sold for an order that is not
+ * confirmed, released for a confirmed order, or missing for a confirmed
+ * order's item. These are the orders a counter mismatch comes from.
+ */
+const SUSPECTS_SQL = `
+  SELECT r.product_id::text, r.id::text AS reservation_id, r.order_id::text, r.qty, r.status, o.status AS order_status, o.failure_reason
+  FROM catalog.reservations r LEFT JOIN orders.orders o ON o.id = r.order_id
+  WHERE r.product_id = ANY($1::bigint[])
+    AND ((r.status = 'reserved' AND o.status IS DISTINCT FROM 'pending')
+      OR (r.status = 'committed' AND o.status IS DISTINCT FROM 'confirmed')
+      OR (r.status = 'released' AND o.status = 'confirmed'))
+  UNION ALL
+  SELECT it.product_id, NULL, o.id::text, it.qty, 'missing', o.status, o.failure_reason
+  FROM orders.orders o
+  CROSS JOIN LATERAL (SELECT e->>'productId' AS product_id, (e->>'qty')::int AS qty
+                      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(o.items) = 'array' THEN o.items ELSE '[]'::jsonb END) e) it
+  WHERE o.status = 'confirmed' AND it.product_id = ANY($2::text[])
+    AND NOT EXISTS (SELECT 1 FROM catalog.reservations r WHERE r.order_id = o.id AND r.product_id::text = it.product_id)
+  ORDER BY 1, 3
+  LIMIT ${SCAN_LIMIT}`;
+
+/**
+ * When no reservation disagrees with its order, counters that drifted point
+ * at a lost update: reservations of the product made within a few
+ * milliseconds of each other, each reading the same counter.
+ */
+const CONCURRENT_SQL = `
+  SELECT a.product_id::text, a.order_id::text AS order_a, b.order_id::text AS order_b,
+         (extract(epoch from (b.created_at - a.created_at)) * 1000)::int AS apart_ms
+  FROM catalog.reservations a
+  JOIN catalog.reservations b ON b.product_id = a.product_id AND b.id <> a.id
+   AND b.created_at >= a.created_at AND b.created_at < a.created_at + interval '50 milliseconds'
+   AND (b.created_at > a.created_at OR b.id > a.id)
+  WHERE a.product_id = ANY($1::bigint[])
+  ORDER BY 1, 4, 2
+  LIMIT ${SCAN_LIMIT}`;
+
+/** Suspects named in a message; the rest are counted. */
+const SUSPECTS_NAMED = 5;
+
+/** One suspect reservation as a clause: `order 120 (reservation 88: 1 × reserved, order failed: invalid_items)`. */
+function suspectText(r: TRow): string {
+  const order = `order ${r.order_status ?? 'missing'}${r.failure_reason ? `: ${r.failure_reason}` : ''}`;
+  return r.status === 'missing'
+    ? `order ${r.order_id} (confirmed with ${r.qty} × this product but no reservation)`
+    : `order ${r.order_id} (reservation ${r.reservation_id}: ${r.qty} × ${r.status}, ${order})`;
+}
+
+/**
+ * A product-level violation with the orders behind it (pure): the message
+ * names them, their ids join the violation's ids and their reservation rows its rows.
+ */
+export function explainWithSuspects(v: TViolation, suspects: readonly TRow[], concurrent: readonly TRow[] = []): TViolation {
+  const product = v.ids[0];
+  const mine = suspects.filter((r) => String(r.product_id) === product);
+  if (!mine.length) {
+    const pairs = concurrent.filter((r) => String(r.product_id) === product);
+    const base = `${v.message}; every reservation of the product agrees with its order, so a counter moved without one`;
+    if (!pairs.length) return { ...v, message: base };
+    const orders = [...new Set(pairs.slice(0, SUSPECTS_NAMED).flatMap((r) => [String(r.order_a), String(r.order_b)]))];
+    return {
+      ...v,
+      message: `${base}: reservations made concurrently (a lost update?): ${pairs
+        .slice(0, SUSPECTS_NAMED)
+        .map((r) => `orders ${r.order_a} and ${r.order_b} ${r.apart_ms} ms apart`)
+        .join(', ')}${pairs.length > SUSPECTS_NAMED ? ` and ${pairs.length - SUSPECTS_NAMED} more pairs` : ''}`,
+      ids: [...v.ids, ...orders.filter((o) => !v.ids.includes(o))],
+      rows: [...v.rows, ...pairs.slice(0, SUSPECTS_NAMED).map((r) => ({ ...r, order_ids: [String(r.order_a), String(r.order_b)] }))],
+    };
+  }
+  const named = mine.slice(0, SUSPECTS_NAMED).map(suspectText).join(', ');
+  const more = mine.length > SUSPECTS_NAMED ? ` and ${mine.length - SUSPECTS_NAMED} more` : '';
+  const orders = [...new Set(mine.map((r) => String(r.order_id)))];
+  return {
+    ...v,
+    message: `${v.message}; inconsistent reservations: ${named}${more}`,
+    ids: [...v.ids, ...orders.filter((o) => !v.ids.includes(o))],
+    rows: [...v.rows, ...mine.map((r) => ({ ...r }))],
+  };
+}
+
+const CHECK_BY_KIND = new Map(Object.values(CHECKS).flatMap((c) => c.checks.map((x) => [x.kind, x] as const)));
+
+/** Name the orders behind every listed product-level finding, inside the caller's snapshot. */
+async function explainProducts(client: pg.Client, results: TInvariantResult[]): Promise<TInvariantResult[]> {
+  const wants = (v: TViolation) => !!CHECK_BY_KIND.get(v.kind)?.explainProducts;
+  const products = [...new Set(results.flatMap((i) => i.violations.filter(wants).map((v) => v.ids[0]!)))];
+  if (!products.length) return results;
+  const suspects = (await client.query(SUSPECTS_SQL, [products, products])).rows as TRow[];
+  const unexplained = products.filter((p) => !suspects.some((r) => String(r.product_id) === p));
+  const concurrent = unexplained.length ? ((await client.query(CONCURRENT_SQL, [unexplained])).rows as TRow[]) : [];
+  return results.map((i) => ({ ...i, violations: i.violations.map((v) => (wants(v) ? explainWithSuspects(v, suspects, concurrent) : v)) }));
+}
+
 function shopClient(connectionString: string): pg.Client {
   return new pg.Client({ connectionString, connectionTimeoutMillis: 10_000, statement_timeout: 30_000 });
 }
@@ -393,6 +501,13 @@ export interface TConsistencyInput {
    * @defaultValue none: every finding is the run's
    */
   baseline?: TConsistencyBaseline;
+  /**
+   * Attach a trail to the first new violations of each invariant (trace-violations.ts),
+   * read in the same snapshot; `logs` adds the log lines that mention the orders,
+   * searched within `window` (epoch ms).
+   * @defaultValue no trails
+   */
+  trail?: { logs?: TTrailLogSearch; window?: { from: number; to: number } };
 }
 
 /**
@@ -449,6 +564,19 @@ export async function checkConsistency(
           if (wanted.includes(name)) results.push({ name, description: INVARIANT_DESCRIPTIONS[name], pass: false, checked: 0, violations: [], error: (e as Error).message });
       }
     }
+    // Explanations and trails are evidence: if they fail, the verdicts above stand and say why.
+    let explained = results;
+    await client.query('SAVEPOINT explain');
+    try {
+      explained = await explainProducts(client, explained);
+      if (input.trail) explained = await traceViolations(client, explained, input.trail);
+      await client.query('RELEASE SAVEPOINT explain');
+    } catch (e) {
+      await client.query('ROLLBACK TO SAVEPOINT explain');
+      const note = { at: null, source: 'trail', text: `could not trace: ${(e as Error).message}` };
+      explained = results.map((i) => ({ ...i, violations: i.violations.map((v) => (v.preExisting ? v : { ...v, trail: [note] })) }));
+    }
+    results.splice(0, results.length, ...explained);
     await client.query('COMMIT');
   } finally {
     await client.end();

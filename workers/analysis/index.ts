@@ -9,9 +9,11 @@ export {
   isSettled,
   settledDetail,
   judgeInvariant,
+  explainWithSuspects,
   baselineFindingsFor,
   violationsFor,
   INVARIANT_DESCRIPTIONS,
   type TConsistencyInput,
 } from './consistency.js';
 export * from './analyse-run.js';
+export { buildTrail, subjectsOf, traceViolations, TRAIL_LIMIT, TRACED_PER_INVARIANT, type TTrailLogSearch, type TTrailRows } from './trace-violations.js';
