@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../core/errors.js';
 import { loadConfig } from '../core/config.js';
-import type { TWorkerIn, TWorkerOut } from './engine/worker.js';
+import { runSetup } from './engine/engine.js';
+import type { TShopData } from './engine/shop.js';
+import type { TWorkerData, TWorkerIn, TWorkerOut } from './engine/worker.js';
+import { runK6Segments } from './k6-adapter/segments.js';
+import { mergeLoadResults, SecondMerger } from './merge.js';
+import { evenSegmentSpec, type TSegmentSpec } from './segments.js';
 import { resolveK6Bin, runK6 } from './k6-adapter/run.js';
 import type { TScenario } from './scenario.js';
 import type { THistoryEvent, TLoadEngine, TLoadResult, TLoadSecond } from './types.js';
@@ -62,6 +67,13 @@ export interface TRunLoadOptions {
    * @defaultValue true
    */
   history?: boolean;
+  /**
+   * Split the run into this many equal execution segments, each run by its
+   * own generator (built-in: a worker thread each; k6: a process each), with
+   * one setup, one agreed start and one merged result.
+   * @defaultValue scenario.segments, else 1
+   */
+  segments?: number;
 }
 
 const WORKER_ENTRY = fileURLToPath(new URL('./engine/worker-entry.mjs', import.meta.url));
@@ -71,17 +83,74 @@ export async function runLoad(scenario: TScenario, opts: TRunLoadOptions = {}): 
   const baseUrl = opts.baseUrl ?? scenario.baseUrl ?? loadConfig().SHOP_GATEWAY_URL;
   const k6 = opts.engine === 'builtin' ? undefined : resolveK6Bin();
   const engine = opts.engine ?? (k6 ? 'k6' : 'builtin');
+  const segments = opts.segments ?? scenario.segments ?? 1;
+  if (!Number.isInteger(segments) || segments < 1 || segments > 64)
+    throw new AppError('VALIDATION', 'invalid segments', { issues: [{ path: 'segments', message: `${segments}: a whole number from 1 to 64` }] });
   if (engine === 'k6') {
     if (!k6) throw new AppError('UNAVAILABLE', 'engine k6 requested but no k6 found (set K6_BIN or put k6 on PATH)');
+    if (segments > 1) return runK6Segments(scenario, { bin: k6, baseUrl, segments, onSecond: opts.onSecond, onHistory: opts.onHistory, signal: opts.signal });
     return runK6(scenario, { bin: k6, baseUrl, onSecond: opts.onSecond, onHistory: opts.onHistory, signal: opts.signal });
   }
+  if (segments > 1) return runBuiltinSegments(scenario, baseUrl, segments, opts);
   return runBuiltinInWorker(scenario, baseUrl, opts);
 }
 
-function runBuiltinInWorker(scenario: TScenario, baseUrl: string, opts: TRunLoadOptions): Promise<TLoadResult> {
+/**
+ * N segments of the built-in engine in N worker threads (each its own event
+ * loop, so a busy machine's cores share the scheduling): setup once here,
+ * every segment warms up, then all start at one agreed time; seconds are
+ * merged live, the results exactly at the end.
+ */
+async function runBuiltinSegments(scenario: TScenario, baseUrl: string, n: number, opts: TRunLoadOptions): Promise<TLoadResult> {
+  const setupData = await runSetup(scenario, { baseUrl, signal: opts.signal, onHistory: opts.history === false ? undefined : opts.onHistory });
+  const merger = opts.onSecond ? new SecondMerger(n, opts.onSecond) : undefined;
+  const ready: (() => void)[] = [];
+  let readyCount = 0;
+  const onReady = (start: () => void) => {
+    ready.push(start);
+    // everyone warmed up: start 50 ms from now (time for the messages to arrive)
+    if (++readyCount === n) for (const go of ready) go();
+  };
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    let at: number | undefined;
+    const settled = await Promise.allSettled(
+      Array.from({ length: n }, (_, i) =>
+        runBuiltinInWorker(scenario, baseUrl, { ...opts, signal: stop.signal, onSecond: merger ? (sec) => merger.push(i, sec) : undefined }, {
+          segment: evenSegmentSpec(i, n),
+          setupData,
+          mergeable: true,
+          onReady: (post) => onReady(() => post((at ??= Date.now() + 50))),
+        }).catch((e: unknown) => {
+          stop.abort();
+          throw e;
+        }),
+      ),
+    );
+    merger?.flush();
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return mergeLoadResults(scenario, settled.map((r) => (r as PromiseFulfilledResult<TLoadResult>).value));
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+interface TWorkerExtras {
+  segment?: TSegmentSpec;
+  setupData?: TShopData;
+  mergeable?: boolean;
+  /** The worker finished setup and warm-up; call `start(at)` with the agreed epoch ms. */
+  onReady?: (start: (at: number) => void) => void;
+}
+
+function runBuiltinInWorker(scenario: TScenario, baseUrl: string, opts: TRunLoadOptions, extras: TWorkerExtras = {}): Promise<TLoadResult> {
   return new Promise<TLoadResult>((resolve, reject) => {
+    const data: TWorkerData = { scenario, baseUrl, history: opts.history ?? true, segment: extras.segment, setupData: extras.setupData, mergeable: extras.mergeable, syncStart: extras.onReady !== undefined };
     // the worker gets no parent loader flags: worker-entry.mjs registers tsx itself
-    const worker = new Worker(WORKER_ENTRY, { workerData: { scenario, baseUrl, history: opts.history ?? true }, execArgv: [] });
+    const worker = new Worker(WORKER_ENTRY, { workerData: data, execArgv: [] });
     const history: THistoryEvent[] = [];
     let settled = false;
     const onAbort = () => worker.postMessage({ type: 'abort' } satisfies TWorkerIn);
@@ -97,6 +166,9 @@ function runBuiltinInWorker(scenario: TScenario, baseUrl: string, opts: TRunLoad
       switch (m.type) {
         case 'second':
           opts.onSecond?.(m.second);
+          break;
+        case 'ready':
+          extras.onReady?.((at) => worker.postMessage({ type: 'start', at } satisfies TWorkerIn));
           break;
         case 'history':
           for (const e of m.events) {

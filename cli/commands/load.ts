@@ -59,11 +59,17 @@ export function register(program: Command): void {
     .option('--rate <n>', 'override the rate of a constant-arrival-rate scenario (iterations per timeUnit)')
     .option('--duration <d>', 'override the duration of a constant executor (k6 syntax: 30s, 2m)')
     .option('--vus <n>', 'cap the VUs (maxVUs of an arrival-rate executor, vus of constant-vus)')
+    .option('--segments <n>', 'split the load into N k6 execution segments (built-in: N worker threads; k6: N processes), one setup, one merged verdict (default: the scenario\'s segments, else 1)')
     .option('--base-url <url>', 'shop gateway URL (default: the scenario\'s baseUrl, else SHOP_GATEWAY_URL)')
     .option('--json <file>', 'write the full result (metrics, thresholds, seconds, history) as JSON')
     .option('--print-json', 'print the validated scenario as JSON (for k6 run -e SCENARIO=...) and exit')
     .option('--quiet', 'no live progress lines')
-    .action(async (file: string, o: { engine?: 'builtin' | 'k6'; rate?: string; duration?: string; vus?: string; baseUrl?: string; json?: string; printJson?: boolean; quiet?: boolean }) => {
+    .action(async (file: string, o: { engine?: 'builtin' | 'k6'; rate?: string; duration?: string; vus?: string; segments?: string; baseUrl?: string; json?: string; printJson?: boolean; quiet?: boolean }) => {
+      let segments: number | undefined;
+      if (o.segments !== undefined) {
+        segments = Number(o.segments);
+        if (!Number.isInteger(segments) || segments < 1 || segments > 64) throw flagError('segments', `"${o.segments}" is not a whole number from 1 to 64`);
+      }
       let rate: number | undefined;
       if (o.rate !== undefined) {
         rate = Number(o.rate);
@@ -94,6 +100,7 @@ export function register(program: Command): void {
         const result = await runLoad(scenario, {
           engine: o.engine,
           baseUrl: o.baseUrl,
+          segments,
           signal: ac.signal,
           onSecond: (s) => {
             if (o.quiet) return;
@@ -103,7 +110,8 @@ export function register(program: Command): void {
         });
         if (tty && !o.quiet) process.stderr.write('\n');
         process.stdout.write(formatSummary(result, { scenario: scenario.name }));
-        if (o.json) await writeFile(o.json, JSON.stringify(result, null, 2));
+        // raw metric state is for merging, not for the file a person reads
+        if (o.json) await writeFile(o.json, JSON.stringify({ ...result, raw: undefined }, null, 2));
         process.exitCode = result.exitCode;
       } catch (e) {
         // setup failures carry k6's exit status (107) rather than the generic CLI error code

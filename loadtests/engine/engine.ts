@@ -66,9 +66,12 @@ export interface TEngineOptions {
    * Epoch ms at which the load starts (after setup and warm-up), so that
    * segments on several machines start together; the schedule is measured
    * from it, so waking late shows as start lag, not as a shifted schedule.
+   * A function is called once this instance is ready (after setup and
+   * warm-up) and resolves to the agreed time: how segments in several
+   * threads or processes start together.
    * @defaultValue as soon as the warm-up ends
    */
-  startAt?: number;
+  startAt?: number | (() => Promise<number>);
   /**
    * Threshold evaluation period in ms (k6: 2 s).
    * @defaultValue 2000
@@ -266,15 +269,17 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     await warmUp(pool, prefix, Math.min(100, scaleInt(tuple, initialVusOf(s))), stop.signal);
 
     // ── run ──
-    if (opts.startAt !== undefined && !stop.signal.aborted) {
-      const wait = opts.startAt - (performance.timeOrigin + performance.now());
+    // a function: ask for the start time only now, when this segment is ready (setup and warm-up done)
+    const startAt = typeof opts.startAt === 'function' ? await opts.startAt() : opts.startAt;
+    if (startAt !== undefined && !stop.signal.aborted) {
+      const wait = startAt - (performance.timeOrigin + performance.now());
       if (wait > 0)
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);
           stop.signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
         });
     }
-    t0 = opts.startAt !== undefined ? opts.startAt - performance.timeOrigin : performance.now();
+    t0 = startAt !== undefined ? startAt - performance.timeOrigin : performance.now();
     const runStartedEpoch = Math.round(performance.timeOrigin + t0);
     measuring = true;
     const seconds: TLoadSecond[] = [];

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runEngine } from '../engine/engine.js';
+import { runLoad } from '../index.js';
 import { encodeHistogram, MetricRegistry, newHistogram, recordMs } from '../engine/metrics.js';
 import { mergeLoadResults, mergeSecond, mergeSeconds } from '../merge.js';
 import { ENGINE_METRICS, parseScenario } from '../scenario.js';
@@ -189,4 +190,28 @@ thresholds:
     expect(merged.history.filter((e) => e.process === 0)).toEqual([]);
     expect(merged.history.map((e) => e.index)).toEqual(merged.history.map((_, i) => i));
   });
+
+  it('runLoad with segments: N worker threads, setup once, one agreed start, one merged verdict', async () => {
+    shop = await startFakeShop({ delayMs: () => 1 });
+    const s = parseScenario(`name: seg3
+setup: { users: 4, products: 1 }
+mix: { browse: 2, checkout: 1 }
+load: { executor: constant-arrival-rate, rate: 30, duration: 2s, preAllocatedVUs: 12, maxVUs: 12 }
+segments: 3
+http: { timeout: 5s }
+thresholds:
+  http_req_failed: ['rate<0.5']`);
+    const seconds: TLoadSecond[] = [];
+    const r = await runLoad(s, { engine: 'builtin', baseUrl: shop.url, onSecond: (x) => seconds.push(x) });
+    // one setup for three segments
+    expect(shop.counts['POST /users']).toBe(4);
+    expect(r.metrics.iterations.values.count + (r.metrics.dropped_iterations?.values.count ?? 0)).toBe(60);
+    expect(r.metrics.vus_max.values.value).toBe(12);
+    expect(r.thresholds).toEqual([{ metric: 'http_req_failed', expression: 'rate<0.5', ok: true }]);
+    expect(r.exitCode).toBe(0);
+    // the live seconds were merged across the three threads: their targets add up to the schedule
+    expect(seconds.reduce((n, x) => n + x.target, 0)).toBe(60);
+    // checkouts of all segments used the shared users (the shop knows only those 4)
+    expect(r.history.filter((e) => e.f === 'checkout' && e.type === 'ok').length).toBeGreaterThan(0);
+  }, 60_000);
 });
