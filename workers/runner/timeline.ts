@@ -4,6 +4,7 @@
  * configuration; this plan is derived state (STYLE.md).
  */
 import type { TExperiment, TTimedFault } from '../../experiments/index.js';
+import { parseDuration as parseK6Duration } from '../../loadtests/index.js';
 
 export interface TTimelineAction {
   /** ms after load start. */
@@ -22,8 +23,17 @@ export function planTimeline(faults: readonly TTimedFault[]): TTimelineAction[] 
   return actions.sort((a, b) => a.at - b.at || (a.kind === b.kind ? 0 : a.kind === 'remove' ? -1 : 1));
 }
 
-/** Load duration of a scenario executor config (ms), when it has a fixed one. */
-export function executorDurationMs(load: { executor: string; duration?: unknown; stages?: { duration: unknown }[] }, parse: (v: string | number) => number | undefined): number | undefined {
+/**
+ * Load duration of a scenario executor config (ms), when it has a fixed one.
+ * Scenario durations are k6 durations (`1m30s`; a bare number is ms), read
+ * with loadtests' k6 parser, never the experiment's (where a bare number is
+ * seconds and `1m30s` is not a duration).
+ * @param parse kept for callers that still pass one; it must be a k6 duration parser.
+ */
+export function executorDurationMs(
+  load: { executor: string; duration?: unknown; stages?: { duration: unknown }[] },
+  parse: (v: string | number) => number | undefined = parseK6Duration,
+): number | undefined {
   if (load.duration !== undefined) return parse(load.duration as string | number);
   if (load.stages) {
     let sum = 0;
