@@ -4,14 +4,14 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { applyFault, targetText, type TFaultSpec } from '../../chaos/index.js';
+import { applyFault, leverState } from '../../chaos/index.js';
 import { AppError } from '../../core/errors.js';
-import type { TExperiment } from '../../experiments/index.js';
+import type { TExperiment, TTimedFault } from '../../experiments/index.js';
 import { loadScenarioFile, runLoad, withOverrides, type TScenario } from '../../loadtests/index.js';
-import { analyseRun, type TLogRecord as TAnalysisLog } from '../analysis/index.js';
+import { analyseRun, captureConsistencyBaseline, isSettled, type TLogRecord as TAnalysisLog } from '../analysis/index.js';
 import { writeReport, REPORT_SCHEMA_VERSION, type TReport } from '../reports/index.js';
 import { readSamples } from '../collectors/index.js';
-import type { TAnalyseInput, TAnalyseOutput, TRunnerDeps, TViolationRecord } from './ports.js';
+import type { TAnalyseInput, TAnalyseOutput, TFaultWindow, TRunnerDeps, TViolationRecord } from './ports.js';
 
 const SCENARIOS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../loadtests/scenarios');
 
@@ -56,6 +56,17 @@ export function violationsOf(report: TReport): TViolationRecord[] {
   return out;
 }
 
+/**
+ * The experiment as the analysis reads it: its `faults` are the run's planned windows (the fault
+ * planner's list, nemesis schedules included), since analyseRun rebuilds the report's windows from
+ * `experiment.faults` and matches the actual times by name. Only name, type, target and the planned
+ * times are read there; the rest of the spec is not carried in a window.
+ */
+function experimentWithRunFaults(experiment: TExperiment, windows: readonly TFaultWindow[]): TExperiment {
+  const faults = windows.map((w): TTimedFault => ({ name: w.name, at: w.plannedAtMs, duration: w.plannedDurationMs, fault: { type: w.type, target: w.target } as TTimedFault['fault'] }));
+  return { ...experiment, faults };
+}
+
 async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
   const samples = await readSamples(input.db, input.runId);
   await input.logStore.flush();
@@ -73,7 +84,7 @@ async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
   const report = await analyseRun(
     {
       runId: input.runId,
-      experiment: input.experiment,
+      experiment: experimentWithRunFaults(input.experiment, input.faults),
       loadStart,
       loadEnd,
       endedAt: input.endedAt,
@@ -86,6 +97,8 @@ async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
       samples,
       logs,
       faultTimes: input.faults.map((f) => ({ name: f.name, appliedAt: f.appliedAt, removedAt: f.removedAt })),
+      ...(input.baseline ? { baseline: input.baseline } : {}),
+      ...(input.settle ? { settle: input.settle } : {}),
     },
     { shopDatabaseUrl: input.shopDatabaseUrl },
   );
@@ -103,7 +116,6 @@ async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
 
 export const realDeps: TRunnerDeps = {
   applyFault: (spec, ctx) => applyFault(spec, ctx),
-  targetText: (spec) => targetText(spec as TFaultSpec),
   loadScenario: async (name) => {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new AppError('VALIDATION', `invalid scenario name "${name}"`, { issues: [{ path: 'load.scenario', message: 'use lowercase letters, digits and "-"' }] });
     return loadScenarioFile(path.join(SCENARIOS_DIR, `${name}.yaml`));
@@ -112,4 +124,7 @@ export const realDeps: TRunnerDeps = {
   // the engine (builtin in a worker thread, or k6 when K6_BIN / PATH has one) is loadtests' choice
   runLoad: (scenario, opts) => runLoad(scenario, { baseUrl: opts.baseUrl, signal: opts.signal, onSecond: opts.onSecond, onHistory: opts.onHistory }),
   analyse,
+  leverState: (db) => leverState(db),
+  isSettled: (url) => isSettled(url),
+  captureBaseline: (url) => captureConsistencyBaseline(url),
 };

@@ -28,6 +28,8 @@ export type TRunEvent =
   | { type: 'fault.failed'; name: string; error: string }
   | { type: 'load.second'; second: TLoadSecondEvent }
   | { type: 'abort'; reason: string; condition?: unknown }
+  /** After the load, faults removed: how long the run waited for the shop to settle (up to the experiment's quiescence). */
+  | { type: 'settle'; settled: boolean; waitedMs: number; maxMs: number; detail: string }
   | { type: 'note'; level: 'info' | 'warn' | 'error'; msg: string }
   | { type: 'verdict'; verdict: 'passed' | 'failed' | 'aborted' | 'errored'; reason?: string; summary?: unknown; reportDir?: string };
 

@@ -1,15 +1,20 @@
 /**
  * What the runner needs from the other modules, as narrow functions: the
- * fault catalog (chaos/), the load engine (loadtests/) and the analysis +
+ * fault catalog and the safety lever (chaos/), the load engine (loadtests/),
+ * the shop's consistency baseline and settled check, and the analysis +
  * report writer (workers/analysis, workers/reports). `deps.ts` wires the
  * real ones; tests may wrap them (e.g. to observe calls), never replace the
  * real shop, proxy or databases.
  */
 import type { TDb } from '../../db/client.js';
 import type { TExperiment } from '../../experiments/index.js';
-import type { TFaultContext } from '../../chaos/index.js';
+import type { TFaultContext, TLeverState } from '../../chaos/index.js';
 import type { THistoryEvent, TLoadResult, TLoadSecond, TScenario } from '../../loadtests/index.js';
+import type { TConsistencyBaseline, TSettleOutcome } from '../analysis/index.js';
+import type { TFaultWindow } from '../reports/index.js';
 import type { LogStore } from '../logstore/index.js';
+
+export type { TConsistencyBaseline, TFaultWindow, TLeverState, TSettleOutcome };
 
 export interface TAppliedFaultHandle {
   id: string;
@@ -25,17 +30,6 @@ export interface TRunLoadOptions {
   signal?: AbortSignal;
 }
 
-/** A fault as it actually happened (report FaultWindowSchema). */
-export interface TFaultWindowRecord {
-  name: string;
-  type: string;
-  target: string;
-  plannedAtMs: number;
-  plannedDurationMs: number;
-  appliedAt: number | null;
-  removedAt: number | null;
-}
-
 export interface TAnalyseInput {
   runId: string;
   experiment: TExperiment;
@@ -47,7 +41,16 @@ export interface TAnalyseInput {
   ended: 'completed' | 'aborted' | 'errored';
   reason: string | null;
   load: TLoadResult | undefined;
-  faults: TFaultWindowRecord[];
+  /**
+   * Every planned fault of the run, as it actually happened: the same records
+   * the fault timeline filled in (planned offset and length, applied/removed
+   * times; the removal is the halt's time when the run was stopped early).
+   */
+  faults: TFaultWindow[];
+  /** The consistency findings present before the load (absent: not captured, every finding counts). */
+  baseline?: TConsistencyBaseline;
+  /** How long the run waited for the shop to settle after the load (absent: it never got there). */
+  settle?: TSettleOutcome;
   db: TDb;
   shopDatabaseUrl: string;
   logStore: LogStore;
@@ -77,10 +80,15 @@ export interface TAnalyseOutput {
 
 export interface TRunnerDeps {
   applyFault(spec: unknown, ctx: TFaultContext): Promise<TAppliedFaultHandle>;
-  targetText(spec: unknown): string;
   loadScenario(name: string): Promise<TScenario>;
   /** Apply the experiment's load overrides (rate, duration, vus) and the gateway URL. */
   scenarioFor(base: TScenario, load: TExperiment['load'], baseUrl: string): TScenario;
   runLoad(scenario: TScenario, opts: TRunLoadOptions): Promise<TLoadResult>;
   analyse(input: TAnalyseInput): Promise<TAnalyseOutput>;
+  /** The safety lever (contract 4): asked before leaving `queued` and before every fault apply. */
+  leverState(db: TDb): Promise<TLeverState>;
+  /** Whether the shop has settled (no saga in flight, outbox drained, no live reservation of a finished order). */
+  isSettled(shopDatabaseUrl: string): Promise<{ settled: boolean; detail: string }>;
+  /** What the consistency invariants would flag before the load, so the run is judged on its own findings. */
+  captureBaseline(shopDatabaseUrl: string): Promise<TConsistencyBaseline>;
 }

@@ -90,3 +90,50 @@ describe('target lock (real Redis)', () => {
     expect(await new TargetLock(redis, 'other', 'run-c', 300, prefix).acquire()).toBe(true);
   });
 });
+
+describe('stored run definition', () => {
+  it('reads back every shipped experiment exactly as the schema parsed it (durations in ms, defaults kept)', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { EXPERIMENTS_DIR, parseExperiment } = await import('../../../experiments/index.js');
+    const { parseStoredExperiment } = await import('../run-definition.js');
+    const files = readdirSync(EXPERIMENTS_DIR).filter((f) => f.endsWith('.yaml'));
+    expect(files.length).toBeGreaterThan(3);
+    for (const f of files) {
+      const parsed = parseExperiment(readFileSync(`${EXPERIMENTS_DIR}/${f}`, 'utf8'), f);
+      // as stored: JSON in a jsonb column
+      expect(parseStoredExperiment(JSON.parse(JSON.stringify(parsed))), f).toEqual(parsed);
+    }
+  });
+
+  it('names every bad field of a broken stored definition', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { EXPERIMENTS_DIR, parseExperiment } = await import('../../../experiments/index.js');
+    const { parseStoredExperiment } = await import('../run-definition.js');
+    const stored = JSON.parse(JSON.stringify(parseExperiment(readFileSync(`${EXPERIMENTS_DIR}/payments-latency.yaml`, 'utf8'))));
+    stored.faults[0].at = 'soon';
+    delete stored.steady_state;
+    expect(() => parseStoredExperiment(stored)).toThrow(/invalid stored experiment definition: .*steady_state: required.*; faults\.0\.at: expected a duration/);
+    expect(() => parseStoredExperiment(null)).toThrow(/invalid stored experiment definition/);
+  });
+});
+
+describe('k6 durations of scenarios', () => {
+  it('reads 1m30s and bare milliseconds the way k6 does', async () => {
+    const { executorDurationMs } = await import('../timeline.js');
+    expect(executorDurationMs({ executor: 'constant-arrival-rate', duration: '1m30s' })).toBe(90_000);
+    expect(executorDurationMs({ executor: 'constant-vus', duration: '500' })).toBe(500);
+    expect(executorDurationMs({ executor: 'ramping-arrival-rate', stages: [{ duration: '30s' }, { duration: '1m' }] })).toBe(90_000);
+    expect(executorDurationMs({ executor: 'externally-controlled' })).toBeUndefined();
+  });
+});
+
+describe('control channel', () => {
+  it('keeps the safety lever reason as the abort reason, and prefixes other requests', async () => {
+    const { abortReasonOf } = await import('../run-guards.js');
+    expect(abortReasonOf(JSON.stringify({ action: 'abort', reason: 'halted by ops: db failover' }))).toBe('halted by ops: db failover');
+    expect(abortReasonOf(JSON.stringify({ action: 'abort', reason: 'test says stop' }))).toBe('abort requested: test says stop');
+    expect(abortReasonOf(JSON.stringify({ action: 'abort' }))).toBe('abort requested');
+    expect(abortReasonOf(JSON.stringify({ action: 'pause' }))).toBeUndefined();
+    expect(abortReasonOf('not json')).toBeUndefined();
+  });
+});

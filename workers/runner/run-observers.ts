@@ -1,0 +1,66 @@
+/**
+ * The run's observers: the supervisor's run context (every log line carries
+ * the run id), the metrics collector and the log collector. Started before
+ * the steady-state check, stopped (with a final scrape) before analysis or
+ * when the run is stopped.
+ */
+import { LogCollector, MetricsCollector, SupervisorClient, type TScrapeTick } from '../collectors/index.js';
+import { recordCollectorLag } from '../self-metrics.js';
+import type { RunContext } from './run-context.js';
+
+export class RunObservers {
+  readonly supervisor: SupervisorClient;
+  private metrics: MetricsCollector | undefined;
+  private logs: LogCollector | undefined;
+
+  constructor(private readonly ctx: RunContext) {
+    this.supervisor = new SupervisorClient({ url: ctx.p.supervisorUrl });
+  }
+
+  /** Tag the shop's logs with the run, start both collectors; returns the first scrape. */
+  async start(): Promise<TScrapeTick> {
+    const { ctx, supervisor } = this;
+    await supervisor.setContext(ctx.runId);
+    this.metrics = new MetricsCollector({
+      db: ctx.p.db,
+      runId: ctx.runId,
+      instances: () => supervisor.instances(),
+      intervalMs: ctx.o.scrapeIntervalMs ?? 1000,
+      onTick: (t) => {
+        recordCollectorLag('metrics', (Date.now() - t.t) / 1000);
+        ctx.o.onCollectorTick?.(t);
+      },
+    });
+    this.logs = new LogCollector({
+      supervisor,
+      store: ctx.p.logStore,
+      runId: ctx.runId,
+      onBatch: (records) => recordCollectorLag('logs', (Date.now() - Math.max(...records.map((r) => r.time.getTime()))) / 1000),
+    });
+    await this.logs.start();
+    const first = await this.metrics.tick();
+    this.metrics.start();
+    return first;
+  }
+
+  /** One scrape now (stored like every other). */
+  tick(): Promise<TScrapeTick> {
+    if (!this.metrics) throw new Error('observers not started');
+    return this.metrics.tick();
+  }
+
+  /** Stop both collectors with a final scrape so the run's end is recorded. Idempotent. */
+  async stop(): Promise<void> {
+    const [metrics, logs] = [this.metrics, this.logs];
+    this.metrics = undefined;
+    this.logs = undefined;
+    await Promise.all([metrics?.stop({ finalScrape: true }), logs?.stop()]);
+  }
+
+  /** Stop the collectors and clear the supervisor's run context; never throws (the run's end path). */
+  async close(): Promise<void> {
+    // after the verdict: nothing left to tell the run's followers
+    await this.stop().catch(() => undefined);
+    await this.supervisor.setContext(null).catch(() => undefined);
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The `recovering` phase: with every fault removed and the load ended, wait
+ * until the shop has settled (no saga in flight, outbox drained, no live
+ * reservation of a finished order), confirmed by a second reading, or until
+ * the experiment's `quiescence` (the longest settle wait) runs out. What
+ * never settles is left to the shop's saga deadline sweeper and shows in
+ * the consistency checks.
+ *
+ *   check ─ settled? ─ no ──▶ wait pollMs ─▶ check …           (until maxMs)
+ *                    └ yes ─▶ wait confirmMs ─▶ check ─ settled ─▶ done
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { toAppError } from '../../core/errors.js';
+import type { TSettleOutcome } from './ports.js';
+import type { RunContext } from './run-context.js';
+
+/** Options of settleShop. */
+export interface TSettleOptions {
+  /** Longest wait (ms): the experiment's quiescence. */
+  maxMs: number;
+  /** @defaultValue 500 */
+  pollMs?: number;
+  /** Wait before the confirming second reading. @defaultValue min(pollMs, 250) */
+  confirmMs?: number;
+}
+
+async function readSettled(ctx: RunContext): Promise<{ settled: boolean; detail: string }> {
+  try {
+    return await ctx.deps.isSettled(ctx.p.shopDatabaseUrl);
+  } catch (e) {
+    return { settled: false, detail: `settled check failed: ${toAppError(e).message}` };
+  }
+}
+
+/** Poll the shop until it is settled or `maxMs` passed; emits a `settle` event with the outcome. */
+export async function settleShop(ctx: RunContext, o: TSettleOptions): Promise<TSettleOutcome> {
+  const pollMs = o.pollMs ?? 500;
+  const confirmMs = o.confirmMs ?? Math.min(pollMs, 250);
+  const t0 = Date.now();
+  let reading = await readSettled(ctx);
+  let confirmed = false;
+  while (!ctx.signal.aborted) {
+    const left = o.maxMs - (Date.now() - t0);
+    if (left <= 0) break;
+    const wasSettled = reading.settled;
+    await sleep(Math.min(wasSettled ? confirmMs : pollMs, left), undefined, { signal: ctx.signal }).catch(() => undefined);
+    if (ctx.signal.aborted) break;
+    reading = await readSettled(ctx);
+    if (wasSettled && reading.settled) {
+      confirmed = true;
+      break;
+    }
+  }
+  // a single settled reading when the time ran out still counts: it was the shop's last word
+  const outcome: TSettleOutcome = { settled: confirmed || reading.settled, waitedMs: Date.now() - t0, maxMs: o.maxMs, detail: reading.detail };
+  await ctx.emit({ type: 'settle', ...outcome });
+  return outcome;
+}
