@@ -6,7 +6,7 @@ import { loadConfig } from '../core/config.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../core/errors.js';
-import { parseDurationMs, parseExperiment, type TExperiment } from '../experiments/index.js';
+import { parseExperiment, type TExperiment } from '../experiments/index.js';
 import { enqueueRun, getReport, requestAbort, waitForRun, type TRunRow } from '../workers/index.js';
 import { realDeps } from '../workers/runner/deps.js';
 import { executorDurationMs } from '../workers/runner/timeline.js';
@@ -43,7 +43,7 @@ export async function expectedRunMs(e: TExperiment): Promise<number> {
   if (loadMs === undefined) {
     try {
       const s = await realDeps.loadScenario(e.load.scenario);
-      loadMs = executorDurationMs(s.load as never, (v) => parseDurationMs(v));
+      loadMs = executorDurationMs(s.load as never);
     } catch {
       loadMs = undefined;
     }
