@@ -1,5 +1,5 @@
 /**
- * The layer rules of DESIGN.md, checked by `npm test` (scripts/check.sh).
+ * The layer rules of DESIGN.md, checked by `npm test` (scripts/house.test.ts).
  *
  *   app/ cli/                 on top: may import anything below
  *     │
@@ -7,16 +7,18 @@
  *     │
  *   experiments/              the experiment file (schema, loading, planning)
  *     │
+ *   targets/                  the target file: what a system under test offers
+ *     │
  *   chaos/   loadtests/       faults and load never meet outside workers/
  *     │
  *   core/   db/               leaves: import nothing of ours
  *
- *   shop/  targets/ examples/ the systems under test: import nothing of the platform
+ *   shop/  examples/          the systems under test: import nothing of the platform
  *
  * Tests may in addition start a system under test (shop/) and use db/testing,
  * but never reach up into cli/ or app/ from below (that made folder cycles).
  */
-const PLATFORM = '(app|cli|core|db|chaos|loadtests|experiments|workers|dashboards|bench|e2e|scripts)';
+const PLATFORM = '(app|cli|core|db|chaos|loadtests|experiments|targets|workers|dashboards|bench|e2e|scripts)';
 const TEST = '(\\.test\\.tsx?$|/test/|/testing\\.ts$|^e2e/|^bench/)';
 
 /** A folder may import only the listed folders (and itself). */
@@ -46,7 +48,7 @@ module.exports = {
       name: 'shop-knows-nothing-of-its-tester',
       comment: 'the system under test imports nothing of the platform',
       severity: 'error',
-      from: { path: '^(shop|targets|examples)/' },
+      from: { path: '^(shop|examples)/' },
       to: { path: `^${PLATFORM}/` },
     },
     only('core', []),
@@ -54,22 +56,23 @@ module.exports = {
     // the supervisor's client lives beside its server (as Toxiproxy ships client/)
     only('chaos', ['core', 'db'], { also: ['^shop/supervisor/client\\.ts$'] }),
     only('loadtests', ['core', 'db']),
-    only('experiments', ['core', 'chaos', 'loadtests']),
-    only('workers', ['core', 'db', 'chaos', 'loadtests', 'experiments', 'shop']),
+    only('targets', ['core']),
+    only('experiments', ['core', 'chaos', 'loadtests', 'targets']),
+    only('workers', ['core', 'db', 'chaos', 'loadtests', 'experiments', 'targets', 'shop']),
     only('dashboards', ['core', 'db', 'experiments', 'workers', 'shop']),
     {
       name: 'tests-do-not-reach-up',
       comment: 'a test below app/ and cli/ imports neither (folder cycles)',
       severity: 'error',
-      from: { path: '^(core|db|chaos|loadtests|experiments|workers|dashboards|shop)/' },
+      from: { path: '^(core|db|chaos|loadtests|experiments|targets|workers|dashboards|shop)/' },
       to: { path: '^(app|cli)/' },
     },
     {
       name: 'import-the-index',
       comment: "other folders import a module's index.ts, not its insides (core/ and db/ are collections of leaf modules)",
       severity: 'error',
-      from: { path: '^(app|cli|chaos|loadtests|experiments|workers|dashboards)/', pathNot: TEST },
-      to: { path: '^(chaos|loadtests|experiments|workers/[^/]+)/', pathNot: ['^$1/', '/index\\.ts$'] },
+      from: { path: '^(app|cli|chaos|loadtests|experiments|targets|workers|dashboards)/', pathNot: TEST },
+      to: { path: '^(chaos|loadtests|experiments|targets|workers/[^/]+)/', pathNot: ['^$1/', '/index\\.ts$'] },
     },
     {
       name: 'workers-never-import-the-console',

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
-const FOLDERS = ['app', 'cli', 'core', 'db', 'chaos', 'loadtests', 'experiments', 'workers', 'dashboards', 'shop', 'bench', 'e2e', 'scripts', 'targets', 'examples'];
+const FOLDERS = ['app', 'cli', 'core', 'db', 'chaos', 'loadtests', 'experiments', 'targets', 'workers', 'dashboards', 'shop', 'bench', 'e2e', 'scripts', 'examples'];
 
 /** Run a checker that exits non-zero on findings; return its stdout either way. */
 async function output(cmd: string, args: string[]): Promise<string> {

@@ -1,0 +1,3 @@
+// The target module's public surface: the target file schema and its loader.
+export * from './schema.js';
+export * from './load.js';

@@ -1,0 +1,377 @@
+/**
+ * The target file (`targets/<name>.yaml`): everything faultline knows about a
+ * system under test, in terms its owners already have — an entry URL, the
+ * Toxiproxy proxies in front of its dependencies, where its metrics and logs
+ * are, how to stop and start its processes, and the SQL that says whether its
+ * data is consistent. One zod schema, shared by the CLI, the console and the
+ * workers; types are inferred from it.
+ *
+ *   entry ─────────▶ load (built-in engine / k6 BASE_URL)
+ *   edges ─────────▶ network faults (Toxiproxy API, real or faultline's own)
+ *   processes ─────▶ kill / pause / resume / restart
+ *   metrics ───────▶ server-side SLOs (request histogram), breaker timelines
+ *   logs ──────────▶ log collector, violation trails
+ *   databases + invariants + acknowledged + settled ─▶ consistency verdicts
+ *
+ * String values may name environment variables: `${SHOP_GATEWAY_URL}` or
+ * `${SHOP_GATEWAY_URL:-http://127.0.0.1:8080}`; an unset variable without a
+ * default is an error at that field. The file is configuration: never mutate
+ * a parsed target (STYLE.md).
+ */
+import { z } from 'zod';
+import { FAULTLINE_DURATION, durationError, parseDuration } from '../core/duration.js';
+
+const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/** `${VAR}` / `${VAR:-default}` replaced from `env`; the names of unset variables without a default. */
+export function interpolateEnv(text: string, env: NodeJS.ProcessEnv = process.env): { value: string; missing: string[] } {
+  const missing: string[] = [];
+  const value = text.replace(VAR, (_m, name: string, def: string | undefined) => {
+    const v = env[name];
+    if (v !== undefined && v !== '') return v;
+    if (def !== undefined) return def;
+    missing.push(name);
+    return '';
+  });
+  return { value, missing };
+}
+
+/** A string that may name environment variables (resolved when the file is parsed). */
+const EnvString = z.string().transform((s, ctx) => {
+  const { value, missing } = interpolateEnv(s);
+  if (missing.length) {
+    ctx.addIssue({ code: 'custom', message: `environment variable ${missing.join(', ')} is not set and has no default (write \${${missing[0]}:-value})` });
+    return z.NEVER;
+  }
+  return value;
+});
+
+const HttpUrl = EnvString.pipe(z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }));
+const PostgresUrl = EnvString.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// connection string'));
+const HostPort = EnvString.pipe(z.string().regex(/^[A-Za-z0-9_.-]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'expected host:port'));
+const Name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'use lowercase letters, digits, "-" and "_"')
+  .max(80);
+/** An edge is named `<from>-><to>`, as Toxiproxy proxies in faultline are. */
+export const EdgeNameSchema = z.string().regex(/^[a-z0-9][a-z0-9_-]*->[a-z0-9][a-z0-9_-]*(#\d+)?$/, 'expected "<from>-><to>", e.g. "api->postgres"');
+const Duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = parseDuration(v, FAULTLINE_DURATION);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: durationError(v) });
+    return z.NEVER;
+  }
+  return ms;
+});
+/** `POST /transfers`: method, space, path as the service's route label shows it. */
+const Route = z.string().regex(/^(GET|POST|PUT|PATCH|DELETE) \/\S*$/, 'expected "METHOD /path", e.g. "POST /checkout"');
+/** A JSON path into a response body: `$.orderId`, `$.data.id`, `$.items[0].id`. */
+const JsonPath = z.string().regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+$/, 'expected a JSON path like "$.orderId"');
+
+export const EntrySchema = z
+  .object({
+    /** Base URL the load goes to (the built-in engine's base, k6's BASE_URL). */
+    url: HttpUrl,
+    /** Headers on every request (values may use `{{name}}` captured by setup). */
+    headers: z.record(z.string(), z.string()).default({}),
+    /** Requests made once before the load, e.g. a login whose token later requests use. */
+    setup: z
+      .array(
+        z
+          .object({
+            name: Name,
+            method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']),
+            path: z.string().startsWith('/'),
+            headers: z.record(z.string(), z.string()).default({}),
+            body: z.unknown().optional(),
+            /** Statuses that count as success. @defaultValue [200, 201, 204] */
+            expect_status: z.array(z.number().int().min(100).max(599)).default([200, 201, 204]),
+            /** Values taken from the response for `{{name}}` in later headers and bodies. */
+            capture: z.record(z.string().regex(/^[a-zA-Z_]\w*$/), JsonPath).default({}),
+          })
+          .strict(),
+      )
+      .default([]),
+    /** Answers `2xx` when the system is up: the steady-state probe. @defaultValue GET / */
+    health: z.string().startsWith('/').default('/'),
+  })
+  .strict();
+
+export const ProxySchema = z
+  .object({
+    name: EdgeNameSchema,
+    /** What the edge leads to; informs which faults make sense. @defaultValue service */
+    kind: z.enum(['service', 'postgres', 'redis', 'other']).default('service'),
+    /** With `upstream`: faultline creates the proxy at the start of a run and removes it at the end. */
+    listen: HostPort.optional(),
+    upstream: HostPort.optional(),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    if ((p.listen === undefined) !== (p.upstream === undefined))
+      ctx.addIssue({ code: 'custom', path: [p.listen === undefined ? 'listen' : 'upstream'], message: 'give both listen and upstream (faultline creates the proxy), or neither (it exists already)' });
+  });
+
+export const EdgesSchema = z
+  .object({
+    /** Toxiproxy API (the real one or `faultline proxy`). */
+    toxiproxy: HttpUrl,
+    /**
+     * `listed`: exactly the proxies below. `supervisor`: the proxies a faultline
+     * supervisor reports at processes.url (the bundled shop).
+     * @defaultValue listed
+     */
+    source: z.enum(['listed', 'supervisor']).default('listed'),
+    proxies: z.array(ProxySchema).default([]),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    if (e.source === 'listed' && e.proxies.length === 0) ctx.addIssue({ code: 'custom', path: ['proxies'], message: 'list at least one proxy (or use source: supervisor)' });
+    const seen = new Set<string>();
+    e.proxies.forEach((p, i) => {
+      if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['proxies', i, 'name'], message: `duplicate proxy "${p.name}"` });
+      seen.add(p.name);
+    });
+  });
+
+/** Placeholders a process command may use. */
+export const COMMAND_PLACEHOLDERS = ['{instance}', '{pid}', '{service}'] as const;
+const Command = z
+  .string()
+  .min(1)
+  .max(500)
+  .refine((c) => !/[\n\r]/.test(c), 'one line');
+
+export const ProcessesSchema = z.discriminatedUnion('kind', [
+  z
+    .object({
+      /** A faultline supervisor (the shop's): instances, kill/pause/resume/restart and HTTP faults over its admin API. */
+      kind: z.literal('supervisor'),
+      url: HttpUrl,
+    })
+    .strict(),
+  z
+    .object({
+      /** Commands you write, run only from this file (never from an API body), each undone by the fault ledger. */
+      kind: z.literal('commands'),
+      instances: z
+        .array(
+          z
+            .object({
+              id: Name,
+              service: Name,
+              /** File holding the instance's pid, for `{pid}`. */
+              pid_file: EnvString.optional(),
+            })
+            .strict(),
+        )
+        .min(1),
+      commands: z
+        .object({
+          kill: Command.optional(),
+          pause: Command.optional(),
+          resume: Command.optional(),
+          restart: Command.optional(),
+          start: Command.optional(),
+        })
+        .strict(),
+      /** Longest a command may take. @defaultValue 10s */
+      timeout: Duration.default(10_000),
+    })
+    .strict()
+    .superRefine((p, ctx) => {
+      if (p.commands.pause && !p.commands.resume) ctx.addIssue({ code: 'custom', path: ['commands', 'resume'], message: 'required with pause: a paused instance must be resumable' });
+      if (p.commands.kill && !p.commands.start && !p.commands.restart)
+        ctx.addIssue({ code: 'custom', path: ['commands', 'start'], message: 'kill needs start or restart: faultline must bring a killed instance back' });
+    }),
+]);
+
+/** Breaker state read from a metric: faultline's own shape and Resilience4j's are presets. */
+export const BreakersSchema = z.union([
+  z.object({ preset: z.enum(['faultline', 'resilience4j']) }).strict(),
+  z
+    .object({
+      metric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/),
+      /** Label that names the breaker. */
+      name_label: z.string().min(1),
+      /**
+       * `value`: the sample's value is the state (`states` maps values).
+       * `label`: one sample per state, `state_label` names it, value 1 marks the current one (Resilience4j).
+       */
+      encoding: z.enum(['value', 'label']),
+      state_label: z.string().optional(),
+      /** Value (encoding value) or label value (encoding label) of each state. */
+      states: z.object({ closed: z.union([z.number(), z.string()]), open: z.union([z.number(), z.string()]), half_open: z.union([z.number(), z.string()]) }).strict(),
+    })
+    .strict()
+    .superRefine((b, ctx) => {
+      if (b.encoding === 'label' && !b.state_label) ctx.addIssue({ code: 'custom', path: ['state_label'], message: 'required when encoding is label' });
+    }),
+]);
+
+/** The presets, spelled out (what `preset: resilience4j` means). */
+export const BREAKER_PRESETS = {
+  faultline: { metric: 'circuit_breaker_state', name_label: 'breaker', encoding: 'value', states: { closed: 0, open: 1, half_open: 2 } },
+  resilience4j: {
+    metric: 'resilience4j_circuitbreaker_state',
+    name_label: 'name',
+    encoding: 'label',
+    state_label: 'state',
+    states: { closed: 'closed', open: 'open', half_open: 'half_open' },
+  },
+} as const;
+
+export const MetricsSchema = z
+  .object({
+    /** `/metrics` URLs to scrape. */
+    scrape: z.array(HttpUrl).default([]),
+    /** A Prometheus HTTP service-discovery URL listing the targets to scrape (how the shop exposes itself). */
+    http_sd: HttpUrl.optional(),
+    /** Or a Prometheus server, queried over its HTTP API for the run window. */
+    prometheus: HttpUrl.optional(),
+    /** The request-duration histogram server-side SLOs read. */
+    requests: z
+      .object({
+        histogram: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/),
+        route_label: z.string().min(1),
+        method_label: z.string().min(1).optional(),
+        status_label: z.string().min(1),
+        /** Unit of the histogram's `le` buckets. @defaultValue seconds */
+        unit: z.enum(['seconds', 'milliseconds']).default('seconds'),
+      })
+      .strict()
+      .optional(),
+    breakers: BreakersSchema.optional(),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.scrape.length === 0 && !m.http_sd && !m.prometheus) ctx.addIssue({ code: 'custom', path: ['scrape'], message: 'give scrape URLs, http_sd or prometheus' });
+  });
+
+export const LogsSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('supervisor'), url: HttpUrl, id_field: z.string().default('requestId') }).strict(),
+  z.object({ kind: z.literal('elasticsearch'), url: HttpUrl, index: z.string().min(1), query: z.string().optional(), id_field: z.string().default('requestId') }).strict(),
+  z.object({ kind: z.literal('file'), path: EnvString, id_field: z.string().default('requestId') }).strict(),
+]);
+
+export const DatabaseSchema = z
+  .object({
+    /** Environment variable holding the connection string (never the password in the file). */
+    url_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name, e.g. SHOP_DATABASE_URL'),
+    /** Used when the variable is unset (local setups). */
+    default: PostgresUrl.optional(),
+  })
+  .strict();
+
+/** Statements an invariant may not contain: invariants run read-only and return the offending rows. */
+const WRITES = /\b(insert|update|delete|merge|truncate|drop|alter|create|grant|revoke|copy|vacuum|call|do)\b/i;
+const ReadOnlySql = z
+  .string()
+  .min(1)
+  .max(20_000)
+  .refine((q) => /^\s*(select|with)\b/i.test(q), 'must be one SELECT (or WITH … SELECT) returning the offending rows')
+  .refine((q) => !WRITES.test(q.replace(/'[^']*'/g, "''")), 'must only read: no INSERT/UPDATE/DELETE/DDL')
+  .refine((q) => !/;\s*\S/.test(q), 'one statement only');
+
+export const InvariantSchema = z
+  .object({
+    name: Name,
+    database: Name,
+    description: z.string().min(1),
+    sql: ReadOnlySql,
+    /** How one offending row reads in the report: `product {product_id}: {available} available`. @defaultValue the row as JSON */
+    show: z.string().optional(),
+  })
+  .strict();
+
+export const AcknowledgedSchema = z
+  .object({
+    /** Which responses acknowledge a write. */
+    route: Route,
+    status: z.array(z.number().int().min(200).max(299)).min(1),
+    /** Where the written entity's id is in the response body. */
+    id: JsonPath,
+    /** How to confirm each acknowledged id exists after the run. */
+    confirm: z.union([
+      z.object({ database: Name, sql: ReadOnlySql.refine((q) => q.includes('$1'), 'use $1 for the array of ids (e.g. WHERE id = ANY($1))') }).strict(),
+      z.object({ get: z.string().regex(/\{id\}/, 'a path with {id}, e.g. /orders/{id}'), expect_status: z.array(z.number().int()).default([200]) }).strict(),
+    ]),
+  })
+  .strict();
+
+export const SettledSchema = z
+  .object({
+    database: Name,
+    /** Returns one row per thing still in flight; settled when it returns none. */
+    sql: ReadOnlySql,
+    /** Longest to wait for it. @defaultValue 60s */
+    max: Duration.default(60_000),
+  })
+  .strict();
+
+export const TargetSchema = z
+  .object({
+    name: Name,
+    description: z.string().min(1),
+    entry: EntrySchema,
+    edges: EdgesSchema.optional(),
+    processes: ProcessesSchema.optional(),
+    metrics: MetricsSchema.optional(),
+    logs: LogsSchema.optional(),
+    databases: z.record(Name, DatabaseSchema).default({}),
+    invariants: z.array(InvariantSchema).default([]),
+    acknowledged: z.array(AcknowledgedSchema).default([]),
+    settled: SettledSchema.optional(),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const db = (name: string, path: (string | number)[]) => {
+      if (!(name in t.databases)) ctx.addIssue({ code: 'custom', path, message: `no database "${name}" in databases (known: ${Object.keys(t.databases).join(', ') || 'none'})` });
+    };
+    const names = new Set<string>();
+    t.invariants.forEach((inv, i) => {
+      if (names.has(inv.name)) ctx.addIssue({ code: 'custom', path: ['invariants', i, 'name'], message: `duplicate invariant "${inv.name}"` });
+      names.add(inv.name);
+      db(inv.database, ['invariants', i, 'database']);
+    });
+    t.acknowledged.forEach((a, i) => {
+      if ('database' in a.confirm) db(a.confirm.database, ['acknowledged', i, 'confirm', 'database']);
+    });
+    if (t.settled) db(t.settled.database, ['settled', 'database']);
+    if (t.edges?.source === 'supervisor' && t.processes?.kind !== 'supervisor')
+      ctx.addIssue({ code: 'custom', path: ['edges', 'source'], message: 'source: supervisor needs processes.kind: supervisor (its admin API lists the proxies)' });
+  });
+
+export type TTarget = z.infer<typeof TargetSchema>;
+export type TTargetInput = z.input<typeof TargetSchema>;
+export type TTargetProxy = z.infer<typeof ProxySchema>;
+export type TTargetProcesses = z.infer<typeof ProcessesSchema>;
+export type TTargetMetrics = z.infer<typeof MetricsSchema>;
+export type TTargetBreakers = z.infer<typeof BreakersSchema>;
+export type TTargetInvariant = z.infer<typeof InvariantSchema>;
+export type TTargetAcknowledged = z.infer<typeof AcknowledgedSchema>;
+
+/** The breaker mapping with a preset spelled out. */
+export function breakerMapping(b: TTargetBreakers) {
+  return 'preset' in b ? BREAKER_PRESETS[b.preset] : b;
+}
+
+/** The connection string of a named database: its variable, else its default; undefined when neither. */
+export function databaseUrl(t: TTarget, name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const d = t.databases[name];
+  if (!d) return undefined;
+  return env[d.url_env] || d.default;
+}
+
+/** What a target offers, for validation of experiments and the console ("no process faults without processes"). */
+export function capabilities(t: TTarget) {
+  return {
+    networkFaults: Boolean(t.edges),
+    processFaults: Boolean(t.processes),
+    httpFaults: t.processes?.kind === 'supervisor',
+    serverSideSlos: Boolean(t.metrics?.requests),
+    breakers: Boolean(t.metrics?.breakers),
+    consistency: t.invariants.length > 0 || t.acknowledged.length > 0,
+    settling: Boolean(t.settled),
+  };
+}

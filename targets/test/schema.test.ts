@@ -1,0 +1,90 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../core/errors.js';
+import { breakerMapping, capabilities, interpolateEnv, loadTarget, parseTarget, TARGETS_DIR } from '../index.js';
+
+const minimal = `name: mine
+description: a service with a database
+entry:
+  url: http://127.0.0.1:9000
+databases:
+  main:
+    url_env: MINE_DATABASE_URL
+invariants:
+  - name: balance-non-negative
+    database: main
+    description: no account below zero
+    sql: SELECT id FROM accounts WHERE balance < 0
+`;
+
+function issuesOf(fn: () => unknown) {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(AppError);
+    return (e as AppError).issues;
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('target file', () => {
+  it('the shipped shop target is a valid target file, with every capability', async () => {
+    const { target } = await loadTarget('shop');
+    expect(target.name).toBe('shop');
+    expect(Object.values(capabilities(target)).every(Boolean)).toBe(true);
+    expect(target.invariants.map((i) => i.name)).toContain('stock-conserved');
+    expect(breakerMapping(target.metrics!.breakers!).metric).toBe('circuit_breaker_state');
+  });
+
+  it('a minimal file parses and offers only what it declares', () => {
+    const t = parseTarget(minimal);
+    expect(capabilities(t)).toMatchObject({ networkFaults: false, processFaults: false, consistency: true, breakers: false });
+  });
+
+  it('a bad field is named with its line', async () => {
+    const text = minimal.replace('url: http://127.0.0.1:9000', 'url: ftp://example');
+    const issues = issuesOf(() => parseTarget(text, 'mine.yaml'));
+    expect(issues[0]).toMatchObject({ path: 'entry.url', line: 4 });
+  });
+
+  it('an invariant that writes, or names an unknown database, is refused at its field', () => {
+    const text = minimal.replace('database: main\n    description', 'database: other\n    description').replace('SELECT id FROM accounts WHERE balance < 0', 'DELETE FROM accounts');
+    const issues = issuesOf(() => parseTarget(text));
+    const paths = issues.map((i) => i.path);
+    expect(paths).toContain('invariants.0.sql');
+    expect(issues.find((i) => i.path === 'invariants.0.sql')!.message).toMatch(/SELECT/);
+  });
+
+  it('a proxy with listen but no upstream, and pause without resume, are named', () => {
+    const text = `${minimal}edges:
+  toxiproxy: http://127.0.0.1:8474
+  proxies:
+    - name: api->postgres
+      listen: 127.0.0.1:26000
+processes:
+  kind: commands
+  instances: [{ id: api-1, service: api }]
+  commands:
+    pause: docker pause api-1
+`;
+    const paths = issuesOf(() => parseTarget(text)).map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['edges.proxies.0.upstream', 'processes.commands.resume']));
+  });
+
+  it('reads environment variables with defaults, and names one that is unset', () => {
+    expect(interpolateEnv('${A}/x', { A: 'http://h' }).value).toBe('http://h/x');
+    expect(interpolateEnv('${B:-http://d}', {}).value).toBe('http://d');
+    expect(interpolateEnv('${C}', {}).missing).toEqual(['C']);
+    const issues = issuesOf(() => parseTarget(minimal.replace('http://127.0.0.1:9000', '${FAULTLINE_TEST_SURELY_UNSET_VAR}')));
+    expect(issues[0]).toMatchObject({ path: 'entry.url' });
+    expect(issues[0]!.message).toMatch(/FAULTLINE_TEST_SURELY_UNSET_VAR/);
+  });
+
+  it('an unknown target name lists the shipped ones', async () => {
+    const err = (await loadTarget('nope').catch((e: unknown) => e)) as AppError;
+    expect(err.code).toBe('NOT_FOUND');
+    expect(err.issues[0]!.message).toMatch(/shop/);
+    expect(await readFile(path.join(TARGETS_DIR, 'shop.yaml'), 'utf8')).toContain('name: shop');
+  });
+});
