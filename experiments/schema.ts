@@ -260,7 +260,9 @@ export const NemesisSchema = z
     /** Routes an `http_abort` picks from, `"<service> <METHOD> <route>"`. @defaultValue the shop's inter-service routes */
     routes: z.array(z.string().regex(NEMESIS_ROUTE_RE, { error: 'expected "<service> <METHOD> /route", e.g. "payments POST /charges"' })).min(1).optional(),
     /** Edges (`orders->redis`), instances (`gateway-0`) or services (`users`) never targeted. @defaultValue none */
-    exclude: z.array(z.string().min(1)).default([]),
+    exclude: z
+      .array(z.string().regex(/^[a-z0-9_.-]+(->[a-z0-9_.-]+)?$/i, { error: 'expected an edge ("orders->redis"), an instance ("gateway-0") or a service ("users")' }))
+      .default([]),
   })
   .strict()
   .superRefine((n, ctx) => {

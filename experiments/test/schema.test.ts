@@ -186,6 +186,7 @@ describe('nemesis block', () => {
       ['count: 4', 'count: 4\n  latency_ms: 0'],
       ['count: 4', 'count: 4\n  routes: ["payments /charges"]'],
       ['count: 4', 'count: 4\n  quiet_tail: 99999999d'],
+      ['count: 4', 'count: 4\n  exclude: ["orders -> redis"]'],
       ['count: 4', 'count: 4\n  colour: red'],
     ];
     const expected = [
@@ -204,6 +205,7 @@ describe('nemesis block', () => {
       'nemesis.latency_ms',
       'nemesis.routes.0',
       'nemesis.quiet_tail',
+      'nemesis.exclude.0',
       'nemesis',
     ];
     cases.forEach(([from, to], i) => {
