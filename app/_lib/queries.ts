@@ -48,7 +48,13 @@ export async function activeRuns(db: TDb) {
     .orderBy(desc(runs.createdAt));
 }
 
+/** An id no row can have (a NUL PostgreSQL would refuse, or absurd length): not found, without asking the database. */
+function impossibleId(id: string): boolean {
+  return id.length === 0 || id.length > 128 || id.includes('\u0000');
+}
+
 export async function getRun(db: TDb, id: string) {
+  if (impossibleId(id)) throw new AppError('NOT_FOUND', `no run ${id.replaceAll('\u0000', '\\0').slice(0, 64)}`);
   const [run] = await db.select().from(runs).where(eq(runs.id, id)).limit(1);
   if (!run) throw new AppError('NOT_FOUND', `no run ${id}`);
   return run;
@@ -80,6 +86,7 @@ export async function listStoredExperiments(db: TDb) {
 }
 
 export async function getStoredExperiment(db: TDb, id: string) {
+  if (impossibleId(id)) return null;
   const [e] = await db.select().from(experiments).where(eq(experiments.id, id)).limit(1);
   return e ?? null;
 }

@@ -121,6 +121,12 @@ describe('characters PostgreSQL refuses are field errors, not 500', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('pages look runs up through getRun: a NUL or absurd id is not found, not a failed query', async () => {
+    const { getRun } = await import('../_lib/queries.js');
+    for (const id of ['12\u00003', 'x'.repeat(10_000), '']) await expect(getRun(t.db, id)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect((await getRun(t.db, RUN_ID)).id).toBe(RUN_ID);
+  });
+
   it('forged log cursors (time out of range, id beyond bigint, not a cursor) are a cursor field error', async () => {
     const logs = find('GET', '/api/runs/[id]/logs');
     const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
