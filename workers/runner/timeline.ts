@@ -27,18 +27,16 @@ export function planTimeline(faults: readonly TTimedFault[]): TTimelineAction[] 
  * Load duration of a scenario executor config (ms), when it has a fixed one.
  * Scenario durations are k6 durations (`1m30s`; a bare number is ms), read
  * with loadtests' k6 parser, never the experiment's (where a bare number is
- * seconds and `1m30s` is not a duration).
- * @param parse kept for callers that still pass one; it must be a k6 duration parser.
+ * seconds and `1m30s` is not a duration). The parser is not a parameter, so
+ * it cannot be the wrong one again.
  */
-export function executorDurationMs(
-  load: { executor: string; duration?: unknown; stages?: { duration: unknown }[] },
-  parse: (v: string | number) => number | undefined = parseK6Duration,
-): number | undefined {
-  if (load.duration !== undefined) return parse(load.duration as string | number);
+export function executorDurationMs(load: { executor: string; duration?: unknown; stages?: { duration: unknown }[] }): number | undefined {
+  const parse = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? parseK6Duration(v) : undefined);
+  if (load.duration !== undefined) return parse(load.duration);
   if (load.stages) {
     let sum = 0;
     for (const s of load.stages) {
-      const d = parse(s.duration as string | number);
+      const d = parse(s.duration);
       if (d === undefined) return undefined;
       sum += d;
     }

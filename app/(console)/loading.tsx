@@ -1,9 +1,0 @@
-import { Loading } from '../_components/states.js';
-
-export default function ConsoleLoading() {
-  return (
-    <section className="panel">
-      <Loading what="page" />
-    </section>
-  );
-}
