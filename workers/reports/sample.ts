@@ -12,6 +12,7 @@ import { EXPERIMENTS_DIR, loadExperimentFile } from '../../experiments/index.js'
 import { breakerTimelines, checkBreakerExpectations } from '../analysis/breakers.js';
 import { faultWindows } from '../analysis/analyse-run.js';
 import { INVARIANT_DESCRIPTIONS } from '../analysis/consistency.js';
+import { buildTrail } from '../analysis/trace-violations.js';
 import { evaluateSlos } from '../analysis/slo.js';
 import type { THistoryEventLike, TLogRecord, TMetricSample } from '../analysis/types.js';
 import { deriveVerdict, REPORT_SCHEMA_VERSION, ReportSchema, type TInvariantResult, type TLoadSecondRow, type TReport } from './schema.js';
@@ -170,35 +171,47 @@ export async function sampleReport(opts: TSampleOptions = {}): Promise<TReport> 
   if (opts.bug === 'double-charge') {
     const inv = invariants.find((i) => i.name === 'payment-exactly-once')!;
     inv.pass = false;
-    const at = (ms: number) => new Date(fStart + ms).toISOString();
+    const at = (ms: number) => new Date(fStart + ms);
+    // the trail as the analysis builds it, from the rows the shop would hold
+    const trail = buildTrail({
+      orders: [{ id: '9000123', idempotency_key: 'k-9000123', total_cents: 1299, status: 'confirmed', created_at: at(310), updated_at: at(2702) }],
+      orderEvents: [
+        { order_id: '9000123', from_status: null, to_status: 'pending', at: at(311) },
+        { order_id: '9000123', from_status: 'pending', to_status: 'confirmed', at: at(2702) },
+      ],
+      sagas: [{ order_id: '9000123', state: 'completed', step: 'done', deadline_at: at(30_310), updated_at: at(2702) }],
+      outbox: [{ id: '7781', topic: 'order.confirmed', aggregate_id: '9000123', created_at: at(2703), published_at: at(2743) }],
+      reservations: [{ id: '8120', order_id: '9000123', product_id: '7', qty: 1, status: 'committed', created_at: at(340), updated_at: at(2701) }],
+      payments: [
+        { id: '4411', order_id: '9000123', idempotency_key: 'co-9000123', amount_cents: 1299, status: 'captured', created_at: at(2410) },
+        { id: '4417', order_id: '9000123', idempotency_key: 'co-9000123-retry1', amount_cents: 1299, status: 'captured', created_at: at(2650) },
+      ],
+      refunds: [],
+      idempotency: [
+        { key: 'co-9000123', status_code: null, created_at: at(400) },
+        { key: 'co-9000123-retry1', status_code: 201, created_at: at(2640) },
+      ],
+      logs: [{ time: at(2350), level: 'warn', service: 'orders', instance: 'orders-0', msg: 'charge failed; compensating', fields: { orderId: '9000123', err: 'timeout after 2000 ms', kind: 'timeout' } }],
+    });
     inv.violations = [
       {
         kind: 'double-capture',
-        message: 'order 9000123 charged 2 times: payments 4411, 4417 (idempotency keys co-9000123, co-9000123-retry1)',
+        message: 'order 9000123 charged 2 times: payments 4411 (key co-9000123), 4417 (key co-9000123-retry1)',
         ids: ['9000123', '4411', '4417'],
         rows: [{ order_id: '9000123', captures: 2, payment_ids: ['4411', '4417'], amounts: [1299, 1299], keys: ['co-9000123', 'co-9000123-retry1'] }],
         events: [],
-        trail: [
-          { at: at(310), source: 'orders.order_events', text: 'order created: pending' },
-          { at: at(312), source: 'orders.sagas', text: 'saga started (step reserve)' },
-          { at: at(340), source: 'catalog.reservations', text: 'reservation 8120: 1 × product 7 reserved' },
-          { at: at(2350), source: 'log orders-0', text: 'warn: payments charge timed out, retrying (attempt 2)' },
-          { at: at(2410), source: 'payments.payments', text: 'payment 4411 captured 1299 cents, idempotency key co-9000123' },
-          { at: at(2650), source: 'payments.payments', text: 'payment 4417 captured 1299 cents, idempotency key co-9000123-retry1' },
-          { at: at(2702), source: 'orders.order_events', text: 'pending → confirmed' },
-          { at: at(2703), source: 'orders.outbox', text: 'order.confirmed created, published +40 ms' },
-        ],
+        trail,
       },
       {
         kind: 'double-capture',
-        message: 'order 9000187 charged 2 times: payments 4502, 4506 (idempotency keys co-9000187, co-9000187-retry1)',
+        message: 'order 9000187 charged 2 times: payments 4502 (key co-9000187), 4506 (key co-9000187-retry1)',
         ids: ['9000187', '4502', '4506'],
         rows: [{ order_id: '9000187', captures: 2, payment_ids: ['4502', '4506'], amounts: [2598, 2598], keys: ['co-9000187', 'co-9000187-retry1'] }],
         events: [],
       },
       {
         kind: 'double-capture',
-        message: 'order 8000042 charged 2 times: payments 3001, 3002 (idempotency keys co-8000042, co-8000042-retry1)',
+        message: 'order 8000042 charged 2 times: payments 3001 (key co-8000042), 3002 (key co-8000042-retry1)',
         ids: ['8000042', '3001', '3002'],
         rows: [{ order_id: '8000042', captures: 2, payment_ids: ['3001', '3002'] }],
         events: [],

@@ -57,8 +57,10 @@ describe('junit.xml', () => {
     expect(failure?.[1]).toMatch(/^2 violation\(s\): order 9000123 charged 2 times/);
     expect(failure?.[2]).toContain('ids: 9000123, 4411, 4417');
     // the trail explains it: both captures with their idempotency keys, in time order
-    expect(failure?.[2]).toMatch(/trail:\n\s+\d\d:\d\d:\d\d\.\d+ \[orders\.order_events\] order created: pending\n/);
-    expect(failure?.[2]).toMatch(/\[payments\.payments\] payment 4411 captured 1299 cents, idempotency key co-9000123\n.*\[payments\.payments\] payment 4417 captured 1299 cents, idempotency key co-9000123-retry1/s);
+    expect(failure?.[2]).toMatch(/trail:\n\s+\d\d:\d\d:\d\d\.\d+ \[orders\.orders\] order 9000123 created: 1299 cents, key k-9000123\n/);
+    expect(failure?.[2]).toMatch(
+      /\[payments\.payments\] payment 4411 for order 9000123: 1299 cents captured, idempotency key co-9000123\n.*\[payments\.payments\] payment 4417 for order 9000123: 1299 cents captured, idempotency key co-9000123-retry1/s,
+    );
     // the pre-existing double charge is neither counted nor listed as a failure
     expect(failure?.[1]).toMatch(/^2 violation\(s\)/);
     expect(failure?.[2]).not.toContain('8000042');
@@ -86,9 +88,10 @@ describe('summary.md', () => {
     expect(md).toMatch(/\| \d+% \(\d+ bad of \d+\.\d allowed\) \|/);
     expect(md).toMatch(/\| ✅ \| checkout-latency \| `POST \/checkout` latency ≤ 2500 ms for ≥ 55% \| \*\*\d+\.\d\d%\*\* \| \d+\.\d\d% \| \d+\.\d\d% \|/);
     expect(md).toMatch(/\| ✅ \| `orders->payments` \| payments-slow \| [12]\.\d s \|/);
-    expect(md).toContain('- `double-capture` order 9000123 charged 2 times: payments 4411, 4417 (idempotency keys co-9000123, co-9000123-retry1) — ids `9000123`, `4411`, `4417`');
+    expect(md).toContain('- `double-capture` order 9000123 charged 2 times: payments 4411 (key co-9000123), 4417 (key co-9000123-retry1) — ids `9000123`, `4411`, `4417`');
     // first lines of the trail under the violation
-    expect(md).toMatch(/ {2}```\n {2}\d\d:\d\d:\d\d\.\d+ \[orders\.order_events\] order created: pending\n {2}\d\d:\d\d:\d\d\.\d+ \[orders\.sagas\] saga started \(step reserve\)\n/);
+    expect(md).toMatch(/ {2}```\n {2}\d\d:\d\d:\d\d\.\d+ \[orders\.orders\] order 9000123 created: 1299 cents, key k-9000123\n {2}\d\d:\d\d:\d\d\.\d+ \[orders\.order_events\] order 9000123: ∅ → pending\n/);
+    expect(md).toMatch(/more steps in report\.json/);
     expect(md).toContain('After the load: settled in 1.8 s (max ');
     expect(md).toContain('(2 violations, 1 pre-existing)');
     expect(md).toContain('| ❌ | payment-exactly-once | 212 | 2 | 1 |');
