@@ -18,6 +18,19 @@ import { experiments, schedules } from '../../db/schema/index.js';
 import type { TDb } from '../../db/client.js';
 import { EXPERIMENTS_DIR, listExperiments, parseExperiment, type TExperiment } from '../../experiments/index.js';
 import { lastRunPerExperiment } from './queries.js';
+import { assertShopTargets } from '../../cli/shop-targets.js';
+
+/**
+ * Parse and check against what exists: the load scenario must be shipped,
+ * fault targets must be edges / instances / services of the shop, breaker
+ * expectations real breakers (the same pre-flight as `faultline run`),
+ * each problem at its field and line.
+ */
+function parseChecked(yaml: string, filename: string): TExperiment {
+  const e = parseExperiment(yaml, filename);
+  if (e.target === 'shop') assertShopTargets(e, yaml, filename);
+  return e;
+}
 
 /** Where an experiment's definition lives: the shipped file, an edited copy of it in the database, or only the database. */
 export type TExperimentSource = 'shipped' | 'edited' | 'saved';
@@ -134,7 +147,7 @@ export async function getExperiment(db: TDb, id: string): Promise<TExperimentDet
  * overwrites; editing is {@link updateExperiment}.
  */
 export async function createExperiment(db: TDb, yaml: string): Promise<TExperimentDetail> {
-  const e = parseExperiment(yaml, 'experiment.yaml');
+  const e = parseChecked(yaml, 'experiment.yaml');
   const conflict = () =>
     new AppError('CONFLICT', `an experiment named ${e.name} already exists`, { issues: [{ path: 'name', message: `"${e.name}" is taken: choose another name, or edit ${e.name}`, line: 1 }] });
   if (await shippedExists(e.name)) throw conflict();
@@ -154,7 +167,7 @@ export async function createExperiment(db: TDb, yaml: string): Promise<TExperime
  */
 export async function updateExperiment(db: TDb, yaml: string, id: string): Promise<TExperimentDetail> {
   const current = await getExperiment(db, id);
-  const e = parseExperiment(yaml, `${id}.yaml`);
+  const e = parseChecked(yaml, `${id}.yaml`);
   if (e.name !== id)
     throw new AppError('VALIDATION', 'invalid experiment', { issues: [{ path: 'name', message: `must stay "${id}" when editing (create a new experiment to rename)`, line: 1 }] });
   await db
@@ -193,7 +206,7 @@ export async function deleteExperiment(db: TDb, id: string): Promise<{ ok: true;
 
 /** Validate only (the editor's live check). */
 export function validateExperiment(yaml: string): TExperiment {
-  return parseExperiment(yaml, 'experiment.yaml');
+  return parseChecked(yaml, 'experiment.yaml');
 }
 
 /** Suites shipped in experiments/suites (names, for the schedule form). */

@@ -109,6 +109,19 @@ describe('experiments: one source of truth', () => {
     expect((await get('my-new-exp')).json).toMatchObject({ source: 'saved', yaml: mine });
   });
 
+  it('validation checks against what exists: a fault target that is no edge and an unknown scenario are field errors at their lines', async () => {
+    const bad = fileText.replace(/^name: .*$/m, 'name: bad-targets').replace(/target: orders->payments/, 'target: foo->bar').replace(/scenario: [\w-]+/, 'scenario: no-such-scenario');
+    for (const [method, pattern, as] of [['POST', '/api/experiments/validate', viewer], ['POST', '/api/experiments', operator]] as const) {
+      const r = await call(method, pattern, { body: { yaml: bad }, as });
+      expect(r.status).toBe(400);
+      const issues = r.json.error!.issues as { path: string; message: string; line?: number }[];
+      expect(issues.map((i) => i.path).sort()).toEqual(['faults.0.fault.target', 'load.scenario']);
+      expect(issues.find((i) => i.path === 'faults.0.fault.target')!.message).toMatch(/unknown edge "foo->bar"/);
+      expect(issues.every((i) => typeof i.line === 'number')).toBe(true);
+    }
+    expect((await get('bad-targets')).status).toBe(404);
+  });
+
   it('a saved experiment can be deleted (not while a schedule starts it), a shipped file cannot, a viewer cannot delete', async () => {
     const yaml = fileText.replace(/^name: .*$/m, 'name: doomed-exp');
     expect((await call('POST', '/api/experiments', { body: { yaml } })).status).toBe(200);
