@@ -136,11 +136,13 @@ export const EdgesSchema = z
 
 /** Placeholders a process command may use. */
 export const COMMAND_PLACEHOLDERS = ['{instance}', '{pid}', '{service}'] as const;
-const Command = z
-  .string()
-  .min(1)
-  .max(500)
-  .refine((c) => !/[\n\r]/.test(c), 'one line');
+const Command = EnvString.pipe(
+  z
+    .string()
+    .min(1)
+    .max(500)
+    .refine((c) => !/[\n\r]/.test(c), 'one line'),
+);
 
 export const ProcessesSchema = z.discriminatedUnion('kind', [
   z
