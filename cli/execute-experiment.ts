@@ -37,7 +37,10 @@ export async function readExperimentFile(file: string): Promise<{ yaml: string; 
   return { yaml, experiment };
 }
 
-/** Expected wall time of a run (load + quiescence + setup), for the progress bar. */
+/**
+ * Longest expected wall time of a run, for the progress bar: load, the
+ * settling maximum (`quiescence`; a settled shop ends it sooner) and setup.
+ */
 export async function expectedRunMs(e: TExperiment): Promise<number> {
   let loadMs = e.load.duration;
   if (loadMs === undefined) {
