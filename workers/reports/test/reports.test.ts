@@ -144,6 +144,17 @@ describe('report.html', () => {
     expect(html).toContain('did not open during payments-slow');
   });
 
+  it('shows the trail under each violation, pre-existing findings apart, settling and the run budget', () => {
+    const html = renderHtml(doubleCharge);
+    const [fresh, old] = html.split('<h3>Pre-existing findings</h3>');
+    expect(fresh).toContain('trail: 12 step(s)');
+    expect(fresh).toContain('payment 4417 for order 9000123: 1299 cents captured, idempotency key co-9000123-retry1');
+    expect(fresh).not.toContain('order 8000042');
+    expect(old).toContain('order 8000042 charged 2 times');
+    expect(html).toMatch(/<span>settling<\/span><b class="">1\.8 s<\/b>/);
+    expect(html).toMatch(/\d+%<br><span class="muted">\d+ bad of \d+\.\d allowed<\/span>/);
+  });
+
   it('cannot be broken out of by report text', () => {
     const html = renderHtml(hostile(doubleCharge));
     // only our own three script elements close
