@@ -5,6 +5,7 @@ import { AppError } from '../../core/errors.js';
 import { SHOP_EDGE_LIST } from '../../shop/config.js';
 import { resolveFaults } from '../../workers/runner/plan-faults.js';
 import {
+  listExperiments,
   mulberry32,
   NemesisSchema,
   parseExperiment,
@@ -159,6 +160,21 @@ describe('planNemesis', () => {
     expect(issuesOf(() => planNemesis(nemesis({ quiet_tail: '20s', start_after: '5s' }), SHOP, 25_000))[0].path).toBe('nemesis.quiet_tail');
     const noInstances = { edges: [], instances: [] };
     expect(issuesOf(() => planNemesis(nemesis({ kinds: ['kill', 'latency'] }), noInstances, LOAD_MS))[0].path).toBe('nemesis.kinds');
+  });
+});
+
+describe('shipped nemesis experiments', () => {
+  it('plan a schedule on the shop that uses most kinds and keeps the quiet tail', async () => {
+    const shipped = (await listExperiments()).filter((x) => x.experiment.nemesis);
+    expect(shipped.map((x) => x.experiment.name).sort()).toEqual(['nemesis', 'nemesis-short']);
+    for (const { experiment: e } of shipped) {
+      const plan = planNemesis(e.nemesis!, SHOP, e.load.duration!);
+      expect(plan.length, e.name).toBeGreaterThanOrEqual(5);
+      expect(new Set(plan.map((f) => f.fault.type)).size, e.name).toBeGreaterThanOrEqual(4);
+      for (const f of plan) expect(f.at + f.duration, f.name).toBeLessThanOrEqual(e.load.duration! - e.nemesis!.quiet_tail);
+      // latency past the shop's 2 s call timeout (SHOP_CLIENT_TIMEOUT_MS)
+      expect(e.nemesis!.latency_ms, e.name).toBeGreaterThan(2000);
+    }
   });
 });
 
