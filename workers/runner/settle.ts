@@ -9,7 +9,6 @@
  *   check ─ settled? ─ no ──▶ wait pollMs ─▶ check …           (until maxMs)
  *                    └ yes ─▶ wait confirmMs ─▶ check ─ settled ─▶ done
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { toAppError } from '../../core/errors.js';
 import type { TSettleOutcome } from './ports.js';
 import type { RunContext } from './run-context.js';
@@ -22,6 +21,19 @@ export interface TSettleOptions {
   pollMs?: number;
   /** Wait before the confirming second reading. @defaultValue min(pollMs, 250) */
   confirmMs?: number;
+}
+
+/** Wait `ms`, or less when the run is stopped (never rejects). */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 async function readSettled(ctx: RunContext): Promise<{ settled: boolean; detail: string }> {
@@ -43,7 +55,7 @@ export async function settleShop(ctx: RunContext, o: TSettleOptions): Promise<TS
     const left = o.maxMs - (Date.now() - t0);
     if (left <= 0) break;
     const wasSettled = reading.settled;
-    await sleep(Math.min(wasSettled ? confirmMs : pollMs, left), undefined, { signal: ctx.signal }).catch(() => undefined);
+    await pause(Math.min(wasSettled ? confirmMs : pollMs, left), ctx.signal);
     if (ctx.signal.aborted) break;
     reading = await readSettled(ctx);
     if (wasSettled && reading.settled) {
