@@ -58,6 +58,11 @@ export interface TCallResult<T = unknown> {
   body: T;
   instance: string;
   headers: Record<string, string | string[] | undefined>;
+  /**
+   * Attempts sent for this call (1 = no retry). An answer after retries is the
+   * last attempt's only: earlier ones timed out with unknown outcome.
+   */
+  attempts: number;
 }
 
 export interface TCallRequest {
@@ -179,8 +184,12 @@ export class EdgeClient {
   async call<T = unknown>(req: TCallRequest): Promise<TCallResult<T>> {
     const policy = req.idempotent ? this.retryAll : this.retryUnsent;
     const to = timeout(req.timeoutMs ?? this.opts.timeoutMs, TimeoutStrategy.Cooperative);
+    let attempts = 0;
     return policy.execute(async () => {
-      const attempt = () => to.execute(({ signal }) => this.attempt<T>(req, signal));
+      const attempt = async () => {
+        attempts++;
+        return { ...(await to.execute(({ signal }) => this.attempt<T>(req, signal))), attempts };
+      };
       if (!this.breaker) return attempt();
       try {
         return await this.breaker.execute(attempt);
@@ -218,7 +227,7 @@ export class EdgeClient {
     return pool[this.rr % pool.length];
   }
 
-  private async attempt<T>(req: TCallRequest, signal: AbortSignal): Promise<TCallResult<T>> {
+  private async attempt<T>(req: TCallRequest, signal: AbortSignal): Promise<Omit<TCallResult<T>, 'attempts'>> {
     const { metrics, service, target } = this.deps;
     const started = performance.now();
     const observe = (outcome: string) => metrics.httpClient.observe({ service, target, outcome }, (performance.now() - started) / 1000);

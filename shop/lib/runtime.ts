@@ -6,58 +6,21 @@
 import type { AddressInfo } from 'node:net';
 import { Agent } from 'undici';
 import { Redis } from 'ioredis';
-import type { DestinationStream, Logger } from 'pino';
-import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
 import { SHOP_DEFAULTS, SHOP_SERVICES, instanceId, parseBugs, type TShopBug, type TShopService } from '../config.js';
 import { createShopDb, type TShopDb } from '../db/index.js';
 import { EdgeClient, type TEdgePolicyOptions } from './client.js';
 import { parseEdges, resolveUrl, type TEdges } from './edges.js';
 import { createIdGenerator } from './ids.js';
 import { createLogger, type TRunContext } from './logger.js';
-import { createMetrics, type TMetrics } from './metrics.js';
+import { createMetrics } from './metrics.js';
 import { ServiceRegistry } from './registry.js';
 import { createApp } from './server.js';
+import { DEFAULT_SETTINGS, bounded, type TServiceContext, type TServiceSettings } from './service-context.js';
+import { SERVICE_MODULES } from '../services/registry.js';
 
-/** Tunables shared by the services; each has an env variable for main.ts. */
-export interface TServiceSettings {
-  /** Per-attempt timeout of service->service calls, ms (SHOP_CLIENT_TIMEOUT_MS). @defaultValue 2000 */
-  clientTimeoutMs: number;
-  /** Retries of idempotent calls (SHOP_CLIENT_RETRIES). @defaultValue 2 */
-  clientRetries: number;
-  /** Consecutive failures that open a breaker (SHOP_BREAKER_THRESHOLD). @defaultValue 5 */
-  breakerThreshold: number;
-  /** Open time before a half-open probe, ms (SHOP_BREAKER_HALF_OPEN_MS). @defaultValue 2000 */
-  breakerHalfOpenAfterMs: number;
-  /** A saga not terminal by then is driven to a terminal state by the sweeper, ms (SHOP_SAGA_DEADLINE_MS). @defaultValue 30000 */
-  sagaDeadlineMs: number;
-  /** Sweeper and outbox relay period, ms (SHOP_POLL_MS). @defaultValue 250 */
-  pollMs: number;
-  /** Gateway token bucket refill per client, requests/s (SHOP_RATE_LIMIT_RPS). @defaultValue 200 */
-  rateLimitRps: number;
-  /** Gateway token bucket size per client (SHOP_RATE_LIMIT_BURST). @defaultValue 400 */
-  rateLimitBurst: number;
-  /** Payments declines charges above this amount (SHOP_PAYMENT_LIMIT_CENTS). @defaultValue 500000 */
-  paymentLimitCents: number;
-  /**
-   * Postgres pool size per instance (SHOP_DB_POOL_MAX). Small on purpose: a
-   * full shop runs a dozen instances against one server (max_connections
-   * 100 by default). @defaultValue 5
-   */
-  dbPoolMax: number;
-}
-
-export const DEFAULT_SETTINGS: TServiceSettings = {
-  clientTimeoutMs: 2000,
-  clientRetries: 2,
-  breakerThreshold: 5,
-  breakerHalfOpenAfterMs: 2000,
-  sagaDeadlineMs: 30_000,
-  pollMs: 250,
-  rateLimitRps: 200,
-  rateLimitBurst: 400,
-  paymentLimitCents: SHOP_DEFAULTS.paymentLimitCents,
-  dbPoolMax: 5,
-};
+// Re-exported: the runtime is where callers start services and read their settings.
+export { DEFAULT_SETTINGS, bounded, type TServiceContext, type TServiceModule, type TServiceSettings } from './service-context.js';
 
 export interface TStartServiceOptions {
   /** Instance index (worker id of its Snowflake ids). @defaultValue 0 */
@@ -94,38 +57,6 @@ export interface TStartServiceOptions {
   settings?: Partial<TServiceSettings>;
 }
 
-export interface TServiceContext {
-  service: TShopService;
-  instance: string;
-  index: number;
-  bugs: ReadonlySet<TShopBug>;
-  settings: TServiceSettings;
-  log: Logger;
-  metrics: TMetrics;
-  app: FastifyInstance;
-  nextId: () => string;
-  redisPrefix: string;
-  /** Postgres over the `<service>->postgres` edge (created on first use). */
-  db(): TShopDb;
-  /** Data-plane Redis over the `<service>->redis` edge (created on first use; BullMQ-compatible). */
-  redis(): Redis;
-  /**
-   * Data-plane Redis for caches: fails fast (no offline queue, 500 ms command
-   * timeout) so a Redis fault turns into a cache miss, not a hung request.
-   */
-  cache(): Redis;
-  /** The data-plane Redis URL (for BullMQ connections of its own). */
-  redisUrl: string;
-  /** The resilient client of edge `<service>-><target>`. */
-  client(target: TShopService): EdgeClient;
-  /** Is this instance shutting down (background loops stop). */
-  readonly closing: boolean;
-}
-
-export interface TServiceModule {
-  setup(ctx: TServiceContext): Promise<{ stop?: (graceful: boolean) => Promise<void> } | void>;
-}
-
 export interface TRunningService {
   url: string;
   id: string;
@@ -139,14 +70,6 @@ export interface TRunningService {
    */
   close(opts?: { graceful?: boolean }): Promise<void>;
 }
-
-const MODULES: Record<TShopService, () => Promise<TServiceModule>> = {
-  gateway: () => import('../services/gateway/service.js'),
-  users: () => import('../services/users/service.js'),
-  catalog: () => import('../services/catalog/service.js'),
-  orders: () => import('../services/orders/service.js'),
-  payments: () => import('../services/payments/service.js'),
-};
 
 export async function startService(name: TShopService, opts: TStartServiceOptions = {}): Promise<TRunningService> {
   if (!SHOP_SERVICES.includes(name)) throw new Error(`unknown shop service "${name}" (known: ${SHOP_SERVICES.join(', ')})`);
@@ -248,7 +171,7 @@ export async function startService(name: TShopService, opts: TStartServiceOption
     },
   };
 
-  const mod = await MODULES[name]();
+  const mod = await SERVICE_MODULES[name]();
   const hooks = (await mod.setup(ctx)) ?? {};
   await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
@@ -284,17 +207,6 @@ export async function startService(name: TShopService, opts: TStartServiceOption
     return closed;
   };
   return { url, id, service: name, index, port, close };
-}
-
-/** Resolve with `p`, or reject after `ms` (the work itself continues detached). */
-export async function bounded<T>(p: Promise<T> | undefined, ms: number): Promise<T | undefined> {
-  if (!p) return undefined;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`timed out after ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Options of startService from the environment of a service process (see main.ts). */

@@ -18,7 +18,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { shopSchema as s } from '../../db/index.js';
 import { ShopError, parseWith } from '../../lib/errors.js';
-import type { TServiceContext } from '../../lib/runtime.js';
+import type { TServiceContext } from '../../lib/service-context.js';
 
 const Id = z.string().regex(/^\d{1,20}$/, 'expected a numeric id string');
 export const ReserveSchema = z.object({

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ShopError, parseWith } from '../../lib/errors.js';
 import { CallError, type EdgeClient, type TCallRequest } from '../../lib/client.js';
-import type { TServiceContext } from '../../lib/runtime.js';
+import type { TServiceContext } from '../../lib/service-context.js';
 import { TokenBucketLimiter } from './rate-limit.js';
 
 const TOKEN_CACHE_MS = 30_000;

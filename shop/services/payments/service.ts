@@ -16,7 +16,7 @@ import { z } from 'zod';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { shopSchema as s } from '../../db/index.js';
 import { ShopError, parseWith } from '../../lib/errors.js';
-import type { TServiceContext } from '../../lib/runtime.js';
+import type { TServiceContext } from '../../lib/service-context.js';
 
 const Id = z.string().regex(/^\d{1,20}$/, 'expected a numeric id string');
 export const ChargeSchema = z.object({ orderId: Id, amountCents: z.number().int().min(1).max(100_000_000) });

@@ -7,7 +7,7 @@ import { and, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
 import { hashPassword, verifyPassword, shopSchema as s } from '../../db/index.js';
 import { ShopError, parseWith } from '../../lib/errors.js';
-import type { TServiceContext } from '../../lib/runtime.js';
+import type { TServiceContext } from '../../lib/service-context.js';
 
 export const RegisterSchema = z.object({
   email: z.string().trim().toLowerCase().email().max(254),
