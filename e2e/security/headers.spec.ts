@@ -44,12 +44,14 @@ test('every console answer carries the security headers', async ({ request }) =>
 });
 
 test('pages render and hydrate under the CSP with no violation', async ({ page }) => {
+  // Every page renders per request (the nonce); on a loaded 2-core machine that is slow, not wrong.
+  test.slow();
   const csp = await watchCsp(page);
   // Sign-in only works hydrated: the form posts through fetch, a dead form would reload /login.
   await signIn(page, 'operator');
   for (const path of ['/experiments', '/experiments/payments-latency', '/runs', '/schedules', '/loadtests', '/settings']) {
     await page.goto(path);
-    await expect(page.getByTestId('who')).toContainText('operator');
+    await expect(page.getByTestId('who')).toContainText('operator', { timeout: 60_000 });
     expect(await csp.violations(), path).toEqual([]);
   }
   // Client-side navigation (a hydrated link) works too.
