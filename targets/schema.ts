@@ -21,10 +21,13 @@
 import { z } from 'zod';
 import { FAULTLINE_DURATION, durationError, parseDuration } from '../core/duration.js';
 
+/** Environment variables by name (process.env, or a test's own). */
+export type TEnv = Record<string, string | undefined>;
+
 const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
 /** `${VAR}` / `${VAR:-default}` replaced from `env`; the names of unset variables without a default. */
-export function interpolateEnv(text: string, env: NodeJS.ProcessEnv = process.env): { value: string; missing: string[] } {
+export function interpolateEnv(text: string, env: TEnv = process.env): { value: string; missing: string[] } {
   const missing: string[] = [];
   const value = text.replace(VAR, (_m, name: string, def: string | undefined) => {
     const v = env[name];
@@ -359,7 +362,7 @@ export function breakerMapping(b: TTargetBreakers) {
 }
 
 /** The connection string of a named database: its variable, else its default; undefined when neither. */
-export function databaseUrl(t: TTarget, name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function databaseUrl(t: TTarget, name: string, env: TEnv = process.env): string | undefined {
   const d = t.databases[name];
   if (!d) return undefined;
   return env[d.url_env] || d.default;

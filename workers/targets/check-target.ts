@@ -18,7 +18,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { toAppError } from '../../core/errors.js';
 import { ToxiproxyApi } from '../../chaos/index.js';
-import type { TTarget } from '../../targets/index.js';
+import type { TEnv, TTarget } from '../../targets/index.js';
 import { breakerMapping, databaseUrl } from '../../targets/index.js';
 import { parseExposition, SupervisorClient } from '../collectors/index.js';
 
@@ -38,7 +38,7 @@ export interface TCheckTargetOptions {
    */
   timeoutMs?: number;
   /** Environment the database variables are read from. @defaultValue process.env */
-  env?: NodeJS.ProcessEnv;
+  env?: TEnv;
 }
 
 type TLineSink = (l: TCheckLine) => void;
