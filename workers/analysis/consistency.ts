@@ -591,21 +591,34 @@ export async function checkConsistency(
  * order. Cheap (three COUNTs) and read-only, so the runner can poll it.
  * `detail` names what is still in flight. Rejects when the database cannot
  * be reached (the caller decides whether to keep polling).
+ *
+ * Given the run's baseline, what was already stuck before the run (a
+ * leaked reservation, a saga the sweeper gave up on, left by an earlier
+ * experiment of the gate) is not waited for: it will not settle now either.
  */
-export async function isSettled(shopDatabaseUrl: string): Promise<{ settled: boolean; detail: string }> {
+export async function isSettled(shopDatabaseUrl: string, opts: { baseline?: TConsistencyBaseline } = {}): Promise<{ settled: boolean; detail: string }> {
+  const ignore = settleExclusions(opts.baseline);
   const client = shopClient(shopDatabaseUrl);
   await client.connect();
   try {
     const r = await client.query(
-      `SELECT (SELECT count(*) FROM orders.sagas WHERE state NOT IN ('completed', 'compensated', 'failed'))::int AS sagas,
-              (SELECT count(*) FROM orders.outbox WHERE published_at IS NULL)::int AS outbox,
+      `SELECT (SELECT count(*) FROM orders.sagas WHERE state NOT IN ('completed', 'compensated', 'failed') AND NOT (order_id = ANY($1::bigint[])))::int AS sagas,
+              (SELECT count(*) FROM orders.outbox WHERE published_at IS NULL AND NOT (id = ANY($2::bigint[])))::int AS outbox,
               (SELECT count(*) FROM catalog.reservations r JOIN orders.orders o ON o.id = r.order_id
-                WHERE r.status = 'reserved' AND o.status IN ('confirmed', 'cancelled', 'failed'))::int AS reservations`,
+                WHERE r.status = 'reserved' AND o.status IN ('confirmed', 'cancelled', 'failed') AND NOT (r.id = ANY($3::bigint[])))::int AS reservations`,
+      [ignore.sagas, ignore.outbox, ignore.reservations],
     );
     return settledDetail(r.rows[0] as { sagas: number; outbox: number; reservations: number });
   } finally {
     await client.end();
   }
+}
+
+/** Ids a baseline already flagged as stuck, per settling condition (pure). */
+export function settleExclusions(baseline?: TConsistencyBaseline): { sagas: string[]; outbox: string[]; reservations: string[] } {
+  const ids = (kind: string, prefix: string) =>
+    (baseline?.findings ?? []).filter((f) => f.kind === kind && f.key.startsWith(prefix)).map((f) => f.key.slice(prefix.length)).filter((x) => /^\d+$/.test(x));
+  return { sagas: ids('saga-not-terminal', 'order '), outbox: ids('outbox-pending', 'outbox '), reservations: ids('reservation-not-released', 'reservation ') };
 }
 
 /** The settled verdict and its sentence from the three counts (pure). */

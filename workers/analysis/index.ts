@@ -8,6 +8,7 @@ export {
   captureConsistencyBaseline,
   isSettled,
   settledDetail,
+  settleExclusions,
   judgeInvariant,
   explainWithSuspects,
   baselineFindingsFor,

@@ -203,6 +203,22 @@ describe('runs judged on themselves: baseline and settling', () => {
     expect(await isSettled(url)).toEqual({ settled: true, detail: 'settled' });
   });
 
+  it('isSettled does not wait for what was already stuck before the run (given its baseline)', async () => {
+    // an earlier experiment leaked a reservation and left a saga the sweeper could not finish
+    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES
+      (113, 1, 'k113', 'h', 'cancelled', 500, '[]'), (114, 1, 'k114', 'h', 'pending', 500, '[]')`);
+    await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (113, 'compensated', 'done', now()), (114, 'compensating', 'release', now())`);
+    await db.query(`INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (1013, 113, 1, 1, 'reserved')`);
+    await db.query(`UPDATE catalog.stock SET available = 7, reserved = 1 WHERE product_id = 1`);
+    const baseline = await captureConsistencyBaseline(url);
+    expect(await isSettled(url)).toEqual({ settled: false, detail: '1 saga in flight, 1 reservation still held for finished orders' });
+    expect(await isSettled(url, { baseline })).toEqual({ settled: true, detail: 'settled' });
+    // this run's own work in flight is still waited for
+    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (115, 1, 'k115', 'h', 'pending', 500, '[]')`);
+    await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (115, 'started', 'reserve', now())`);
+    expect(await isSettled(url, { baseline })).toEqual({ settled: false, detail: '1 saga in flight' });
+  });
+
   it('isSettled rejects when the shop database has no shop schema', async () => {
     await expect(isSettled('postgres://postgres@127.0.0.1:5432/postgres')).rejects.toThrow(/orders\.sagas|does not exist/);
   });
