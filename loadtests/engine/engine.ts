@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type * as hdr from 'hdr-histogram-js';
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { AppError } from '../../core/errors.js';
 import { parseDuration } from '../duration.js';
 import { ENGINE_METRICS, type TScenario } from '../scenario.js';
@@ -73,6 +73,11 @@ export interface TEngineOptions {
    */
   startAt?: number | (() => Promise<number>);
   /**
+   * Send requests through this dispatcher instead of a keep-alive pool to
+   * `baseUrl` (benches measuring the engine's own cost; tests).
+   */
+  dispatcher?: Dispatcher;
+  /**
    * Threshold evaluation period in ms (k6: 2 s).
    * @defaultValue 2000
    */
@@ -128,7 +133,7 @@ function initialVusOf(s: TScenario): number {
 }
 
 /** n concurrent loops of a few GET /health each: opens n connections and warms both sides' request paths. */
-async function warmUp(pool: Pool, prefix: string, n: number, signal: AbortSignal): Promise<void> {
+async function warmUp(pool: Dispatcher, prefix: string, n: number, signal: AbortSignal): Promise<void> {
   await Promise.all(
     Array.from({ length: n }, async () => {
       for (let i = 0; i < 5 && !signal.aborted; i++) await send(pool, { method: 'GET', path: `${prefix}/health`, timeoutMs: 2000, signal, readBody: false });
@@ -176,7 +181,7 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     throw new AppError('VALIDATION', 'invalid base URL', { issues: [{ path: 'baseUrl', message: `"${opts.baseUrl}" is not a URL` }] });
   }
   const prefix = base.pathname.replace(/\/$/, '');
-  const pool = new Pool(base.origin, { connections: scaleInt(tuple, maxVusOf(s)) + 10, pipelining: 1, keepAliveTimeout: 30_000 });
+  const pool: Dispatcher = opts.dispatcher ?? new Pool(base.origin, { connections: scaleInt(tuple, maxVusOf(s)) + 10, pipelining: 1, keepAliveTimeout: 30_000 });
   const timeoutMs = parseDuration(s.http.timeout)!;
 
   const startedAt = Date.now();
@@ -206,8 +211,32 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
   if (opts.signal?.aborted) onExternalAbort();
   opts.signal?.addEventListener('abort', onExternalAbort, { once: true });
 
+  // Tag sets are few (request kind × method × status) and immutable: built once
+  // and reused, so the hot path allocates no tag objects and the registry can
+  // remember which sub-metrics each set feeds (addStable). At thousands of
+  // requests per second the per-request spreads were a steady GC load.
+  const tagCache = new Map<string, { tags: Record<string, string>; checkTags: Record<string, string> }>();
+  const requestTags = (f: string, method: string, status: number, expectedStatus: number) => {
+    const key = `${measuring ? 1 : 0}|${f}|${method}|${status}|${expectedStatus}`;
+    let t = tagCache.get(key);
+    if (!t) {
+      const tags: Record<string, string> = {
+        ...s.tags,
+        ...(measuring ? { scenario: s.name } : {}),
+        name: f,
+        method,
+        status: String(status),
+        expected_response: String(status >= 200 && status <= 399),
+      };
+      t = { tags: Object.freeze(tags), checkTags: Object.freeze({ ...tags, check: `${f} status ${expectedStatus}` }) };
+      tagCache.set(key, t);
+    }
+    return t;
+  };
+  const scenarioTags = Object.freeze({ ...s.tags, scenario: s.name });
   const makeIO = (ctx: { intended: number; signal: AbortSignal }): TShopIO => ({
     history: emit,
+    historyOn: collect || opts.onHistory !== undefined,
     async call(f, req) {
       const headers: Record<string, string> = {};
       if (req.token) headers.authorization = `Bearer ${req.token}`;
@@ -217,21 +246,14 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
       const correctedLatencyMs = r.tEnd - (t0 + ctx.intended);
       if (!r.interrupted) {
         const expected = r.status >= 200 && r.status <= 399;
-        const tags: Record<string, string> = {
-          ...s.tags,
-          ...(measuring ? { scenario: s.name } : {}),
-          name: f,
-          method: req.method,
-          status: String(r.status),
-          expected_response: String(expected),
-        };
-        metrics.add('http_reqs', 1, tags);
-        metrics.add('http_req_duration', latencyMs, tags);
-        metrics.add('http_req_waiting', r.tHeaders - r.tStart, tags);
-        metrics.add('http_req_receiving', r.tEnd - r.tHeaders, tags);
-        metrics.add('http_req_failed', !expected, tags);
-        metrics.add('http_req_corrected_duration', measuring ? correctedLatencyMs : latencyMs, tags);
-        metrics.add('checks', r.status === req.expected, { ...tags, check: `${f} status ${req.expected}` });
+        const { tags, checkTags } = requestTags(f, req.method, r.status, req.expected);
+        metrics.addStable('http_reqs', 1, tags);
+        metrics.addStable('http_req_duration', latencyMs, tags);
+        metrics.addStable('http_req_waiting', r.tHeaders - r.tStart, tags);
+        metrics.addStable('http_req_receiving', r.tEnd - r.tHeaders, tags);
+        metrics.addStable('http_req_failed', !expected, tags);
+        metrics.addStable('http_req_corrected_duration', measuring ? correctedLatencyMs : latencyMs, tags);
+        metrics.addStable('checks', r.status === req.expected, checkTags);
         if (measuring) {
           win.reqs++;
           recordMs(win.dur, latencyMs);
@@ -266,7 +288,10 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     // the request path (JIT, lazily loaded modules) before the clock starts,
     // so the first second measures the shop, not our TCP handshakes. Not
     // recorded anywhere; GET /health is served by every shop instance.
-    await warmUp(pool, prefix, Math.min(100, scaleInt(tuple, initialVusOf(s))), stop.signal);
+    // every pre-allocated VU's connection (bounded): a connection opened mid-run costs
+    // both sides a handshake exactly when the run is busiest, and at high rates a
+    // burst of them stalled the loop long enough to drop iterations
+    await warmUp(pool, prefix, Math.min(1000, scaleInt(tuple, initialVusOf(s))), stop.signal);
 
     // ── run ──
     // a function: ask for the start time only now, when this segment is ready (setup and warm-up done)
@@ -363,10 +388,9 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     // wrk2's synthesised samples; k6's http_req_duration is left as k6 has it.
     const pendingDropped: number[] = [];
     const resolveDropped = (due: number[], end: number) => {
-      const tags = { ...s.tags, scenario: s.name };
       for (const d of due) {
         const v = end - d;
-        metrics.add('http_req_corrected_duration', v, tags);
+        metrics.addStable('http_req_corrected_duration', v, scenarioTags);
         recordMs(win.cdur, v);
       }
     };
@@ -414,10 +438,9 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
         }
         if (bound) resolveDropped(bound, elapsed());
         if (signal.aborted) return; // interrupted: k6 emits neither iterations nor iteration_duration
-        const tags = { ...s.tags, scenario: s.name };
-        metrics.add('iteration_start_lag', Math.max(0, start - (t0 + intendedMs)), tags);
-        metrics.add('iterations', 1, tags);
-        metrics.add('iteration_duration', performance.now() - start, tags);
+        metrics.addStable('iteration_start_lag', Math.max(0, start - (t0 + intendedMs)), scenarioTags);
+        metrics.addStable('iterations', 1, scenarioTags);
+        metrics.addStable('iteration_duration', performance.now() - start, scenarioTags);
       },
       scheduled(atMs) {
         dueAt(atMs).scheduled++;
@@ -425,7 +448,7 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
       dropped(atMs) {
         if (pendingDropped.length < MAX_PENDING_DROPPED) pendingDropped.push(atMs);
         dueAt(atMs).dropped++;
-        metrics.add('dropped_iterations', 1, { ...s.tags, scenario: s.name });
+        metrics.addStable('dropped_iterations', 1, scenarioTags);
       },
       vuActive(d) {
         activeVus += d;
@@ -463,7 +486,8 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     };
   } finally {
     for (const c of cleanup) c();
-    await pool.close().catch(() => pool.destroy());
+    // a caller's dispatcher is the caller's to close
+    if (!opts.dispatcher) await pool.close().catch(() => pool.destroy());
   }
 }
 

@@ -283,6 +283,27 @@ export class MetricRegistry implements TThresholdSource {
     }
   }
 
+  /** Sub-metrics matched per (frozen, reused) tag object: see addStable. */
+  private readonly matchCache = new WeakMap<TTags, Map<string, TSink[]>>();
+
+  /**
+   * `add` for a tag object that is never mutated and is reused across samples
+   * (the engine's cached tag sets): which sub-metrics it feeds is worked out
+   * once per (tags, metric), not on every sample.
+   */
+  addStable(metric: string, value: number | boolean, tags: TTags): void {
+    const sink = this.sinks.get(metric);
+    if (!sink) throw new Error(`unknown metric ${metric}`);
+    (sink.add as (v: number | boolean) => void)(value);
+    const subs = this.subs.get(metric);
+    if (!subs) return;
+    let per = this.matchCache.get(tags);
+    if (!per) this.matchCache.set(tags, (per = new Map()));
+    let matched = per.get(metric);
+    if (!matched) per.set(metric, (matched = subs.filter((sub) => sub.tags.every(([k, v]) => tags[k] === v)).map((sub) => sub.sink)));
+    for (const m of matched) (m.add as (v: number | boolean) => void)(value);
+  }
+
   sink(name: string): TSink | undefined {
     return this.sinks.get(name);
   }

@@ -36,6 +36,12 @@ export interface TCallResult {
 export interface TShopIO {
   call(f: THistoryF, req: { method: 'GET' | 'POST'; path: string; body?: unknown; token?: string; idempotencyKey?: string; route: string; expected: number; readBody?: boolean }): Promise<TCallResult>;
   history(e: Omit<THistoryEvent, 'index' | 'time'>): void;
+  /**
+   * False when nobody records history: the iteration then builds no event
+   * objects at all (thousands per second at high rates, all garbage).
+   * @defaultValue true
+   */
+  historyOn?: boolean;
 }
 
 const PASSWORD = 'faultline-load-Pa55';
@@ -109,6 +115,7 @@ const rnd = (n: number) => Math.floor(Math.random() * n);
 
 /** One iteration: one request of the weighted mix for VU `vu`. */
 export async function shopIteration(s: TScenario, data: TShopData, io: TShopIO, vu: number): Promise<void> {
+  const hOn = io.historyOn !== false;
   let action = pickAction(s.mix, Math.random());
   const user = data.users.length ? data.users[(vu - 1) % data.users.length] : undefined;
   // reading or cancelling needs one of this user's orders; without one the iteration browses
@@ -116,17 +123,17 @@ export async function shopIteration(s: TScenario, data: TShopData, io: TShopIO, 
 
   switch (action) {
     case 'browse': {
-      io.history({ type: 'invoke', f: 'browse', process: vu, value: {}, route: 'GET /products' });
+      if (hOn) io.history({ type: 'invoke', f: 'browse', process: vu, value: {}, route: 'GET /products' });
       // the product list is not needed here: discarding it keeps the generator cheap at high rates
       const r = await io.call('browse', { method: 'GET', path: '/products', route: 'GET /products', expected: 200, readBody: false });
-      io.history({ type: r.status === 200 ? 'ok' : 'fail', f: 'browse', process: vu, value: { status: r.status, error: err(r) }, latencyMs: r.latencyMs, correctedLatencyMs: r.correctedLatencyMs, route: 'GET /products' });
+      if (hOn) io.history({ type: r.status === 200 ? 'ok' : 'fail', f: 'browse', process: vu, value: { status: r.status, error: err(r) }, latencyMs: r.latencyMs, correctedLatencyMs: r.correctedLatencyMs, route: 'GET /products' });
       return;
     }
     case 'view_product': {
       const p = data.products[rnd(data.products.length)];
-      io.history({ type: 'invoke', f: 'view_product', process: vu, value: {}, route: 'GET /products/:id' });
+      if (hOn) io.history({ type: 'invoke', f: 'view_product', process: vu, value: {}, route: 'GET /products/:id' });
       const r = await io.call('view_product', { method: 'GET', path: `/products/${encodeURIComponent(p.id)}`, route: 'GET /products/:id', expected: 200, readBody: false });
-      io.history({ type: r.status === 200 ? 'ok' : 'fail', f: 'view_product', process: vu, value: { status: r.status, error: err(r) }, latencyMs: r.latencyMs, correctedLatencyMs: r.correctedLatencyMs, route: 'GET /products/:id' });
+      if (hOn) io.history({ type: r.status === 200 ? 'ok' : 'fail', f: 'view_product', process: vu, value: { status: r.status, error: err(r) }, latencyMs: r.latencyMs, correctedLatencyMs: r.correctedLatencyMs, route: 'GET /products/:id' });
       return;
     }
     case 'checkout': {
@@ -136,13 +143,13 @@ export async function shopIteration(s: TScenario, data: TShopData, io: TShopIO, 
       const items: { productId: string; qty: number }[] = [];
       for (let i = 0; i < count; i++) items.push({ productId: pool.splice(rnd(pool.length), 1)[0].id, qty: 1 + rnd(s.checkout.maxQty) });
       const key = randomUUID();
-      io.history({ type: 'invoke', f: 'checkout', process: vu, value: { idempotencyKey: key, items }, route: 'POST /checkout' });
+      if (hOn) io.history({ type: 'invoke', f: 'checkout', process: vu, value: { idempotencyKey: key, items }, route: 'POST /checkout' });
       const r = await io.call('checkout', { method: 'POST', path: '/checkout', body: { items }, token: u.token, idempotencyKey: key, route: 'POST /checkout', expected: 201 });
       const b = (r.json ?? {}) as { orderId?: string | number; totalCents?: number; status?: string; error?: { orderId?: string | number } };
       const orderId = b.orderId ?? b.error?.orderId;
       const outcome = writeOutcome(r, 201);
       if (outcome === 'ok' && orderId !== undefined) u.orders.push({ id: String(orderId), totalCents: b.totalCents });
-      io.history({
+      if (hOn) io.history({
         type: outcome,
         f: 'checkout',
         process: vu,
@@ -156,10 +163,10 @@ export async function shopIteration(s: TScenario, data: TShopData, io: TShopIO, 
     case 'order_status': {
       const u = user!;
       const o = u.orders[rnd(u.orders.length)];
-      io.history({ type: 'invoke', f: 'order_status', process: vu, value: { orderId: o.id }, route: 'GET /orders/:id' });
+      if (hOn) io.history({ type: 'invoke', f: 'order_status', process: vu, value: { orderId: o.id }, route: 'GET /orders/:id' });
       const r = await io.call('order_status', { method: 'GET', path: `/orders/${encodeURIComponent(o.id)}`, token: u.token, route: 'GET /orders/:id', expected: 200 });
       const b = (r.json ?? {}) as { status?: string; totalCents?: number };
-      io.history({
+      if (hOn) io.history({
         type: r.status === 200 ? 'ok' : 'fail',
         f: 'order_status',
         process: vu,
@@ -174,10 +181,10 @@ export async function shopIteration(s: TScenario, data: TShopData, io: TShopIO, 
       const u = user!;
       // taken off the list first: a second cancel of the same order would only measure the 409
       const o = u.orders.splice(rnd(u.orders.length), 1)[0];
-      io.history({ type: 'invoke', f: 'cancel', process: vu, value: { orderId: o.id }, route: 'POST /orders/:id/cancel' });
+      if (hOn) io.history({ type: 'invoke', f: 'cancel', process: vu, value: { orderId: o.id }, route: 'POST /orders/:id/cancel' });
       const r = await io.call('cancel', { method: 'POST', path: `/orders/${encodeURIComponent(o.id)}/cancel`, body: {}, token: u.token, route: 'POST /orders/:id/cancel', expected: 200 });
       const outcome = writeOutcome(r, 200);
-      io.history({ type: outcome, f: 'cancel', process: vu, value: { orderId: o.id, status: r.status, error: outcome === 'ok' ? undefined : err(r) }, latencyMs: r.latencyMs, correctedLatencyMs: r.correctedLatencyMs, route: 'POST /orders/:id/cancel' });
+      if (hOn) io.history({ type: outcome, f: 'cancel', process: vu, value: { orderId: o.id, status: r.status, error: outcome === 'ok' ? undefined : err(r) }, latencyMs: r.latencyMs, correctedLatencyMs: r.correctedLatencyMs, route: 'POST /orders/:id/cancel' });
       return;
     }
   }
