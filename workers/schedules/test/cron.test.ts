@@ -24,12 +24,15 @@ describe('cron', () => {
   });
 
   it('a cron that fires more than once a minute is refused at the cron field', () => {
+    delete process.env.FAULTLINE_ALLOW_SUBMINUTE_CRON;
     expect(cronProblem('* * * * * *')).toMatch(/more than once a minute/);
     expect(cronProblem('*/30 * * * * *')).toMatch(/more than once a minute/);
     expect(cronProblem('0,1 * * * * *')).toMatch(/more than once a minute/);
     expect(cronProblem('0 * * * * *')).toBeNull();
     expect(cronProblem('15 */5 * * * *')).toBeNull();
     expect(cronProblem('* * * * *')).toBeNull();
+    // tests that must see quick firings opt in explicitly
+    expect(cronProblem('* * * * * *', true)).toBeNull();
     const r = ScheduleInputSchema.safeParse({ name: 'x', kind: 'experiment', ref: 'payments-latency', cron: '* * * * * *' });
     expect(r.success).toBe(false);
     expect(r.error!.issues.map((i) => [i.path.join('.'), i.message.slice(0, 29)])).toEqual([['cron', 'fires more than once a minute']]);
