@@ -5,18 +5,29 @@
  * supervisor records its children's pids in a state file per port block;
  * the next one on that block kills recorded orphans, and refuses to start
  * while any port of the block is still taken.
+ *
+ * It only ever kills a process it can prove the dead supervisor started: the
+ * recorded pid with the recorded start time (/proc/<pid>/stat), or, for a
+ * state file without start times, the pid of a shop service entry of this
+ * very checkout (its absolute path in the command line). A recycled pid, or
+ * another checkout's shop on a shared machine, is never hit.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SupervisorError } from './errors.js';
+
+/** Root of this checkout (shop/supervisor/ is two levels down). */
+const CHECKOUT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export interface TStateFile {
   supervisorPid: number;
   /** Start time of the supervisor process (Linux clock ticks since boot), to tell a recycled pid apart. */
   supervisorStart?: number | null;
   portBase: number;
-  children: { id: string; pid: number }[];
+  /** `start`: the child's start time (as supervisorStart) when it was recorded. */
+  children: { id: string; pid: number; start?: number | null }[];
 }
 
 export function stateFilePath(dir: string, portBase: number): string {
@@ -77,12 +88,23 @@ export function removeState(file: string): void {
 }
 
 /**
+ * Is `child` (a live pid) provably the process the dead supervisor started?
+ * With a recorded start time it must match; without one (older state files)
+ * the command line must run a shop service entry of `checkoutRoot`.
+ */
+export function provablyOurs(child: { pid: number; start?: number | null }, checkoutRoot: string = CHECKOUT_ROOT): boolean {
+  if (child.start != null) return processStart(child.pid) === child.start;
+  const cmd = cmdline(child.pid);
+  return cmd !== null && cmd.includes(`${path.join(path.resolve(checkoutRoot), 'shop', 'services')}${path.sep}`);
+}
+
+/**
  * Kill the instances a dead supervisor left on this port block. Throws when
  * the recorded supervisor is still alive (two supervisors on one block).
- * Only processes whose command line is a shop service entry are killed, so
- * a recycled pid is never hit.
+ * Only processes it can prove were that supervisor's children are killed
+ * (`provablyOurs`).
  */
-export async function reapOrphans(file: string): Promise<{ killed: { id: string; pid: number }[] }> {
+export async function reapOrphans(file: string, opts: { checkoutRoot?: string } = {}): Promise<{ killed: { id: string; pid: number }[] }> {
   const state = readState(file);
   if (!state) return { killed: [] };
   // Alive and the same process (not a recycled pid), still holding instances: a live supervisor.
@@ -93,11 +115,9 @@ export async function reapOrphans(file: string): Promise<{ killed: { id: string;
   }
   const killed: { id: string; pid: number }[] = [];
   for (const c of state.children) {
-    if (!alive(c.pid)) continue;
-    const cmd = cmdline(c.pid);
-    if (!cmd || !cmd.includes(`shop${path.sep}services${path.sep}`)) continue;
+    if (!alive(c.pid) || !provablyOurs(c, opts.checkoutRoot)) continue;
     process.kill(c.pid, 'SIGKILL');
-    killed.push(c);
+    killed.push({ id: c.id, pid: c.pid });
   }
   // give the kernel a moment to release their ports
   for (let i = 0; i < 40 && killed.some((c) => alive(c.pid)); i++) await new Promise((r) => setTimeout(r, 50));

@@ -193,7 +193,7 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
 
   const stateDir = opts.stateDir === undefined ? path.join(repoRoot, '.faultline', 'shop') : opts.stateDir;
   const stateFile = stateDir ? stateFilePath(stateDir, portBase) : null;
-  const reaped = stateFile ? (await reapOrphans(stateFile)).killed : [];
+  const reaped = stateFile ? (await reapOrphans(stateFile, { checkoutRoot: repoRoot })).killed : [];
   await assertPortsFree(host, planned);
 
   if (opts.prepareDatabase ?? true) {
@@ -236,7 +236,7 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
     const children = manager
       .list()
       .filter((i) => i.pid !== null)
-      .map((i) => ({ id: i.id, pid: i.pid as number }));
+      .map((i) => ({ id: i.id, pid: i.pid as number, start: processStart(i.pid as number) }));
     try {
       writeState(stateFile, { supervisorPid: process.pid, supervisorStart: processStart(process.pid), portBase, children });
     } catch (e) {

@@ -51,7 +51,7 @@ describe('reapOrphans', () => {
     children.push(bystander);
     const file = stateFilePath(dir, 23000);
     writeState(file, { supervisorPid: await deadPid(), portBase: 23000, children: [{ id: 'payments-0', pid: orphan.pid! }, { id: 'orders-0', pid: bystander.pid! }] });
-    const { killed } = await reapOrphans(file);
+    const { killed } = await reapOrphans(file, { checkoutRoot: dir });
     expect(killed).toEqual([{ id: 'payments-0', pid: orphan.pid }]);
     await waitFor('orphan gone', () => orphan.signalCode === 'SIGKILL');
     expect(bystander.exitCode).toBeNull();
@@ -79,6 +79,42 @@ describe('reapOrphans', () => {
     writeState(file, { supervisorPid: live.pid!, supervisorStart: (processStart(live.pid!) ?? 0) - 1000, portBase: 23100, children: [{ id: 'x-0', pid: live.pid! }] });
     await expect(reapOrphans(file)).resolves.toEqual({ killed: [] });
     expect(live.exitCode).toBeNull();
+  });
+
+  it('kills a recorded child whose start time matches', async () => {
+    const dir = tmp();
+    const orphan = await fakeInstance(dir);
+    const file = stateFilePath(dir, 23150);
+    writeState(file, { supervisorPid: await deadPid(), portBase: 23150, children: [{ id: 'payments-0', pid: orphan.pid!, start: processStart(orphan.pid!) }] });
+    expect((await reapOrphans(file, { checkoutRoot: dir })).killed).toEqual([{ id: 'payments-0', pid: orphan.pid }]);
+    await waitFor('orphan gone', () => orphan.signalCode === 'SIGKILL');
+  });
+
+  it('never kills a recorded pid whose start time differs (a recycled pid), even a shop service of this checkout', async () => {
+    const dir = tmp();
+    const other = await fakeInstance(dir);
+    const file = stateFilePath(dir, 23200);
+    const start = processStart(other.pid!);
+    expect(start).not.toBeNull();
+    writeState(file, { supervisorPid: await deadPid(), portBase: 23200, children: [{ id: 'payments-0', pid: other.pid!, start: start! - 500 }] });
+    expect((await reapOrphans(file, { checkoutRoot: dir })).killed).toEqual([]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(other.exitCode).toBeNull();
+    expect(other.signalCode).toBeNull();
+  });
+
+  it("never kills another checkout's shop service recorded without a start time", async () => {
+    const mine = tmp();
+    const theirs = tmp();
+    const other = await fakeInstance(theirs); // theirs/shop/services/fake/main.mjs
+    const file = stateFilePath(mine, 23250);
+    writeState(file, { supervisorPid: await deadPid(), portBase: 23250, children: [{ id: 'payments-0', pid: other.pid! }] });
+    expect((await reapOrphans(file, { checkoutRoot: mine })).killed).toEqual([]);
+    // Without the option the checkout is this repository: still not theirs.
+    expect((await reapOrphans(file)).killed).toEqual([]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(other.exitCode).toBeNull();
+    expect(other.signalCode).toBeNull();
   });
 
   it('does nothing without a state file', async () => {
