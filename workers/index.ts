@@ -15,3 +15,6 @@ export { isTerminal, TRANSITIONS } from './runner/lifecycle.js';
 export { TargetLock } from './runner/lock.js';
 export { createLogStore, type LogStore, type TLogQuery, type TLogPage, type TLogRecord, type TStoredLogRecord } from './logstore/index.js';
 export { readSamples, type TMetricSampleRow, type ReadSamplesFilter } from './collectors/index.js';
+export { realDeps } from './runner/deps.js';
+export { executorDurationMs } from './runner/timeline.js';
+export { checkTarget, type TCheckLine, type TCheckTargetOptions } from './targets/index.js';

@@ -17,7 +17,7 @@ import { AppError } from '../../core/errors.js';
 import { loadConfig } from '../../core/config.js';
 import { closeDb, getDb } from '../../db/client.js';
 import { parseAllowedHosts, type THaltContext, type THaltResult, type TLeverEvent, type TLeverState } from '../../chaos/index.js';
-import { engageLever, leverStatus, releaseLever, type TEngageLeverResult } from '../../workers/runs/engage-lever.js';
+import { engageLever, leverStatus, releaseLever, type TEngageLeverResult } from '../../workers/index.js';
 
 /** Flags shared by `halt` and `faults`: where the proxy, supervisor and ledger are. */
 export interface TFaultFlags {

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { loadTarget } from '../../targets/index.js';
-import { checkTarget, type TCheckLine } from '../../workers/targets/index.js';
+import { checkTarget, type TCheckLine } from '../../workers/index.js';
 
 const color = (code: number, s: string) => (process.stdout.isTTY ? `\x1b[${code}m${s}\x1b[0m` : s);
 
