@@ -21,6 +21,8 @@ export function Results({ view, terminal, loadTest }: { view: TRunView; terminal
       <Panel title="Verdict">
         {view.reportError ? (
           <ErrorBox error={`report unreadable: ${view.reportError}`} />
+        ) : terminal && (view.run.state === 'aborted' || view.run.state === 'errored') ? (
+          <EmptyState>No report for this run{view.run.reason ? `: it ended ${view.run.state} (${view.run.reason})` : ''}.</EmptyState>
         ) : terminal ? (
           <Loading what="report" />
         ) : (

@@ -34,6 +34,13 @@ export function stageOf(state: string, loadStarted: boolean): TStage | 'done' {
   return (STAGES as readonly string[]).includes(state) ? (state as TStage) : 'queued';
 }
 
+/** The furthest step a run reached (for a finished run: where it stopped), from its phase events. */
+export function reachedStage(events: readonly TStoredRunEvent[], loadStarted: boolean): number {
+  let i = 0;
+  for (const e of events) if (e.type === 'phase') i = Math.max(i, STAGES.indexOf(stageOf(e.phase, loadStarted) as TStage));
+  return i;
+}
+
 /** A run started from the Load tests page: judged by its scenario, no faults (app/_lib/loadtests.ts tags it). */
 export function isLoadTest(definition: unknown): boolean {
   const tags = (definition as { tags?: unknown })?.tags;

@@ -9,7 +9,7 @@ import { dur } from '../../../_components/format.js';
 import { Time } from '../../../_components/time.js';
 import type { TStoredRunEvent } from '../../../../workers/index.js';
 import type { TRunView } from '../../../_lib/runs.js';
-import { STAGES, stageLabel, type TSettle, type TStage } from './run-model.js';
+import { reachedStage, STAGES, stageLabel, type TSettle, type TStage } from './run-model.js';
 
 export function RunProgress(p: {
   view: TRunView;
@@ -25,6 +25,8 @@ export function RunProgress(p: {
   const state = view.run.state;
   const done = stage === 'done';
   const idx = done ? STAGES.length : STAGES.indexOf(stage);
+  // a finished run marks only the steps it went through (an abort at the steady state leaves the rest dim)
+  const reached = done ? reachedStage(p.events, loadStart !== null) : idx - 1;
   const endedAt = view.run.endedAt ? Date.parse(String(view.run.endedAt)) : null;
   const loadEnd = view.report?.series.seconds.length ? view.report.series.seconds[view.report.series.seconds.length - 1].t + 1000 : null;
   const elapsed = loadStart === null ? null : Math.max(0, (loadEnd && stage !== 'running' ? loadEnd : done && endedAt ? endedAt : p.now) - loadStart);
@@ -36,7 +38,7 @@ export function RunProgress(p: {
     <section className="panel">
       <div className="phases" data-testid="phases">
         {STAGES.map((s, i) => (
-          <span key={s} className={i < idx ? 'done' : i === idx ? 'now' : ''} data-stage={s}>
+          <span key={s} className={i <= reached ? 'done' : i === idx ? 'now' : ''} data-stage={s}>
             {stageLabel(s, { loadTest: p.loadTest, settle: p.settle })}
           </span>
         ))}
