@@ -48,7 +48,13 @@ export interface TRunnerFixture {
   close(): Promise<void>;
 }
 
-export async function startRunnerFixture(opts: { bugs?: string[] } = {}): Promise<TRunnerFixture> {
+export async function startRunnerFixture(
+  opts: {
+    bugs?: string[];
+    /** How long the shop may take to come up (a busy 2-core machine compiles five services at once). @defaultValue 90000 */
+    startTimeoutMs?: number;
+  } = {},
+): Promise<TRunnerFixture> {
   const tag = randomBytes(4).toString('hex');
   const prefix = `fltest${tag}`;
   const t = await createTestDatabase();
@@ -69,7 +75,7 @@ export async function startRunnerFixture(opts: { bugs?: string[] } = {}): Promis
           bugs: opts.bugs ?? [],
           backoffInitialMs: 100,
           env: { SHOP_REGISTRY_PREFIX: `${prefix}:shop:registry`, SHOP_REDIS_PREFIX: `${prefix}:shop`, LOG_LEVEL: 'info' },
-          startTimeoutMs: 90_000,
+          startTimeoutMs: opts.startTimeoutMs ?? 90_000,
         });
       } catch (e) {
         if (attempt >= 3 || !/EADDRINUSE|in use/.test((e as Error).message)) throw e;
