@@ -21,7 +21,12 @@ export * from './scenario.js';
 export * from './types.js';
 export { formatSummary, formatMetricValues } from './summary.js';
 export { parseDuration, formatDuration } from './duration.js';
-export { mergeLoadResults, mergeSeconds, mergeSecond, thresholdDefsFrom, type TMergeOptions } from './merge.js';
+export { mergeLoadResults, mergeSeconds, mergeSecond, thresholdDefsFrom, SecondMerger, type TMergeOptions } from './merge.js';
+export { runEngine, runSetup, k6SetupData, type TEngineOptions } from './engine/engine.js';
+export type { TShopData } from './engine/shop.js';
+export { runK6Segments, type TRunK6SegmentsOptions } from './k6-adapter/segments.js';
+export { mergeK6Outputs, k6RawFromPoints, K6RawBuilder } from './k6-adapter/raw.js';
+export { k6OperatorManifest, operatorSegmentFlags, type TK6ManifestOptions } from './k6-adapter/manifest.js';
 export { encodeHistogram, decodeHistogram, type TRawSink } from './engine/metrics.js';
 export {
   parseSegment,
