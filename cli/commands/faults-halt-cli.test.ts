@@ -10,10 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../db/testing.js';
-import { startFaultProxy, type TFaultProxy } from '../proxy/index.js';
-import { ToxiproxyApi } from '../faults/toxiproxy-api.js';
-import { formatHalt } from '../../cli/commands/halt.js';
-import { parseDuration, parseParamArgs } from '../../cli/commands/faults.js';
+import { startFaultProxy, type TFaultProxy } from '../../chaos/index.js';
+import { ToxiproxyApi } from '../../chaos/index.js';
+import { formatHalt } from './halt.js';
+import { parseDuration, parseParamArgs } from './faults.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 let fp: TFaultProxy;
