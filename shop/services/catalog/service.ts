@@ -43,6 +43,101 @@ async function lockOrder(tx: TTx, orderId: string): Promise<void> {
   await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`catalog.reservations:${orderId}`}, 0))`);
 }
 
+/** Move `qty` of a product from available to reserved (refused when not enough is available). */
+async function takeStock(ctx: TServiceContext, tx: TTx, it: { productId: string; qty: number }): Promise<void> {
+  if (ctx.bugs.has('oversell')) {
+    // BUG (oversell): unlocked read-modify-write. Two reservations read the
+    // same `available` and both write it back minus their own qty (lost
+    // update). The pause stands for a slow network round trip and makes the
+    // race show at test concurrency.
+    const [st] = await tx.select().from(s.stock).where(eq(s.stock.productId, it.productId));
+    if (!st) throw new ShopError(404, 'not_found', `product ${it.productId} not found`);
+    if (st.available < it.qty) throw new ShopError(409, 'out_of_stock', `product ${it.productId}: ${st.available} available, ${it.qty} requested`);
+    await sleep(20);
+    await tx
+      .update(s.stock)
+      .set({ available: st.available - it.qty, reserved: st.reserved + it.qty, version: st.version + 1 })
+      .where(eq(s.stock.productId, it.productId));
+  } else {
+    const [st] = await tx.select().from(s.stock).where(eq(s.stock.productId, it.productId)).for('update');
+    if (!st) throw new ShopError(404, 'not_found', `product ${it.productId} not found`);
+    if (st.available < it.qty) throw new ShopError(409, 'out_of_stock', `product ${it.productId}: ${st.available} available, ${it.qty} requested`);
+    await tx
+      .update(s.stock)
+      .set({ available: sql`${s.stock.available} - ${it.qty}`, reserved: sql`${s.stock.reserved} + ${it.qty}`, version: sql`${s.stock.version} + 1` })
+      .where(eq(s.stock.productId, it.productId));
+  }
+}
+
+/** Reserve every item for the order in one transaction; a repeat answers from the rows already there. */
+async function reserve(ctx: TServiceContext, orderId: string, items: { productId: string; qty: number }[]): Promise<{ productId: string; qty: number; status: string }[]> {
+  return ctx.db().transaction(async (tx) => {
+    await lockOrder(tx, orderId);
+    const out: { productId: string; qty: number; status: string }[] = [];
+    for (const it of items) {
+      const [existing] = await tx
+        .select()
+        .from(s.reservations)
+        .where(and(eq(s.reservations.orderId, orderId), eq(s.reservations.productId, it.productId)));
+      if (existing) {
+        if (existing.status === 'released') throw new ShopError(409, 'reservation_released', `order ${orderId} already released product ${it.productId}`);
+        out.push({ productId: it.productId, qty: existing.qty, status: existing.status });
+        continue;
+      }
+      await takeStock(ctx, tx, it);
+      const ins = await tx
+        .insert(s.reservations)
+        .values({ id: ctx.nextId(), orderId: orderId, productId: it.productId, qty: it.qty, status: 'reserved' })
+        .onConflictDoNothing()
+        .returning({ id: s.reservations.id });
+      // Cannot happen while every step takes the order lock; kept as a guard: undo this
+      // transaction rather than count the stock twice.
+      if (!ins[0]) throw new ShopError(409, 'reservation_released', `order ${orderId}: product ${it.productId} was released or reserved concurrently`);
+      out.push({ productId: it.productId, qty: it.qty, status: 'reserved' });
+    }
+    return out;
+  });
+}
+
+/** Move an order's reservations from one status to another, adjusting stock; idempotent. */
+async function transition(ctx: TServiceContext, orderId: string, to: 'committed' | 'released', tombstones: string[] = []) {
+  return ctx.db().transaction(async (tx) => {
+    await lockOrder(tx, orderId);
+    if (tombstones.length > 0) {
+      // A release may overtake its own reservation (the reserve call timed out
+      // but is still running). Released rows with qty 0 for products not yet
+      // reserved make that late reservation fail instead of leaking stock.
+      // (A reservation still running holds the order lock: we see its rows.)
+      await tx
+        .insert(s.reservations)
+        .values(tombstones.map((productId) => ({ id: ctx.nextId(), orderId, productId, qty: 0, status: 'released' })))
+        .onConflictDoNothing();
+    }
+    const from = to === 'committed' ? ['reserved'] : ['reserved', 'committed'];
+    const rows = await tx
+      .select()
+      .from(s.reservations)
+      .where(and(eq(s.reservations.orderId, orderId), inArray(s.reservations.status, from)))
+      .orderBy(asc(s.reservations.productId))
+      .for('update');
+    for (const r of rows) {
+      const qty = r.qty;
+      const delta =
+        to === 'committed'
+          ? { reserved: sql`${s.stock.reserved} - ${qty}`, sold: sql`${s.stock.sold} + ${qty}` }
+          : r.status === 'reserved'
+            ? { reserved: sql`${s.stock.reserved} - ${qty}`, available: sql`${s.stock.available} + ${qty}` }
+            : { sold: sql`${s.stock.sold} - ${qty}`, available: sql`${s.stock.available} + ${qty}` };
+      await tx
+        .update(s.stock)
+        .set({ ...delta, version: sql`${s.stock.version} + 1` })
+        .where(eq(s.stock.productId, r.productId));
+      await tx.update(s.reservations).set({ status: to, updatedAt: new Date() }).where(eq(s.reservations.id, r.id));
+    }
+    return { orderId, [to]: rows.length };
+  });
+}
+
 export async function setup(ctx: TServiceContext) {
   const { app, metrics, log } = ctx;
   const db = ctx.db();
@@ -100,104 +195,19 @@ export async function setup(ctx: TServiceContext) {
       if (seen.has(it.productId)) throw new ShopError(400, 'invalid_request', `body.items: product ${it.productId} listed twice`);
       seen.add(it.productId);
     }
-    const result = await db.transaction(async (tx) => {
-      await lockOrder(tx, body.orderId);
-      const out: { productId: string; qty: number; status: string }[] = [];
-      for (const it of items) {
-        const [existing] = await tx
-          .select()
-          .from(s.reservations)
-          .where(and(eq(s.reservations.orderId, body.orderId), eq(s.reservations.productId, it.productId)));
-        if (existing) {
-          if (existing.status === 'released') throw new ShopError(409, 'reservation_released', `order ${body.orderId} already released product ${it.productId}`);
-          out.push({ productId: it.productId, qty: existing.qty, status: existing.status });
-          continue;
-        }
-        if (ctx.bugs.has('oversell')) {
-          // BUG (oversell): unlocked read-modify-write. Two reservations read the
-          // same `available` and both write it back minus their own qty (lost
-          // update). The pause stands for a slow network round trip and makes the
-          // race show at test concurrency.
-          const [st] = await tx.select().from(s.stock).where(eq(s.stock.productId, it.productId));
-          if (!st) throw new ShopError(404, 'not_found', `product ${it.productId} not found`);
-          if (st.available < it.qty) throw new ShopError(409, 'out_of_stock', `product ${it.productId}: ${st.available} available, ${it.qty} requested`);
-          await sleep(20);
-          await tx
-            .update(s.stock)
-            .set({ available: st.available - it.qty, reserved: st.reserved + it.qty, version: st.version + 1 })
-            .where(eq(s.stock.productId, it.productId));
-        } else {
-          const [st] = await tx.select().from(s.stock).where(eq(s.stock.productId, it.productId)).for('update');
-          if (!st) throw new ShopError(404, 'not_found', `product ${it.productId} not found`);
-          if (st.available < it.qty) throw new ShopError(409, 'out_of_stock', `product ${it.productId}: ${st.available} available, ${it.qty} requested`);
-          await tx
-            .update(s.stock)
-            .set({ available: sql`${s.stock.available} - ${it.qty}`, reserved: sql`${s.stock.reserved} + ${it.qty}`, version: sql`${s.stock.version} + 1` })
-            .where(eq(s.stock.productId, it.productId));
-        }
-        const ins = await tx
-          .insert(s.reservations)
-          .values({ id: ctx.nextId(), orderId: body.orderId, productId: it.productId, qty: it.qty, status: 'reserved' })
-          .onConflictDoNothing()
-          .returning({ id: s.reservations.id });
-        // Cannot happen while every step takes the order lock; kept as a guard: undo this
-        // transaction rather than count the stock twice.
-        if (!ins[0]) throw new ShopError(409, 'reservation_released', `order ${body.orderId}: product ${it.productId} was released or reserved concurrently`);
-        out.push({ productId: it.productId, qty: it.qty, status: 'reserved' });
-      }
-      return out;
-    });
+    const result = await reserve(ctx, body.orderId, items);
     return reply.status(201).send({ orderId: body.orderId, items: result });
   });
 
-  /** Move an order's reservations from one status to another, adjusting stock; idempotent. */
-  async function transition(orderId: string, to: 'committed' | 'released', tombstones: string[] = []) {
-    return db.transaction(async (tx) => {
-      await lockOrder(tx, orderId);
-      if (tombstones.length > 0) {
-        // A release may overtake its own reservation (the reserve call timed out
-        // but is still running). Released rows with qty 0 for products not yet
-        // reserved make that late reservation fail instead of leaking stock.
-        // (A reservation still running holds the order lock: we see its rows.)
-        await tx
-          .insert(s.reservations)
-          .values(tombstones.map((productId) => ({ id: ctx.nextId(), orderId, productId, qty: 0, status: 'released' })))
-          .onConflictDoNothing();
-      }
-      const from = to === 'committed' ? ['reserved'] : ['reserved', 'committed'];
-      const rows = await tx
-        .select()
-        .from(s.reservations)
-        .where(and(eq(s.reservations.orderId, orderId), inArray(s.reservations.status, from)))
-        .orderBy(asc(s.reservations.productId))
-        .for('update');
-      for (const r of rows) {
-        const qty = r.qty;
-        const delta =
-          to === 'committed'
-            ? { reserved: sql`${s.stock.reserved} - ${qty}`, sold: sql`${s.stock.sold} + ${qty}` }
-            : r.status === 'reserved'
-              ? { reserved: sql`${s.stock.reserved} - ${qty}`, available: sql`${s.stock.available} + ${qty}` }
-              : { sold: sql`${s.stock.sold} - ${qty}`, available: sql`${s.stock.available} + ${qty}` };
-        await tx
-          .update(s.stock)
-          .set({ ...delta, version: sql`${s.stock.version} + 1` })
-          .where(eq(s.stock.productId, r.productId));
-        await tx.update(s.reservations).set({ status: to, updatedAt: new Date() }).where(eq(s.reservations.id, r.id));
-      }
-      return { orderId, [to]: rows.length };
-    });
-  }
-
   app.post('/reservations/:orderId/commit', async (req) => {
     const { orderId } = parseWith(z.object({ orderId: Id }), req.params, 'params');
-    return transition(orderId, 'committed');
+    return transition(ctx, orderId, 'committed');
   });
 
   app.post('/reservations/:orderId/release', async (req) => {
     const { orderId } = parseWith(z.object({ orderId: Id }), req.params, 'params');
     const body = parseWith(z.object({ productIds: z.array(Id).max(50).optional() }).optional(), req.body ?? undefined);
-    return transition(orderId, 'released', body?.productIds ?? []);
+    return transition(ctx, orderId, 'released', body?.productIds ?? []);
   });
 
   app.get('/reservations/:orderId', async (req) => {
