@@ -60,12 +60,11 @@ export function loadStartOf(events: readonly TStoredRunEvent[], report: TReport 
   return first?.type === 'load.second' ? first.second.t : null;
 }
 
-/** The runner's settling outcome: from the report, else from its `settle` event when one was emitted. */
+/** The runner's settling outcome: from the report, else from its `settle` event once emitted. */
 export function settleOf(events: readonly TStoredRunEvent[], report: TReport | null): TSettle | null {
   if (report?.settle) return report.settle;
-  const e = events.find((x) => (x.type as string) === 'settle') as Partial<TSettle> | undefined;
-  if (!e || typeof e.waitedMs !== 'number') return null;
-  return { settled: e.settled !== false, waitedMs: e.waitedMs, maxMs: typeof e.maxMs === 'number' ? e.maxMs : NaN, detail: typeof e.detail === 'string' ? e.detail : '' };
+  for (const e of events) if (e.type === 'settle') return { settled: e.settled, waitedMs: e.waitedMs, maxMs: e.maxMs, detail: e.detail };
+  return null;
 }
 
 export function faultWindows(report: TReport | null, events: readonly TStoredRunEvent[], now: number): TWindow[] {
