@@ -93,11 +93,17 @@ export async function runLoad(scenario: TScenario, opts: TRunLoadOptions = {}): 
     throw new AppError('VALIDATION', 'invalid segments', { issues: [{ path: 'segments', message: `${segments}: a whole number from 1 to 64` }] });
   if (engine === 'k6') {
     if (!k6) throw new AppError('UNAVAILABLE', 'engine k6 requested but no k6 found (set K6_BIN or put k6 on PATH)');
-    if (segments > 1) return runK6Segments(scenario, { bin: k6, baseUrl, segments, onSecond: opts.onSecond, onHistory: opts.onHistory, signal: opts.signal });
+    if (segments > 1) return withoutRaw(await runK6Segments(scenario, { bin: k6, baseUrl, segments, onSecond: opts.onSecond, onHistory: opts.onHistory, signal: opts.signal }));
     return runK6(scenario, { bin: k6, baseUrl, onSecond: opts.onSecond, onHistory: opts.onHistory, signal: opts.signal });
   }
-  if (segments > 1) return runBuiltinSegments(scenario, baseUrl, segments, opts);
+  if (segments > 1) return withoutRaw(await runBuiltinSegments(scenario, baseUrl, segments, opts));
   return runBuiltinInWorker(scenario, baseUrl, opts);
+}
+
+/** The merged result as every runLoad caller knows it: the raw merge state stays inside. */
+function withoutRaw(r: TLoadResult): TLoadResult {
+  const { raw: _raw, ...rest } = r;
+  return rest;
 }
 
 /**
