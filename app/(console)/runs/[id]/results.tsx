@@ -60,7 +60,7 @@ function SloTable({ report, runId }: { report: TReport; runId: string }) {
           { header: 'Verdict', cell: (s) => <PassBadge pass={s.verdict === 'pass'} /> },
           { header: 'SLI', num: true, cell: (s) => pct(decided(s)?.sli, 3) },
           { header: 'Budget consumed', num: true, cell: (s) => <span className={(decided(s)?.budgetConsumedPct ?? 0) >= 100 ? 'tone-bad' : undefined}>{pct(decided(s)?.budgetConsumedPct, 1)}</span> },
-          { header: 'Worst burn 1m', num: true, cell: (s) => `${num(decided(s)?.worstBurn1m)}×` },
+          { header: 'Worst burn 1m', num: true, cell: (s) => (decided(s)?.worstBurn1m == null ? '—' : `${num(decided(s)?.worstBurn1m)}×`) },
           { header: 'Decided by', className: 'muted', cell: (s) => s.decidedBy },
           {
             header: 'Other sources',
