@@ -91,7 +91,8 @@ export class AbortEvaluator {
         }
         if (valid < MIN_BURN_EVENTS) continue;
         const burn = (valid - good) / valid / (1 - slo.objective / 100);
-        if (burn > c.above) return { condition: c, reason: `SLO ${slo.name} burn rate ${burn.toFixed(1)} above ${c.above} over the last ${Math.round(c.window / 1000)}s` };
+        if (burn > c.above)
+          return { condition: c, reason: `SLO ${slo.name} burn rate ${burn.toFixed(1)} above ${c.above} over the last ${Math.round(c.window / 1000)}s` };
       }
     }
     return undefined;

@@ -15,7 +15,12 @@ import type { RunContext } from './run-context.js';
 type TEnded = 'completed' | 'aborted' | 'errored';
 
 /** Analyse the run, write its report files, store the report and violations. */
-export async function analyseAndStore(ctx: RunContext, ended: TEnded, reason: string | null, faults: TFaultWindow[]): Promise<TAnalyseOutput & { dir: string }> {
+export async function analyseAndStore(
+  ctx: RunContext,
+  ended: TEnded,
+  reason: string | null,
+  faults: TFaultWindow[],
+): Promise<TAnalyseOutput & { dir: string }> {
   const p = ctx.p;
   const runId = ctx.runId;
   const dir = path.resolve(ctx.reportDir ?? path.join(p.reportDir, runId));
@@ -38,11 +43,15 @@ export async function analyseAndStore(ctx: RunContext, ended: TEnded, reason: st
   });
   await p.db.transaction(async (tx) => {
     await tx.delete(violations).where(eq(violations.runId, runId));
-    if (out.violations.length) await tx.insert(violations).values(out.violations.map((v) => ({ runId, kind: v.kind, name: v.name, message: v.message, evidence: v.evidence ?? {} })));
+    if (out.violations.length)
+      await tx.insert(violations).values(out.violations.map((v) => ({ runId, kind: v.kind, name: v.name, message: v.message, evidence: v.evidence ?? {} })));
     await tx
       .insert(reports)
       .values({ runId, schemaVersion: out.schemaVersion, report: out.report, dir, files: out.files })
-      .onConflictDoUpdate({ target: reports.runId, set: { schemaVersion: out.schemaVersion, report: out.report, dir, files: out.files, createdAt: new Date() } });
+      .onConflictDoUpdate({
+        target: reports.runId,
+        set: { schemaVersion: out.schemaVersion, report: out.report, dir, files: out.files, createdAt: new Date() },
+      });
   });
   return { ...out, dir };
 }

@@ -27,7 +27,8 @@ export function scenarioFor(base: TScenario, load: TExperiment['load'], baseUrl:
   if (load.vus !== undefined) {
     // vus: the VU ceiling of arrival-rate executors, the VU count of constant-vus
     const l = s.load as Record<string, unknown>;
-    if ('maxVUs' in l || 'preAllocatedVUs' in l) s = { ...s, load: { ...s.load, maxVUs: Math.max(load.vus, Number(l.preAllocatedVUs ?? 0)) } as TScenario['load'] };
+    if ('maxVUs' in l || 'preAllocatedVUs' in l)
+      s = { ...s, load: { ...s.load, maxVUs: Math.max(load.vus, Number(l.preAllocatedVUs ?? 0)) } as TScenario['load'] };
     else if ('vus' in l) s = { ...s, load: { ...s.load, vus: load.vus } as TScenario['load'] };
   }
   return s;
@@ -45,8 +46,17 @@ export function summaryOf(report: TReport): Record<string, unknown> {
 
 export function violationsOf(report: TReport): TViolationRecord[] {
   const out: TViolationRecord[] = [];
-  for (const s of report.slos) if (s.verdict === 'fail') out.push({ kind: 'slo', name: s.name, message: `SLO ${s.name} (${s.route}, ${s.sli} ${s.objective}%) failed`, evidence: s.figures });
-  for (const b of report.breakers.expectations) if (!b.pass) out.push({ kind: 'breaker', name: `${b.breaker} during ${b.fault}`, message: (b as { message?: string }).message ?? `breaker ${b.breaker} expectation failed`, evidence: b });
+  for (const s of report.slos)
+    if (s.verdict === 'fail')
+      out.push({ kind: 'slo', name: s.name, message: `SLO ${s.name} (${s.route}, ${s.sli} ${s.objective}%) failed`, evidence: s.figures });
+  for (const b of report.breakers.expectations)
+    if (!b.pass)
+      out.push({
+        kind: 'breaker',
+        name: `${b.breaker} during ${b.fault}`,
+        message: (b as { message?: string }).message ?? `breaker ${b.breaker} expectation failed`,
+        evidence: b,
+      });
   for (const i of report.invariants)
     if (!i.pass) {
       const kind = i.name === 'history-consistent' || i.name === 'acknowledged-orders-exist' ? 'history' : 'consistency';
@@ -63,7 +73,12 @@ export function violationsOf(report: TReport): TViolationRecord[] {
  * times are read there; the rest of the spec is not carried in a window.
  */
 function experimentWithRunFaults(experiment: TExperiment, windows: readonly TFaultWindow[]): TExperiment {
-  const faults = windows.map((w): TTimedFault => ({ name: w.name, at: w.plannedAtMs, duration: w.plannedDurationMs, fault: { type: w.type, target: w.target } as TTimedFault['fault'] }));
+  const faults = windows.map((w): TTimedFault => ({
+    name: w.name,
+    at: w.plannedAtMs,
+    duration: w.plannedDurationMs,
+    fault: { type: w.type, target: w.target } as TTimedFault['fault'],
+  }));
   return { ...experiment, faults };
 }
 
@@ -91,7 +106,10 @@ async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
       ended: input.ended,
       ...(input.reason ? { endReason: input.reason } : {}),
       engine: input.load?.engine ?? 'none',
-      bugs: (process.env.SHOP_BUGS ?? '').split(',').map((b) => b.trim()).filter(Boolean),
+      bugs: (process.env.SHOP_BUGS ?? '')
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
       history: input.load?.history ?? [],
       seconds: input.load?.seconds ?? [],
       samples,
@@ -117,7 +135,10 @@ async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
 export const realDeps: TRunnerDeps = {
   applyFault: (spec, ctx) => applyFault(spec, ctx),
   loadScenario: async (name) => {
-    if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new AppError('VALIDATION', `invalid scenario name "${name}"`, { issues: [{ path: 'load.scenario', message: 'use lowercase letters, digits and "-"' }] });
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
+      throw new AppError('VALIDATION', `invalid scenario name "${name}"`, {
+        issues: [{ path: 'load.scenario', message: 'use lowercase letters, digits and "-"' }],
+      });
     return loadScenarioFile(path.join(SCENARIOS_DIR, `${name}.yaml`));
   },
   scenarioFor,

@@ -43,7 +43,10 @@ export type { ExecuteRunOptions } from './run-context.js';
 export { steadyStateChecks } from './steady-state.js';
 
 export class TargetBusyError extends Error {
-  constructor(readonly target: string, readonly holder: string | null) {
+  constructor(
+    readonly target: string,
+    readonly holder: string | null,
+  ) {
     super(`target ${target} is busy (run ${holder ?? 'unknown'})`);
   }
 }
@@ -115,7 +118,10 @@ export async function executeRun(runId: string, o: ExecuteRunOptions): Promise<T
  * Whether a queued run may start: its stored definition must pass the experiment schema
  * (else errored, naming the field) and the safety lever must be released (else aborted).
  */
-async function mayStart(o: ExecuteRunOptions, definition: unknown): Promise<{ experiment: TExperiment } | { refused: { ended: 'aborted' | 'errored'; reason: string } }> {
+async function mayStart(
+  o: ExecuteRunOptions,
+  definition: unknown,
+): Promise<{ experiment: TExperiment } | { refused: { ended: 'aborted' | 'errored'; reason: string } }> {
   let experiment: TExperiment;
   try {
     experiment = parseStoredExperiment(definition);

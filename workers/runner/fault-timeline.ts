@@ -43,7 +43,15 @@ export function windowTarget(target: unknown): string {
 
 /** The planned window of a fault, before anything happened. */
 export function plannedWindow(f: TTimedFault): TFaultWindow {
-  return { name: f.name, type: f.fault.type, target: windowTarget(f.fault.target), plannedAtMs: f.at, plannedDurationMs: f.duration, appliedAt: null, removedAt: null };
+  return {
+    name: f.name,
+    type: f.fault.type,
+    target: windowTarget(f.fault.target),
+    plannedAtMs: f.at,
+    plannedDurationMs: f.duration,
+    appliedAt: null,
+    removedAt: null,
+  };
 }
 
 export class FaultTimeline {
@@ -74,10 +82,13 @@ export class FaultTimeline {
     if (this.loadStart !== undefined || this.cancelled) return;
     this.loadStart = t0;
     for (const action of planTimeline(this.faults)) {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        this.fire(action, t0);
-      }, Math.max(0, t0 + action.at - Date.now()));
+      const timer = setTimeout(
+        () => {
+          this.timers.delete(timer);
+          this.fire(action, t0);
+        },
+        Math.max(0, t0 + action.at - Date.now()),
+      );
       this.timers.add(timer);
     }
   }

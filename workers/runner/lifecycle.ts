@@ -38,7 +38,12 @@ const TIMESTAMP_OF: Partial<Record<TRunState, keyof typeof runs.$inferInsert>> =
  * Move a run to `to` if it is in one of the states that may lead there.
  * Returns false when the run had already moved on (another process ended it).
  */
-export async function transitionRun(db: TDb, runId: string, to: TRunState, extra: { reason?: string; summary?: unknown; workerId?: string } = {}): Promise<boolean> {
+export async function transitionRun(
+  db: TDb,
+  runId: string,
+  to: TRunState,
+  extra: { reason?: string; summary?: unknown; workerId?: string } = {},
+): Promise<boolean> {
   const from = (Object.keys(TRANSITIONS) as TRunState[]).filter((s) => canTransition(s, to));
   const now = new Date();
   const set: Record<string, unknown> = { state: to };

@@ -24,7 +24,19 @@ export async function runLoadPhase(ctx: RunContext, scenario: TScenario, timelin
         abortEval.addSecond({ t: s.t, requests: s.rps, errors });
         void ctx.emit({
           type: 'load.second',
-          second: { t: s.t, rps: s.rps, target: s.target, errors, errorsByKind: s.errorsByKind, p50: s.p50, p95: s.p95, p99: s.p99, cp99: s.cp99, activeVus: s.activeVus, dropped: s.dropped },
+          second: {
+            t: s.t,
+            rps: s.rps,
+            target: s.target,
+            errors,
+            errorsByKind: s.errorsByKind,
+            p50: s.p50,
+            p95: s.p95,
+            p99: s.p99,
+            cp99: s.cp99,
+            activeVus: s.activeVus,
+            dropped: s.dropped,
+          },
         });
         const trip = abortEval.check(s.t + 1000);
         if (trip) {

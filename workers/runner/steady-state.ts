@@ -22,13 +22,18 @@ export async function steadyStateChecks(supervisor: SupervisorClient, gatewayUrl
   // A breaker left open by an earlier run stays open until traffic probes it (half-open is entered on
   // the next call), so an open breaker with healthy probes is reported, not held against the run:
   // the load's first calls close it.
-  const open = tick.scrapes.flatMap((s) => s.samples.filter((x) => x.metric === 'circuit_breaker_state' && x.value !== 0).map((x) => `${x.labels.breaker ?? '?'} on ${s.instance}`));
+  const open = tick.scrapes.flatMap((s) =>
+    s.samples.filter((x) => x.metric === 'circuit_breaker_state' && x.value !== 0).map((x) => `${x.labels.breaker ?? '?'} on ${s.instance}`),
+  );
   checks.push({
     name: 'circuit breakers',
     ok: true,
-    detail: open.length ? `open with no traffic since an earlier run (the load probes them): ${open.join(', ')}` : `all closed on ${tick.scrapes.length} instances`,
+    detail: open.length
+      ? `open with no traffic since an earlier run (the load probes them): ${open.join(', ')}`
+      : `all closed on ${tick.scrapes.length} instances`,
   });
-  if (tick.failed.length) checks.push({ name: 'every instance exposes metrics', ok: false, detail: tick.failed.map((f) => `${f.instance}: ${f.error}`).join(', ') });
+  if (tick.failed.length)
+    checks.push({ name: 'every instance exposes metrics', ok: false, detail: tick.failed.map((f) => `${f.instance}: ${f.error}`).join(', ') });
   return checks;
 }
 
@@ -36,7 +41,11 @@ async function instancesCheck(supervisor: SupervisorClient): Promise<TSteadyStat
   try {
     const inst = await supervisor.instances();
     const down = inst.filter((i) => i.state !== 'running');
-    return { name: 'instances running', ok: inst.length > 0 && down.length === 0, detail: down.length ? `not running: ${down.map((i) => `${i.id} ${i.state}`).join(', ')}` : `${inst.length} running` };
+    return {
+      name: 'instances running',
+      ok: inst.length > 0 && down.length === 0,
+      detail: down.length ? `not running: ${down.map((i) => `${i.id} ${i.state}`).join(', ')}` : `${inst.length} running`,
+    };
   } catch (e) {
     return { name: 'instances running', ok: false, detail: toAppError(e).message };
   }
@@ -55,7 +64,11 @@ async function gatewayCheck(gatewayUrl: string, probes: number): Promise<TSteady
       failures.push((e as Error).message);
     }
   }
-  return { name: 'gateway answers GET /products', ok: okProbes === probes, detail: `${okProbes}/${probes} ok${failures.length ? ` (${[...new Set(failures)].join(', ')})` : ''}` };
+  return {
+    name: 'gateway answers GET /products',
+    ok: okProbes === probes,
+    detail: `${okProbes}/${probes} ok${failures.length ? ` (${[...new Set(failures)].join(', ')})` : ''}`,
+  };
 }
 
 /**
@@ -74,7 +87,13 @@ export async function runSteadyState(ctx: RunContext, observers: RunObservers, f
   }
   const ok = checks.every((c) => c.ok);
   await ctx.emit({ type: 'steady_state', ok, checks });
-  if (!ok) ctx.abort(`steady state not met: ${checks.filter((c) => !c.ok).map((c) => `${c.name} (${c.detail})`).join('; ')}`);
+  if (!ok)
+    ctx.abort(
+      `steady state not met: ${checks
+        .filter((c) => !c.ok)
+        .map((c) => `${c.name} (${c.detail})`)
+        .join('; ')}`,
+    );
   ctx.throwIfStopped();
   ctx.baseline = await captureBaseline(ctx);
 }
@@ -85,7 +104,11 @@ async function captureBaseline(ctx: RunContext) {
   try {
     const baseline = await ctx.deps.captureBaseline(ctx.p.shopDatabaseUrl);
     if (baseline.findings.length > 0)
-      await ctx.emit({ type: 'note', level: 'info', msg: `consistency baseline: ${baseline.findings.length} finding(s) before the load, reported as pre-existing` });
+      await ctx.emit({
+        type: 'note',
+        level: 'info',
+        msg: `consistency baseline: ${baseline.findings.length} finding(s) before the load, reported as pre-existing`,
+      });
     return baseline;
   } catch (e) {
     await ctx.emit({ type: 'note', level: 'warn', msg: `no consistency baseline (every finding counts against this run): ${toAppError(e).message}` });

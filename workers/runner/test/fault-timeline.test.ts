@@ -46,7 +46,15 @@ describe('fault timeline', () => {
     expect(r.removed).toHaveLength(2);
     expect(tl.windows).toEqual([
       { name: 'a', type: 'latency', target: 'orders->payments', plannedAtMs: 1000, plannedDurationMs: 2000, appliedAt: 1_001_000, removedAt: 1_003_000 },
-      { name: 'b', type: 'latency', target: 'orders->payments, orders->postgres', plannedAtMs: 4000, plannedDurationMs: 1000, appliedAt: 1_004_000, removedAt: 1_005_000 },
+      {
+        name: 'b',
+        type: 'latency',
+        target: 'orders->payments, orders->postgres',
+        plannedAtMs: 4000,
+        plannedDurationMs: 1000,
+        appliedAt: 1_004_000,
+        removedAt: 1_005_000,
+      },
     ]);
   });
 
@@ -71,12 +79,12 @@ describe('fault timeline', () => {
   });
 
   it('asks the lever before every apply: engaged, the fault is not applied and the run is halted', async () => {
-    let lever: string | undefined;
-    const r = recordingEnv(() => lever);
+    const lever: { reason?: string } = {};
+    const r = recordingEnv(() => lever.reason);
     const tl = new FaultTimeline([fault('first', 1000, 2000), fault('second', 5000, 1000, 'orders->postgres')], r.env);
     tl.start(Date.now());
     await vi.advanceTimersByTimeAsync(4000);
-    lever = 'halted by ops: db failover';
+    lever.reason = 'halted by ops: db failover';
     await vi.advanceTimersByTimeAsync(10_000);
     expect(r.applied).toEqual(['orders->payments']);
     expect(r.stops).toEqual([{ reason: 'halted by ops: db failover', kind: 'halt' }]);

@@ -7,7 +7,12 @@ import { canTransition, isTerminal } from '../lifecycle.js';
 import { TargetLock } from '../lock.js';
 import { planTimeline } from '../timeline.js';
 
-const fault = (name: string, at: number, duration: number): TTimedFault => ({ name, at, duration, fault: { type: 'latency', target: 'orders->payments', params: { latencyMs: 100 } } as never });
+const fault = (name: string, at: number, duration: number): TTimedFault => ({
+  name,
+  at,
+  duration,
+  fault: { type: 'latency', target: 'orders->payments', params: { latencyMs: 100 } } as never,
+});
 
 describe('timeline', () => {
   it('orders apply/remove by time, removals first at equal times', () => {
@@ -48,7 +53,8 @@ describe('abort conditions', () => {
     const c: TAbortCondition = { kind: 'burn_rate', slo: 'checkout', above: 10, window: 10_000 };
     const ev = new AbortEvaluator([c], [slo]);
     let i = 0;
-    const add = (t: number, type: 'ok' | 'fail', status: number, f = 'checkout') => ev.addHistory({ index: i++, type, f, process: 1, time: t, value: { status } });
+    const add = (t: number, type: 'ok' | 'fail', status: number, f = 'checkout') =>
+      ev.addHistory({ index: i++, type, f, process: 1, time: t, value: { status } });
     // 30 browse failures: other route, ignored
     for (let k = 0; k < 30; k++) add(1000 + k, 'fail', 503, 'browse');
     for (let k = 0; k < 25; k++) add(2000 + k, 'ok', 201);
