@@ -127,6 +127,7 @@ async function runBuiltinSegments(scenario: TScenario, baseUrl: string, n: numbe
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     let at: number | undefined;
+    let firstError: { e: unknown } | undefined;
     const settled = await Promise.allSettled(
       Array.from({ length: n }, (_, i) =>
         runBuiltinInWorker(scenario, baseUrl, { ...opts, signal: stop.signal, onSecond: merger ? (sec) => merger.push(i, sec) : undefined }, {
@@ -135,14 +136,15 @@ async function runBuiltinSegments(scenario: TScenario, baseUrl: string, n: numbe
           mergeable: true,
           onReady: (post) => onReady(() => post((at ??= Date.now() + 50))),
         }).catch((e: unknown) => {
+          // the first failure is the cause; the others were stopped because of it
+          firstError ??= { e };
           stop.abort();
           throw e;
         }),
       ),
     );
     merger?.flush();
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    if (firstError) throw firstError.e;
     return mergeLoadResults(scenario, settled.map((r) => (r as PromiseFulfilledResult<TLoadResult>).value));
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);

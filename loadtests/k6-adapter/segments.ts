@@ -51,6 +51,7 @@ export async function runK6Segments(s: TScenario, opts: TRunK6SegmentsOptions): 
       await writeFile(setupDataFile, JSON.stringify(k6SetupData(data, `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`)));
     }
     const merger = opts.onSecond ? new SecondMerger(n, opts.onSecond) : undefined;
+    let firstError: { e: unknown } | undefined;
     const settled = await Promise.allSettled(
       Array.from({ length: n }, (_, i) =>
         runK6(s, {
@@ -61,15 +62,16 @@ export async function runK6Segments(s: TScenario, opts: TRunK6SegmentsOptions): 
           mergeable: true,
           onSecond: merger ? (sec) => merger.push(i, sec) : undefined,
         }).catch((e: unknown) => {
+          // the first failure is the cause; the others were stopped because of it
+          firstError ??= { e };
           stop.abort();
           throw e;
         }),
       ),
     );
     merger?.flush();
-    const failed = settled.find((r) => r.status === 'rejected');
-    if (failed) {
-      const e = (failed as PromiseRejectedResult).reason;
+    if (firstError) {
+      const e = firstError.e;
       throw isAppError(e) ? e : new Error(`k6 instance failed: ${(e as Error)?.message ?? String(e)}`);
     }
     const parts = settled.map((r) => (r as PromiseFulfilledResult<TLoadResult>).value);
