@@ -132,7 +132,8 @@ export class InstanceManager extends EventEmitter {
       backoffResetMs: 30_000,
       healthTimeoutMs: 30_000,
       stopGraceMs: 5_000,
-      ...opts,
+      // an option passed as undefined (the supervisor forwards its own) keeps the default: NaN ms backoffs otherwise
+      ...(Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) as TInstanceManagerOptions),
     };
   }
 
