@@ -143,14 +143,21 @@ thresholds:
   it('an external abort stops at once with exit 105; interrupted writes are history `info`', async () => {
     shop = await startFakeShop({ delayMs: (m, p) => (p === '/checkout' ? 5000 : 0) });
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 800);
+    // abort once five checkouts are in flight (not at a fixed time: setup takes longer on a busy machine)
+    let invoked = 0;
     const r = await runEngine(
       parseScenario(`name: ext
 setup: { users: 1, products: 1 }
 mix: { checkout: 1 }
 load: { executor: constant-arrival-rate, rate: 10, duration: 30s, preAllocatedVUs: 20 }
 `),
-      { baseUrl: shop.url, signal: ac.signal },
+      {
+        baseUrl: shop.url,
+        signal: ac.signal,
+        onHistory: (e) => {
+          if (e.f === 'checkout' && e.type === 'invoke' && ++invoked === 5) ac.abort();
+        },
+      },
     );
     expect(r.exitCode).toBe(105);
     const infos = r.history.filter((e) => e.f === 'checkout' && e.type === 'info');
