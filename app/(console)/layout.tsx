@@ -15,9 +15,7 @@ export default async function ConsoleLayout({ children }: { children: React.Reac
           <span className="logo" /> faultline
         </div>
         <Nav />
-        <div className="foot">
-          {usingDefaultUsers() && <div className="tone-warn">quickstart users in use (set FAULTLINE_USERS)</div>}
-        </div>
+        <div className="foot">{usingDefaultUsers() && <div className="tone-warn">quickstart users in use (set FAULTLINE_USERS)</div>}</div>
       </aside>
       <div className="main">
         <div className="topbar">

@@ -9,7 +9,8 @@ export default function ConsoleNotFound() {
       <h1>Not found</h1>
       <Panel testId="not-found">
         <EmptyState>
-          No such page, experiment or run. Back to the <Link href="/">overview</Link>, or see <Link href="/runs">all runs</Link> and <Link href="/experiments">experiments</Link>.
+          No such page, experiment or run. Back to the <Link href="/">overview</Link>, or see <Link href="/runs">all runs</Link> and{' '}
+          <Link href="/experiments">experiments</Link>.
         </EmptyState>
       </Panel>
     </>

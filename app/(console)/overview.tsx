@@ -66,7 +66,17 @@ export function Overview() {
       <div className="grid4">
         <Stat label="Instances running" value={topo ? `${topo.instances.filter((i) => i.state === 'running').length}/${topo.instances.length}` : '—'} />
         <Stat label="Active faults" value={faults.length} tone={faults.length ? 'bad' : undefined} />
-        <Stat label="Open breakers" value={<span data-testid="open-breakers">{open}{halfOpen ? <span className="sub tone-warn"> + {halfOpen} half-open</span> : null}</span>} tone={open ? 'bad' : undefined} title="half-open breakers (probing) are counted apart" />
+        <Stat
+          label="Open breakers"
+          value={
+            <span data-testid="open-breakers">
+              {open}
+              {halfOpen ? <span className="sub tone-warn"> + {halfOpen} half-open</span> : null}
+            </span>
+          }
+          tone={open ? 'bad' : undefined}
+          title="half-open breakers (probing) are counted apart"
+        />
         <Stat label="Runs in progress" value={d.active.ok ? d.active.data.length : '—'} />
       </div>
       <Panel title="Shop topology" note="live · 3 s" testId="topology">
@@ -185,7 +195,15 @@ function Topology({ topo, breakers, faults }: { topo: TTopology; breakers: TBrea
             { header: 'Kind', className: 'muted', cell: (e) => e.kind },
             { header: 'Proxies', num: true, cell: (e) => e.proxies.length },
             { header: 'Breaker', cell: (e) => <BreakerBadge b={breakers.get(e.name)} /> },
-            { header: 'Faults', cell: (e) => faultOn(e.name).map((f) => <Badge key={f.id} tone="orange" title={paramsLabel(f.params)}>{f.type}</Badge>) },
+            {
+              header: 'Faults',
+              cell: (e) =>
+                faultOn(e.name).map((f) => (
+                  <Badge key={f.id} tone="orange" title={paramsLabel(f.params)}>
+                    {f.type}
+                  </Badge>
+                )),
+            },
           ]}
         />
       </div>

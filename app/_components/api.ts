@@ -33,7 +33,13 @@ export async function api<T = unknown>(path: string, init: { method?: string; bo
   if (init.body !== undefined) headers['content-type'] = 'application/json';
   let r: Response;
   try {
-    r = await fetch(path, { method, headers, body: init.body === undefined ? undefined : JSON.stringify(init.body), signal: init.signal, credentials: 'same-origin' });
+    r = await fetch(path, {
+      method,
+      headers,
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      signal: init.signal,
+      credentials: 'same-origin',
+    });
   } catch (e) {
     if ((e as Error).name === 'AbortError') throw e;
     throw new ApiError('UNAVAILABLE', 'the console server did not answer', 0);

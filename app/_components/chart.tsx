@@ -104,7 +104,12 @@ export function TimeChart(props: {
     if (!el.current) return;
     const width = el.current.clientWidth || 600;
     const laneMode = !!lanes;
-    const data: uPlot.AlignedData = laneMode ? [[range[0] / 1000, range[1] / 1000], [null, null]] : [xs.map((x) => x / 1000), ...series.map((s) => s.values)];
+    const data: uPlot.AlignedData = laneMode
+      ? [
+          [range[0] / 1000, range[1] / 1000],
+          [null, null],
+        ]
+      : [xs.map((x) => x / 1000), ...series.map((s) => s.values)];
     const opts: uPlot.Options = {
       width,
       height,
@@ -120,7 +125,9 @@ export function TimeChart(props: {
           ? { ...AXIS, size: 140, splits: () => lanes!.map((_, i) => lanes!.length - i - 0.5), values: () => lanes!.map((l) => l.label), grid: { show: false } }
           : { ...AXIS, values: (_u, v) => v.map((x) => `${+x.toFixed(2)}${unit ?? ''}`) },
       ],
-      series: laneMode ? [{}, { show: false }] : [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: s.width ?? 1.25, dash: s.dash, points: { show: false }, spanGaps: false }))],
+      series: laneMode
+        ? [{}, { show: false }]
+        : [{}, ...series.map((s) => ({ label: s.label, stroke: s.color, width: s.width ?? 1.25, dash: s.dash, points: { show: false }, spanGaps: false }))],
       plugins: [shadeFaults(windows), ...(laneMode ? [drawLanes(lanes!)] : [])],
     };
     plot.current?.destroy();

@@ -25,7 +25,11 @@ export function FaultTimeline({ e }: { e: TExperiment }) {
       {e.faults.length === 0 && <div className="dim tl-note">no faults: a baseline run</div>}
       {e.faults.map((f) => (
         <div className="tl-row" key={f.name}>
-          <div className="tl-bar" style={{ left: pct(f.at), width: pct(f.duration) }} title={`${f.fault.type} ${targetLabel((f.fault as { target?: unknown }).target)} ${paramsLabel((f.fault as { params?: unknown }).params)}`}>
+          <div
+            className="tl-bar"
+            style={{ left: pct(f.at), width: pct(f.duration) }}
+            title={`${f.fault.type} ${targetLabel((f.fault as { target?: unknown }).target)} ${paramsLabel((f.fault as { params?: unknown }).params)}`}
+          >
             {f.name} · {f.fault.type} {targetLabel((f.fault as { target?: unknown }).target)} · {dur(f.at)}→{dur(f.at + f.duration)}
           </div>
         </div>

@@ -79,6 +79,8 @@ export function paramsLabel(p: unknown): string {
   if (!p || typeof p !== 'object') return '';
   return Object.entries(p as Record<string, unknown>)
     .filter(([, v]) => v !== undefined && v !== null)
-    .map(([k, v]) => (typeof v === 'number' && /Ms$/.test(k) ? `${k.replace(/Ms$/, '')} ${dur(v)}` : `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`))
+    .map(([k, v]) =>
+      typeof v === 'number' && /Ms$/.test(k) ? `${k.replace(/Ms$/, '')} ${dur(v)}` : `${k} ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`,
+    )
     .join(' · ');
 }

@@ -20,7 +20,10 @@ export default async function LoadTestsPage() {
     <>
       <h1>Load tests</h1>
       <AutoRefresh />
-      <p className="muted lead">A scenario run on its own goes through the runner without faults: live charts, logs, the scenario's k6 thresholds, SLO and consistency report as for any run.</p>
+      <p className="muted lead">
+        A scenario run on its own goes through the runner without faults: live charts, logs, the scenario's k6 thresholds, SLO and consistency report as for any
+        run.
+      </p>
       <Panel title="Scenarios" note="loadtests/scenarios/*.yaml">
         <DataTable
           testId="scenarios"

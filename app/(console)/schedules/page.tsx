@@ -7,7 +7,12 @@ export const dynamic = 'force-dynamic';
 
 export default async function SchedulesPage() {
   const user = await requireUser();
-  const [experiments, suites] = await Promise.all([listAll(db()).then((l) => l.map((e) => e.id)).catch(() => []), listSuites()]);
+  const [experiments, suites] = await Promise.all([
+    listAll(db())
+      .then((l) => l.map((e) => e.id))
+      .catch(() => []),
+    listSuites(),
+  ]);
   return (
     <>
       <h1>Schedules</h1>

@@ -149,7 +149,17 @@ export function SchedulesView({ canEdit, experiments, suites }: { canEdit: boole
   );
 }
 
-function ScheduleTable({ schedules, canEdit, reload, onError }: { schedules: TSchedule[]; canEdit: boolean; reload: () => void; onError: (e: ApiError) => void }) {
+function ScheduleTable({
+  schedules,
+  canEdit,
+  reload,
+  onError,
+}: {
+  schedules: TSchedule[];
+  canEdit: boolean;
+  reload: () => void;
+  onError: (e: ApiError) => void;
+}) {
   const act = (p: Promise<unknown>) => p.then(reload, (e) => onError(e as ApiError));
   return (
     <DataTable
@@ -179,7 +189,9 @@ function ScheduleTable({ schedules, canEdit, reload, onError }: { schedules: TSc
           cell: (s) =>
             canEdit && (
               <span className="row">
-                <button onClick={() => act(api(`/api/schedules/${s.id}`, { method: 'PATCH', body: { enabled: !s.enabled } }))}>{s.enabled ? 'Disable' : 'Enable'}</button>
+                <button onClick={() => act(api(`/api/schedules/${s.id}`, { method: 'PATCH', body: { enabled: !s.enabled } }))}>
+                  {s.enabled ? 'Disable' : 'Enable'}
+                </button>
                 <button className="ghost" onClick={() => confirm(`Delete schedule ${s.name}?`) && act(api(`/api/schedules/${s.id}`, { method: 'DELETE' }))}>
                   Delete
                 </button>

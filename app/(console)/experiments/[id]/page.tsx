@@ -45,9 +45,7 @@ export default async function ExperimentPage({ params }: { params: Promise<{ id:
           </Link>
         )}
       </div>
-      <p className="muted lead">
-        {e.description}
-      </p>
+      <p className="muted lead">{e.description}</p>
       <ExperimentActions id={id} canRun={user.role === 'operator'} />
       <Panel title="Fault timeline" note={`load ${e.load.scenario}${e.load.rate ? ` at ${e.load.rate} req/s` : ''}, quiescence ${dur(e.quiescence)}`}>
         <FaultTimeline e={e} />
@@ -92,7 +90,9 @@ export default async function ExperimentPage({ params }: { params: Promise<{ id:
               <h3 className="gap-top">Abort when</h3>
               {e.abort.map((a, i) => (
                 <div key={i} className="muted">
-                  {a.kind === 'error_rate' ? `error rate above ${a.above}% for ${dur(a.for)}` : `SLO ${a.slo} burns faster than ${a.above}× over ${dur(a.window)}`}
+                  {a.kind === 'error_rate'
+                    ? `error rate above ${a.above}% for ${dur(a.for)}`
+                    : `SLO ${a.slo} burns faster than ${a.above}× over ${dur(a.window)}`}
                 </div>
               ))}
             </>

@@ -59,7 +59,11 @@ export function Consistency({ report }: { report: TReport }) {
         />
       </Panel>
       {oldCount > 0 && (
-        <Panel title="Pre-existing findings" note="already in the shop before this run's load started; reported, not counted against this run" testId="pre-existing">
+        <Panel
+          title="Pre-existing findings"
+          note="already in the shop before this run's load started; reported, not counted against this run"
+          testId="pre-existing"
+        >
           {old.slice(0, 20).map(({ invariant, v }, k) => (
             <div key={k} className="pre-existing">
               <span className="dim">{invariant}</span> <Violation v={v} />

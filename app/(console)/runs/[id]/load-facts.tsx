@@ -48,7 +48,8 @@ export function LoadFacts({ report: r, loadTest }: { report: TReport; loadTest: 
     facts.push([
       'settling',
       <span className={r.settle.settled ? undefined : 'tone-warn'}>
-        {r.settle.settled ? 'settled' : 'not settled'} after {dur(r.settle.waitedMs)} (at most {dur(r.settle.maxMs)}){r.settle.detail && r.settle.detail !== 'settled' ? `: ${r.settle.detail}` : ''}
+        {r.settle.settled ? 'settled' : 'not settled'} after {dur(r.settle.waitedMs)} (at most {dur(r.settle.maxMs)})
+        {r.settle.detail && r.settle.detail !== 'settled' ? `: ${r.settle.detail}` : ''}
       </span>,
     ]);
   if (!loadTest)
@@ -56,12 +57,21 @@ export function LoadFacts({ report: r, loadTest }: { report: TReport; loadTest: 
       facts.push([
         `fault ${f.name}`,
         <>
-          {f.type} on <span className="mono">{f.target}</span> · {f.appliedAt ? <Time at={f.appliedAt} /> : 'never applied'} → {f.removedAt ? <Time at={f.removedAt} /> : 'not confirmed removed'}
+          {f.type} on <span className="mono">{f.target}</span> · {f.appliedAt ? <Time at={f.appliedAt} /> : 'never applied'} →{' '}
+          {f.removedAt ? <Time at={f.removedAt} /> : 'not confirmed removed'}
         </>,
       ]);
   return (
     <Panel title="Load" testId="load-facts">
-      <DataTable headless rows={facts} rowKey={([k]) => k} columns={[{ header: '', className: 'muted', cell: ([k]) => k }, { header: '', cell: ([, v]) => v }]} />
+      <DataTable
+        headless
+        rows={facts}
+        rowKey={([k]) => k}
+        columns={[
+          { header: '', className: 'muted', cell: ([k]) => k },
+          { header: '', cell: ([, v]) => v },
+        ]}
+      />
     </Panel>
   );
 }

@@ -26,7 +26,11 @@ export function Results({ view, terminal, loadTest }: { view: TRunView; terminal
         ) : terminal ? (
           <Loading what="report" />
         ) : (
-          <EmptyState>{loadTest ? 'Thresholds, SLOs and consistency checks are judged after the load.' : 'SLOs, breaker expectations and consistency checks are judged after recovery.'}</EmptyState>
+          <EmptyState>
+            {loadTest
+              ? 'Thresholds, SLOs and consistency checks are judged after the load.'
+              : 'SLOs, breaker expectations and consistency checks are judged after recovery.'}
+          </EmptyState>
         )}
         {view.violations.map((v) => (
           <StoredViolation key={v.id} {...v} />
@@ -48,7 +52,12 @@ export function Results({ view, terminal, loadTest }: { view: TRunView; terminal
 
 function SloTable({ report, runId }: { report: TReport; runId: string }) {
   return (
-    <Panel title="SLOs" note="budget: share of this run's allowed bad events used; burn rate = multiples of the sustainable rate" actions={<Downloads runId={runId} />} testId="slo-table">
+    <Panel
+      title="SLOs"
+      note="budget: share of this run's allowed bad events used; burn rate = multiples of the sustainable rate"
+      actions={<Downloads runId={runId} />}
+      testId="slo-table"
+    >
       <DataTable
         rows={report.slos}
         rowKey={(s) => s.name}
@@ -59,7 +68,11 @@ function SloTable({ report, runId }: { report: TReport; runId: string }) {
           { header: 'Objective', cell: (s) => `${s.objective}% ${s.sli === 'latency' ? `< ${s.thresholdMs} ms` : 'available'}` },
           { header: 'Verdict', cell: (s) => <PassBadge pass={s.verdict === 'pass'} /> },
           { header: 'SLI', num: true, cell: (s) => pct(decided(s)?.sli, 3) },
-          { header: 'Budget consumed', num: true, cell: (s) => <span className={(decided(s)?.budgetConsumedPct ?? 0) >= 100 ? 'tone-bad' : undefined}>{pct(decided(s)?.budgetConsumedPct, 1)}</span> },
+          {
+            header: 'Budget consumed',
+            num: true,
+            cell: (s) => <span className={(decided(s)?.budgetConsumedPct ?? 0) >= 100 ? 'tone-bad' : undefined}>{pct(decided(s)?.budgetConsumedPct, 1)}</span>,
+          },
           { header: 'Worst burn 1m', num: true, cell: (s) => (decided(s)?.worstBurn1m == null ? '—' : `${num(decided(s)?.worstBurn1m)}×`) },
           { header: 'Decided by', className: 'muted', cell: (s) => s.decidedBy },
           {
@@ -101,11 +114,31 @@ function BreakerExpectations({ report }: { report: TReport }) {
               </>
             ),
           },
-          { header: 'Opened after', num: true, cell: (b) => <>{dur(b.timeToOpenMs)} <span className="dim">/ {dur(b.opensWithinMs)}</span></> },
-          { header: 'Closed after', num: true, cell: (b) => <>{dur(b.timeToCloseMs)} <span className="dim">/ {dur(b.closesWithinMs)}</span></> },
+          {
+            header: 'Opened after',
+            num: true,
+            cell: (b) => (
+              <>
+                {dur(b.timeToOpenMs)} <span className="dim">/ {dur(b.opensWithinMs)}</span>
+              </>
+            ),
+          },
+          {
+            header: 'Closed after',
+            num: true,
+            cell: (b) => (
+              <>
+                {dur(b.timeToCloseMs)} <span className="dim">/ {dur(b.closesWithinMs)}</span>
+              </>
+            ),
+          },
         ]}
       />
-      {odd.length > 0 && <div className="tone-warn note">{odd.map((t) => `${t.breaker}: ${t.unexpectedTrips} trip(s) outside fault windows${t.flapping ? ', flapping' : ''}`).join(' · ')}</div>}
+      {odd.length > 0 && (
+        <div className="tone-warn note">
+          {odd.map((t) => `${t.breaker}: ${t.unexpectedTrips} trip(s) outside fault windows${t.flapping ? ', flapping' : ''}`).join(' · ')}
+        </div>
+      )}
     </Panel>
   );
 }

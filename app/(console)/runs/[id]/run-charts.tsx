@@ -46,7 +46,14 @@ export function RunCharts(p: { runId: string; seconds: TSecond[]; windows: TWind
     <>
       <div className="grid2">
         <TimeChart title="Throughput (req/s)" xs={xs} series={throughput} windows={windows} range={range} testId="chart-throughput" />
-        <TimeChart title="Latency: k6-style vs corrected for coordinated omission (ms)" xs={xs} series={latency} windows={windows} range={range} testId="chart-latency" />
+        <TimeChart
+          title="Latency: k6-style vs corrected for coordinated omission (ms)"
+          xs={xs}
+          series={latency}
+          windows={windows}
+          range={range}
+          testId="chart-latency"
+        />
       </div>
       <div className="grid2">
         {errors.length ? (
@@ -57,7 +64,15 @@ export function RunCharts(p: { runId: string; seconds: TSecond[]; windows: TWind
           </Panel>
         )}
         {lanes.length ? (
-          <TimeChart title={`Circuit breakers (closed · open · half-open)${p.report ? '' : ' · live'}`} xs={[]} series={[]} windows={windows} range={range} lanes={lanes} testId="chart-breakers" />
+          <TimeChart
+            title={`Circuit breakers (closed · open · half-open)${p.report ? '' : ' · live'}`}
+            xs={[]}
+            series={[]}
+            windows={windows}
+            range={range}
+            lanes={lanes}
+            testId="chart-breakers"
+          />
         ) : (
           <Panel title="Circuit breakers">
             <EmptyState>{p.report || !p.live ? 'No breaker observed in this run.' : 'Breaker lanes appear with the first metric scrape.'}</EmptyState>

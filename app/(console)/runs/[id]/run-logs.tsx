@@ -83,7 +83,10 @@ export function RunLogs({ runId, live }: { runId: string; live: boolean }) {
     const tick = async () => {
       if (busy) return; // a slow answer: never two reads of the same cursor at once
       busy = true;
-      await read(live ? 10 : 1).then(() => setErr(null), (e) => !stop && setErr(e as ApiError));
+      await read(live ? 10 : 1).then(
+        () => setErr(null),
+        (e) => !stop && setErr(e as ApiError),
+      );
       busy = false;
     };
     void tick();

@@ -68,7 +68,8 @@ export function settleOf(events: readonly TStoredRunEvent[], report: TReport | n
 }
 
 export function faultWindows(report: TReport | null, events: readonly TStoredRunEvent[], now: number): TWindow[] {
-  if (report?.faults.length) return report.faults.filter((f) => f.appliedAt).map((f) => ({ name: f.name, from: f.appliedAt!, to: f.removedAt ?? f.appliedAt! + f.plannedDurationMs }));
+  if (report?.faults.length)
+    return report.faults.filter((f) => f.appliedAt).map((f) => ({ name: f.name, from: f.appliedAt!, to: f.removedAt ?? f.appliedAt! + f.plannedDurationMs }));
   const open = new Map<string, number>();
   const out: TWindow[] = [];
   for (const e of events) {
@@ -94,7 +95,13 @@ export function plannedLoadMs(definition: unknown): number | null {
  * The x range every chart shares: from the load start over the planned load
  * (a live run fills it in from the left), widened to what was observed.
  */
-export function chartRange(start: number | null, plannedMs: number | null, seconds: readonly TSecond[], windows: readonly TWindow[], now: number): [number, number] {
+export function chartRange(
+  start: number | null,
+  plannedMs: number | null,
+  seconds: readonly TSecond[],
+  windows: readonly TWindow[],
+  now: number,
+): [number, number] {
   const ts = [...seconds.map((s) => s.t + 1000), ...windows.flatMap((w) => [w.from, w.to])];
   const lo = start ?? (ts.length ? Math.min(...ts) : now - 30_000);
   const hi = Math.max(lo + (plannedMs ?? 30_000), ...ts);
@@ -102,5 +109,7 @@ export function chartRange(start: number | null, plannedMs: number | null, secon
 }
 
 export function lanesOf(timelines: readonly TTimeline[]) {
-  return timelines.flatMap((tl) => tl.instances.map((inst) => ({ label: `${tl.breaker} ${inst.replace(/^.*-(\d+)$/, '#$1')}`, segments: tl.segments.filter((s) => s.instance === inst) })));
+  return timelines.flatMap((tl) =>
+    tl.instances.map((inst) => ({ label: `${tl.breaker} ${inst.replace(/^.*-(\d+)$/, '#$1')}`, segments: tl.segments.filter((s) => s.instance === inst) })),
+  );
 }

@@ -33,7 +33,15 @@ export function RunProgress(p: {
   const within = stage === 'running' && plannedMs && elapsed !== null ? Math.min(1, elapsed / plannedMs) : 0.5;
   const progress = done ? 100 : ((idx + within) / (STAGES.length + 1)) * 100;
   const last = [...p.events].reverse().find((e) => e.type === 'note' || e.type === 'abort' || e.type === 'fault.failed');
-  const lastText = !last ? '' : last.type === 'note' ? last.msg : last.type === 'abort' ? last.reason : last.type === 'fault.failed' ? `${last.name}: ${last.error}` : '';
+  const lastText = !last
+    ? ''
+    : last.type === 'note'
+      ? last.msg
+      : last.type === 'abort'
+        ? last.reason
+        : last.type === 'fault.failed'
+          ? `${last.name}: ${last.error}`
+          : '';
   return (
     <section className="panel">
       <div className="phases" data-testid="phases">
@@ -52,7 +60,8 @@ export function RunProgress(p: {
           trigger {view.run.trigger} · created <Time at={String(view.run.createdAt)} />
           {stage === 'setting_up' && ' · setting up the scenario (no load yet)'}
           {elapsed !== null && ` · load ${dur(elapsed)}${plannedMs ? ` of ${dur(plannedMs)}` : ''}`}
-          {p.settle && ` · ${p.settle.settled ? 'settled' : 'not settled'} after ${dur(p.settle.waitedMs)}${p.settle.detail && p.settle.detail !== 'settled' ? ` (${p.settle.detail})` : ''}`}
+          {p.settle &&
+            ` · ${p.settle.settled ? 'settled' : 'not settled'} after ${dur(p.settle.waitedMs)}${p.settle.detail && p.settle.detail !== 'settled' ? ` (${p.settle.detail})` : ''}`}
         </span>
         <span className="spacer" />
         {lastText && !done && <span className="muted">{lastText}</span>}
