@@ -45,7 +45,10 @@ describe('the shipped ci suite passes with every bug switch off', () => {
       let { run, violations } = await runClean(file);
       if (run.state !== 'passed') {
         const consistency = violations.filter((v) => CONSISTENCY_KINDS.has(v.kind));
-        expect(consistency.map((v) => `${v.name}: ${JSON.stringify(v.evidence).slice(0, 300)}`), 'consistency violations with no bug switch on').toEqual([]);
+        expect(
+          consistency.map((v) => `${v.name}: ${JSON.stringify(v.evidence).slice(0, 300)}`),
+          'consistency violations with no bug switch on',
+        ).toEqual([]);
         console.log(`${experiment.name}: first run ${run.state} (${run.reason}); retrying once`);
         ({ run, violations } = await runClean(file));
       }

@@ -42,7 +42,15 @@ const logLines: string[] = [];
 
 beforeAll(async () => {
   fx = await startRunnerFixture();
-  worker = await startWorker({ platform: fx.platform, heartbeatMs: 500, staleAfterMs: 4000, sweepEveryMs: 1000, busyRetryMs: 500, steadyStateWaitMs: 3000, log: (l) => logLines.push(l) });
+  worker = await startWorker({
+    platform: fx.platform,
+    heartbeatMs: 500,
+    staleAfterMs: 4000,
+    sweepEveryMs: 1000,
+    busyRetryMs: 500,
+    steadyStateWaitMs: 3000,
+    log: (l) => logLines.push(l),
+  });
 }, 180_000);
 
 afterAll(async () => {
@@ -164,7 +172,9 @@ quiescence: 1s
   }, 90_000);
 
   it('refuses a bad experiment with field-level issues and queues nothing', async () => {
-    await expect(enqueueRun(fx.platform, { yaml: 'name: x\ndescription: y\nload: {scenario: checkout-mix}\nsteady_state: {slos: []}\n' })).rejects.toMatchObject({
+    await expect(
+      enqueueRun(fx.platform, { yaml: 'name: x\ndescription: y\nload: {scenario: checkout-mix}\nsteady_state: {slos: []}\n' }),
+    ).rejects.toMatchObject({
       code: 'VALIDATION',
       issues: [expect.objectContaining({ path: 'steady_state.slos', line: 4 })],
     });

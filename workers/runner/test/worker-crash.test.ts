@@ -27,7 +27,6 @@ afterAll(async () => {
   await fx?.close();
 }, 120_000);
 
-
 /** A run that holds a latency fault on orders->payments for most of a minute, so a worker can be lost while it is applied. */
 function longFaultExperiment(name: string, what: string): string {
   return `
@@ -88,20 +87,28 @@ it('a worker killed mid-run leaves no fault behind and its run ends errored', as
 
   // Another worker comes up: its sweeper and reconciler clean up.
   rescuer = await startWorker({ platform: fx.platform, staleAfterMs: 3000, sweepEveryMs: 500, log: () => undefined });
-  const ended = await waitFor('run ended', async () => {
-    const r = await getRun(fx.platform, runId);
-    return r.state === 'running' ? undefined : r;
-  }, 30_000);
+  const ended = await waitFor(
+    'run ended',
+    async () => {
+      const r = await getRun(fx.platform, runId);
+      return r.state === 'running' ? undefined : r;
+    },
+    30_000,
+  );
   expect(ended.state).toBe('errored');
   expect(ended.reason).toMatch(/stalled: no heartbeat|stopped during/);
   await waitFor('toxics removed', async () => (await fx.toxics()).length === 0, 20_000);
   const ledger = await fx.platform.db.select().from(faults).where(eq(faults.runId, runId));
   expect(ledger.map((f) => f.status)).toEqual(['removed']);
   // the verdict event follows the state change (the reconciler may remove the toxic in between)
-  const events = await waitFor('verdict event', async () => {
-    const ev = await getRunEvents(fx.platform, runId);
-    return ev.at(-1)?.type === 'verdict' ? ev : undefined;
-  }, 10_000);
+  const events = await waitFor(
+    'verdict event',
+    async () => {
+      const ev = await getRunEvents(fx.platform, runId);
+      return ev.at(-1)?.type === 'verdict' ? ev : undefined;
+    },
+    10_000,
+  );
   expect(events.at(-1)).toMatchObject({ type: 'verdict', verdict: 'errored' });
 }, 180_000);
 
