@@ -3,21 +3,31 @@
  * (every toxic removed, every proxy re-enabled), paused instances resumed,
  * held instances started, all HTTP faults deleted, and every open ledger
  * row closed. The three sweeps run in parallel; a component that cannot be
- * reached is reported, never allowed to stop the others.
+ * reached is reported, never allowed to stop the others. A component that
+ * answers too slowly (an overloaded proxy) is asked again until the halt's
+ * budget is spent: the listing is only for the report, so a listing that
+ * times out never keeps the reset from happening.
  *
  *   ┌─ proxy: list (for the report) ─▶ POST /reset ───────────┐
  *   ├─ supervisor: resume paused, start held, DELETE /http-faults ─┼─▶ close ledger rows whose
  *   └─ ledger: open rows ──────────────────────────────────────┘   components were swept
  */
 import { inArray } from 'drizzle-orm';
-import { toAppError } from '../../core/errors.js';
+import { AppError, toAppError } from '../../core/errors.js';
 import { faults } from '../../db/schema/faults.js';
 import { supervisorOf, toxiproxyOf } from '../faults/targets.js';
 import type { TFaultContext, TUndo } from '../faults/types.js';
 import { openFaults, type TFaultRow } from './ledger.js';
 
 /** Halt needs no run: the fault context minus run and expiry. */
-export type THaltContext = Omit<TFaultContext, 'runId' | 'expiresAt'>;
+export type THaltContext = Omit<TFaultContext, 'runId' | 'expiresAt'> & {
+  /**
+   * How long a sweep keeps retrying a component that times out (one that
+   * refuses the connection is reported at once: it is down, not slow).
+   * @defaultValue 15000
+   */
+  budgetMs?: number;
+};
 
 export interface THaltResult {
   /** Ledger rows closed by this halt. */
@@ -31,6 +41,8 @@ export interface THaltResult {
   httpFaults: string[];
   /** Components that could not be swept; their ledger rows stay open (status failed) for the reconciler. */
   errors: { component: 'proxy' | 'supervisor' | 'ledger'; message: string }[];
+  /** Things that went wrong without stopping the halt (e.g. the toxic listing timed out: `toxics` is then incomplete). */
+  warnings: string[];
   durationMs: number;
 }
 
@@ -42,13 +54,26 @@ function needs(row: TFaultRow): { proxy: boolean; supervisor: boolean } {
   };
 }
 
+/** Run an idempotent step again while it times out, until `deadline` (epoch ms). */
+async function retryOnTimeout<T>(step: () => Promise<T>, deadline: number): Promise<T> {
+  for (;;) {
+    try {
+      return await step();
+    } catch (e) {
+      if (!(e instanceof AppError && e.code === 'TIMEOUT') || Date.now() >= deadline) throw e;
+    }
+  }
+}
+
 /**
  * Remove every fault everywhere and say what was removed.
  * @param ctx `requestTimeoutMs` bounds each call (halt is meant to finish within a second; default 2000 ms).
  */
 export async function haltAll(ctx: THaltContext): Promise<THaltResult> {
   const started = performance.now();
-  const c: TFaultContext = { ...ctx, requestTimeoutMs: ctx.requestTimeoutMs ?? 2000 };
+  const { budgetMs, ...fctx } = ctx;
+  const c: TFaultContext = { ...fctx, requestTimeoutMs: ctx.requestTimeoutMs ?? 2000 };
+  const deadline = Date.now() + (budgetMs ?? 15_000);
   const result: THaltResult = {
     removed: [],
     toxics: [],
@@ -57,20 +82,28 @@ export async function haltAll(ctx: THaltContext): Promise<THaltResult> {
     instancesStarted: [],
     httpFaults: [],
     errors: [],
+    warnings: [],
     durationMs: 0,
   };
 
   const proxySweep = (async () => {
     const tp = toxiproxyOf(c);
-    const proxies = await tp.list();
-    for (const p of proxies.values()) {
-      for (const t of p.toxics) result.toxics.push({ proxy: p.name, toxic: t.name, type: t.type });
-      if (!p.enabled) result.proxiesEnabled.push(p.name);
+    try {
+      const proxies = await tp.list();
+      for (const p of proxies.values()) {
+        for (const t of p.toxics) result.toxics.push({ proxy: p.name, toxic: t.name, type: t.type });
+        if (!p.enabled) result.proxiesEnabled.push(p.name);
+      }
+    } catch (e) {
+      // Down (refused): the reset below fails the same way and is reported. Slow: reset anyway.
+      if (!(e instanceof AppError && e.code === 'TIMEOUT')) throw e;
+      result.warnings.push(`${e.message}; reset without listing (toxics removed are not listed)`);
     }
-    await tp.reset();
+    await retryOnTimeout(() => tp.reset(), deadline);
   })();
 
-  const supervisorSweep = (async () => {
+  // Every step is idempotent (resume a running instance, delete no HTTP fault), so a slow supervisor is swept again whole.
+  const supervisorSweep = retryOnTimeout(async () => {
     const sup = supervisorOf(c);
     const [instances, http] = await Promise.all([sup.instances(), sup.httpFaults()]);
     const errors: unknown[] = [];
@@ -99,7 +132,7 @@ export async function haltAll(ctx: THaltContext): Promise<THaltResult> {
         : Promise.resolve(),
     ]);
     if (errors.length) throw errors[0];
-  })();
+  }, deadline);
 
   const rowsP = openFaults(c.db);
   const [proxyR, supR, rowsR] = await Promise.allSettled([proxySweep, supervisorSweep, rowsP]);

@@ -73,14 +73,22 @@ describe('faultline faults / halt', () => {
     const again = await cli(['faults', 'apply', 'edge_down', 'orders->payments']);
     expect(again.code).toBe(0);
     const halt = await cli(['halt', '--json']);
-    const report = JSON.parse(halt.stdout) as { removed: { type: string }[]; proxiesEnabled: string[]; errors: { component: string }[] };
+    // halt engages the safety lever: the sweep's report is under `halt`
+    const { halt: report, lever } = JSON.parse(halt.stdout) as { lever: { engaged: boolean }; halt: { removed: { type: string }[]; proxiesEnabled: string[]; errors: { component: string }[] } };
+    expect(lever.engaged).toBe(true);
     expect(report.removed.map((r) => r.type)).toEqual(['edge_down']);
     expect(report.proxiesEnabled).toEqual(['orders->payments']);
     // No supervisor runs here: reported, and the exit code says so.
     expect(report.errors.map((e) => e.component)).toEqual(['supervisor']);
     expect(halt.code).toBe(2);
     expect((await new ToxiproxyApi(fp.url).list()).get('orders->payments')?.enabled).toBe(true);
-  });
+    // engaged: a fault by hand is refused (exit 3) until the lever is released
+    const refused = await cli(['faults', 'apply', 'edge_down', 'orders->payments']);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('the safety lever is engaged');
+    expect((await cli(['halt', '--release'])).code).toBe(0);
+    // ten CLI processes, each compiling the CLI on a busy machine
+  }, 180_000);
 
   it('rejects bad input with field names and exit code 2, never a stack trace', async () => {
     const bad = await cli(['faults', 'apply', 'latency', 'orders->payments', 'latencyMs=-5', 'toxicity=2']);
@@ -113,6 +121,7 @@ describe('CLI helpers', () => {
       instancesStarted: [],
       httpFaults: ['h1'],
       errors: [],
+      warnings: [],
       durationMs: 12.5,
     });
     expect(text).toContain('halt finished in 12.5 ms');

@@ -72,6 +72,7 @@ export function formatHalt(r: THaltResult): string {
   lines.push(`instances resumed: ${r.instancesResumed.length ? r.instancesResumed.join(', ') : 'none'}`);
   lines.push(`held instances started: ${r.instancesStarted.length ? r.instancesStarted.join(', ') : 'none'}`);
   lines.push(`HTTP faults removed: ${r.httpFaults.length ? r.httpFaults.join(', ') : 'none'}`);
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
   if (r.errors.length) {
     lines.push(`${n(r.errors.length, 'component')} not reached:`);
     for (const e of r.errors) lines.push(`  ${e.component}: ${e.message}`);

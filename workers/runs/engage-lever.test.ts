@@ -74,9 +74,9 @@ let worker: TRunningWorker | undefined;
 let other: TFaultProxy | undefined;
 
 beforeAll(async () => {
-  fx = await startRunnerFixture();
+  fx = await startRunnerFixture({ startTimeoutMs: 240_000 });
   worker = await startWorker({ platform: fx.platform, heartbeatMs: 500, staleAfterMs: 6000, sweepEveryMs: 1000, busyRetryMs: 500, steadyStateWaitMs: 15_000, log: () => undefined });
-}, 180_000);
+}, 300_000);
 
 afterAll(async () => {
   await worker?.stop();
@@ -99,7 +99,21 @@ describe('safety lever (issue 13)', () => {
 
     const { runId } = await enqueueRun(fx.platform, { yaml: experiment('lever-under-load'), trigger: 'cli' });
     const applied = async () => (await getRunEvents(fx.platform, runId)).filter((e) => e.type === 'fault.applied') as unknown as { name: string; plannedAt: number }[];
-    const both = await waitFor('slow and frozen applied', async () => ((await applied()).length >= 2 ? applied() : undefined), 120_000, 100);
+    const both = await waitFor(
+      'slow and frozen applied',
+      async () => {
+        const a = await applied();
+        if (a.length >= 2) return a;
+        const [row] = await fx.platform.db.select({ state: runs.state, reason: runs.reason }).from(runs).where(eq(runs.id, runId));
+        if (row && ['passed', 'failed', 'aborted', 'errored'].includes(row.state)) {
+          const evs = (await getRunEvents(fx.platform, runId)).filter((e) => e.type !== 'load.second');
+          throw new Error(`run ended ${row.state} before both faults were on: ${row.reason}\n${evs.map((e) => JSON.stringify(e).slice(0, 300)).join('\n')}`);
+        }
+        return undefined;
+      },
+      240_000,
+      100,
+    );
     expect(both.map((e) => e.name)).toEqual(['slow', 'frozen']);
     const loadStart = both[0]!.plannedAt - 1000;
     expect((await fx.toxics()).length).toBeGreaterThan(0);
