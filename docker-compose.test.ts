@@ -71,7 +71,21 @@ const commandOf = (s: TService) => (Array.isArray(s.command) ? s.command : (s.co
 describe('docker-compose.yml', () => {
   it('has every component of the stack, with the pinned third-party images', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['console', 'elasticsearch', 'grafana', 'k6', 'kibana', 'kibana-init', 'migrate', 'postgres', 'prometheus', 'redis', 'shop', 'toxiproxy', 'workers'].sort(),
+      [
+        'console',
+        'elasticsearch',
+        'grafana',
+        'k6',
+        'kibana',
+        'kibana-init',
+        'migrate',
+        'postgres',
+        'prometheus',
+        'redis',
+        'shop',
+        'toxiproxy',
+        'workers',
+      ].sort(),
     );
     expect(services.toxiproxy.image).toBe('ghcr.io/shopify/toxiproxy:2.12.0');
     expect(services.elasticsearch.image).toMatch(/^docker\.elastic\.co\/elasticsearch\/elasticsearch:8\./);
@@ -79,7 +93,11 @@ describe('docker-compose.yml', () => {
     expect(services.k6.image).toMatch(/^grafana\/k6:/);
     expect(services.k6.profiles).toEqual(['k6']);
     // only k6 is behind a profile: `docker compose up` starts the rest
-    expect(Object.entries(services).filter(([, s]) => s.profiles).map(([n]) => n)).toEqual(['k6']);
+    expect(
+      Object.entries(services)
+        .filter(([, s]) => s.profiles)
+        .map(([n]) => n),
+    ).toEqual(['k6']);
     expect(ours.map(([n]) => n).sort()).toEqual(['console', 'migrate', 'shop', 'workers']);
     expect(commandOf(services.workers)).toEqual(['faultline', 'worker']);
     expect(commandOf(services.console)).toContain('next');
@@ -158,7 +176,9 @@ describe('docker-compose.yml', () => {
     const probe = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' });
     if (probe.error || probe.status !== 0) {
       // No Docker on the build machines (DESIGN.md): the schema checks above are what runs here.
-      console.info(`docker compose config -q not run: ${probe.error ? `docker not found (${(probe.error as NodeJS.ErrnoException).code})` : `docker compose plugin unavailable (exit ${probe.status})`}`);
+      console.info(
+        `docker compose config -q not run: ${probe.error ? `docker not found (${(probe.error as NodeJS.ErrnoException).code})` : `docker compose plugin unavailable (exit ${probe.status})`}`,
+      );
       return;
     }
     expect(() => execFileSync('docker', ['compose', '-f', path.join(root, 'docker-compose.yml'), 'config', '-q'], { stdio: 'pipe' })).not.toThrow();

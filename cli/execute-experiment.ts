@@ -26,9 +26,13 @@ export async function readExperimentFile(file: string): Promise<{ yaml: string; 
   try {
     yaml = await readFile(file, 'utf8');
   } catch (e) {
-    throw new AppError((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'VALIDATION', `cannot read experiment file ${file}: ${(e as Error).message}`, {
-      issues: [{ path: 'experiment', message: 'file not readable' }],
-    });
+    throw new AppError(
+      (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'VALIDATION',
+      `cannot read experiment file ${file}: ${(e as Error).message}`,
+      {
+        issues: [{ path: 'experiment', message: 'file not readable' }],
+      },
+    );
   }
   const experiment = parseExperiment(yaml, file);
   assertShopTargets(experiment, yaml, file);
@@ -97,7 +101,12 @@ export async function runExperiment(
 
 /** The closing lines after a run. */
 export function outcomeText(o: TRunOutcome): string {
-  const s = o.run.summary as { slos?: { passed: number; failed: number }; breakers?: { passed: number; failed: number }; invariants?: { passed: number; failed: number }; requests?: number } | null;
+  const s = o.run.summary as {
+    slos?: { passed: number; failed: number };
+    breakers?: { passed: number; failed: number };
+    invariants?: { passed: number; failed: number };
+    requests?: number;
+  } | null;
   const lines = [`${o.experiment.name}: ${o.run.state.toUpperCase()}${o.run.reason ? ` — ${o.run.reason}` : ''}`];
   if (s?.slos) {
     const f = (x?: { passed: number; failed: number }) => (x ? `${x.passed}/${x.passed + x.failed}` : '-');

@@ -6,7 +6,16 @@ import { exitCodeOf } from './execute-experiment.js';
 const junitOf = (name: string, tests: number, failures: number) =>
   `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="faultline" tests="${tests}" failures="${failures}" errors="0" time="1.000">\n  <testsuite name="${name}" tests="${tests}" failures="${failures}" errors="0" skipped="0" time="1.000" timestamp="x">\n    <testcase classname="slo" name="a" time="0"/>\n  </testsuite>\n</testsuites>\n`;
 
-const res = (over: Partial<TGateResult>): TGateResult => ({ experiment: 'e', file: 'e.yaml', runId: '1', state: 'passed', reason: null, reportDir: '/r/e', durationMs: 1000, ...over });
+const res = (over: Partial<TGateResult>): TGateResult => ({
+  experiment: 'e',
+  file: 'e.yaml',
+  runId: '1',
+  state: 'passed',
+  reason: null,
+  reportDir: '/r/e',
+  durationMs: 1000,
+  ...over,
+});
 
 describe('gate outputs', () => {
   it('exit code: 0 all passed, 1 any failed or aborted, 2 any error (or nothing ran)', () => {
@@ -41,8 +50,16 @@ describe('gate outputs', () => {
 
   it('progress lines for notable events', () => {
     const base = { runId: '1', seq: 1, t: 0 };
-    expect(eventLine({ ...base, type: 'fault.applied', name: 'f', faultId: 'x', fault: { type: 'latency', target: 'orders->payments' }, plannedAt: 0, until: 1 })).toBe('fault f applied: latency on orders->payments');
+    expect(
+      eventLine({ ...base, type: 'fault.applied', name: 'f', faultId: 'x', fault: { type: 'latency', target: 'orders->payments' }, plannedAt: 0, until: 1 }),
+    ).toBe('fault f applied: latency on orders->payments');
     expect(eventLine({ ...base, type: 'verdict', verdict: 'failed', reason: 'failed: SLO a' })).toBe('verdict: FAILED — failed: SLO a');
-    expect(eventLine({ ...base, type: 'load.second', second: { t: 0, rps: 1, target: 1, errors: 0, errorsByKind: {}, p50: 1, p95: 1, p99: 1, cp99: 1, activeVus: 1, dropped: 0 } })).toBeUndefined();
+    expect(
+      eventLine({
+        ...base,
+        type: 'load.second',
+        second: { t: 0, rps: 1, target: 1, errors: 0, errorsByKind: {}, p50: 1, p95: 1, p99: 1, cp99: 1, activeVus: 1, dropped: 0 },
+      }),
+    ).toBeUndefined();
   });
 });

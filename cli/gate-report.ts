@@ -55,7 +55,13 @@ export function mergeJunit(suiteName: string, results: readonly TGateResult[]): 
     }
   }
   const time = (results.reduce((a, r) => a + r.durationMs, 0) / 1000).toFixed(3);
-  return ['<?xml version="1.0" encoding="UTF-8"?>', `<testsuites name="${xmlEscape(suiteName)}" tests="${tests}" failures="${failures}" errors="${errors}" time="${time}">`, ...suites, '</testsuites>', ''].join('\n');
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="${xmlEscape(suiteName)}" tests="${tests}" failures="${failures}" errors="${errors}" time="${time}">`,
+    ...suites,
+    '</testsuites>',
+    '',
+  ].join('\n');
 }
 
 function fmtDuration(ms: number): string {
@@ -67,7 +73,15 @@ function fmtDuration(ms: number): string {
 export function gateSummary(suiteName: string, results: readonly TGateResult[], totalMs: number): string {
   const code = gateExitCode(results);
   const verdict = code === 0 ? 'PASSED' : code === 1 ? 'FAILED' : 'ERROR';
-  const lines = [`# faultline gate: ${suiteName} — ${verdict}`, '', `${results.length} experiment(s) in ${fmtDuration(totalMs)} (gate start to verdict)`, '', '| experiment | verdict | time | reason | report |', '| --- | --- | --- | --- | --- |'];
-  for (const r of results) lines.push(`| ${r.experiment} | ${r.state} | ${fmtDuration(r.durationMs)} | ${(r.reason ?? '').replace(/\|/g, '\\|')} | ${r.reportDir ?? '-'} |`);
+  const lines = [
+    `# faultline gate: ${suiteName} — ${verdict}`,
+    '',
+    `${results.length} experiment(s) in ${fmtDuration(totalMs)} (gate start to verdict)`,
+    '',
+    '| experiment | verdict | time | reason | report |',
+    '| --- | --- | --- | --- | --- |',
+  ];
+  for (const r of results)
+    lines.push(`| ${r.experiment} | ${r.state} | ${fmtDuration(r.durationMs)} | ${(r.reason ?? '').replace(/\|/g, '\\|')} | ${r.reportDir ?? '-'} |`);
   return `${lines.join('\n')}\n`;
 }

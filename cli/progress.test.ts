@@ -4,7 +4,15 @@ import { createProgressView, eventLine, fmtInterval, fmtMs, summariseInterval, t
 
 const T0 = 1_700_000_000_000;
 /** A second of steady load: 20 answers, p99 170 ms. */
-const calm = (i: number, over: Partial<TProgressSecond> = {}): TProgressSecond => ({ t: T0 + i * 1000, rps: 20, errors: 0, p99: 170, cp99: 175, dropped: 0, ...over });
+const calm = (i: number, over: Partial<TProgressSecond> = {}): TProgressSecond => ({
+  t: T0 + i * 1000,
+  rps: 20,
+  errors: 0,
+  p99: 170,
+  cp99: 175,
+  dropped: 0,
+  ...over,
+});
 
 let seq = 0;
 const second = (s: TProgressSecond): TStoredRunEvent =>
@@ -45,7 +53,9 @@ describe('load interval aggregation (pure)', () => {
   it('settling gets its own line', () => {
     const settle = (x: object) => ({ type: 'settle', runId: 'r', seq: 1, t: T0, ...x }) as unknown as TStoredRunEvent;
     expect(eventLine(settle({ settled: true, waitedMs: 1800, maxMs: 30_000, detail: 'settled' }))).toBe('settled in 1.8 s (max 30.0 s)');
-    expect(eventLine(settle({ settled: false, waitedMs: 30_000, maxMs: 30_000, detail: '2 sagas in flight' }))).toBe('NOT settled after 30.0 s (max 30.0 s): 2 sagas in flight');
+    expect(eventLine(settle({ settled: false, waitedMs: 30_000, maxMs: 30_000, detail: '2 sagas in flight' }))).toBe(
+      'NOT settled after 30.0 s (max 30.0 s): 2 sagas in flight',
+    );
   });
 });
 
@@ -68,7 +78,17 @@ describe('plain (CI) progress output', () => {
     const view = createProgressView({ name: 'x', expectedMs: 30_000, out, tty: false });
     view.onEvent(second(calm(0)));
     view.onEvent(second(calm(1, { p99: 900, cp99: 950 })));
-    view.onEvent({ type: 'fault.applied', runId: 'r', seq: 99, t: T0 + 2000, name: 'slow', faultId: 'f', fault: { type: 'latency', target: 'orders->payments' }, plannedAt: 0, until: 0 } as TStoredRunEvent);
+    view.onEvent({
+      type: 'fault.applied',
+      runId: 'r',
+      seq: 99,
+      t: T0 + 2000,
+      name: 'slow',
+      faultId: 'f',
+      fault: { type: 'latency', target: 'orders->payments' },
+      plannedAt: 0,
+      until: 0,
+    } as TStoredRunEvent);
     view.onEvent(second(calm(2)));
     view.stop();
     expect(lines()).toEqual([

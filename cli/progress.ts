@@ -81,7 +81,9 @@ export function eventLine(e: TStoredRunEvent): string | undefined {
   // settling (after the load, faults removed): how long the shop took to finish in-flight work
   if ((e.type as string) === 'settle') {
     const s = e as unknown as { settled: boolean; waitedMs: number; maxMs: number; detail: string };
-    return s.settled ? `settled in ${fmtMs(s.waitedMs)} (max ${fmtMs(s.maxMs)})` : `NOT settled after ${fmtMs(s.waitedMs)} (max ${fmtMs(s.maxMs)}): ${s.detail}`;
+    return s.settled
+      ? `settled in ${fmtMs(s.waitedMs)} (max ${fmtMs(s.maxMs)})`
+      : `NOT settled after ${fmtMs(s.waitedMs)} (max ${fmtMs(s.maxMs)}): ${s.detail}`;
   }
   switch (e.type) {
     case 'phase':

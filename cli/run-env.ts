@@ -102,7 +102,8 @@ export async function prepareRunEnvironment(o: PrepareRunEnvOptions = {}): Promi
   let toxiproxyUrl: string | null = cfg.TOXIPROXY_URL;
   const running = await new SupervisorClient({ url: cfg.SUPERVISOR_URL, timeoutMs: 1500 }).health();
   if (!running) {
-    if (o.useRunning) throw new AppError('UNAVAILABLE', `no shop supervisor answers at ${cfg.SUPERVISOR_URL} (SUPERVISOR_URL); start \`faultline up\`, or drop --use-running`);
+    if (o.useRunning)
+      throw new AppError('UNAVAILABLE', `no shop supervisor answers at ${cfg.SUPERVISOR_URL} (SUPERVISOR_URL); start \`faultline up\`, or drop --use-running`);
     note('starting the shop and the fault proxy…');
     // A shop started for runs starts from its seed: the consistency checks audit
     // the whole shop database, and an anomaly from an earlier session (a bug
@@ -114,7 +115,9 @@ export async function prepareRunEnvironment(o: PrepareRunEnvOptions = {}): Promi
     started.push('shop');
     stops.push(shop.stop);
   } else if (o.bugs || o.instances) {
-    note(`${[o.bugs && '--bugs', o.instances && '--instances'].filter(Boolean).join(' and ')} ignored: the shop at ${cfg.SUPERVISOR_URL} is already running with its own`);
+    note(
+      `${[o.bugs && '--bugs', o.instances && '--instances'].filter(Boolean).join(' and ')} ignored: the shop at ${cfg.SUPERVISOR_URL} is already running with its own`,
+    );
   }
 
   const platform = getPlatform({ supervisorUrl, gatewayUrl, ...(toxiproxyUrl ? { toxiproxyUrl } : {}) });
@@ -123,13 +126,21 @@ export async function prepareRunEnvironment(o: PrepareRunEnvOptions = {}): Promi
   if (o.useRunning && connected === 0 && !o.alwaysStartWorker) {
     await Promise.all(stops.map((s) => s()));
     await platform.close();
-    throw new AppError('UNAVAILABLE', 'no faultline worker is connected to the runs queue; start `faultline worker` (or `faultline up`), or drop --use-running');
+    throw new AppError(
+      'UNAVAILABLE',
+      'no faultline worker is connected to the runs queue; start `faultline worker` (or `faultline up`), or drop --use-running',
+    );
   }
   if (!o.useRunning || o.alwaysStartWorker) {
     // `up` runs the long-lived worker (cron schedules, /metrics); run and gate
     // start one only for their own runs.
     const longLived = !!o.alwaysStartWorker;
-    worker = await startWorker({ platform, log: process.env.FAULTLINE_DEBUG ? undefined : () => undefined, schedules: longLived, metrics: longLived ? {} : false });
+    worker = await startWorker({
+      platform,
+      log: process.env.FAULTLINE_DEBUG ? undefined : () => undefined,
+      schedules: longLived,
+      metrics: longLived ? {} : false,
+    });
     started.push('worker');
   }
   return {

@@ -29,7 +29,8 @@ function globMatches(pattern: string, name: string): boolean {
 function edgeProblem(target: string): string | undefined {
   const m = /^(.*?)(?:#(\d+))?$/.exec(target)!;
   if (!EDGES.includes(m[1])) return `unknown edge "${m[1]}"; the shop's edges: ${EDGES.join(', ')}`;
-  if (m[2] !== undefined && Number(m[2]) >= SHOP_MAX_INSTANCES) return `instance #${m[2]} of "${m[1]}" cannot exist (at most ${SHOP_MAX_INSTANCES} instances per service)`;
+  if (m[2] !== undefined && Number(m[2]) >= SHOP_MAX_INSTANCES)
+    return `instance #${m[2]} of "${m[1]}" cannot exist (at most ${SHOP_MAX_INSTANCES} instances per service)`;
   return undefined;
 }
 
@@ -37,7 +38,10 @@ function edgeProblem(target: string): string | undefined {
 export function shopTargetIssues(e: TExperiment): TFieldIssue[] {
   const issues: TFieldIssue[] = [];
   if (!existsSync(path.join(SCENARIOS_DIR, `${e.load.scenario}.yaml`))) {
-    const shipped = readdirSync(SCENARIOS_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
+    const shipped = readdirSync(SCENARIOS_DIR)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => f.slice(0, -5))
+      .sort();
     issues.push({ path: 'load.scenario', message: `unknown scenario "${e.load.scenario}"; scenarios (loadtests/scenarios/): ${shipped.join(', ')}` });
   }
   e.faults.forEach((f, i) => {
@@ -48,18 +52,25 @@ export function shopTargetIssues(e: TExperiment): TFieldIssue[] {
       if (p) issues.push({ path, message: p });
     } else if (type === 'partition' && Array.isArray(target)) {
       target.forEach((t: string, j) => {
-        if (!EDGES.some((n) => globMatches(t, n))) issues.push({ path: `${path}.${j}`, message: `"${t}" matches none of the shop's edges: ${EDGES.join(', ')}` });
+        if (!EDGES.some((n) => globMatches(t, n)))
+          issues.push({ path: `${path}.${j}`, message: `"${t}" matches none of the shop's edges: ${EDGES.join(', ')}` });
       });
     } else if (INSTANCE_TYPES.has(type) && typeof target === 'string') {
       const m = /^(.*)-(\d+)$/.exec(target);
-      if (!m || !SERVICES.includes(m[1])) issues.push({ path, message: `unknown instance "${target}"; instances are <service>-<index> with service one of ${SERVICES.join(', ')}` });
-      else if (Number(m[2]) >= SHOP_MAX_INSTANCES) issues.push({ path, message: `instance "${target}" cannot exist (at most ${SHOP_MAX_INSTANCES} instances per service)` });
+      if (!m || !SERVICES.includes(m[1]))
+        issues.push({ path, message: `unknown instance "${target}"; instances are <service>-<index> with service one of ${SERVICES.join(', ')}` });
+      else if (Number(m[2]) >= SHOP_MAX_INSTANCES)
+        issues.push({ path, message: `instance "${target}" cannot exist (at most ${SHOP_MAX_INSTANCES} instances per service)` });
     } else if (SERVICE_TYPES.has(type) && typeof target === 'string') {
       if (!SERVICES.includes(target)) issues.push({ path, message: `unknown service "${target}"; services: ${SERVICES.join(', ')}` });
     }
   });
   (e.expectations?.breakers ?? []).forEach((b, i) => {
-    if (!BREAKERS.includes(b.breaker)) issues.push({ path: `expectations.breakers.${i}.breaker`, message: `unknown breaker "${b.breaker}"; breakers (one per service-to-service edge): ${BREAKERS.join(', ')}` });
+    if (!BREAKERS.includes(b.breaker))
+      issues.push({
+        path: `expectations.breakers.${i}.breaker`,
+        message: `unknown breaker "${b.breaker}"; breakers (one per service-to-service edge): ${BREAKERS.join(', ')}`,
+      });
   });
   return issues;
 }
@@ -68,6 +79,10 @@ export function shopTargetIssues(e: TExperiment): TFieldIssue[] {
 export function assertShopTargets(e: TExperiment, yaml: string, file: string): void {
   const issues = shopTargetIssues(e);
   if (issues.length === 0) return;
-  for (const issue of issues) issue.line = yamlLineOf(yaml, issue.path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)));
+  for (const issue of issues)
+    issue.line = yamlLineOf(
+      yaml,
+      issue.path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)),
+    );
   throw new AppError('VALIDATION', `${file}: unknown scenario or target`, { issues });
 }

@@ -33,7 +33,7 @@ export const FAULTLINE_DURATION: TDurationSyntax = {
 
 export const K6_DURATION: TDurationSyntax = {
   name: 'k6 duration',
-  units: { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 },
+  units: { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 },
   bare: 'ms',
   examples: '"500ms", "30s", "1m30s", "2h"',
 };
@@ -86,7 +86,12 @@ export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
   const parts: string[] = [];
   let rest = Math.round(ms);
-  for (const [u, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [u, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     const n = Math.floor(rest / size);
     if (n > 0) parts.push(`${n}${u}`);
     rest -= n * size;

@@ -98,7 +98,8 @@ const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ET
 function fromQueryError(e: Error): AppError | undefined {
   if (!e.message.startsWith('Failed query:') || !(e.cause instanceof Error)) return undefined;
   const cause = e.cause as Error & { code?: string };
-  const reason = cause.message || (cause instanceof AggregateError ? cause.errors.map((x: Error) => x.message).join('; ') : '') || String(cause.code ?? 'unknown error');
+  const reason =
+    cause.message || (cause instanceof AggregateError ? cause.errors.map((x: Error) => x.message).join('; ') : '') || String(cause.code ?? 'unknown error');
   if (cause.code && UNREACHABLE_CODES.has(cause.code)) {
     return new AppError('UNAVAILABLE', `database not reachable: ${reason} (check DATABASE_URL / --database-url, and that PostgreSQL runs)`, { cause: e });
   }

@@ -57,7 +57,10 @@ describe('parseYamlWith', () => {
   });
 
   it('a few ordinary aliases still work', () => {
-    expect(parseYamlWith(Schema, 'name: &n x\nfaults:\n  - &f {latencyMs: 5}\n  - *f\n', 'e.yaml')).toEqual({ name: 'x', faults: [{ latencyMs: 5 }, { latencyMs: 5 }] });
+    expect(parseYamlWith(Schema, 'name: &n x\nfaults:\n  - &f {latencyMs: 5}\n  - *f\n', 'e.yaml')).toEqual({
+      name: 'x',
+      faults: [{ latencyMs: 5 }, { latencyMs: 5 }],
+    });
   });
 
   it('returns the typed value when valid', () => {

@@ -118,7 +118,8 @@ export function parseYamlWith<S extends z.ZodType>(schema: S, text: string, file
   const value = toJsBounded(doc, lc, filename);
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  if (value === null || value === undefined) throw new AppError('VALIDATION', `${filename}: invalid file`, { issues: [{ path: '', message: 'the file is empty' }] });
+  if (value === null || value === undefined)
+    throw new AppError('VALIDATION', `${filename}: invalid file`, { issues: [{ path: '', message: 'the file is empty' }] });
   const issues: TFieldIssue[] = r.error.issues.map((i) => ({
     path: issuePath(i.path),
     message: issueMessage(i),

@@ -19,13 +19,39 @@ const here = path.dirname(new URL(import.meta.url).pathname);
 const dashDir = path.join(here, 'grafana', 'dashboards');
 
 const PROMQL_WORDS = new Set([
-  'sum', 'rate', 'increase', 'histogram_quantile', 'max', 'min', 'avg', 'count', 'by', 'without', 'or', 'and', 'unless',
-  'vector', 'le', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'irate', 'delta', 'abs', 'clamp_min',
+  'sum',
+  'rate',
+  'increase',
+  'histogram_quantile',
+  'max',
+  'min',
+  'avg',
+  'count',
+  'by',
+  'without',
+  'or',
+  'and',
+  'unless',
+  'vector',
+  'le',
+  'on',
+  'ignoring',
+  'group_left',
+  'group_right',
+  'bool',
+  'offset',
+  'irate',
+  'delta',
+  'abs',
+  'clamp_min',
 ]);
 
 /** Metric names in a PromQL expression: identifiers followed by `{`, `[` or `)`/space that are not functions or labels. */
 export function metricNames(expr: string): string[] {
-  const noStrings = expr.replace(/"(?:[^"\\]|\\.)*"/g, '""').replace(/\{[^}]*\}/g, '{}').replace(/\[[^\]]*\]/g, '[]');
+  const noStrings = expr
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\{[^}]*\}/g, '{}')
+    .replace(/\[[^\]]*\]/g, '[]');
   const out = new Set<string>();
   for (const m of noStrings.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)) {
     const w = m[0];
@@ -81,7 +107,11 @@ describe('Grafana dashboards', () => {
 
   it('the committed JSON is what generate.ts builds', () => {
     const built = buildDashboards();
-    expect(readdirSync(dashDir).filter((f) => f.endsWith('.json')).sort()).toEqual(Object.keys(built).sort());
+    expect(
+      readdirSync(dashDir)
+        .filter((f) => f.endsWith('.json'))
+        .sort(),
+    ).toEqual(Object.keys(built).sort());
     for (const [file, d] of Object.entries(built)) {
       expect(JSON.parse(readFileSync(path.join(dashDir, file), 'utf8')), `${file} is stale: run tsx dashboards/grafana/generate.ts`).toEqual(d);
     }
@@ -144,8 +174,12 @@ describe('Prometheus config', () => {
 
 describe('Kibana saved objects', () => {
   it('are valid NDJSON: an index pattern over the log indices and searches that reference it', () => {
-    const lines = readFileSync(path.join(here, 'kibana', 'saved-objects.ndjson'), 'utf8').trim().split('\n');
-    const objs = lines.map((l) => JSON.parse(l) as { id: string; type: string; attributes: Record<string, unknown>; references: { id: string; type: string; name: string }[] });
+    const lines = readFileSync(path.join(here, 'kibana', 'saved-objects.ndjson'), 'utf8')
+      .trim()
+      .split('\n');
+    const objs = lines.map(
+      (l) => JSON.parse(l) as { id: string; type: string; attributes: Record<string, unknown>; references: { id: string; type: string; name: string }[] },
+    );
     const ip = objs.find((o) => o.type === 'index-pattern');
     expect(ip?.attributes.title).toBe('faultline-logs-*');
     // the pattern must match the indices the Elasticsearch log store writes

@@ -9,14 +9,16 @@ import { EXPERIMENTS_DIR, loadExperimentFile } from '../experiments/index.js';
 import { LATENCY_BUCKETS } from '../shop/index.js';
 import { buildSloRules, slosFromExperiments } from './slo-rules.js';
 
-
 /** Where `faultline slo-rules` writes by default (the file Prometheus loads). */
 export const DEFAULT_RULES_FILE = 'dashboards/prometheus/rules/slo.rules.yml';
 
 export async function generateSloRules(files: string[]): Promise<{ yaml: string; sloCount: number; notes: string[] }> {
   const paths = files.length
     ? files
-    : (await readdir(EXPERIMENTS_DIR)).filter((f) => f.endsWith('.yaml')).sort().map((f) => path.join(EXPERIMENTS_DIR, f));
+    : (await readdir(EXPERIMENTS_DIR))
+        .filter((f) => f.endsWith('.yaml'))
+        .sort()
+        .map((f) => path.join(EXPERIMENTS_DIR, f));
   const experiments = [];
   for (const f of paths) experiments.push(await loadExperimentFile(f));
   const { slos, notes } = slosFromExperiments(experiments, LATENCY_BUCKETS);

@@ -159,7 +159,8 @@ export function slosFromExperiments(
       let thresholdMs = s.threshold_ms;
       if (s.sli === 'latency' && thresholdMs !== undefined && !boundariesMs.includes(thresholdMs)) {
         const below = boundariesMs.filter((b) => b <= thresholdMs!).pop();
-        if (below === undefined) throw new Error(`${e.name}/${s.name}: threshold_ms ${thresholdMs} is below the smallest histogram bucket (${boundariesMs[0]} ms)`);
+        if (below === undefined)
+          throw new Error(`${e.name}/${s.name}: threshold_ms ${thresholdMs} is below the smallest histogram bucket (${boundariesMs[0]} ms)`);
         notes.push(`${e.name}/${s.name}: threshold ${thresholdMs} ms is not a histogram bucket; the rule uses ${below} ms (stricter)`);
         thresholdMs = below;
       }

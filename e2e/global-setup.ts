@@ -15,7 +15,11 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   mkdirSync(path.join(root, '.faultline/screenshots'), { recursive: true });
   if (process.env.E2E_SKIP_BUILD !== '1') {
     process.stderr.write('[e2e] next build --webpack\n');
-    execFileSync(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'build', '--webpack'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' } });
+    execFileSync(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'build', '--webpack'], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+    });
   }
   process.stderr.write('[e2e] starting the stack\n');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'e2e/stack.ts'), '--bugs', 'double-charge'], {

@@ -68,8 +68,7 @@ export async function loadSuiteFile(file: string): Promise<TLoadedSuite> {
     } catch (e) {
       if (!(e instanceof AppError)) throw e;
       if (e.issues.length === 0) issues.push({ path: `experiments.${i}`, message: e.message });
-      for (const is of e.issues)
-        issues.push({ path: `experiments.${i} (${path.basename(expFile)}) ${is.path}`.trim(), message: is.message, line: is.line });
+      for (const is of e.issues) issues.push({ path: `experiments.${i} (${path.basename(expFile)}) ${is.path}`.trim(), message: is.message, line: is.line });
     }
   }
   const names = new Map<string, number>();
@@ -92,7 +91,6 @@ export async function listExperiments(dir: string = EXPERIMENTS_DIR): Promise<{ 
 /** The shipped experiment that is meant to catch each bug switch. */
 export async function experimentsDetecting(dir: string = EXPERIMENTS_DIR): Promise<Map<string, string[]>> {
   const m = new Map<string, string[]>();
-  for (const { experiment } of await listExperiments(dir))
-    for (const b of experiment.detects) m.set(b, [...(m.get(b) ?? []), experiment.name]);
+  for (const { experiment } of await listExperiments(dir)) for (const b of experiment.detects) m.set(b, [...(m.get(b) ?? []), experiment.name]);
   return m;
 }

@@ -211,9 +211,7 @@ export function planNemesis(n: TNemesis, topo: TNemesisTopology, loadDurationMs:
       const at = onGrid(windowStart, windowEnd - duration);
       const end = at + duration;
       const busyUntil = end + (RECOVERY_MS[kind] ?? 0);
-      const clash = placed.some(
-        (p) => p.c.resources.some((r) => c.resources.includes(r)) && at < p.busyUntil && p.at < busyUntil,
-      );
+      const clash = placed.some((p) => p.c.resources.some((r) => c.resources.includes(r)) && at < p.busyUntil && p.at < busyUntil);
       if (clash) continue;
       // conservative: every placed fault overlapping this one counts, even if they do not overlap each other
       const concurrent = placed.filter((p) => at < p.end && p.at < end).length;

@@ -26,7 +26,12 @@ export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms}ms`;
   const parts: string[] = [];
   let rest = Math.round(ms);
-  for (const [u, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [u, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     const n = Math.floor(rest / size);
     if (n > 0) parts.push(`${n}${u}`);
     rest -= n * size;
@@ -36,16 +41,14 @@ export function formatDuration(ms: number): string {
 }
 
 /** A duration field; parses to ms. */
-export const DurationSchema = z
-  .union([z.string(), z.number()])
-  .transform((v, ctx) => {
-    const ms = parseDurationMs(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `expected a duration like "500ms", "10s", "2m", "30d" (got ${JSON.stringify(v)})` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+export const DurationSchema = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const ms = parseDurationMs(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like "500ms", "10s", "2m", "30d" (got ${JSON.stringify(v)})` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -102,7 +105,15 @@ export const INVARIANT_NAMES = [
 export type TInvariantName = (typeof INVARIANT_NAMES)[number];
 
 /** The shop's deliberate bug switches (SHOP_BUGS). */
-export const BUG_SWITCHES = ['double-charge', 'missing-compensation', 'breaker-disabled', 'lost-ack', 'oversell', 'consume-before-commit', 'confirm-outside-tx'] as const;
+export const BUG_SWITCHES = [
+  'double-charge',
+  'missing-compensation',
+  'breaker-disabled',
+  'lost-ack',
+  'oversell',
+  'consume-before-commit',
+  'confirm-outside-tx',
+] as const;
 export type TBugSwitch = (typeof BUG_SWITCHES)[number];
 
 const NameSchema = z
@@ -111,9 +122,7 @@ const NameSchema = z
   .max(80);
 
 /** `POST /checkout`: method, space, path as the shop's route label shows it. */
-const RouteSchema = z
-  .string()
-  .regex(/^(GET|POST|PUT|PATCH|DELETE) \/[^\s]*$/, 'expected "METHOD /path", e.g. "POST /checkout"');
+const RouteSchema = z.string().regex(/^(GET|POST|PUT|PATCH|DELETE) \/[^\s]*$/, 'expected "METHOD /path", e.g. "POST /checkout"');
 
 export const SloSchema = z
   .object({
@@ -130,8 +139,7 @@ export const SloSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
-    if (s.sli === 'latency' && s.threshold_ms === undefined)
-      ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'required when sli is latency' });
+    if (s.sli === 'latency' && s.threshold_ms === undefined) ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'required when sli is latency' });
     if (s.sli === 'availability' && s.threshold_ms !== undefined)
       ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'only valid when sli is latency' });
   });
@@ -258,16 +266,20 @@ export const NemesisSchema = z
     /** Status of an `http_abort` fault. @defaultValue 503 */
     http_status: z.number().int().min(500, { error: 'http_status must be a 5xx status' }).max(599, { error: 'http_status must be a 5xx status' }).default(503),
     /** Routes an `http_abort` picks from, `"<service> <METHOD> <route>"`. @defaultValue the shop's inter-service routes */
-    routes: z.array(z.string().regex(NEMESIS_ROUTE_RE, { error: 'expected "<service> <METHOD> /route", e.g. "payments POST /charges"' })).min(1).optional(),
+    routes: z
+      .array(z.string().regex(NEMESIS_ROUTE_RE, { error: 'expected "<service> <METHOD> /route", e.g. "payments POST /charges"' }))
+      .min(1)
+      .optional(),
     /** Edges (`orders->redis`), instances (`gateway-0`) or services (`users`) never targeted. @defaultValue none */
     exclude: z
-      .array(z.string().regex(/^[a-z0-9_.-]+(->[a-z0-9_.-]+)?$/i, { error: 'expected an edge ("orders->redis"), an instance ("gateway-0") or a service ("users")' }))
+      .array(
+        z.string().regex(/^[a-z0-9_.-]+(->[a-z0-9_.-]+)?$/i, { error: 'expected an edge ("orders->redis"), an instance ("gateway-0") or a service ("users")' }),
+      )
       .default([]),
   })
   .strict()
   .superRefine((n, ctx) => {
-    if (n.count !== undefined && n.every !== undefined)
-      ctx.addIssue({ code: 'custom', path: ['every'], message: 'give either count or every, not both' });
+    if (n.count !== undefined && n.every !== undefined) ctx.addIssue({ code: 'custom', path: ['every'], message: 'give either count or every, not both' });
     const dup = n.kinds.find((k, i) => n.kinds.indexOf(k) !== i);
     if (dup) ctx.addIssue({ code: 'custom', path: ['kinds'], message: `"${dup}" listed twice` });
   });

@@ -3,7 +3,7 @@
  * k6 accepts Go's time.ParseDuration syntax (units ns us µs ms s m h); a bare
  * number is read by k6 as milliseconds, which we keep for parity.
  */
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, 'µs': 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 const PART = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/y;
 
 /** Parse a k6 duration; returns undefined when the text is not one. */

@@ -93,7 +93,8 @@ export async function runLoad(scenario: TScenario, opts: TRunLoadOptions = {}): 
     throw new AppError('VALIDATION', 'invalid segments', { issues: [{ path: 'segments', message: `${segments}: a whole number from 1 to 64` }] });
   if (engine === 'k6') {
     if (!k6) throw new AppError('UNAVAILABLE', 'engine k6 requested but no k6 found (set K6_BIN or put k6 on PATH)');
-    if (segments > 1) return withoutRaw(await runK6Segments(scenario, { bin: k6, baseUrl, segments, onSecond: opts.onSecond, onHistory: opts.onHistory, signal: opts.signal }));
+    if (segments > 1)
+      return withoutRaw(await runK6Segments(scenario, { bin: k6, baseUrl, segments, onSecond: opts.onSecond, onHistory: opts.onHistory, signal: opts.signal }));
     return runK6(scenario, { bin: k6, baseUrl, onSecond: opts.onSecond, onHistory: opts.onHistory, signal: opts.signal });
   }
   if (segments > 1) return withoutRaw(await runBuiltinSegments(scenario, baseUrl, segments, opts));
@@ -130,12 +131,17 @@ async function runBuiltinSegments(scenario: TScenario, baseUrl: string, n: numbe
     let firstError: { e: unknown } | undefined;
     const settled = await Promise.allSettled(
       Array.from({ length: n }, (_, i) =>
-        runBuiltinInWorker(scenario, baseUrl, { ...opts, signal: stop.signal, onSecond: merger ? (sec) => merger.push(i, sec) : undefined }, {
-          segment: evenSegmentSpec(i, n),
-          setupData,
-          mergeable: true,
-          onReady: (post) => onReady(() => post((at ??= Date.now() + 50))),
-        }).catch((e: unknown) => {
+        runBuiltinInWorker(
+          scenario,
+          baseUrl,
+          { ...opts, signal: stop.signal, onSecond: merger ? (sec) => merger.push(i, sec) : undefined },
+          {
+            segment: evenSegmentSpec(i, n),
+            setupData,
+            mergeable: true,
+            onReady: (post) => onReady(() => post((at ??= Date.now() + 50))),
+          },
+        ).catch((e: unknown) => {
           // the first failure is the cause; the others were stopped because of it
           firstError ??= { e };
           stop.abort();
@@ -145,7 +151,10 @@ async function runBuiltinSegments(scenario: TScenario, baseUrl: string, n: numbe
     );
     merger?.flush();
     if (firstError) throw firstError.e;
-    return mergeLoadResults(scenario, settled.map((r) => (r as PromiseFulfilledResult<TLoadResult>).value));
+    return mergeLoadResults(
+      scenario,
+      settled.map((r) => (r as PromiseFulfilledResult<TLoadResult>).value),
+    );
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
@@ -161,7 +170,15 @@ interface TWorkerExtras {
 
 function runBuiltinInWorker(scenario: TScenario, baseUrl: string, opts: TRunLoadOptions, extras: TWorkerExtras = {}): Promise<TLoadResult> {
   return new Promise<TLoadResult>((resolve, reject) => {
-    const data: TWorkerData = { scenario, baseUrl, history: opts.history ?? true, segment: extras.segment, setupData: extras.setupData, mergeable: extras.mergeable, syncStart: extras.onReady !== undefined };
+    const data: TWorkerData = {
+      scenario,
+      baseUrl,
+      history: opts.history ?? true,
+      segment: extras.segment,
+      setupData: extras.setupData,
+      mergeable: extras.mergeable,
+      syncStart: extras.onReady !== undefined,
+    };
     // the worker gets no parent loader flags: worker-entry.mjs registers tsx itself
     const worker = new Worker(WORKER_ENTRY, { workerData: data, execArgv: [] });
     const history: THistoryEvent[] = [];

@@ -33,7 +33,10 @@ export function mergeSecond(parts: TLoadSecond[]): TLoadSecond {
   let dropped = 0;
   let target = 0;
   for (const p of parts) {
-    if (!p.hdr) throw new AppError('VALIDATION', 'second has no histograms', { issues: [{ path: 'seconds.hdr', message: `second ${new Date(p.t).toISOString()} was not recorded mergeable (run segments with mergeable: true)` }] });
+    if (!p.hdr)
+      throw new AppError('VALIDATION', 'second has no histograms', {
+        issues: [{ path: 'seconds.hdr', message: `second ${new Date(p.t).toISOString()} was not recorded mergeable (run segments with mergeable: true)` }],
+      });
     dur.add(decodeHistogram(p.hdr.dur));
     cdur.add(decodeHistogram(p.hdr.cdur));
     for (const [k, n] of Object.entries(p.errorsByKind)) errorsByKind[k] = (errorsByKind[k] ?? 0) + n;
@@ -106,7 +109,10 @@ export interface TMergeOptions {
 export function mergeLoadResults(s: Pick<TScenario, 'thresholds'> | undefined, parts: TLoadResult[], opts: TMergeOptions = {}): TLoadResult {
   if (parts.length === 0) throw new AppError('VALIDATION', 'nothing to merge', { issues: [{ path: 'results', message: 'no segment result given' }] });
   parts.forEach((p, i) => {
-    if (!p.raw) throw new AppError('VALIDATION', 'segment result is not mergeable', { issues: [{ path: `results.${i}.raw`, message: 'missing: run the segment with mergeable: true' }] });
+    if (!p.raw)
+      throw new AppError('VALIDATION', 'segment result is not mergeable', {
+        issues: [{ path: `results.${i}.raw`, message: 'missing: run the segment with mergeable: true' }],
+      });
   });
   const loadStartedAt = Math.min(...parts.map((p) => p.raw!.loadStartedAt));
   // the merged run lasts from the earliest start to the latest end
@@ -164,7 +170,9 @@ export function thresholdDefsFrom(results: TThresholdResult[]): TThresholdDef[] 
     if (seen.has(id)) continue;
     seen.add(id);
     const sel = parseMetricSelector(r.metric);
-    out.push(...thresholdDefs({ thresholds: { [r.metric]: [r.expression] } } as unknown as TScenario).map((d) => ({ ...d, metric: sel.metric, tags: sel.tags })));
+    out.push(
+      ...thresholdDefs({ thresholds: { [r.metric]: [r.expression] } } as unknown as TScenario).map((d) => ({ ...d, metric: sel.metric, tags: sel.tags })),
+    );
   }
   return out;
 }

@@ -35,9 +35,7 @@ export const ENGINE_METRICS: Record<string, { type: TMetricType; contains: 'defa
 export const SHOP_ACTIONS = ['browse', 'view_product', 'checkout', 'order_status', 'cancel'] as const;
 export type TShopAction = (typeof SHOP_ACTIONS)[number];
 
-const DurationSchema = z
-  .string()
-  .refine((s) => parseDuration(s) !== undefined, { message: 'expected a k6 duration such as 30s, 1m30s or 500ms' });
+const DurationSchema = z.string().refine((s) => parseDuration(s) !== undefined, { message: 'expected a k6 duration such as 30s, 1m30s or 500ms' });
 
 const atLeast = (minMs: number, what: string) =>
   DurationSchema.refine((s) => (parseDuration(s) ?? 0) >= minMs, { message: `${what} must be at least ${minMs >= 1000 ? `${minMs / 1000}s` : `${minMs}ms`}` });
@@ -134,7 +132,10 @@ export const ScenarioSchema = z
      * results are merged into one verdict. Absent = 1.
      */
     segments: Int.min(1).max(64).optional(),
-    http: z.object({ timeout: atLeast(1, 'timeout').default('60s') }).strict().prefault({}),
+    http: z
+      .object({ timeout: atLeast(1, 'timeout').default('60s') })
+      .strict()
+      .prefault({}),
     thresholds: z.record(z.string(), z.array(ThresholdInputSchema).min(1)).default({}),
     tags: z.record(z.string().regex(/^[A-Za-z0-9_]+$/, 'tag names: letters, digits and "_"'), z.string()).default({}),
   })
@@ -196,7 +197,8 @@ export const SCENARIOS_DIR = path.join(path.dirname(fileURLToPath(import.meta.ur
 
 /** A shipped scenario by name (`checkout-mix` → loadtests/scenarios/checkout-mix.yaml). */
 export async function loadScenarioByName(name: string): Promise<TScenario> {
-  if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new AppError('VALIDATION', 'invalid scenario name', { issues: [{ path: 'scenario', message: `"${name}": letters, digits, "_" and "-" only` }] });
+  if (!/^[A-Za-z0-9_-]+$/.test(name))
+    throw new AppError('VALIDATION', 'invalid scenario name', { issues: [{ path: 'scenario', message: `"${name}": letters, digits, "_" and "-" only` }] });
   return loadScenarioFile(path.join(SCENARIOS_DIR, `${name}.yaml`));
 }
 
@@ -216,7 +218,9 @@ export function withOverrides(s: TScenario, o: TScenarioOverrides): TScenario {
   const load = { ...s.load } as Record<string, unknown>;
   if (o.rate !== undefined) {
     if (s.load.executor !== 'constant-arrival-rate')
-      throw new AppError('VALIDATION', 'invalid flags', { issues: [{ path: 'rate', message: `--rate applies to constant-arrival-rate, not ${s.load.executor}` }] });
+      throw new AppError('VALIDATION', 'invalid flags', {
+        issues: [{ path: 'rate', message: `--rate applies to constant-arrival-rate, not ${s.load.executor}` }],
+      });
     load.rate = o.rate;
     // keep enough VUs for the new rate: scale the pools with it
     const factor = o.rate / s.load.rate;
@@ -227,7 +231,9 @@ export function withOverrides(s: TScenario, o: TScenarioOverrides): TScenario {
   }
   if (o.duration !== undefined) {
     if (s.load.executor !== 'constant-arrival-rate' && s.load.executor !== 'constant-vus')
-      throw new AppError('VALIDATION', 'invalid flags', { issues: [{ path: 'duration', message: `--duration applies to constant executors, not ${s.load.executor} (edit its stages)` }] });
+      throw new AppError('VALIDATION', 'invalid flags', {
+        issues: [{ path: 'duration', message: `--duration applies to constant executors, not ${s.load.executor} (edit its stages)` }],
+      });
     load.duration = o.duration;
   }
   if (o.vus !== undefined) {
@@ -235,13 +241,23 @@ export function withOverrides(s: TScenario, o: TScenarioOverrides): TScenario {
       load.maxVUs = o.vus;
       load.preAllocatedVUs = Math.min(load.preAllocatedVUs as number, o.vus);
     } else if (s.load.executor === 'constant-vus') load.vus = o.vus;
-    else throw new AppError('VALIDATION', 'invalid flags', { issues: [{ path: 'vus', message: `a VU override does not apply to ramping-vus (edit its stages)` }] });
+    else
+      throw new AppError('VALIDATION', 'invalid flags', {
+        issues: [{ path: 'vus', message: `a VU override does not apply to ramping-vus (edit its stages)` }],
+      });
   }
   const candidate = { ...s, load, ...(o.baseUrl !== undefined ? { baseUrl: o.baseUrl } : {}) };
   const r = ScenarioSchema.safeParse(candidate);
   if (!r.success)
     throw new AppError('VALIDATION', 'invalid flags', {
-      issues: r.error.issues.map((i) => ({ path: i.path.map(String).join('.').replace(/^load\./, '').replace(/^baseUrl$/, 'base-url'), message: i.message })),
+      issues: r.error.issues.map((i) => ({
+        path: i.path
+          .map(String)
+          .join('.')
+          .replace(/^load\./, '')
+          .replace(/^baseUrl$/, 'base-url'),
+        message: i.message,
+      })),
     });
   return r.data;
 }

@@ -184,7 +184,10 @@ export function executionTuple(segment?: TExecutionSegment, sequence?: TExecutio
   const seq = sequence?.length ? [...sequence] : [seg];
   for (let i = 1; i < seq.length; i++)
     if (cmp(seq[i].from, seq[i - 1].to) !== 0)
-      fail('execution-segment-sequence', `the start value ${formatRat(seq[i].from)} of segment #${i} should be equal to the end value of the previous one, but it is ${formatRat(seq[i - 1].to)}`);
+      fail(
+        'execution-segment-sequence',
+        `the start value ${formatRat(seq[i].from)} of segment #${i} should be equal to the end value of the previous one, but it is ${formatRat(seq[i - 1].to)}`,
+      );
   if (cmp(seq[0].from, ZERO) !== 0) seq.unshift({ from: ZERO, to: seq[0].from });
   if (cmp(seq[seq.length - 1].to, ONE) !== 0) seq.push({ from: seq[seq.length - 1].to, to: ONE });
   const index = seq.findIndex((s) => sameSegment(s, seg));
@@ -193,9 +196,13 @@ export function executionTuple(segment?: TExecutionSegment, sequence?: TExecutio
   const lengths = seq.map((s) => sub(s.to, s.from));
   let lcdBig = 1n;
   for (const l of lengths) lcdBig = (lcdBig / gcd(lcdBig, l.d)) * l.d;
-  if (lcdBig > BigInt(MAX_LCD)) fail('execution-segment-sequence', `the segments' common denominator ${lcdBig} is too large (at most ${MAX_LCD}); use simpler fractions`);
+  if (lcdBig > BigInt(MAX_LCD))
+    fail('execution-segment-sequence', `the segments' common denominator ${lcdBig} is too large (at most ${MAX_LCD}); use simpler fractions`);
   const lcd = Number(lcdBig);
-  const owned = stripe(lengths.map((l) => Number(l.n * (lcdBig / l.d))), lcd)[index];
+  const owned = stripe(
+    lengths.map((l) => Number(l.n * (lcdBig / l.d))),
+    lcd,
+  )[index];
   const offsets = owned.map((p, i) => (i + 1 < owned.length ? owned[i + 1] : owned[0] + lcd) - p);
   return { sequence: seq, index, lcd, start: owned[0], offsets };
 }

@@ -38,7 +38,11 @@ function observed(m: TK6SummaryMetric | undefined, expression: string): string {
 export function formatSummary(r: TLoadResult, opts: { scenario?: string } = {}): string {
   const lines: string[] = [];
   const dur = ((r.endedAt - r.startedAt) / 1000).toFixed(1);
-  lines.push('', `  ${opts.scenario ? `scenario ${opts.scenario}, ` : ''}engine ${r.engine}, ${dur}s${r.abortReason ? `, stopped early: ${r.abortReason}` : ''}`, '');
+  lines.push(
+    '',
+    `  ${opts.scenario ? `scenario ${opts.scenario}, ` : ''}engine ${r.engine}, ${dur}s${r.abortReason ? `, stopped early: ${r.abortReason}` : ''}`,
+    '',
+  );
   if (r.thresholds.length) {
     lines.push('  █ THRESHOLDS', '');
     const byMetric = new Map<string, typeof r.thresholds>();
@@ -59,7 +63,11 @@ export function formatSummary(r: TLoadResult, opts: { scenario?: string } = {}):
     lines.push(`    ${mark}${name}${'.'.repeat(Math.max(2, width - name.length))}: ${formatMetricValues(m)}`);
   }
   if (r.engine === 'builtin' && r.metrics.http_req_corrected_duration && r.metrics.http_req_duration) {
-    lines.push('', '    http_req_corrected_duration is measured from each iteration\'s intended start (no coordinated omission);', '    http_req_duration is k6\'s measure (send → response).');
+    lines.push(
+      '',
+      "    http_req_corrected_duration is measured from each iteration's intended start (no coordinated omission);",
+      "    http_req_duration is k6's measure (send → response).",
+    );
   }
   lines.push('', `  exit status ${r.exitCode}${r.exitCode === 99 ? ' (thresholds crossed)' : r.exitCode === 105 ? ' (aborted)' : ''}`, '');
   return lines.join('\n');

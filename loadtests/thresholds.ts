@@ -64,7 +64,10 @@ export function parseMetricSelector(key: string): { metric: string; tags: Record
       const idx = part.indexOf(':');
       if (idx <= 0) throw new Error(`"${key}": sub-metric tag "${part.trim()}" must be tag:value`);
       const k = part.slice(0, idx).trim();
-      const v = part.slice(idx + 1).trim().replace(/^["'](.*)["']$/, '$1');
+      const v = part
+        .slice(idx + 1)
+        .trim()
+        .replace(/^["'](.*)["']$/, '$1');
       if (!k) throw new Error(`"${key}": empty tag name`);
       tags[k] = v;
     }
@@ -86,12 +89,19 @@ export function aggAllowed(type: TMetricType, agg: string): boolean {
 
 export function compare(op: TThresholdOp, a: number, b: number): boolean {
   switch (op) {
-    case '<': return a < b;
-    case '<=': return a <= b;
-    case '>': return a > b;
-    case '>=': return a >= b;
-    case '==': case '===': return a === b;
-    case '!=': return a !== b;
+    case '<':
+      return a < b;
+    case '<=':
+      return a <= b;
+    case '>':
+      return a > b;
+    case '>=':
+      return a >= b;
+    case '==':
+    case '===':
+      return a === b;
+    case '!=':
+      return a !== b;
   }
 }
 

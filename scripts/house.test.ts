@@ -13,7 +13,23 @@ import { describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name: string) => path.join(root, 'node_modules', '.bin', name);
-const FOLDERS = ['app', 'cli', 'core', 'db', 'chaos', 'loadtests', 'experiments', 'targets', 'workers', 'dashboards', 'shop', 'bench', 'e2e', 'scripts', 'examples'];
+const FOLDERS = [
+  'app',
+  'cli',
+  'core',
+  'db',
+  'chaos',
+  'loadtests',
+  'experiments',
+  'targets',
+  'workers',
+  'dashboards',
+  'shop',
+  'bench',
+  'e2e',
+  'scripts',
+  'examples',
+];
 
 /** Run a checker that exits non-zero on findings; return its stdout either way. */
 async function output(cmd: string, args: string[]): Promise<string> {
@@ -35,7 +51,9 @@ async function existing(folders: string[]): Promise<string[]> {
 describe('house rules', () => {
   it('layers: no folder imports across the DESIGN.md layering, no import cycles', async () => {
     const out = await output('depcruise', ['--config', '.dependency-cruiser.cjs', '--output-type', 'json', ...(await existing(FOLDERS))]);
-    const r = JSON.parse(out) as { summary: { violations: { rule: { name: string }; from: string; to: string; cycle?: { name: string }[] }[]; totalCruised: number } };
+    const r = JSON.parse(out) as {
+      summary: { violations: { rule: { name: string }; from: string; to: string; cycle?: { name: string }[] }[]; totalCruised: number };
+    };
     const lines = r.summary.violations.map((v) => `${v.rule.name}: ${v.from} → ${v.to}${v.cycle ? ` (cycle ${v.cycle.map((c) => c.name).join(' → ')})` : ''}`);
     expect(r.summary.totalCruised).toBeGreaterThan(100);
     expect(lines).toEqual([]);

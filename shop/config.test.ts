@@ -20,7 +20,17 @@ describe('shop config', () => {
       expect(SHOP_SERVICES).toContain(e.from);
       expect(e.kind === 'service' ? SHOP_SERVICES.includes(e.to as never) : e.kind === e.to).toBe(true);
     }
-    expect(names).toEqual(expect.arrayContaining(['gateway->users', 'gateway->catalog', 'gateway->orders', 'orders->catalog', 'orders->payments', 'orders->postgres', 'orders->redis']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'gateway->users',
+        'gateway->catalog',
+        'gateway->orders',
+        'orders->catalog',
+        'orders->payments',
+        'orders->postgres',
+        'orders->redis',
+      ]),
+    );
   });
 
   it('parses SHOP_BUGS and rejects unknown switches by name', () => {

@@ -81,7 +81,15 @@ export const SHOP_EDGE_LIST: readonly TShopEdge[] = [
 export const SHOP_EDGE_NAMES: readonly string[] = SHOP_EDGE_LIST.map((e) => e.name);
 
 /** Deliberate defects the platform must detect; enabled by SHOP_BUGS (comma list). */
-export const SHOP_BUGS = ['double-charge', 'missing-compensation', 'breaker-disabled', 'lost-ack', 'oversell', 'consume-before-commit', 'confirm-outside-tx'] as const;
+export const SHOP_BUGS = [
+  'double-charge',
+  'missing-compensation',
+  'breaker-disabled',
+  'lost-ack',
+  'oversell',
+  'consume-before-commit',
+  'confirm-outside-tx',
+] as const;
 export type TShopBug = (typeof SHOP_BUGS)[number];
 
 /** What each bug switch breaks, for README and the console. */
@@ -89,7 +97,8 @@ export const SHOP_BUG_DESCRIPTIONS: Record<TShopBug, string> = {
   'double-charge': 'payments ignores Idempotency-Key, so a retried charge (e.g. after a client timeout) captures again',
   'missing-compensation': 'a failed saga does not release its stock reservation (stock leak)',
   'breaker-disabled': 'circuit breakers never open: calls keep hitting a dead or slow dependency',
-  'lost-ack': 'orders acknowledges a checkout (201 confirmed) before recording the capture and confirmation (write-behind); a crash loses them and the order ends failed',
+  'lost-ack':
+    'orders acknowledges a checkout (201 confirmed) before recording the capture and confirmation (write-behind); a crash loses them and the order ends failed',
   oversell: 'catalog reserves stock with an unlocked read-modify-write, so concurrent reservations oversell',
   'consume-before-commit':
     "the order-events consumer records a message as handled (inbox) before committing its effect; a failure between the two loses the stock commit, so a confirmed order's stock stays reserved forever",

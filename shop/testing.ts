@@ -168,7 +168,10 @@ export async function startTestShop(opts: TStartTestShopOptions = {}): Promise<T
 async function cloneSeededDatabase(url: string): Promise<void> {
   const migrations = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
   const h = createHash('sha1');
-  for (const f of readdirSync(migrations).filter((f) => f.endsWith('.sql')).sort()) h.update(f).update(readFileSync(path.join(migrations, f)));
+  for (const f of readdirSync(migrations)
+    .filter((f) => f.endsWith('.sql'))
+    .sort())
+    h.update(f).update(readFileSync(path.join(migrations, f)));
   h.update(JSON.stringify([SEED_PRODUCTS, SEED_USERS]));
   const template = `shop_tpl_${h.digest('hex').slice(0, 12)}`;
   const target = decodeURIComponent(new URL(url).pathname.slice(1));

@@ -112,7 +112,11 @@ export const ProxySchema = z
   .strict()
   .superRefine((p, ctx) => {
     if ((p.listen === undefined) !== (p.upstream === undefined))
-      ctx.addIssue({ code: 'custom', path: [p.listen === undefined ? 'listen' : 'upstream'], message: 'give both listen and upstream (faultline creates the proxy), or neither (it exists already)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [p.listen === undefined ? 'listen' : 'upstream'],
+        message: 'give both listen and upstream (faultline creates the proxy), or neither (it exists already)',
+      });
   });
 
 export const EdgesSchema = z
@@ -129,7 +133,8 @@ export const EdgesSchema = z
   })
   .strict()
   .superRefine((e, ctx) => {
-    if (e.source === 'listed' && e.proxies.length === 0) ctx.addIssue({ code: 'custom', path: ['proxies'], message: 'list at least one proxy (or use source: supervisor)' });
+    if (e.source === 'listed' && e.proxies.length === 0)
+      ctx.addIssue({ code: 'custom', path: ['proxies'], message: 'list at least one proxy (or use source: supervisor)' });
     const seen = new Set<string>();
     e.proxies.forEach((p, i) => {
       if (seen.has(p.name)) ctx.addIssue({ code: 'custom', path: ['proxies', i, 'name'], message: `duplicate proxy "${p.name}"` });
@@ -185,7 +190,8 @@ export const ProcessesSchema = z.discriminatedUnion('kind', [
     })
     .strict()
     .superRefine((p, ctx) => {
-      if (p.commands.pause && !p.commands.resume) ctx.addIssue({ code: 'custom', path: ['commands', 'resume'], message: 'required with pause: a paused instance must be resumable' });
+      if (p.commands.pause && !p.commands.resume)
+        ctx.addIssue({ code: 'custom', path: ['commands', 'resume'], message: 'required with pause: a paused instance must be resumable' });
       if (p.commands.kill && !p.commands.start && !p.commands.restart)
         ctx.addIssue({ code: 'custom', path: ['commands', 'start'], message: 'kill needs start or restart: faultline must bring a killed instance back' });
     }),
@@ -206,7 +212,9 @@ export const BreakersSchema = z.union([
       encoding: z.enum(['value', 'label']),
       state_label: z.string().optional(),
       /** Value (encoding value) or label value (encoding label) of each state. */
-      states: z.object({ closed: z.union([z.number(), z.string()]), open: z.union([z.number(), z.string()]), half_open: z.union([z.number(), z.string()]) }).strict(),
+      states: z
+        .object({ closed: z.union([z.number(), z.string()]), open: z.union([z.number(), z.string()]), half_open: z.union([z.number(), z.string()]) })
+        .strict(),
     })
     .strict()
     .superRefine((b, ctx) => {
@@ -250,12 +258,21 @@ export const MetricsSchema = z
   })
   .strict()
   .superRefine((m, ctx) => {
-    if (m.scrape.length === 0 && !m.http_sd && !m.prometheus) ctx.addIssue({ code: 'custom', path: ['scrape'], message: 'give scrape URLs, http_sd or prometheus' });
+    if (m.scrape.length === 0 && !m.http_sd && !m.prometheus)
+      ctx.addIssue({ code: 'custom', path: ['scrape'], message: 'give scrape URLs, http_sd or prometheus' });
   });
 
 export const LogsSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('supervisor'), url: HttpUrl, id_field: z.string().default('requestId') }).strict(),
-  z.object({ kind: z.literal('elasticsearch'), url: HttpUrl, index: z.string().min(1), query: z.string().optional(), id_field: z.string().default('requestId') }).strict(),
+  z
+    .object({
+      kind: z.literal('elasticsearch'),
+      url: HttpUrl,
+      index: z.string().min(1),
+      query: z.string().optional(),
+      id_field: z.string().default('requestId'),
+    })
+    .strict(),
   z.object({ kind: z.literal('file'), path: EnvString, id_field: z.string().default('requestId') }).strict(),
 ]);
 
@@ -331,7 +348,8 @@ export const TargetSchema = z
   .strict()
   .superRefine((t, ctx) => {
     const db = (name: string, path: (string | number)[]) => {
-      if (!(name in t.databases)) ctx.addIssue({ code: 'custom', path, message: `no database "${name}" in databases (known: ${Object.keys(t.databases).join(', ') || 'none'})` });
+      if (!(name in t.databases))
+        ctx.addIssue({ code: 'custom', path, message: `no database "${name}" in databases (known: ${Object.keys(t.databases).join(', ') || 'none'})` });
     };
     const names = new Set<string>();
     t.invariants.forEach((inv, i) => {
@@ -344,7 +362,11 @@ export const TargetSchema = z
     });
     if (t.settled) db(t.settled.database, ['settled', 'database']);
     if (t.edges?.source === 'supervisor' && t.processes?.kind !== 'supervisor')
-      ctx.addIssue({ code: 'custom', path: ['edges', 'source'], message: 'source: supervisor needs processes.kind: supervisor (its admin API lists the proxies)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['edges', 'source'],
+        message: 'source: supervisor needs processes.kind: supervisor (its admin API lists the proxies)',
+      });
   });
 
 export type TTarget = z.infer<typeof TargetSchema>;

@@ -7,7 +7,17 @@
 export { getPlatform, RUNS_QUEUE, type PlatformOptions, type TPlatform } from './platform.js';
 export { enqueueRun, newRunId, EnqueueRunInputSchema, type TEnqueueRunInput } from './runs/enqueue-run.js';
 export { getRun, listRuns, getRunEvents, getReport, getViolations, type TRunRow, type ListRunsFilter } from './runs/query-runs.js';
-export { engageLever, releaseLever, leverStatus, haltReason, EngageLeverInputSchema, ReleaseLeverInputSchema, type TEngageLeverInput, type TEngageLeverResult, type TLeverRunOutcome } from './runs/engage-lever.js';
+export {
+  engageLever,
+  releaseLever,
+  leverStatus,
+  haltReason,
+  EngageLeverInputSchema,
+  ReleaseLeverInputSchema,
+  type TEngageLeverInput,
+  type TEngageLeverResult,
+  type TLeverRunOutcome,
+} from './runs/engage-lever.js';
 export { subscribeRun, requestAbort, waitForRun, type SubscribeRunOptions } from './runs/subscribe-run.js';
 export { startWorker, type StartWorkerOptions, type TRunningWorker } from './main.js';
 export { runChannel, runControlChannel, type TRunEvent, type TRunEventType, type TStoredRunEvent, type TLoadSecondEvent } from './runner/events.js';

@@ -85,7 +85,15 @@ export async function startWorker(o: StartWorkerOptions = {}): Promise<TRunningW
     schema: RunJobPayloadSchema,
     handler: async ({ runId }, { job, token }) => {
       try {
-        const state = await executeRun(runId, { platform: p, deps, workerId, signal: shutdown.signal, heartbeatMs: o.heartbeatMs, steadyStateWaitMs: o.steadyStateWaitMs, onEvent: o.onEvent });
+        const state = await executeRun(runId, {
+          platform: p,
+          deps,
+          workerId,
+          signal: shutdown.signal,
+          heartbeatMs: o.heartbeatMs,
+          steadyStateWaitMs: o.steadyStateWaitMs,
+          onEvent: o.onEvent,
+        });
         log(`[worker] run ${runId} ended ${state}`);
         return { state };
       } catch (e) {

@@ -30,7 +30,9 @@ export function createSelfMetrics(db: TDb): Registry {
     labelNames: ['verdict'] as const,
     registers: [registry],
     async collect() {
-      const r = await db.execute<{ state: string; n: string }>(sql`SELECT state, count(*)::text AS n FROM runs WHERE state IN ('passed','failed','aborted','errored') GROUP BY state`);
+      const r = await db.execute<{ state: string; n: string }>(
+        sql`SELECT state, count(*)::text AS n FROM runs WHERE state IN ('passed','failed','aborted','errored') GROUP BY state`,
+      );
       this.reset();
       const seen = new Map(r.rows.map((x) => [x.state, Number(x.n)]));
       for (const v of TERMINAL) this.inc({ verdict: v }, seen.get(v) ?? 0);
@@ -42,7 +44,9 @@ export function createSelfMetrics(db: TDb): Registry {
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {
-      const r = await db.execute<{ state: string; n: string }>(sql`SELECT state, count(*)::text AS n FROM runs WHERE state NOT IN ('passed','failed','aborted','errored') GROUP BY state`);
+      const r = await db.execute<{ state: string; n: string }>(
+        sql`SELECT state, count(*)::text AS n FROM runs WHERE state NOT IN ('passed','failed','aborted','errored') GROUP BY state`,
+      );
       this.reset();
       for (const x of r.rows) this.set({ state: x.state }, Number(x.n));
     },

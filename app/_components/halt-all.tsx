@@ -72,7 +72,9 @@ export function HaltAll({ canHalt }: { canHalt: boolean }) {
       setReason('');
       const aborted = r.runs.length;
       const errs = r.halt.errors.map((e) => `${e.component}: ${e.message}`).join('; ');
-      setMsg(`${r.halt.removed.length} fault${r.halt.removed.length === 1 ? '' : 's'} removed, ${aborted} run${aborted === 1 ? '' : 's'} aborted${errs ? ` (not reached: ${errs})` : ''}`);
+      setMsg(
+        `${r.halt.removed.length} fault${r.halt.removed.length === 1 ? '' : 's'} removed, ${aborted} run${aborted === 1 ? '' : 's'} aborted${errs ? ` (not reached: ${errs})` : ''}`,
+      );
     } catch (e) {
       setMsg(`halt failed: ${(e as Error).message}`);
     } finally {
@@ -100,7 +102,11 @@ export function HaltAll({ canHalt }: { canHalt: boolean }) {
         <span>
           Halted by {lever.by} at <Time at={lever.at} />: {lever.reason}
         </span>
-        {msg && <span className="muted" data-testid="lever-msg">{msg}</span>}
+        {msg && (
+          <span className="muted" data-testid="lever-msg">
+            {msg}
+          </span>
+        )}
         <button disabled={!canHalt || busy} title={canHalt ? 'Release the lever: runs and faults may start again' : 'operators only'} onClick={release}>
           Release
         </button>
@@ -143,7 +149,11 @@ export function HaltAll({ canHalt }: { canHalt: boolean }) {
   const active = faults.length > 0;
   if (!active && !canHalt) return msg ? <span className="muted">{msg}</span> : null;
   return (
-    <span className={active ? 'halt' : undefined} data-testid={active ? 'active-faults' : 'lever-released'} title={faults.map((f) => `${f.type} on ${f.target}`).join('\n')}>
+    <span
+      className={active ? 'halt' : undefined}
+      data-testid={active ? 'active-faults' : 'lever-released'}
+      title={faults.map((f) => `${f.type} on ${f.target}`).join('\n')}
+    >
       {active && (
         <>
           <span className="pulse" />

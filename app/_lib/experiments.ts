@@ -89,14 +89,25 @@ export async function listAll(db: TDb): Promise<TExperimentSummary[]> {
     try {
       byName.set(row.id, summarize(parseStored(row.sourceText, row.definition, row.id), source));
     } catch {
-      byName.set(row.id, { id: row.id, name: row.name, description: row.description ?? '', source, ...(file ? { editedFrom: shippedPath(row.id) } : {}), faults: [], tags: [], detects: [] });
+      byName.set(row.id, {
+        id: row.id,
+        name: row.name,
+        description: row.description ?? '',
+        source,
+        ...(file ? { editedFrom: shippedPath(row.id) } : {}),
+        faults: [],
+        tags: [],
+        detects: [],
+      });
     }
   }
-  return [...byName.values()]
-    // Fault-free runs started from the Load tests page are stored as experiments too; they live on that page.
-    .filter((x) => !x.tags.includes('loadtest'))
-    .map((x) => ({ ...x, lastRun: last.get(x.name) }))
-    .sort((a, b) => a.name.localeCompare(b.name));
+  return (
+    [...byName.values()]
+      // Fault-free runs started from the Load tests page are stored as experiments too; they live on that page.
+      .filter((x) => !x.tags.includes('loadtest'))
+      .map((x) => ({ ...x, lastRun: last.get(x.name) }))
+      .sort((a, b) => a.name.localeCompare(b.name))
+  );
 }
 
 function parseStored(sourceText: string | null, definition: unknown, id: string): TExperiment {
@@ -149,7 +160,9 @@ export async function getExperiment(db: TDb, id: string): Promise<TExperimentDet
 export async function createExperiment(db: TDb, yaml: string): Promise<TExperimentDetail> {
   const e = parseChecked(yaml, 'experiment.yaml');
   const conflict = () =>
-    new AppError('CONFLICT', `an experiment named ${e.name} already exists`, { issues: [{ path: 'name', message: `"${e.name}" is taken: choose another name, or edit ${e.name}`, line: 1 }] });
+    new AppError('CONFLICT', `an experiment named ${e.name} already exists`, {
+      issues: [{ path: 'name', message: `"${e.name}" is taken: choose another name, or edit ${e.name}`, line: 1 }],
+    });
   if (await shippedExists(e.name)) throw conflict();
   const inserted = await db
     .insert(experiments)
@@ -169,11 +182,16 @@ export async function updateExperiment(db: TDb, yaml: string, id: string): Promi
   const current = await getExperiment(db, id);
   const e = parseChecked(yaml, `${id}.yaml`);
   if (e.name !== id)
-    throw new AppError('VALIDATION', 'invalid experiment', { issues: [{ path: 'name', message: `must stay "${id}" when editing (create a new experiment to rename)`, line: 1 }] });
+    throw new AppError('VALIDATION', 'invalid experiment', {
+      issues: [{ path: 'name', message: `must stay "${id}" when editing (create a new experiment to rename)`, line: 1 }],
+    });
   await db
     .insert(experiments)
     .values({ id, name: id, description: e.description, sourcePath: null, sourceText: yaml, definition: e })
-    .onConflictDoUpdate({ target: experiments.id, set: { description: e.description, sourcePath: null, sourceText: yaml, definition: e, updatedAt: new Date() } });
+    .onConflictDoUpdate({
+      target: experiments.id,
+      set: { description: e.description, sourcePath: null, sourceText: yaml, definition: e, updatedAt: new Date() },
+    });
   const source: TExperimentSource = current.source === 'saved' ? 'saved' : 'edited';
   return { id, source, ...(source === 'edited' ? { editedFrom: shippedPath(id) } : {}), yaml, experiment: e };
 }
@@ -187,7 +205,10 @@ export async function updateExperiment(db: TDb, yaml: string, id: string): Promi
 export async function deleteExperiment(db: TDb, id: string): Promise<{ ok: true; id: string; now: 'shipped' | 'deleted' }> {
   const current = await getExperiment(db, id);
   if (current.source === 'shipped')
-    throw new AppError('CONFLICT', `${id} is shipped as ${shippedPath(id)}: remove the file to delete it (the console deletes saved experiments and edited copies)`);
+    throw new AppError(
+      'CONFLICT',
+      `${id} is shipped as ${shippedPath(id)}: remove the file to delete it (the console deletes saved experiments and edited copies)`,
+    );
   if (current.source === 'edited') {
     const file = (await readShipped(id))!;
     const e = parseExperiment(file, `${id}.yaml`);
@@ -197,9 +218,15 @@ export async function deleteExperiment(db: TDb, id: string): Promise<{ ok: true;
       .where(and(eq(experiments.id, id), sql`${experiments.sourcePath} is null`));
     return { ok: true, id, now: 'shipped' };
   }
-  const users = await db.select({ name: schedules.name }).from(schedules).where(and(eq(schedules.kind, 'experiment'), eq(schedules.ref, id)));
+  const users = await db
+    .select({ name: schedules.name })
+    .from(schedules)
+    .where(and(eq(schedules.kind, 'experiment'), eq(schedules.ref, id)));
   if (users.length)
-    throw new AppError('CONFLICT', `${id} is started by schedule${users.length > 1 ? 's' : ''} ${users.map((u) => u.name).join(', ')}: delete or change ${users.length > 1 ? 'them' : 'it'} first`);
+    throw new AppError(
+      'CONFLICT',
+      `${id} is started by schedule${users.length > 1 ? 's' : ''} ${users.map((u) => u.name).join(', ')}: delete or change ${users.length > 1 ? 'them' : 'it'} first`,
+    );
   await db.delete(experiments).where(eq(experiments.id, id));
   return { ok: true, id, now: 'deleted' };
 }
@@ -212,5 +239,8 @@ export function validateExperiment(yaml: string): TExperiment {
 /** Suites shipped in experiments/suites (names, for the schedule form). */
 export async function listSuites(): Promise<string[]> {
   const files = await readdir(path.join(EXPERIMENTS_DIR, 'suites')).catch(() => [] as string[]);
-  return files.filter((f) => /\.ya?ml$/.test(f)).map((f) => f.replace(/\.ya?ml$/, '')).sort();
+  return files
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => f.replace(/\.ya?ml$/, ''))
+    .sort();
 }

@@ -65,7 +65,10 @@ export async function listScenarios(dir = SCENARIO_DIR): Promise<TScenarioSummar
 export async function runScenario(name: string) {
   const all = await listScenarios();
   const s = all.find((x) => x.name === name);
-  if (!s) throw new AppError('VALIDATION', 'invalid load test', { issues: [{ path: 'scenario', message: `no scenario "${name}" (known: ${all.map((x) => x.name).join(', ')})` }] });
+  if (!s)
+    throw new AppError('VALIDATION', 'invalid load test', {
+      issues: [{ path: 'scenario', message: `no scenario "${name}" (known: ${all.map((x) => x.name).join(', ')})` }],
+    });
   if (s.error) throw new AppError('VALIDATION', `scenario ${name} is invalid: ${s.error}`);
   const route = (s.mix.checkout ?? 0) > 0 ? 'POST /checkout' : 'GET /products';
   const yaml = [

@@ -37,6 +37,8 @@ export async function topology() {
   const [instances, edges] = await Promise.all([sup.instances(), sup.edges()]).catch((e: unknown) => {
     throw toAppError(e);
   });
-  const breakers = await Promise.all(instances.filter((i) => i.state === 'running').map(async (i) => ({ instance: i.id, service: i.service, states: await breakerStates(i) })));
+  const breakers = await Promise.all(
+    instances.filter((i) => i.state === 'running').map(async (i) => ({ instance: i.id, service: i.service, states: await breakerStates(i) })),
+  );
   return { instances, edges, breakers };
 }

@@ -10,7 +10,16 @@ import { AppError } from '../../core/errors.js';
 
 export async function activeFaults(db: TDb) {
   return db
-    .select({ id: faults.id, type: faults.type, target: faults.target, runId: faults.runId, status: faults.status, appliedAt: faults.appliedAt, expiresAt: faults.expiresAt, params: faults.params })
+    .select({
+      id: faults.id,
+      type: faults.type,
+      target: faults.target,
+      runId: faults.runId,
+      status: faults.status,
+      appliedAt: faults.appliedAt,
+      expiresAt: faults.expiresAt,
+      params: faults.params,
+    })
     .from(faults)
     .where(and(isNull(faults.removedAt), inArray(faults.status, ['applying', 'active', 'failed'])))
     .orderBy(faults.appliedAt);
@@ -80,7 +89,13 @@ export async function runViolations(db: TDb, runId: string) {
 
 export async function listStoredExperiments(db: TDb) {
   return db
-    .select({ id: experiments.id, name: experiments.name, description: experiments.description, sourcePath: experiments.sourcePath, updatedAt: experiments.updatedAt })
+    .select({
+      id: experiments.id,
+      name: experiments.name,
+      description: experiments.description,
+      sourcePath: experiments.sourcePath,
+      updatedAt: experiments.updatedAt,
+    })
     .from(experiments)
     .orderBy(experiments.name);
 }
@@ -105,7 +120,15 @@ export async function listSchedules(db: TDb) {
 
 export async function scheduleHistory(db: TDb, scheduleId?: string, limit = 50) {
   return db
-    .select({ id: scheduleFires.id, scheduleId: scheduleFires.scheduleId, scheduleName: schedules.name, firedAt: scheduleFires.firedAt, outcome: scheduleFires.outcome, runIds: scheduleFires.runIds, reason: scheduleFires.reason })
+    .select({
+      id: scheduleFires.id,
+      scheduleId: scheduleFires.scheduleId,
+      scheduleName: schedules.name,
+      firedAt: scheduleFires.firedAt,
+      outcome: scheduleFires.outcome,
+      runIds: scheduleFires.runIds,
+      reason: scheduleFires.reason,
+    })
     .from(scheduleFires)
     .innerJoin(schedules, eq(schedules.id, scheduleFires.scheduleId))
     .where(scheduleId ? eq(scheduleFires.scheduleId, scheduleId) : undefined)

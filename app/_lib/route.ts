@@ -149,18 +149,13 @@ export function rejectNul(value: unknown, what: string): void {
   if (issues.length) throw new AppError('VALIDATION', `invalid ${what}`, { issues });
 }
 
-export function route<
-  BS extends z.ZodType | undefined = undefined,
-  QS extends z.ZodType | undefined = undefined,
-  PS extends z.ZodType | undefined = undefined,
->(
+export function route<BS extends z.ZodType | undefined = undefined, QS extends z.ZodType | undefined = undefined, PS extends z.ZodType | undefined = undefined>(
   opts: TRouteOptions<BS, QS, PS>,
   fn: (ctx: TRouteCtx<Infer<BS>, Infer<QS>, PS extends z.ZodType ? z.infer<PS> : Record<string, string>>) => Promise<unknown>,
 ) {
   return async (req: Request, ctx?: { params?: Promise<Record<string, string>> }): Promise<Response> => {
     try {
-      const principal =
-        opts.role === 'public' ? ({ name: 'anonymous', role: 'viewer', via: 'session' } as TPrincipal) : await authorize(req, opts.role);
+      const principal = opts.role === 'public' ? ({ name: 'anonymous', role: 'viewer', via: 'session' } as TPrincipal) : await authorize(req, opts.role);
       if (opts.role === 'public' && MUTATING.has(req.method)) checkOrigin(req);
       const rawParams = (await ctx?.params) ?? {};
       rejectNul(rawParams, 'path');

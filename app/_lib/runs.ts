@@ -25,7 +25,12 @@ export async function startExperimentRun(e: TExperiment, ctx: { trigger: 'consol
 /** Run a saved or shipped experiment by id; YAML is passed so the run keeps the text it ran. */
 export async function startRunOf(experimentId: string, trigger: 'console' | 'api') {
   const d = await getExperiment(db(), experimentId);
-  const r = await enqueueRun(platform(), d.yaml ? { yaml: d.yaml, sourcePath: d.source === 'shipped' ? `experiments/${experimentId}.yaml` : undefined, trigger } : { experiment: d.experiment, trigger });
+  const r = await enqueueRun(
+    platform(),
+    d.yaml
+      ? { yaml: d.yaml, sourcePath: d.source === 'shipped' ? `experiments/${experimentId}.yaml` : undefined, trigger }
+      : { experiment: d.experiment, trigger },
+  );
   return { id: r.runId };
 }
 
@@ -54,7 +59,12 @@ export async function abortRun(id: string, by: string) {
   return { ok: true };
 }
 
-export const REPORT_FORMATS = { json: ['report.json', 'application/json'], junit: ['junit.xml', 'application/xml'], md: ['summary.md', 'text/markdown; charset=utf-8'], html: ['report.html', 'text/html; charset=utf-8'] } as const;
+export const REPORT_FORMATS = {
+  json: ['report.json', 'application/json'],
+  junit: ['junit.xml', 'application/xml'],
+  md: ['summary.md', 'text/markdown; charset=utf-8'],
+  html: ['report.html', 'text/html; charset=utf-8'],
+} as const;
 export type TReportFormat = keyof typeof REPORT_FORMATS;
 
 /** The report of a finished run in one of its four renderings, from the stored report.json. */
@@ -67,7 +77,10 @@ export async function reportFile(id: string, format: TReportFormat): Promise<{ n
   return { name: `${id}-${file}`, type, body };
 }
 
-export async function searchRunLogs(id: string, q: { service?: string; level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; text?: string; cursor?: string; limit?: number }) {
+export async function searchRunLogs(
+  id: string,
+  q: { service?: string; level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal'; text?: string; cursor?: string; limit?: number },
+) {
   await getRun(db(), id);
   return platform().logStore.search({ runId: id, ...q, limit: q.limit ?? 200 });
 }

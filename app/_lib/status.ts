@@ -37,7 +37,10 @@ export function redactUrl(url: string): string {
   }
 }
 
-async function timed<T>(timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>): Promise<{ ok: true; value: T; ms: number } | { ok: false; error: string; ms: number }> {
+async function timed<T>(
+  timeoutMs: number,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<{ ok: true; value: T; ms: number } | { ok: false; error: string; ms: number }> {
   const started = performance.now();
   const ac = new AbortController();
   let timer: NodeJS.Timeout | undefined;
@@ -55,7 +58,7 @@ async function timed<T>(timeoutMs: number, fn: (signal: AbortSignal) => Promise<
   } catch (e) {
     // fetch() reports "fetch failed" and hides the socket error in `cause`.
     const cause = (e as { cause?: { code?: string; message?: string } })?.cause;
-    const msg = cause?.code === 'ECONNREFUSED' ? 'connection refused' : cause?.message ?? (e instanceof Error ? e.message : String(e));
+    const msg = cause?.code === 'ECONNREFUSED' ? 'connection refused' : (cause?.message ?? (e instanceof Error ? e.message : String(e)));
     return { ok: false, error: msg, ms: Math.round(performance.now() - started) };
   } finally {
     clearTimeout(timer);
@@ -109,7 +112,10 @@ export async function backendStatus(cfg: TConfig, db: TDb, opts: TStatusOptions 
   const t = opts.timeoutMs ?? 1500;
   const pg = timed(t, async () => {
     const r = await db.$client.query('select version() as v');
-    return String(r.rows[0]?.v ?? '').split(' ').slice(0, 2).join(' ');
+    return String(r.rows[0]?.v ?? '')
+      .split(' ')
+      .slice(0, 2)
+      .join(' ');
   });
   const redis = timed(t, async () => {
     const c = new Redis(cfg.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: t, enableOfflineQueue: false, retryStrategy: () => null });
@@ -137,7 +143,9 @@ export async function backendStatus(cfg: TConfig, db: TDb, opts: TStatusOptions 
       })
     : pg.then((r) => (r.ok ? { ...r, value: 'logs table with full-text search' } : r));
   const k6 = cfg.K6_BIN ?? (await which('k6'));
-  const engine = k6 ? timed(t, (signal) => k6Version(k6, signal)) : Promise.resolve({ ok: true as const, value: 'open-model engine in the worker process', ms: 0 });
+  const engine = k6
+    ? timed(t, (signal) => k6Version(k6, signal))
+    : Promise.resolve({ ok: true as const, value: 'open-model engine in the worker process', ms: 0 });
 
   const [a, b, c, d, e, f] = await Promise.all([pg, redis, proxy, supervisor, logs, engine]);
   const row = (key: string, label: string, kind: string, target: string, r: typeof a): TBackendStatus => ({
@@ -154,7 +162,13 @@ export async function backendStatus(cfg: TConfig, db: TDb, opts: TStatusOptions 
     row('redis', 'Queues and live events', 'Redis (BullMQ)', redactUrl(cfg.REDIS_URL), b),
     row('faultProxy', 'Fault proxy', 'Toxiproxy HTTP API', redactUrl(cfg.TOXIPROXY_URL), c),
     row('supervisor', 'Shop supervisor', 'supervisor admin API', redactUrl(cfg.SUPERVISOR_URL), d),
-    row('logStore', 'Log store', cfg.ELASTICSEARCH_URL ? 'Elasticsearch' : 'Postgres log store', cfg.ELASTICSEARCH_URL ? redactUrl(cfg.ELASTICSEARCH_URL) : redactUrl(cfg.DATABASE_URL), e),
+    row(
+      'logStore',
+      'Log store',
+      cfg.ELASTICSEARCH_URL ? 'Elasticsearch' : 'Postgres log store',
+      cfg.ELASTICSEARCH_URL ? redactUrl(cfg.ELASTICSEARCH_URL) : redactUrl(cfg.DATABASE_URL),
+      e,
+    ),
     row('loadEngine', 'Load engine', k6 ? 'k6' : 'built-in engine', k6 ?? 'loadtests/ (built in)', f),
   ];
 }

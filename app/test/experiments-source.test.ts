@@ -30,11 +30,14 @@ async function call(method: string, pattern: string, o: { params?: Record<string
     }),
     { params: Promise.resolve(o.params ?? {}) },
   );
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> & { error?: { code: string; message: string; issues?: { path: string }[] } } };
+  return {
+    status: res.status,
+    json: (await res.json()) as Record<string, unknown> & { error?: { code: string; message: string; issues?: { path: string }[] } },
+  };
 }
 
 const get = (id: string) => call('GET', '/api/experiments/[id]', { params: { id } });
-const list = async () => ((await call('GET', '/api/experiments')).json.experiments as { id: string; source: string; editedFrom?: string; description: string }[]);
+const list = async () => (await call('GET', '/api/experiments')).json.experiments as { id: string; source: string; editedFrom?: string; description: string }[];
 
 beforeAll(async () => {
   t = await createTestDatabase();
@@ -63,12 +66,18 @@ describe('experiments: one source of truth', () => {
     const [row] = await t.db.select().from(experiments).where(eq(experiments.id, ID));
     expect(row.sourcePath).toBe(`experiments/${ID}.yaml`);
     // the file changes after that run (here: the record goes stale); the console still shows and runs the file
-    await t.db.update(experiments).set({ sourceText: fileText.replace(/^description: .*$/m, 'description: stale record') }).where(eq(experiments.id, ID));
+    await t.db
+      .update(experiments)
+      .set({ sourceText: fileText.replace(/^description: .*$/m, 'description: stale record') })
+      .where(eq(experiments.id, ID));
     const d = await get(ID);
     expect(d.json).toMatchObject({ source: 'shipped', yaml: fileText });
     expect((await list()).find((e) => e.id === ID)).toMatchObject({ source: 'shipped' });
     const again = await call('POST', '/api/runs', { body: { experimentId: ID } });
-    const [r2] = await t.db.select().from(runs).where(eq(runs.id, again.json.id as string));
+    const [r2] = await t.db
+      .select()
+      .from(runs)
+      .where(eq(runs.id, again.json.id as string));
     expect((r2.definition as { description: string }).description).not.toBe('stale record');
   });
 
@@ -80,7 +89,10 @@ describe('experiments: one source of truth', () => {
     expect((await get(ID)).json).toMatchObject({ source: 'edited', editedFrom: `experiments/${ID}.yaml`, yaml: edited });
     expect((await list()).find((e) => e.id === ID)).toMatchObject({ source: 'edited', editedFrom: `experiments/${ID}.yaml`, description: 'my edited copy' });
     const run = await call('POST', '/api/runs', { body: { experimentId: ID } });
-    const [r] = await t.db.select().from(runs).where(eq(runs.id, run.json.id as string));
+    const [r] = await t.db
+      .select()
+      .from(runs)
+      .where(eq(runs.id, run.json.id as string));
     expect((r.definition as { description: string }).description).toBe('my edited copy');
     // the CLI runs the shipped file itself: that run records nothing over the user's copy
     const { enqueueRun } = await import('../../workers/index.js');
@@ -93,7 +105,10 @@ describe('experiments: one source of truth', () => {
     expect(del.json).toMatchObject({ now: 'shipped' });
     expect((await get(ID)).json).toMatchObject({ source: 'shipped', yaml: fileText });
     // runs of the copy keep their link to the experiment
-    const [kept] = await t.db.select().from(runs).where(eq(runs.id, run.json.id as string));
+    const [kept] = await t.db
+      .select()
+      .from(runs)
+      .where(eq(runs.id, run.json.id as string));
     expect(kept.experimentId).toBe(ID);
   });
 
@@ -110,8 +125,14 @@ describe('experiments: one source of truth', () => {
   });
 
   it('validation checks against what exists: a fault target that is no edge and an unknown scenario are field errors at their lines', async () => {
-    const bad = fileText.replace(/^name: .*$/m, 'name: bad-targets').replace(/target: orders->payments/, 'target: foo->bar').replace(/scenario: [\w-]+/, 'scenario: no-such-scenario');
-    for (const [method, pattern, as] of [['POST', '/api/experiments/validate', viewer], ['POST', '/api/experiments', operator]] as const) {
+    const bad = fileText
+      .replace(/^name: .*$/m, 'name: bad-targets')
+      .replace(/target: orders->payments/, 'target: foo->bar')
+      .replace(/scenario: [\w-]+/, 'scenario: no-such-scenario');
+    for (const [method, pattern, as] of [
+      ['POST', '/api/experiments/validate', viewer],
+      ['POST', '/api/experiments', operator],
+    ] as const) {
       const r = await call(method, pattern, { body: { yaml: bad }, as });
       expect(r.status).toBe(400);
       const issues = r.json.error!.issues as { path: string; message: string; line?: number }[];
@@ -133,7 +154,12 @@ describe('experiments: one source of truth', () => {
     expect(blocked.json.error!.message).toMatch(/nightly-doomed/);
     expect((await call('DELETE', '/api/schedules/[id]', { params: { id: sch.json.id as string }, as: viewer })).status).toBe(403);
     expect((await call('DELETE', '/api/schedules/[id]', { params: { id: sch.json.id as string } })).status).toBe(200);
-    expect(await t.db.select().from(schedules).where(eq(schedules.id, sch.json.id as string))).toEqual([]);
+    expect(
+      await t.db
+        .select()
+        .from(schedules)
+        .where(eq(schedules.id, sch.json.id as string)),
+    ).toEqual([]);
     expect((await call('DELETE', '/api/experiments/[id]', { params: { id: 'doomed-exp' } })).json).toMatchObject({ now: 'deleted' });
     expect((await get('doomed-exp')).status).toBe(404);
     const shipped = await call('DELETE', '/api/experiments/[id]', { params: { id: ID } });

@@ -40,7 +40,12 @@ type TRng = ReturnType<typeof rng>;
 
 const bomb = (levels: number) => {
   const rows = ['a0: &a0 [x,x,x,x,x,x,x,x,x]'];
-  for (let i = 1; i <= levels; i++) rows.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]`);
+  for (let i = 1; i <= levels; i++)
+    rows.push(
+      `a${i}: &a${i} [${Array(9)
+        .fill(`*a${i - 1}`)
+        .join(',')}]`,
+    );
   return rows.join('\n');
 };
 
@@ -69,22 +74,131 @@ faults:
 `;
 
 const STRINGS: readonly string[] = [
-  '', ' ', 'a', '0', '-1', '1e309', 'NaN', 'Infinity', '-0', '9'.repeat(40), '-9223372036854775809', '18446744073709551616',
-  '\u0000', 'a\u0000b', '\u0000\u0000', '%00', '%', '%E0%A4%A', '\ud800', '\udfff', 'a\ud83d', '😀', '\u202e', '\ufeff', '\r\n', '\t', '\\', '"', "'", '`',
-  '../../../etc/passwd', '..', '.', '/', '//', '?x=1', '#frag', '<script>alert(1)</script>', "' OR 1=1 --", '${jndi:ldap://x}', '{{7*7}}',
-  'null', 'true', 'false', '{}', '[]', '[[[[[[[[]]]]]]]]', '2026-01-01T00:00:00Z', '+275761-01-01T00:00:00Z', '-271822-01-01T00:00:00Z',
-  'sch_0123456789ab', 'sch_zzzzzzzzzzzz', '0123456789abcdef', 'payments-latency', 'checkout-mix', 'ci', 'json', 'html', 'junit', 'md', 'operator', 'viewer',
-  '* * * * * *', '*/1 * * * * *', '0 3 * * *', '61 * * * *', 'Mars/Olympus', 'UTC', 'experiment', 'suite',
-  '123456789012345678', '99999999999999999999999999', 'x'.repeat(300), 'y'.repeat(70_000),
-  bomb(6), 'name: *nope\n', 'a: &a 1\nb: *a\n', EXPERIMENT, EXPERIMENT.replace('fuzz-exp', 'fuzz\u0000exp'), EXPERIMENT.replace('10s', '99999999999d'), EXPERIMENT.replace('100', '1e400'),
-  'name: [unclosed', ': : :', '---\n---\n', '!!js/function "x"', '!!binary AAAA', `k: ${'['.repeat(5000)}`,
+  '',
+  ' ',
+  'a',
+  '0',
+  '-1',
+  '1e309',
+  'NaN',
+  'Infinity',
+  '-0',
+  '9'.repeat(40),
+  '-9223372036854775809',
+  '18446744073709551616',
+  '\u0000',
+  'a\u0000b',
+  '\u0000\u0000',
+  '%00',
+  '%',
+  '%E0%A4%A',
+  '\ud800',
+  '\udfff',
+  'a\ud83d',
+  '😀',
+  '\u202e',
+  '\ufeff',
+  '\r\n',
+  '\t',
+  '\\',
+  '"',
+  "'",
+  '`',
+  '../../../etc/passwd',
+  '..',
+  '.',
+  '/',
+  '//',
+  '?x=1',
+  '#frag',
+  '<script>alert(1)</script>',
+  "' OR 1=1 --",
+  '${jndi:ldap://x}',
+  '{{7*7}}',
+  'null',
+  'true',
+  'false',
+  '{}',
+  '[]',
+  '[[[[[[[[]]]]]]]]',
+  '2026-01-01T00:00:00Z',
+  '+275761-01-01T00:00:00Z',
+  '-271822-01-01T00:00:00Z',
+  'sch_0123456789ab',
+  'sch_zzzzzzzzzzzz',
+  '0123456789abcdef',
+  'payments-latency',
+  'checkout-mix',
+  'ci',
+  'json',
+  'html',
+  'junit',
+  'md',
+  'operator',
+  'viewer',
+  '* * * * * *',
+  '*/1 * * * * *',
+  '0 3 * * *',
+  '61 * * * *',
+  'Mars/Olympus',
+  'UTC',
+  'experiment',
+  'suite',
+  '123456789012345678',
+  '99999999999999999999999999',
+  'x'.repeat(300),
+  'y'.repeat(70_000),
+  bomb(6),
+  'name: *nope\n',
+  'a: &a 1\nb: *a\n',
+  EXPERIMENT,
+  EXPERIMENT.replace('fuzz-exp', 'fuzz\u0000exp'),
+  EXPERIMENT.replace('10s', '99999999999d'),
+  EXPERIMENT.replace('100', '1e400'),
+  'name: [unclosed',
+  ': : :',
+  '---\n---\n',
+  '!!js/function "x"',
+  '!!binary AAAA',
+  `k: ${'['.repeat(5000)}`,
 ];
 
-const FIELDS: readonly string[] = ['yaml', 'name', 'description', 'experimentId', 'scenario', 'kind', 'ref', 'cron', 'timezone', 'enabled', 'username', 'password', 'role', 'reason', 'by', 'id', 'after', '__proto__', 'constructor', ''];
+const FIELDS: readonly string[] = [
+  'yaml',
+  'name',
+  'description',
+  'experimentId',
+  'scenario',
+  'kind',
+  'ref',
+  'cron',
+  'timezone',
+  'enabled',
+  'username',
+  'password',
+  'role',
+  'reason',
+  'by',
+  'id',
+  'after',
+  '__proto__',
+  'constructor',
+  '',
+];
 const QUERY_KEYS: readonly string[] = ['limit', 'experiment', 'after', 'service', 'level', 'text', 'cursor', 'format', 'from', 'to', 'x'];
 
 function cursorish(r: TRng): string {
-  const v = r.pick<unknown[]>([[1e20, '1'], [-1, '1'], [Date.now(), '9'.repeat(30)], [Date.now(), '1'], ['x', 1], [1.5, '2'], [8.64e15 + 1, '1'], [Date.now(), 'a\u0000'], []]);
+  const v = r.pick<unknown[]>([
+    [1e20, '1'],
+    [-1, '1'],
+    [Date.now(), '9'.repeat(30)],
+    [Date.now(), '1'],
+    ['x', 1],
+    [1.5, '2'],
+    [8.64e15 + 1, '1'],
+    [Date.now(), 'a\u0000'],
+    [],
+  ]);
   return Buffer.from(JSON.stringify(v)).toString(r.chance(0.8) ? 'base64url' : 'base64');
 }
 
@@ -117,7 +231,14 @@ function body(r: TRng): string {
     case 1:
       return JSON.stringify({ yaml: str(r) });
     case 2:
-      return JSON.stringify({ name: str(r), kind: r.pick(['experiment', 'suite', str(r)]), ref: str(r), cron: r.pick(['0 3 * * *', '* * * * * *', str(r)]), timezone: r.pick(['UTC', str(r)]), enabled: value(r) });
+      return JSON.stringify({
+        name: str(r),
+        kind: r.pick(['experiment', 'suite', str(r)]),
+        ref: str(r),
+        cron: r.pick(['0 3 * * *', '* * * * * *', str(r)]),
+        timezone: r.pick(['UTC', str(r)]),
+        enabled: value(r),
+      });
     case 3:
       return JSON.stringify({ username: str(r), password: str(r) });
     case 4:
@@ -176,57 +297,66 @@ afterAll(async () => {
 });
 
 describe('fuzz: every API route answers bad input below 500', () => {
-  it(`seed ${SEED}: up to ${MAX_REQUESTS} generated requests, no 5xx, no stack trace`, async () => {
-    const r = rng(SEED);
-    const failures: string[] = [];
-    const statuses = new Map<number, number>();
-    const perRoute = new Map<string, number>();
-    const started = Date.now();
-    let n = 0;
-    while (n < MAX_REQUESTS && Date.now() - started < TIME_CAP_MS && failures.length < 25) {
-      const route = routes[n % routes.length];
-      n++;
-      const params = Object.fromEntries(route.segments.map((s) => [s, str(r).slice(0, r.chance(0.9) ? 200 : 100_000)]));
-      const q = r.chance(0.7) ? query(r) : '';
-      let as = r.chance(0.8) ? who.operator : r.chance(0.5) ? who.viewer : null;
-      // Signing out ends the session it is sent with: give it one of its own.
-      if (as && route.pattern === '/api/auth/logout') as = (await sessions(t.db)).operator;
-      const sendBody = route.method !== 'GET' && r.chance(0.9);
-      const b = sendBody ? body(r) : undefined;
-      let url: string;
-      try {
-        url = urlOf(route, params, q);
-      } catch {
-        continue; // a segment no browser could send (lone surrogate in a URL)
+  it(
+    `seed ${SEED}: up to ${MAX_REQUESTS} generated requests, no 5xx, no stack trace`,
+    async () => {
+      const r = rng(SEED);
+      const failures: string[] = [];
+      const statuses = new Map<number, number>();
+      const perRoute = new Map<string, number>();
+      const started = Date.now();
+      let n = 0;
+      while (n < MAX_REQUESTS && Date.now() - started < TIME_CAP_MS && failures.length < 25) {
+        const route = routes[n % routes.length];
+        n++;
+        const params = Object.fromEntries(route.segments.map((s) => [s, str(r).slice(0, r.chance(0.9) ? 200 : 100_000)]));
+        const q = r.chance(0.7) ? query(r) : '';
+        let as = r.chance(0.8) ? who.operator : r.chance(0.5) ? who.viewer : null;
+        // Signing out ends the session it is sent with: give it one of its own.
+        if (as && route.pattern === '/api/auth/logout') as = (await sessions(t.db)).operator;
+        const sendBody = route.method !== 'GET' && r.chance(0.9);
+        const b = sendBody ? body(r) : undefined;
+        let url: string;
+        try {
+          url = urlOf(route, params, q);
+        } catch {
+          continue; // a segment no browser could send (lone surrogate in a URL)
+        }
+        const req = new Request(url, {
+          method: route.method,
+          headers: {
+            host: '127.0.0.1:3000',
+            'content-type': r.chance(0.9) ? 'application/json' : r.pick(['text/plain', 'application/x-www-form-urlencoded', '']),
+            ...(as?.headers ?? {}),
+          },
+          ...(b !== undefined ? { body: b } : {}),
+        });
+        const label = `${route.method} ${url.slice(0, 200)} body=${JSON.stringify((b ?? '').slice(0, 160))}`;
+        let res: Response;
+        try {
+          res = await route.handler(req, { params: Promise.resolve(params) });
+        } catch (e) {
+          failures.push(`${label} → threw ${(e as Error).message}`);
+          continue;
+        }
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        perRoute.set(`${route.method} ${route.pattern}`, (perRoute.get(`${route.method} ${route.pattern}`) ?? 0) + 1);
+        let text = '';
+        if ((res.headers.get('content-type') ?? '').includes('event-stream')) await res.body?.cancel();
+        else text = (await res.text()).slice(0, 20_000);
+        if (res.status >= 500) failures.push(`${label} → ${res.status} ${text.slice(0, 300)}`);
+        else if (STACK.test(text) && !/^(text\/html|application\/xml|text\/markdown)/.test(res.headers.get('content-type') ?? ''))
+          failures.push(`${label} → stack trace in body: ${text.slice(0, 300)}`);
       }
-      const req = new Request(url, {
-        method: route.method,
-        headers: { host: '127.0.0.1:3000', 'content-type': r.chance(0.9) ? 'application/json' : r.pick(['text/plain', 'application/x-www-form-urlencoded', '']), ...(as?.headers ?? {}) },
-        ...(b !== undefined ? { body: b } : {}),
-      });
-      const label = `${route.method} ${url.slice(0, 200)} body=${JSON.stringify((b ?? '').slice(0, 160))}`;
-      let res: Response;
-      try {
-        res = await route.handler(req, { params: Promise.resolve(params) });
-      } catch (e) {
-        failures.push(`${label} → threw ${(e as Error).message}`);
-        continue;
-      }
-      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-      perRoute.set(`${route.method} ${route.pattern}`, (perRoute.get(`${route.method} ${route.pattern}`) ?? 0) + 1);
-      let text = '';
-      if ((res.headers.get('content-type') ?? '').includes('event-stream')) await res.body?.cancel();
-      else text = (await res.text()).slice(0, 20_000);
-      if (res.status >= 500) failures.push(`${label} → ${res.status} ${text.slice(0, 300)}`);
-      else if (STACK.test(text) && !/^(text\/html|application\/xml|text\/markdown)/.test(res.headers.get('content-type') ?? '')) failures.push(`${label} → stack trace in body: ${text.slice(0, 300)}`);
-    }
-    const summary = `${n} requests in ${Date.now() - started} ms; statuses ${JSON.stringify(Object.fromEntries(statuses))}`;
-    console.log(`[fuzz] ${summary}`);
-    expect(failures, summary).toEqual([]);
-    // not vacuous: every route was hit, and the generator reached the handlers past auth and parsing
-    expect(perRoute.size).toBe(routes.length);
-    expect(n).toBeGreaterThan(routes.length * 20);
-    expect(statuses.get(200) ?? 0).toBeGreaterThan(50);
-    expect(statuses.get(400) ?? 0).toBeGreaterThan(200);
-  }, TIME_CAP_MS + 60_000);
+      const summary = `${n} requests in ${Date.now() - started} ms; statuses ${JSON.stringify(Object.fromEntries(statuses))}`;
+      console.log(`[fuzz] ${summary}`);
+      expect(failures, summary).toEqual([]);
+      // not vacuous: every route was hit, and the generator reached the handlers past auth and parsing
+      expect(perRoute.size).toBe(routes.length);
+      expect(n).toBeGreaterThan(routes.length * 20);
+      expect(statuses.get(200) ?? 0).toBeGreaterThan(50);
+      expect(statuses.get(400) ?? 0).toBeGreaterThan(200);
+    },
+    TIME_CAP_MS + 60_000,
+  );
 });

@@ -17,9 +17,15 @@ const RUN_ID = '123456789012345678';
 
 const find = (method: string, pattern: string) => routes.find((r) => r.method === method && r.pattern === pattern)!;
 
-function call(r: TApiRoute, o: { params?: Record<string, string>; query?: string; body?: BodyInit; headers?: Record<string, string>; as?: TSession | null } = {}) {
+function call(
+  r: TApiRoute,
+  o: { params?: Record<string, string>; query?: string; body?: BodyInit; headers?: Record<string, string>; as?: TSession | null } = {},
+) {
   const as = o.as === undefined ? operator : o.as;
-  const init: RequestInit & { duplex?: 'half' } = { method: r.method, headers: { host: '127.0.0.1:3000', 'content-type': 'application/json', ...(as?.headers ?? {}), ...(o.headers ?? {}) } };
+  const init: RequestInit & { duplex?: 'half' } = {
+    method: r.method,
+    headers: { host: '127.0.0.1:3000', 'content-type': 'application/json', ...(as?.headers ?? {}), ...(o.headers ?? {}) },
+  };
   if (o.body !== undefined) {
     init.body = o.body;
     if (o.body instanceof ReadableStream) init.duplex = 'half';
@@ -85,7 +91,11 @@ describe('body size limits are enforced while reading', () => {
     expect(r.status).toBe(413);
     expect(b.pulled()).toBeLessThanOrEqual(512 * 1024 + 64 * 1024);
     const declared = countedBody(8 * 1024 * 1024);
-    const r2 = await call(find('POST', '/api/experiments/validate'), { body: declared.stream, headers: { 'content-length': String(8 * 1024 * 1024) }, as: viewer });
+    const r2 = await call(find('POST', '/api/experiments/validate'), {
+      body: declared.stream,
+      headers: { 'content-length': String(8 * 1024 * 1024) },
+      as: viewer,
+    });
     expect(r2.status).toBe(413);
     expect(declared.pulled()).toBe(0);
   });
@@ -106,7 +116,11 @@ describe('characters PostgreSQL refuses are field errors, not 500', () => {
       [find('POST', '/api/experiments/validate'), { body: JSON.stringify({ yaml: 'name: ab\ndescription: "x\\0y"\n' }), as: viewer }, ''],
       [find('GET', '/api/runs/[id]'), { params: { id: '12\u00003' } }, ''],
       [find('POST', '/api/runs'), { body: JSON.stringify({ experimentId: 'pay\u0000ments' }) }, 'experimentId'],
-      [find('POST', '/api/schedules'), { body: JSON.stringify({ name: 'n\u0000ight', kind: 'experiment', ref: 'payments-latency', cron: '0 3 * * *' }) }, 'name'],
+      [
+        find('POST', '/api/schedules'),
+        { body: JSON.stringify({ name: 'n\u0000ight', kind: 'experiment', ref: 'payments-latency', cron: '0 3 * * *' }) },
+        'name',
+      ],
       [find('GET', '/api/runs/[id]/logs'), { params: { id: RUN_ID }, query: 'text=a%00b' }, 'text'],
       [find('GET', '/api/runs/[id]/logs'), { params: { id: RUN_ID }, query: 'service=or%00ders' }, 'service'],
       [find('GET', '/api/runs'), { query: 'experiment=x%00y' }, 'experiment'],
@@ -116,7 +130,8 @@ describe('characters PostgreSQL refuses are field errors, not 500', () => {
       const res = await call(r, o);
       const body = (await res.json()) as { error?: { code: string; issues?: { path: string; message: string }[] } };
       if (res.status !== 400 || body.error?.code !== 'VALIDATION') wrong.push(`${r.method} ${r.pattern} → ${res.status} ${JSON.stringify(body)}`);
-      else if (field && !body.error.issues?.some((i) => i.path === field || i.path.startsWith(`${field}`))) wrong.push(`${r.method} ${r.pattern}: no issue at ${field}: ${JSON.stringify(body.error.issues)}`);
+      else if (field && !body.error.issues?.some((i) => i.path === field || i.path.startsWith(`${field}`)))
+        wrong.push(`${r.method} ${r.pattern}: no issue at ${field}: ${JSON.stringify(body.error.issues)}`);
     }
     expect(wrong).toEqual([]);
   });
@@ -131,7 +146,15 @@ describe('characters PostgreSQL refuses are field errors, not 500', () => {
     const logs = find('GET', '/api/runs/[id]/logs');
     const enc = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
     const wrong: string[] = [];
-    for (const cursor of [enc([1e20, '1']), enc([-8.64e15, '1']), enc([Date.now(), '99999999999999999999999']), enc([1.5, '1']), enc(['x', '1']), 'not-a-cursor', enc([Date.now(), '1\u00002'])]) {
+    for (const cursor of [
+      enc([1e20, '1']),
+      enc([-8.64e15, '1']),
+      enc([Date.now(), '99999999999999999999999']),
+      enc([1.5, '1']),
+      enc(['x', '1']),
+      'not-a-cursor',
+      enc([Date.now(), '1\u00002']),
+    ]) {
       const res = await call(logs, { params: { id: RUN_ID }, query: `cursor=${encodeURIComponent(cursor)}` });
       const body = (await res.json()) as { error?: { issues?: { path: string }[] } };
       if (res.status !== 400 || !body.error?.issues?.some((i) => i.path === 'cursor')) wrong.push(`${cursor} → ${res.status} ${JSON.stringify(body)}`);
@@ -154,4 +177,3 @@ describe('characters PostgreSQL refuses are field errors, not 500', () => {
     expect(JSON.stringify(await undefinedAlias.json())).toMatch(/alias \*nope refers to no anchor/);
   });
 });
-

@@ -37,7 +37,8 @@ export async function loadApiRoutes(): Promise<TApiRoute[]> {
     const rel = path.relative(API_DIR, path.dirname(file)).split(path.sep);
     const segments = rel.flatMap((s) => /^\[(.+)\]$/.exec(s)?.[1] ?? []);
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
-    for (const method of METHODS) if (typeof mod[method] === 'function') out.push({ pattern: `/api/${rel.join('/')}`, segments, method, handler: mod[method] as THandler });
+    for (const method of METHODS)
+      if (typeof mod[method] === 'function') out.push({ pattern: `/api/${rel.join('/')}`, segments, method, handler: mod[method] as THandler });
   }
   return out.sort((a, b) => `${a.pattern} ${a.method}`.localeCompare(`${b.pattern} ${b.method}`));
 }

@@ -69,12 +69,16 @@ beforeAll(async () => {
   for (const file of routeFiles(apiDir)) {
     const rel = path.relative(apiDir, path.dirname(file)).split(path.sep);
     const params: Record<string, string> = {};
-    const url = '/api/' + rel.map((seg) => {
-      const m = /^\[(.+)\]$/.exec(seg);
-      if (!m) return seg;
-      params[m[1]] = PARAM_VALUES[m[1]] ?? 'x';
-      return params[m[1]];
-    }).join('/');
+    const url =
+      '/api/' +
+      rel
+        .map((seg) => {
+          const m = /^\[(.+)\]$/.exec(seg);
+          if (!m) return seg;
+          params[m[1]] = PARAM_VALUES[m[1]] ?? 'x';
+          return params[m[1]];
+        })
+        .join('/');
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     for (const method of METHODS) if (typeof mod[method] === 'function') routes.push({ url, method, handler: mod[method] as TRoute['handler'], params });
   }
@@ -119,7 +123,8 @@ describe('every API route refuses', () => {
       checked++;
       const res = await call(r, { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf, origin: BASE });
       const body = (await res.json().catch(() => null)) as { error?: { code?: string; message?: string } } | null;
-      if (res.status !== 403 || body?.error?.code !== 'FORBIDDEN' || !/role viewer/.test(body.error.message ?? '')) wrong.push(`${name(r)} → ${res.status} ${body?.error?.message}`);
+      if (res.status !== 403 || body?.error?.code !== 'FORBIDDEN' || !/role viewer/.test(body.error.message ?? ''))
+        wrong.push(`${name(r)} → ${res.status} ${body?.error?.message}`);
     }
     expect(checked).toBeGreaterThan(10);
     expect(wrong).toEqual([]);
@@ -157,7 +162,10 @@ describe('sign-in and tokens', () => {
 
   it('sign-in: wrong password 401, missing field names the field, right password sets HttpOnly SameSite cookies', async () => {
     const login = find('POST', '/api/auth/login');
-    const post = (body: string) => login.handler(new Request(`${BASE}/api/auth/login`, { method: 'POST', body, headers: { 'content-type': 'application/json', host: '127.0.0.1:3000' } }), { params: Promise.resolve({}) });
+    const post = (body: string) =>
+      login.handler(new Request(`${BASE}/api/auth/login`, { method: 'POST', body, headers: { 'content-type': 'application/json', host: '127.0.0.1:3000' } }), {
+        params: Promise.resolve({}),
+      });
     const wrong = await post(JSON.stringify({ username: 'operator', password: 'nope' }));
     expect(wrong.status).toBe(401);
     const missing = await post(JSON.stringify({ username: 'operator' }));
@@ -173,14 +181,20 @@ describe('sign-in and tokens', () => {
     expect(session).toMatch(/SameSite=Lax/);
     // quickstart over loopback HTTP: not Secure; anything else is
     expect(session).not.toMatch(/Secure/);
-    const me = await find('GET', '/api/auth/me').handler(new Request(`${BASE}/api/auth/me`, { headers: { cookie: session.split(';')[0] } }), { params: Promise.resolve({}) });
+    const me = await find('GET', '/api/auth/me').handler(new Request(`${BASE}/api/auth/me`, { headers: { cookie: session.split(';')[0] } }), {
+      params: Promise.resolve({}),
+    });
     expect(await me.json()).toMatchObject({ name: 'operator', role: 'operator' });
   });
 
   it('cookies are Secure behind TLS or on a non-loopback host', async () => {
     const login = find('POST', '/api/auth/login');
     const res = await login.handler(
-      new Request('https://faultline.example.com/api/auth/login', { method: 'POST', body: JSON.stringify({ username: 'viewer', password: 'viewer' }), headers: { 'content-type': 'application/json', host: 'faultline.example.com' } }),
+      new Request('https://faultline.example.com/api/auth/login', {
+        method: 'POST',
+        body: JSON.stringify({ username: 'viewer', password: 'viewer' }),
+        headers: { 'content-type': 'application/json', host: 'faultline.example.com' },
+      }),
       { params: Promise.resolve({}) },
     );
     expect(res.status).toBe(200);
@@ -190,15 +204,24 @@ describe('sign-in and tokens', () => {
   it('an operator creates an API token that then works as Bearer, and revoking it ends it', async () => {
     const create = find('POST', '/api/tokens');
     const res = await create.handler(
-      new Request(`${BASE}/api/tokens`, { method: 'POST', body: JSON.stringify({ name: 'ci', role: 'operator' }), headers: { cookie: operator.cookie, 'x-csrf-token': operator.csrf, 'content-type': 'application/json', host: '127.0.0.1:3000' } }),
+      new Request(`${BASE}/api/tokens`, {
+        method: 'POST',
+        body: JSON.stringify({ name: 'ci', role: 'operator' }),
+        headers: { cookie: operator.cookie, 'x-csrf-token': operator.csrf, 'content-type': 'application/json', host: '127.0.0.1:3000' },
+      }),
       { params: Promise.resolve({}) },
     );
     expect(res.status).toBe(200);
     const { id, token } = (await res.json()) as { id: string; token: string };
-    const me = () => find('GET', '/api/auth/me').handler(new Request(`${BASE}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } }), { params: Promise.resolve({}) });
+    const me = () =>
+      find('GET', '/api/auth/me').handler(new Request(`${BASE}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } }), {
+        params: Promise.resolve({}),
+      });
     expect(await (await me()).json()).toMatchObject({ name: 'token:ci', role: 'operator', via: 'token' });
     const revoke = routes.find((r) => r.method === 'DELETE' && r.url.startsWith('/api/tokens/'))!;
-    const del = await revoke.handler(new Request(`${BASE}/api/tokens/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }), { params: Promise.resolve({ id }) });
+    const del = await revoke.handler(new Request(`${BASE}/api/tokens/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } }), {
+      params: Promise.resolve({ id }),
+    });
     expect(del.status).toBe(200);
     expect((await me()).status).toBe(401);
   });
@@ -223,7 +246,10 @@ describe('sign-in throttling (Redis, per name and client address)', () => {
     const retryAfter = Number(sixth.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThan(0);
     expect(retryAfter).toBeLessThanOrEqual(300);
-    expect(((await sixth.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'TOO_MANY_REQUESTS', message: expect.stringMatching(/too many failed sign-ins for viewer/) });
+    expect(((await sixth.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'TOO_MANY_REQUESTS',
+      message: expect.stringMatching(/too many failed sign-ins for viewer/),
+    });
     // The attacker's client stays locked out even with the right password …
     expect((await post('viewer', 'viewer', '10.0.0.66')).status).toBe(429);
     // … while the user, from a client that has not failed, signs in.

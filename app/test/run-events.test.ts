@@ -18,7 +18,12 @@ async function readAll(stream: ReadableStream<Uint8Array>, timeoutMs = 10_000): 
   const deadline = Date.now() + timeoutMs;
   let ended = false;
   while (Date.now() < deadline) {
-    const r = await Promise.race([reader.read(), new Promise<{ done: true; value: undefined; timeout: true }>((res) => setTimeout(() => res({ done: true, value: undefined, timeout: true }), deadline - Date.now()))]);
+    const r = await Promise.race([
+      reader.read(),
+      new Promise<{ done: true; value: undefined; timeout: true }>((res) =>
+        setTimeout(() => res({ done: true, value: undefined, timeout: true }), deadline - Date.now()),
+      ),
+    ]);
     if (r.done) {
       ended = !('timeout' in r);
       break;
@@ -61,7 +66,14 @@ describe('run event stream (SSE)', () => {
     // Published while the stream replays: must arrive exactly once.
     await appendRunEvent(t.db, p.redis, prefix, runId, { type: 'note', level: 'info', msg: 'hello' });
     await new Promise((r) => setTimeout(r, 300));
-    await appendRunEvent(t.db, p.redis, prefix, runId, { type: 'fault.applied', name: 'f', faultId: 'x', fault: { type: 'latency', target: 'orders->payments' }, plannedAt: 0, until: 1 });
+    await appendRunEvent(t.db, p.redis, prefix, runId, {
+      type: 'fault.applied',
+      name: 'f',
+      faultId: 'x',
+      fault: { type: 'latency', target: 'orders->payments' },
+      plannedAt: 0,
+      until: 1,
+    });
     await appendRunEvent(t.db, p.redis, prefix, runId, { type: 'verdict', verdict: 'passed' });
     const got = await reading;
     expect(got.ids).toEqual([1, 2, 3, 4, 5]);

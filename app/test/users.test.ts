@@ -71,7 +71,10 @@ describe('sign-in throttle', () => {
       const until = Date.now() + 5000;
       let open = false;
       while (!open && Date.now() < until) {
-        open = await th.attempt('alice', '10.1.1.1').then(() => true, () => false);
+        open = await th.attempt('alice', '10.1.1.1').then(
+          () => true,
+          () => false,
+        );
         if (!open) await new Promise((r) => setTimeout(r, 100));
       }
       expect(open).toBe(true);

@@ -38,16 +38,40 @@ for (let s = 0; s < seconds; s++) {
     const latency = checkout ? (inFault ? 1800 : 90) : 15;
     const status = checkout && inFault && i % 8 === 0 ? 503 : checkout ? 201 : 200;
     history.push({ index: index++, type: 'invoke', f: checkout ? 'checkout' : 'browse', process: i, time, value: {} });
-    history.push({ index: index++, type: status >= 500 ? 'info' : 'ok', f: checkout ? 'checkout' : 'browse', process: i, time: time + latency, value: { status }, latencyMs: latency, correctedLatencyMs: latency });
+    history.push({
+      index: index++,
+      type: status >= 500 ? 'info' : 'ok',
+      f: checkout ? 'checkout' : 'browse',
+      process: i,
+      time: time + latency,
+      value: { status },
+      latencyMs: latency,
+      correctedLatencyMs: latency,
+    });
     const route = checkout ? '/checkout' : '/products';
-    for (const le of LE) if (le === '+Inf' || latency / 1000 <= Number(le)) counts.set(`${route}|${status}|${le}`, (counts.get(`${route}|${status}|${le}`) ?? 0) + 1);
+    for (const le of LE)
+      if (le === '+Inf' || latency / 1000 <= Number(le)) counts.set(`${route}|${status}|${le}`, (counts.get(`${route}|${status}|${le}`) ?? 0) + 1);
   }
   for (const [k, v] of counts) {
     const [route, status, le] = k.split('|');
-    samples.push({ t: T0 + s * 1000 + 999, instance: 'gateway-0', service: 'gateway', metric: 'http_server_request_duration_seconds_bucket', labels: { service: 'gateway', route, method: route === '/checkout' ? 'POST' : 'GET', status, le }, value: v });
+    samples.push({
+      t: T0 + s * 1000 + 999,
+      instance: 'gateway-0',
+      service: 'gateway',
+      metric: 'http_server_request_duration_seconds_bucket',
+      labels: { service: 'gateway', route, method: route === '/checkout' ? 'POST' : 'GET', status, le },
+      value: v,
+    });
   }
   for (const inst of ['orders-0', 'orders-1'])
-    samples.push({ t: T0 + s * 1000 + 500, instance: inst, service: 'orders', metric: 'circuit_breaker_state', labels: { service: 'orders', breaker: 'orders->payments' }, value: inFault && s % 10 !== 0 ? 1 : 0 });
+    samples.push({
+      t: T0 + s * 1000 + 500,
+      instance: inst,
+      service: 'orders',
+      metric: 'circuit_breaker_state',
+      labels: { service: 'orders', breaker: 'orders->payments' },
+      value: inFault && s % 10 !== 0 ? 1 : 0,
+    });
 }
 const slos: TSlo[] = [
   { name: 'co-avail', route: 'POST /checkout', sli: 'availability', objective: 99.5, window: 30 * 86_400_000 },

@@ -23,7 +23,8 @@ const arg = (name: string) => {
 
 /** The finding each bug switch must produce (docs: issue "Experiments end to end", Done when). */
 const EXPECTED: Record<string, (r: TReport) => boolean> = {
-  'double-charge': (r) => r.invariants.some((i) => i.name === 'payment-exactly-once' && i.violations.some((v) => v.kind === 'double-capture' && v.ids.length >= 3)),
+  'double-charge': (r) =>
+    r.invariants.some((i) => i.name === 'payment-exactly-once' && i.violations.some((v) => v.kind === 'double-capture' && v.ids.length >= 3)),
   'missing-compensation': (r) => r.invariants.some((i) => i.name === 'stock-conserved' && !i.pass),
   'breaker-disabled': (r) => r.breakers.expectations.some((b) => !b.pass) && r.slos.some((s) => s.verdict === 'fail'),
   'lost-ack': (r) => r.invariants.some((i) => i.name === 'acknowledged-orders-exist' && i.violations.some((v) => v.kind === 'lost-ack')),
@@ -65,9 +66,17 @@ async function lane(delayMs: number) {
     const ok = c.bug === null ? r.state === 'passed' : r.state === 'failed' && !!r.report && EXPECTED[c.bug]!(r.report);
     if (!ok) wrong++;
     const findings = r.report
-      ? r.report.invariants.filter((i) => !i.pass).map((i) => `${i.name}×${i.violations.length}`).concat(r.report.breakers.expectations.filter((b) => !b.pass).map((b) => `breaker ${b.breaker}`), r.report.slos.filter((s) => s.verdict === 'fail').map((s) => `SLO ${s.name}`))
+      ? r.report.invariants
+          .filter((i) => !i.pass)
+          .map((i) => `${i.name}×${i.violations.length}`)
+          .concat(
+            r.report.breakers.expectations.filter((b) => !b.pass).map((b) => `breaker ${b.breaker}`),
+            r.report.slos.filter((s) => s.verdict === 'fail').map((s) => `SLO ${s.name}`),
+          )
       : [];
-    console.log(`${ok ? 'ok  ' : 'WRONG'} ${c.name.padEnd(28)} ${(c.bug ?? 'clean').padEnd(22)} ${r.state.padEnd(8)} ${r.seconds.toFixed(0).padStart(4)} s  ${findings.join(', ') || r.reason || ''}`);
+    console.log(
+      `${ok ? 'ok  ' : 'WRONG'} ${c.name.padEnd(28)} ${(c.bug ?? 'clean').padEnd(22)} ${r.state.padEnd(8)} ${r.seconds.toFixed(0).padStart(4)} s  ${findings.join(', ') || r.reason || ''}`,
+    );
   }
 }
 await Promise.all(Array.from({ length: concurrency }, (_, i) => lane(i * 20_000)));

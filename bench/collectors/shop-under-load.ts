@@ -16,7 +16,14 @@ import { startSupervisor } from '../../shop/supervisor/index.js';
 const portBase = Number(process.env.BENCH_PORT_BASE ?? 19080);
 const shopDb = process.env.BENCH_SHOP_DB!;
 const proxy = await startFaultProxy({ host: '127.0.0.1', port: 0 });
-const sup = await startSupervisor({ portBase, adminPort: 0, databaseUrl: shopDb, toxiproxyUrl: proxy.url, logDir: null, env: { SHOP_REGISTRY_PREFIX: `flbenchc${portBase}:registry`, SHOP_REDIS_PREFIX: `flbenchc${portBase}`, LOG_LEVEL: 'info' } });
+const sup = await startSupervisor({
+  portBase,
+  adminPort: 0,
+  databaseUrl: shopDb,
+  toxiproxyUrl: proxy.url,
+  logDir: null,
+  env: { SHOP_REGISTRY_PREFIX: `flbenchc${portBase}:registry`, SHOP_REDIS_PREFIX: `flbenchc${portBase}`, LOG_LEVEL: 'info' },
+});
 process.stdout.write(`ready ${JSON.stringify({ supervisorUrl: sup.url, gatewayUrl: sup.gatewayUrl })}\n`);
 
 for await (const line of createInterface({ input: process.stdin })) {

@@ -67,7 +67,9 @@ ac.abort();
 const elapsed = performance.now() - started;
 latencies.sort((a, b) => a - b);
 const q = (x: number) => latencies[Math.min(latencies.length - 1, Math.floor(x * latencies.length))]?.toFixed(2);
-console.log(`SSE fan-out: ${clients} clients × ${events} events (one every ${intervalMs} ms), ${latencies.length}/${clients * events} frames delivered in ${(elapsed / 1000).toFixed(1)} s`);
+console.log(
+  `SSE fan-out: ${clients} clients × ${events} events (one every ${intervalMs} ms), ${latencies.length}/${clients * events} frames delivered in ${(elapsed / 1000).toFixed(1)} s`,
+);
 console.log(`delivery latency after the event is stored+published (ms): p50 ${q(0.5)}  p95 ${q(0.95)}  p99 ${q(0.99)}  max ${latencies.at(-1)?.toFixed(2)}`);
 closeRunHub();
 await p.close();

@@ -66,10 +66,17 @@ async function maxRate(url: string, segments: number) {
   const tried: string[] = [];
   let best = 0;
   const attempt = async (rate: number) => {
-    const r = await runLoad(scenario(rate, `${secs}s`, Math.max(50, rate / 50), Math.max(100, rate / 5)), { engine: 'builtin', baseUrl: url, history: false, segments });
+    const r = await runLoad(scenario(rate, `${secs}s`, Math.max(50, rate / 50), Math.max(100, rate / 5)), {
+      engine: 'builtin',
+      baseUrl: url,
+      history: false,
+      segments,
+    });
     const e = scheduleError(r, rate * secs);
     const dropPct = (e.dropped / (rate * secs)) * 100;
-    tried.push(`    ${String(rate).padStart(6)}/s: ${e.ok ? 'held' : 'NOT '} iterations ${e.iterations}/${rate * secs}, dropped ${e.dropped} (${dropPct.toFixed(2)} %), p99 start lag ${f1(e.lagP99)} ms`);
+    tried.push(
+      `    ${String(rate).padStart(6)}/s: ${e.ok ? 'held' : 'NOT '} iterations ${e.iterations}/${rate * secs}, dropped ${e.dropped} (${dropPct.toFixed(2)} %), p99 start lag ${f1(e.lagP99)} ms`,
+    );
     if (e.ok) best = Math.max(best, rate);
     return e.ok;
   };
@@ -99,7 +106,10 @@ function p99Exact(values: number[]): number {
 }
 
 async function main() {
-  const load = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+  const load = os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
   console.log(`faultline load bench — loopback, Node ${process.version}, ${os.cpus().length} CPUs, load average ${load}`);
   if (os.loadavg()[0] > os.cpus().length) console.log('  WARNING: the machine is busy (load average above the CPU count): figures below are pessimistic');
 
@@ -112,12 +122,21 @@ async function main() {
       const { best, tried } = await maxRate(trivial.url, segments);
       console.log(`  ${segments} segment(s):\n${tried.join('\n')}`);
       const sat = await saturation(trivial.url, segments);
-      rows.push(`  ${String(segments).padStart(2)} segment(s): highest rate held ${String(best).padStart(6)} /s   saturation ${String(sat).padStart(6)} iterations/s`);
+      rows.push(
+        `  ${String(segments).padStart(2)} segment(s): highest rate held ${String(best).padStart(6)} /s   saturation ${String(sat).padStart(6)} iterations/s`,
+      );
     }
     const ac = await autocannon({ url: `${trivial.url}/products`, connections: 100, duration: 4 });
-    console.log(`\n  summary (load average now ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}):`);
+    console.log(
+      `\n  summary (load average now ${os
+        .loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}):`,
+    );
     console.log(rows.join('\n'));
-    console.log(`  autocannon (100 connections, closed loop, 4 s): ${Math.round(ac.requests.average)} req/s (p99 ${ac.latency.p99} ms, ${ac.errors} errors, ${ac.non2xx} non-2xx)`);
+    console.log(
+      `  autocannon (100 connections, closed loop, 4 s): ${Math.round(ac.requests.average)} req/s (p99 ${ac.latency.p99} ms, ${ac.errors} errors, ${ac.non2xx} non-2xx)`,
+    );
   } finally {
     trivial.proc.kill('SIGTERM');
   }
@@ -156,7 +175,9 @@ async function main() {
       const k6 = r.metrics.http_req_duration.values['p(99)'];
       const err = ((corrected - truth) / truth) * 100;
       console.log(`  ${label}:`);
-      console.log(`    true p99 ${f1(truth)} ms | engine corrected p99 ${f1(corrected)} ms (${err >= 0 ? '+' : ''}${f1(err)} %, ${Math.abs(err) <= 10 ? 'within' : 'OUTSIDE'} 10 %) | k6-style p99 ${f1(k6)} ms | dropped ${r.metrics.dropped_iterations?.values.count ?? 0}`);
+      console.log(
+        `    true p99 ${f1(truth)} ms | engine corrected p99 ${f1(corrected)} ms (${err >= 0 ? '+' : ''}${f1(err)} %, ${Math.abs(err) <= 10 ? 'within' : 'OUTSIDE'} 10 %) | k6-style p99 ${f1(k6)} ms | dropped ${r.metrics.dropped_iterations?.values.count ?? 0}`,
+      );
     }
     // autocannon at the same fixed rate: closed loop per connection, its own CO correction on (rate set)
     const ac = await autocannon({ url: `${stallSrv.url}/products`, connections: 10, overallRate: rate, duration: secs });

@@ -50,5 +50,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const [rate = 5000, secs = 3, inflight = 5] = process.argv.slice(2).map(Number);
   const { r, cpuUs } = await engineCost(rate, secs, inflight);
   const it = r.metrics.iterations?.values.count ?? 0;
-  console.log(JSON.stringify({ rate, scheduled: rate * secs, iterations: it, dropped: r.metrics.dropped_iterations?.values.count ?? 0, lagP99: r.metrics.iteration_start_lag?.values['p(99)'], cpuUsPerIteration: +(cpuUs / Math.max(1, it)).toFixed(1) }));
+  console.log(
+    JSON.stringify({
+      rate,
+      scheduled: rate * secs,
+      iterations: it,
+      dropped: r.metrics.dropped_iterations?.values.count ?? 0,
+      lagP99: r.metrics.iteration_start_lag?.values['p(99)'],
+      cpuUsPerIteration: +(cpuUs / Math.max(1, it)).toFixed(1),
+    }),
+  );
 }

@@ -1,7 +1,12 @@
 /** Self time by function (and by file) of a V8 .cpuprofile: `npx tsx bench/load/top-functions.ts <file> [n=25]`. */
 import { readFileSync } from 'node:fs';
 
-interface TNode { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number; children?: number[] }
+interface TNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+  children?: number[];
+}
 const [file, n = '25'] = process.argv.slice(2);
 const prof = JSON.parse(readFileSync(file, 'utf8')) as { nodes: TNode[]; samples: number[]; timeDeltas: number[] };
 const byId = new Map(prof.nodes.map((x) => [x.id, x]));
@@ -19,5 +24,9 @@ prof.samples.forEach((id, i) => {
 });
 const total = [...self.values()].reduce((a, b) => a + b, 0);
 const show = (m: Map<string, number>) =>
-  [...m.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(n)).map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`).join('\n');
+  [...m.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, Number(n))
+    .map(([k, v]) => `${((v / total) * 100).toFixed(1).padStart(5)} %  ${k}`)
+    .join('\n');
 console.log(`total ${(total / 1000).toFixed(0)} ms sampled\n── self time by function ──\n${show(self)}\n── by file ──\n${show(byFile)}`);

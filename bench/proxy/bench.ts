@@ -140,7 +140,10 @@ try {
 
   const [upstreamChild, proxyChild] = children;
   const cpu = { direct: { client: 0, upstream: 0, proxy: 0 }, proxy: { client: 0, upstream: 0, proxy: 0 } };
-  const r = { direct: { p50: [] as number[], p99: [] as number[], mbs: [] as number[] }, proxy: { p50: [] as number[], p99: [] as number[], mbs: [] as number[] } };
+  const r = {
+    direct: { p50: [] as number[], p99: [] as number[], mbs: [] as number[] },
+    proxy: { p50: [] as number[], p99: [] as number[], mbs: [] as number[] },
+  };
   for (let round = 0; round < ROUNDS; round++) {
     for (const [kind, p] of [
       ['direct', ports],

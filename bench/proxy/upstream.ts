@@ -33,7 +33,5 @@ const source = net.createServer({ noDelay: true }, (s) => {
 });
 
 await Promise.all([echo, source].map((srv) => new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()))));
-process.stdout.write(
-  `${JSON.stringify({ echo: (echo.address() as AddressInfo).port, source: (source.address() as AddressInfo).port })}\n`,
-);
+process.stdout.write(`${JSON.stringify({ echo: (echo.address() as AddressInfo).port, source: (source.address() as AddressInfo).port })}\n`);
 process.on('SIGTERM', () => process.exit(0));

@@ -35,10 +35,14 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'
  */
 async function startProxyProcess(): Promise<{ url: string; close: () => Promise<void> }> {
   const port = await freePort();
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'cli', 'main.ts'), 'proxy', '--host', '127.0.0.1', '--port', String(port)], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(repoRoot, 'cli', 'main.ts'), 'proxy', '--host', '127.0.0.1', '--port', String(port)],
+    {
+      cwd: repoRoot,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   const url = `http://127.0.0.1:${port}`;
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   await waitFor('the fault proxy process', () => toxiproxyAnswers(url), 30_000, 100);
@@ -112,7 +116,14 @@ async function main(): Promise<void> {
     const gw = sup.gatewayUrl;
     const pool = new Pool(gw, { connections: 512, pipelining: 1 });
     const post = async (p: string, body: unknown, headers: Record<string, string> = {}) => {
-      const r = await pool.request({ path: p, method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), headersTimeout: 30_000, bodyTimeout: 30_000 });
+      const r = await pool.request({
+        path: p,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+        headersTimeout: 30_000,
+        bodyTimeout: 30_000,
+      });
       const text = await r.body.text();
       return { status: r.statusCode, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
     };
@@ -214,7 +225,9 @@ async function main(): Promise<void> {
     process.stdout.write(
       [
         '',
-        `shop: ${Object.entries(inst).map(([s, c]) => `${s}×${c}`).join(' ')}, ${proxy ? 'every edge through the fault proxy (faultline proxy, own process)' : 'edges direct (no proxy)'}, ${args.users} users`,
+        `shop: ${Object.entries(inst)
+          .map(([s, c]) => `${s}×${c}`)
+          .join(' ')}, ${proxy ? 'every edge through the fault proxy (faultline proxy, own process)' : 'edges direct (no proxy)'}, ${args.users} users`,
         ...rows.map((r) => r.map((c, i) => (i === 0 || i === rows[0].length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')),
         '',
       ].join('\n'),

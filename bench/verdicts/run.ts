@@ -147,7 +147,10 @@ process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
 console.log(
-  `suite ${path.relative(ROOT, suite)} × ${flags.runs}${flags.bugs ? `, bugs ${flags.bugs}` : ', no bug switch'}${flags.cpuHog ? ', CPU hog (2 busy processes)' : ''}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; reports in ${root}`,
+  `suite ${path.relative(ROOT, suite)} × ${flags.runs}${flags.bugs ? `, bugs ${flags.bugs}` : ', no bug switch'}${flags.cpuHog ? ', CPU hog (2 busy processes)' : ''}; load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' ')}; reports in ${root}`,
 );
 const walls: number[] = [];
 let passes = 0;

@@ -90,7 +90,15 @@ export async function applyFault(input: unknown, ctx: TFaultContext): Promise<TA
   await assertLeverReleased(ctx.db, 'new faults');
   await moduleOf(spec.type).validate(spec as never, ctx);
   const id = newFaultId();
-  await insertFault(ctx.db, { id, runId: ctx.runId, type: spec.type, target: targetText(spec), params: spec.params, expiresAt: ctx.expiresAt, detached: ctx.detached });
+  await insertFault(ctx.db, {
+    id,
+    runId: ctx.runId,
+    type: spec.type,
+    target: targetText(spec),
+    params: spec.params,
+    expiresAt: ctx.expiresAt,
+    detached: ctx.detached,
+  });
   let undo: TUndo = {};
   const actx: TApplyContext = {
     ...ctx,

@@ -77,12 +77,10 @@ const toxicCommon = {
 
 const params = <T extends z.ZodRawShape>(shape: T) =>
   z.strictObject(shape, {
-    error: (iss) =>
-      iss.code === 'unrecognized_keys' ? `unknown parameter ${iss.keys.map((k) => `"${k}"`).join(', ')}` : 'params must be an object',
+    error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown parameter ${iss.keys.map((k) => `"${k}"`).join(', ')}` : 'params must be an object'),
   });
 /** Params object that may be omitted entirely because every field has a default. */
-const optionalParams = <T extends z.ZodRawShape>(shape: T) =>
-  z.preprocess((v) => (v === undefined || v === null ? {} : v), params(shape));
+const optionalParams = <T extends z.ZodRawShape>(shape: T) => z.preprocess((v) => (v === undefined || v === null ? {} : v), params(shape));
 
 export const LatencySpecSchema = z.strictObject({
   type: z.literal('latency'),
@@ -146,10 +144,7 @@ export const LimitDataSpecSchema = z.strictObject({
   type: z.literal('limit_data'),
   target: edgeTarget,
   params: params({
-    bytes: z
-      .number({ error: 'bytes must be a number' })
-      .int({ error: 'bytes must be a whole number' })
-      .min(0, { error: 'bytes must be >= 0' }),
+    bytes: z.number({ error: 'bytes must be a number' }).int({ error: 'bytes must be a whole number' }).min(0, { error: 'bytes must be >= 0' }),
     ...toxicCommon,
   }),
 });
@@ -279,10 +274,7 @@ export const FAULT_TYPES = FAULT_SPEC_SCHEMAS.map((s) => s.shape.type.value);
 
 /** Any fault: `{ type, target, params }`, discriminated on `type`. */
 export const FaultSpecSchema = z.discriminatedUnion('type', FAULT_SPEC_SCHEMAS, {
-  error: (iss) =>
-    iss.code === 'invalid_union' || iss.code === 'invalid_type'
-      ? `type must be one of ${FAULT_TYPES.join(', ')}`
-      : undefined,
+  error: (iss) => (iss.code === 'invalid_union' || iss.code === 'invalid_type' ? `type must be one of ${FAULT_TYPES.join(', ')}` : undefined),
 });
 
 /** A fault as written (defaults not yet applied). */

@@ -3,4 +3,11 @@
  * supervisor's own client (shop/supervisor/client.ts): one definition of
  * that API in the code base.
  */
-export { SupervisorClient, type TInstance, type TInstanceState, type TEdge, type THttpFaultBody, type THttpFaultRow as THttpFault } from '../../shop/supervisor/client.js';
+export {
+  SupervisorClient,
+  type TInstance,
+  type TInstanceState,
+  type TEdge,
+  type THttpFaultBody,
+  type THttpFaultRow as THttpFault,
+} from '../../shop/supervisor/client.js';

@@ -40,7 +40,9 @@ export async function addToxics(
   const tp = toxiproxyOf(ctx);
   await Promise.all(
     proxies.flatMap((p) =>
-      streams.map((s) => tp.addToxic(p.name, { name: toxicName(ctx.faultId, s), type: toxic.type, stream: s, toxicity: toxic.toxicity, attributes: toxic.attributes })),
+      streams.map((s) =>
+        tp.addToxic(p.name, { name: toxicName(ctx.faultId, s), type: toxic.type, stream: s, toxicity: toxic.toxicity, attributes: toxic.attributes }),
+      ),
     ),
   );
   return undo;

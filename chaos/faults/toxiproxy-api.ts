@@ -72,9 +72,13 @@ export class ToxiproxyApi {
       if (e instanceof AppError) throw e;
       const status = clientErrorStatus(e);
       if (status === undefined) {
-        throw new AppError('UNAVAILABLE', `fault proxy at ${this.url} is unreachable (${what}): ${reasonOf(e)}; is it running? (\`faultline proxy\`, \`faultline shop up\` or \`faultline up\` start one; TOXIPROXY_URL points elsewhere)`, {
-          cause: e,
-        });
+        throw new AppError(
+          'UNAVAILABLE',
+          `fault proxy at ${this.url} is unreachable (${what}): ${reasonOf(e)}; is it running? (\`faultline proxy\`, \`faultline shop up\` or \`faultline up\` start one; TOXIPROXY_URL points elsewhere)`,
+          {
+            cause: e,
+          },
+        );
       }
       const code = status === 404 ? 'NOT_FOUND' : status === 409 ? 'CONFLICT' : status === 400 ? 'VALIDATION' : 'UNAVAILABLE';
       throw new AppError(code, `fault proxy at ${this.url} refused ${what} (HTTP ${status})`, { cause: e, details: { status } });
@@ -93,7 +97,10 @@ export class ToxiproxyApi {
     return out;
   }
 
-  async addToxic(proxy: string, body: { name: string; type: TToxicType; stream: 'upstream' | 'downstream'; toxicity: number; attributes: Record<string, number> }): Promise<void> {
+  async addToxic(
+    proxy: string,
+    body: { name: string; type: TToxicType; stream: 'upstream' | 'downstream'; toxicity: number; attributes: Record<string, number> },
+  ): Promise<void> {
     await this.call(`add toxic ${body.name} to ${proxy}`, () => this.handle(proxy).addToxic(body as ICreateToxicBody<unknown>));
   }
 

@@ -7,18 +7,7 @@
 import { FaultProxyEntry, ERR, ProxyApiError, ZERO_TOTALS, addTotals, resolvedListenText, type TByteTotals } from './proxy.js';
 import type { TDirection, TToxicDef } from './link.js';
 import { toxicModule } from './toxics/index.js';
-import {
-  GoFloat32,
-  GoJsonError,
-  goBool,
-  goFields,
-  goFloat32,
-  goInt,
-  goParse,
-  goString,
-  typeError,
-  type TGoValue,
-} from './gojson.js';
+import { GoFloat32, GoJsonError, goBool, goFields, goFloat32, goInt, goParse, goString, typeError, type TGoValue } from './gojson.js';
 
 const POPULATE_GO_TYPE = '[]struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }';
 const POPULATE_ITEM_GO_TYPE = 'struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }';
@@ -141,9 +130,7 @@ export class ProxyCollection {
   /** POST /proxies */
   async create(body: string): Promise<FaultProxyEntry> {
     const v = parseBody(body);
-    const input = decoding(() =>
-      decodeProxy(v, { name: '', listen: '', upstream: '', enabled: true }, 'Proxy', 'Proxy', 'toxiproxy.Proxy'),
-    );
+    const input = decoding(() => decodeProxy(v, { name: '', listen: '', upstream: '', enabled: true }, 'Proxy', 'Proxy', 'toxiproxy.Proxy'));
     if (input.name.length < 1) throw ERR.missingField('name');
     if (input.upstream.length < 1) throw ERR.missingField('upstream');
     if (this.proxies.has(input.name)) throw ERR.proxyExists();

@@ -18,7 +18,7 @@ describe('goParse', () => {
     expect(parseError('   \n')).toBe('EOF');
     expect(parseError('{"name": "bad json",')).toBe('unexpected EOF');
     expect(parseError('{"a" 1}')).toBe("invalid character '1' after object key");
-    expect(parseError('{"a": 1 "b"')).toBe('invalid character \'"\' after object key:value pair');
+    expect(parseError('{"a": 1 "b"')).toBe("invalid character '\"' after object key:value pair");
     expect(parseError('{a: 1}')).toBe("invalid character 'a' looking for beginning of object key string");
     expect(parseError('[1 2]')).toBe("invalid character '2' after array element");
     expect(parseError('nope')).toBe("invalid character 'o' in literal null (expecting 'u')");

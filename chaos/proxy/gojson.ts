@@ -25,7 +25,7 @@ export class GoJsonError extends Error {}
 
 function quoteChar(c: string): string {
   if (c === "'") return "'\\''";
-  if (c === '"') return '\'"\'';
+  if (c === '"') return "'\"'";
   const q = JSON.stringify(c);
   return `'${q.slice(1, -1)}'`;
 }

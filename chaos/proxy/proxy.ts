@@ -267,7 +267,9 @@ export class FaultProxyEntry {
   async start(): Promise<void> {
     if (this.enabled) throw new ProxyApiError('Proxy already started', 500);
     const addr = await resolveListen(this.listen);
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: SOCKET_HIGH_WATER }, (client) => this.accept(client));
+    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true, highWaterMark: SOCKET_HIGH_WATER }, (client) =>
+      this.accept(client),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => {
         const why = BIND_ERRORS[e.code ?? ''] ?? e.message;

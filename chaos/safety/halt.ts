@@ -156,13 +156,23 @@ export async function haltAll(ctx: THaltContext): Promise<THaltResult> {
         await c.db
           .update(faults)
           .set({ status: 'removed', removedAt: now, error: null })
-          .where(inArray(faults.id, done.map((r) => r.id)));
+          .where(
+            inArray(
+              faults.id,
+              done.map((r) => r.id),
+            ),
+          );
       }
       if (pending.length) {
         await c.db
           .update(faults)
           .set({ status: 'failed', error: `halt could not reach ${result.errors.map((e) => e.component).join(' and ')}` })
-          .where(inArray(faults.id, pending.map((r) => r.id)));
+          .where(
+            inArray(
+              faults.id,
+              pending.map((r) => r.id),
+            ),
+          );
       }
       result.removed = done.map((r) => ({ id: r.id, type: r.type, target: r.target, runId: r.runId }));
     } catch (e) {

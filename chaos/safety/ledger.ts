@@ -43,16 +43,25 @@ export async function saveUndo(db: TDb, id: string, undo: TUndo): Promise<void> 
 }
 
 export async function markActive(db: TDb, id: string): Promise<void> {
-  await db.update(faults).set({ status: 'active' }).where(and(eq(faults.id, id), isNull(faults.removedAt)));
+  await db
+    .update(faults)
+    .set({ status: 'active' })
+    .where(and(eq(faults.id, id), isNull(faults.removedAt)));
 }
 
 export async function markRemoved(db: TDb, id: string): Promise<void> {
-  await db.update(faults).set({ status: 'removed', removedAt: new Date(), error: null }).where(and(eq(faults.id, id), isNull(faults.removedAt)));
+  await db
+    .update(faults)
+    .set({ status: 'removed', removedAt: new Date(), error: null })
+    .where(and(eq(faults.id, id), isNull(faults.removedAt)));
 }
 
 /** Apply or removal failed; the row stays open so the reconciler (or a halt) retries the removal. */
 export async function markFailed(db: TDb, id: string, error: string): Promise<void> {
-  await db.update(faults).set({ status: 'failed', error }).where(and(eq(faults.id, id), isNull(faults.removedAt)));
+  await db
+    .update(faults)
+    .set({ status: 'failed', error })
+    .where(and(eq(faults.id, id), isNull(faults.removedAt)));
 }
 
 /**

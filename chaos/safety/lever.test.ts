@@ -32,7 +32,12 @@ describe('safety lever state', () => {
     const again = await setLever(db, { by: 'bob', reason: 'me too' });
     expect(again).toMatchObject({ alreadyEngaged: true, state: { by: 'alice', reason: 'payments on fire' } });
 
-    await expect(assertLeverReleased(db, 'new runs')).rejects.toMatchObject({ code: 'HALTED', httpStatus: 423, exitCode: 3, message: expect.stringContaining('by alice') });
+    await expect(assertLeverReleased(db, 'new runs')).rejects.toMatchObject({
+      code: 'HALTED',
+      httpStatus: 423,
+      exitCode: 3,
+      message: expect.stringContaining('by alice'),
+    });
 
     expect(await clearLever(db, { by: 'carol', reason: 'fixed' })).toMatchObject({ released: true, previous: { by: 'alice' } });
     expect(await leverState(db)).toEqual({ engaged: false });

@@ -46,7 +46,8 @@ function cleanText(field: string, value: string, max: number, required: boolean)
   // eslint-disable-next-line no-control-regex
   const v = value.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '').trim();
   if (required && !v) throw new AppError('VALIDATION', `${field} is required`, { issues: [{ path: field, message: 'required' }] });
-  if (v.length > max) throw new AppError('VALIDATION', `${field} is longer than ${max} characters`, { issues: [{ path: field, message: `at most ${max} characters` }] });
+  if (v.length > max)
+    throw new AppError('VALIDATION', `${field} is longer than ${max} characters`, { issues: [{ path: field, message: `at most ${max} characters` }] });
   return v;
 }
 
@@ -83,10 +84,7 @@ export async function setLever(
  * @param opts.by who releases it (required)
  * @param opts.reason optional note kept in the history
  */
-export async function clearLever(
-  db: TDb,
-  opts: { by: string; reason?: string },
-): Promise<{ released: boolean; previous: TLeverState }> {
+export async function clearLever(db: TDb, opts: { by: string; reason?: string }): Promise<{ released: boolean; previous: TLeverState }> {
   const by = cleanText('by', opts.by, MAX_BY, true);
   const reason = opts.reason === undefined ? '' : cleanText('reason', opts.reason, MAX_REASON, false);
   return db.transaction(async (tx) => {
@@ -100,7 +98,11 @@ export async function clearLever(
 
 /** The lever's history, newest first. */
 export async function leverHistory(db: TDb, limit = 20): Promise<TLeverEvent[]> {
-  const rows = await db.select().from(safetyLever).orderBy(desc(safetyLever.id)).limit(Math.max(1, Math.min(limit, 500)));
+  const rows = await db
+    .select()
+    .from(safetyLever)
+    .orderBy(desc(safetyLever.id))
+    .limit(Math.max(1, Math.min(limit, 500)));
   return rows.map((r) => ({ action: r.action, by: r.by, reason: r.reason, at: r.at.toISOString() }));
 }
 
@@ -115,7 +117,11 @@ export async function assertLeverReleased(db: TDb, what: string): Promise<void> 
 }
 
 export function leverEngagedError(s: Extract<TLeverState, { engaged: true }>, what: string): AppError {
-  return new AppError('HALTED', `the safety lever is engaged (by ${s.by} at ${s.at}: ${s.reason}); ${what} are refused until it is released (faultline halt --release)`, {
-    details: { lever: s },
-  });
+  return new AppError(
+    'HALTED',
+    `the safety lever is engaged (by ${s.by} at ${s.at}: ${s.reason}); ${what} are refused until it is released (faultline halt --release)`,
+    {
+      details: { lever: s },
+    },
+  );
 }

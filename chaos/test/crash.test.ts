@@ -75,7 +75,11 @@ describe('crash cleanup and halt on the full shop', () => {
     let err = '';
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (err += c));
-    const { ids } = await waitFor(`child to apply its faults (stderr: ${err})`, () => (out.includes('\n') ? (JSON.parse(out.split('\n')[0]) as { ids: string[] }) : null), 30_000);
+    const { ids } = await waitFor(
+      `child to apply its faults (stderr: ${err})`,
+      () => (out.includes('\n') ? (JSON.parse(out.split('\n')[0]) as { ids: string[] }) : null),
+      30_000,
+    );
     expect(ids).toHaveLength(2);
 
     // Both faults are in force.

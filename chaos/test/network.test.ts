@@ -344,7 +344,11 @@ describe('validation before anything is applied', () => {
   it('refuses bad params naming the field', async () => {
     const rows = (await ledger.db.select().from(faultsTable)).length;
     await expectRejected(applyFault({ type: 'latency', target: 'orders->payments', params: { latencyMs: -1 } }, ctx), 'VALIDATION', 'params.latencyMs');
-    await expectRejected(applyFault({ type: 'latency', target: 'orders->payments', params: { latencyMs: 1, toxicity: 2 } }, ctx), 'VALIDATION', 'params.toxicity');
+    await expectRejected(
+      applyFault({ type: 'latency', target: 'orders->payments', params: { latencyMs: 1, toxicity: 2 } }, ctx),
+      'VALIDATION',
+      'params.toxicity',
+    );
     await expectRejected(applyFault({ type: 'bandwidth', target: 'orders->payments', params: { rateKBps: 0 } }, ctx), 'VALIDATION', 'params.rateKBps');
     await nothingApplied(rows);
   });
@@ -389,7 +393,9 @@ describe('halt', () => {
     const a = await applyFault({ type: 'latency', target: 'orders->payments', params: { latencyMs: 500 } }, { ...ctx, runId: 'run-a' });
     const b = await applyFault({ type: 'edge_down', target: 'catalog->files' }, { ...ctx, runId: 'run-a' });
     // Added behind the catalog's back (someone with curl): halt removes it too.
-    await (await new Toxiproxy(fp.url).get(encodeURIComponent('orders->postgres'))).addToxic({
+    await (
+      await new Toxiproxy(fp.url).get(encodeURIComponent('orders->postgres'))
+    ).addToxic({
       name: 'manual',
       type: 'latency',
       stream: 'downstream',

@@ -166,7 +166,11 @@ describe('validation and allowlist, before anything is applied', () => {
 
   it('refuses a supervisor outside the allowlist with TARGET_NOT_ALLOWED, touching nothing', async () => {
     // The supervisor listens on 127.0.0.1; an allowlist of only `localhost` excludes it.
-    const e = await expectRejected(applyFault({ type: 'pause', target: 'payments-0' }, { ...shop.ctx, allowedHosts: ['localhost'] }), 'TARGET_NOT_ALLOWED', 'supervisorUrl');
+    const e = await expectRejected(
+      applyFault({ type: 'pause', target: 'payments-0' }, { ...shop.ctx, allowedHosts: ['localhost'] }),
+      'TARGET_NOT_ALLOWED',
+      'supervisorUrl',
+    );
     expect(e.message).toContain('outside the allowed fault targets');
     expect(inst('payments-0').state).toBe('running');
   });

@@ -40,7 +40,9 @@ beforeAll(async () => {
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   fp = await startFaultProxy({ host: '127.0.0.1', port: 0 });
   ledger = await createTestDatabase();
-  await new Toxiproxy(fp.url).populate([{ name: 'orders->payments', listen: '127.0.0.1:0', upstream: `127.0.0.1:${(upstream.address() as AddressInfo).port}` }]);
+  await new Toxiproxy(fp.url).populate([
+    { name: 'orders->payments', listen: '127.0.0.1:0', upstream: `127.0.0.1:${(upstream.address() as AddressInfo).port}` },
+  ]);
 });
 
 afterAll(async () => {
@@ -74,7 +76,10 @@ describe('faultline faults / halt', () => {
     expect(again.code).toBe(0);
     const halt = await cli(['halt', '--json']);
     // halt engages the safety lever: the sweep's report is under `halt`
-    const { halt: report, lever } = JSON.parse(halt.stdout) as { lever: { engaged: boolean }; halt: { removed: { type: string }[]; proxiesEnabled: string[]; errors: { component: string }[] } };
+    const { halt: report, lever } = JSON.parse(halt.stdout) as {
+      lever: { engaged: boolean };
+      halt: { removed: { type: string }[]; proxiesEnabled: string[]; errors: { component: string }[] };
+    };
     expect(lever.engaged).toBe(true);
     expect(report.removed.map((r) => r.type)).toEqual(['edge_down']);
     expect(report.proxiesEnabled).toEqual(['orders->payments']);

@@ -9,7 +9,12 @@ describe('faults <type> <target> from the command line', () => {
 
   it('explains a target cut by an unquoted ">" (shell redirect) instead of a schema error', () => {
     for (const cut of ['orders-', 'orders->payments,catalog-']) {
-      expect(() => specFromArgs('partition', cut, [])).toThrow(expect.objectContaining({ code: 'VALIDATION', issues: [expect.objectContaining({ path: 'target', message: expect.stringContaining("quote the target") })] }));
+      expect(() => specFromArgs('partition', cut, [])).toThrow(
+        expect.objectContaining({
+          code: 'VALIDATION',
+          issues: [expect.objectContaining({ path: 'target', message: expect.stringContaining('quote the target') })],
+        }),
+      );
     }
     expect(() => specFromArgs('kill', 'payments-0', [])).not.toThrow();
   });
@@ -20,7 +25,10 @@ describe('--toxiproxy-url / --supervisor-url / --database-url', () => {
     const { checkFaultFlags } = await import('./halt.js');
     expect(() => checkFaultFlags({ toxiproxyUrl: 'http://127.0.0.1:8474', databaseUrl: 'postgres://postgres@127.0.0.1/faultline' })).not.toThrow();
     expect(() => checkFaultFlags({ toxiproxyUrl: 'nope', supervisorUrl: 'http://127.0.0.1:8479', databaseUrl: 'mysql://x' })).toThrow(
-      expect.objectContaining({ code: 'VALIDATION', issues: [expect.objectContaining({ path: '--toxiproxy-url' }), expect.objectContaining({ path: '--database-url' })] }),
+      expect.objectContaining({
+        code: 'VALIDATION',
+        issues: [expect.objectContaining({ path: '--toxiproxy-url' }), expect.objectContaining({ path: '--database-url' })],
+      }),
     );
   });
 });

@@ -32,7 +32,9 @@ export function parseParamArgs(args: string[]): Record<string, unknown> {
   args.forEach((a, i) => {
     const eq = a.indexOf('=');
     if (eq <= 0) {
-      throw new AppError('VALIDATION', 'invalid fault parameter', { issues: [{ path: `params.${i}`, message: `"${a}" is not key=value (e.g. latencyMs=200)` }] });
+      throw new AppError('VALIDATION', 'invalid fault parameter', {
+        issues: [{ path: `params.${i}`, message: `"${a}" is not key=value (e.g. latencyMs=200)` }],
+      });
     }
     const key = a.slice(0, eq);
     const raw = a.slice(eq + 1);
@@ -60,7 +62,12 @@ export function specFromArgs(type: string | undefined, target: string | undefine
   // An unquoted `orders->payments` reaches us as `orders-`: the shell took `>payments` as a redirect.
   if (/(^|,)\s*[\w.*]+-\s*(,|$)/.test(target)) {
     throw new AppError('VALIDATION', 'invalid fault target', {
-      issues: [{ path: 'target', message: `"${target}" looks cut at "->": the shell took ">..." as a redirect (and wrote a file); quote the target, e.g. 'orders->payments'` }],
+      issues: [
+        {
+          path: 'target',
+          message: `"${target}" looks cut at "->": the shell took ">..." as a redirect (and wrote a file); quote the target, e.g. 'orders->payments'`,
+        },
+      ],
     });
   }
   return { type, target: type === 'partition' ? target.split(',').map((s) => s.trim()) : target, params: parseParamArgs(params) };
@@ -85,7 +92,8 @@ export function formatFaultRows(rows: TFaultRow[]): string {
 }
 
 const FAULT_TYPE_HELP = FAULT_TYPES.join(', ');
-const FAULT_TARGET_HELP = "edge (orders->payments), instance (payments-0) or service (payments); partition: comma list of edges. Quote it in a shell: 'orders->payments'";
+const FAULT_TARGET_HELP =
+  "edge (orders->payments), instance (payments-0) or service (payments); partition: comma list of edges. Quote it in a shell: 'orders->payments'";
 const FAULT_PARAMS_HELP = 'key=value parameters, e.g. latencyMs=200 jitterMs=20';
 
 export function register(program: Command): void {
@@ -128,21 +136,23 @@ export function register(program: Command): void {
       .argument('[target]', FAULT_TARGET_HELP)
       .argument('[params...]', FAULT_PARAMS_HELP)
       .option('-f, --file <path>', 'a YAML file holding one fault {type, target, params}')
-      .option('--for <duration>', 'expiry: a running worker\'s reconciler (faultline worker / up) removes the fault after this long', '10m')
+      .option('--for <duration>', "expiry: a running worker's reconciler (faultline worker / up) removes the fault after this long", '10m')
       .option('--run <id>', 'attach the fault to a run (removed when the run ends)'),
-  ).action(async (type: string | undefined, target: string | undefined, params: string[], flags: TFaultFlags & { file?: string; for: string; run?: string }) => {
-    const forMs = parseDuration(flags.for, '--for');
-    const spec = specFromArgs(type, target, params, flags.file);
-    const ctx = faultContext(flags);
-    try {
-      await migratePlatformDatabase(ctx.databaseUrl);
-      const expiresAt = new Date(Date.now() + forMs);
-      const f = await applyFault(spec, { ...ctx, runId: flags.run, expiresAt, detached: true });
-      process.stdout.write(`${f.id}  ${f.spec.type} on ${JSON.stringify(f.spec.target)} until ${expiresAt.toISOString()}\n`);
-    } finally {
-      await closeDb(ctx.databaseUrl);
-    }
-  });
+  ).action(
+    async (type: string | undefined, target: string | undefined, params: string[], flags: TFaultFlags & { file?: string; for: string; run?: string }) => {
+      const forMs = parseDuration(flags.for, '--for');
+      const spec = specFromArgs(type, target, params, flags.file);
+      const ctx = faultContext(flags);
+      try {
+        await migratePlatformDatabase(ctx.databaseUrl);
+        const expiresAt = new Date(Date.now() + forMs);
+        const f = await applyFault(spec, { ...ctx, runId: flags.run, expiresAt, detached: true });
+        process.stdout.write(`${f.id}  ${f.spec.type} on ${JSON.stringify(f.spec.target)} until ${expiresAt.toISOString()}\n`);
+      } finally {
+        await closeDb(ctx.databaseUrl);
+      }
+    },
+  );
 
   addFaultFlags(faults.command('remove').description('remove one fault by id').argument('<id>')).action(async (id: string, flags: TFaultFlags) => {
     const ctx = faultContext(flags);

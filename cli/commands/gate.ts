@@ -47,14 +47,22 @@ export function register(program: Command): void {
       for (const [i, { file, experiment }] of experiments.entries()) {
         const text = await readFile(file, 'utf8').catch(() => '');
         for (const issue of shopTargetIssues(experiment)) {
-          const line = yamlLineOf(text, issue.path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)));
+          const line = yamlLineOf(
+            text,
+            issue.path.split('.').map((k) => (/^\d+$/.test(k) ? Number(k) : k)),
+          );
           targetIssues.push({ path: `experiments.${i} (${path.basename(file)}) ${issue.path}`, message: issue.message, ...(line ? { line } : {}) });
         }
       }
       if (targetIssues.length) throw new AppError('VALIDATION', `${flags.suite}: unknown scenario or target`, { issues: targetIssues });
       const reportRoot = path.resolve(flags.reportDir);
       await mkdir(reportRoot, { recursive: true });
-      const env = await prepareRunEnvironment({ useRunning: flags.useRunning, bugs: flags.bugs, instances: flags.instances, note: (l) => process.stderr.write(`${l}\n`) });
+      const env = await prepareRunEnvironment({
+        useRunning: flags.useRunning,
+        bugs: flags.bugs,
+        instances: flags.instances,
+        note: (l) => process.stderr.write(`${l}\n`),
+      });
       const suiteRunId = `gate-${newRunId()}`;
       const results: TGateResult[] = [];
       try {
@@ -65,7 +73,16 @@ export function register(program: Command): void {
             process.stdout.write(`${outcomeText(o)}\n`);
             let junit: string | undefined;
             if (o.reportDir) junit = await readFile(path.join(o.reportDir, 'junit.xml'), 'utf8').catch(() => undefined);
-            results.push({ experiment: experiment.name, file, runId: o.runId, state: o.run.state as TGateResult['state'], reason: o.run.reason, reportDir: o.reportDir, durationMs: Date.now() - t0, ...(junit ? { junit } : {}) });
+            results.push({
+              experiment: experiment.name,
+              file,
+              runId: o.runId,
+              state: o.run.state as TGateResult['state'],
+              reason: o.run.reason,
+              reportDir: o.reportDir,
+              durationMs: Date.now() - t0,
+              ...(junit ? { junit } : {}),
+            });
           } catch (e) {
             const err = toAppError(e);
             process.stderr.write(`${experiment.name}: faultline error: ${err.toText()}\n`);

@@ -66,7 +66,10 @@ describe('faultline halt', () => {
     expect(await leverState(getDb(t.url))).toMatchObject({ engaged: true, by: 'alice', reason: 'payments on fire' });
 
     r = await cli('halt', '--status', '--json');
-    expect(JSON.parse(r.out)).toMatchObject({ lever: { engaged: true, by: 'alice' }, history: [{ action: 'engaged', by: 'alice', reason: 'payments on fire' }] });
+    expect(JSON.parse(r.out)).toMatchObject({
+      lever: { engaged: true, by: 'alice' },
+      history: [{ action: 'engaged', by: 'alice', reason: 'payments on fire' }],
+    });
 
     const refused = await cli('faults', 'apply', 'latency', 'orders->payments', 'latencyMs=100').catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'HALTED', exitCode: 3, message: expect.stringContaining('by alice') });

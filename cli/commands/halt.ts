@@ -104,7 +104,12 @@ export function formatEngage(r: TEngageLeverResult): string {
     `new runs, scheduled runs and hand-applied faults are refused until: faultline halt --release`,
   ];
   lines.push(`active runs: ${r.runs.length}`);
-  const what = { ended: 'ended aborted (was queued)', 'abort-sent': 'abort sent to its runner', 'abort-undelivered': 'no runner listening (the stall sweeper ends it)', error: 'not reached' };
+  const what = {
+    ended: 'ended aborted (was queued)',
+    'abort-sent': 'abort sent to its runner',
+    'abort-undelivered': 'no runner listening (the stall sweeper ends it)',
+    error: 'not reached',
+  };
   for (const x of r.runs) lines.push(`  ${x.id}  ${x.experimentName} (${x.state}): ${what[x.outcome]}${x.detail ? ` (${x.detail})` : ''}`);
   lines.push(formatHalt(r.halt));
   lines.push(`lever engaged, faults halted and runs told in ${r.durationMs} ms`);
@@ -129,9 +134,7 @@ export function register(program: Command): void {
   addFaultFlags(
     program
       .command('halt')
-      .description(
-        'engage the safety lever: remove every fault now, abort every active run, and refuse new runs and faults until `halt --release`',
-      ),
+      .description('engage the safety lever: remove every fault now, abort every active run, and refuse new runs and faults until `halt --release`'),
   )
     .option('--reason <text>', 'why (shown in the console and in every aborted run\'s reason; default "halted from the command line")')
     .option('--by <name>', 'who engages or releases it (default cli:<OS user>)')
@@ -140,9 +143,12 @@ export function register(program: Command): void {
     .option('--redis-url <url>', 'Redis the runners listen on for aborts (default REDIS_URL)')
     .option('--json', 'print the result as JSON')
     .action(async (flags: THaltFlags) => {
-      if (flags.release && flags.status) throw new AppError('VALIDATION', 'give --release or --status, not both', { issues: [{ path: '--status', message: 'not with --release' }] });
+      if (flags.release && flags.status)
+        throw new AppError('VALIDATION', 'give --release or --status, not both', { issues: [{ path: '--status', message: 'not with --release' }] });
       if (flags.redisUrl !== undefined && !/^rediss?:\/\/./.test(flags.redisUrl)) {
-        throw new AppError('VALIDATION', 'invalid flags', { issues: [{ path: '--redis-url', message: `"${flags.redisUrl}" is not a URL like redis://127.0.0.1:6379` }] });
+        throw new AppError('VALIDATION', 'invalid flags', {
+          issues: [{ path: '--redis-url', message: `"${flags.redisUrl}" is not a URL like redis://127.0.0.1:6379` }],
+        });
       }
       const ctx = faultContext(flags);
       const by = flags.by ?? defaultActor();
@@ -155,7 +161,12 @@ export function register(program: Command): void {
         }
         if (flags.release) {
           const r = await releaseLever({ db: ctx.db }, { by, reason: flags.reason });
-          out(r.released ? `safety lever released by ${by}; it was engaged by ${r.previous.engaged ? `${r.previous.by} at ${r.previous.at}: ${r.previous.reason}` : '?'}` : 'safety lever was not engaged; nothing to release', r);
+          out(
+            r.released
+              ? `safety lever released by ${by}; it was engaged by ${r.previous.engaged ? `${r.previous.by} at ${r.previous.at}: ${r.previous.reason}` : '?'}`
+              : 'safety lever was not engaged; nothing to release',
+            r,
+          );
           return;
         }
         const cfg = loadConfig();
@@ -164,14 +175,17 @@ export function register(program: Command): void {
         const redis = new Redis(flags.redisUrl ?? cfg.REDIS_URL, { maxRetriesPerRequest: 1, connectTimeout: 2000, lazyConnect: true });
         redis.on('error', () => undefined);
         try {
-          const r = await engageLever({
-            db: ctx.db,
-            redis,
-            prefix: process.env.FAULTLINE_PREFIX || 'faultline',
-            toxiproxyUrl: ctx.toxiproxyUrl,
-            supervisorUrl: ctx.supervisorUrl,
-            allowedHosts: ctx.allowedHosts ?? parseAllowedHosts(cfg.FAULT_ALLOWED_HOSTS),
-          }, { reason: flags.reason ?? 'halted from the command line', by });
+          const r = await engageLever(
+            {
+              db: ctx.db,
+              redis,
+              prefix: process.env.FAULTLINE_PREFIX || 'faultline',
+              toxiproxyUrl: ctx.toxiproxyUrl,
+              supervisorUrl: ctx.supervisorUrl,
+              allowedHosts: ctx.allowedHosts ?? parseAllowedHosts(cfg.FAULT_ALLOWED_HOSTS),
+            },
+            { reason: flags.reason ?? 'halted from the command line', by },
+          );
           out(formatEngage(r), r);
           if (r.halt.errors.length || r.runs.some((x) => x.outcome === 'error')) process.exitCode = 2;
         } finally {

@@ -34,7 +34,9 @@ async function readOrFail(file: string, field: string, encoding: 'utf8' | null =
   try {
     return encoding ? await readFile(file, encoding) : await readFile(file);
   } catch (e) {
-    throw new AppError('NOT_FOUND', `cannot read ${file}`, { issues: [{ path: field, message: `${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }] });
+    throw new AppError('NOT_FOUND', `cannot read ${file}`, {
+      issues: [{ path: field, message: `${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` }],
+    });
   }
 }
 
@@ -44,12 +46,12 @@ async function emit(text: string, out: string | undefined): Promise<void> {
 }
 
 export function register(program: Command): void {
-  const k6 = program.command('k6').description('k6 over several instances: setup once, k6-operator manifest, merge the instances\' outputs');
+  const k6 = program.command('k6').description("k6 over several instances: setup once, k6-operator manifest, merge the instances' outputs");
 
   k6.command('setup')
-    .description('run a scenario\'s setup once (users, products) and write the data every k6 instance gets (FAULTLINE_SETUP_DATA)')
+    .description("run a scenario's setup once (users, products) and write the data every k6 instance gets (FAULTLINE_SETUP_DATA)")
     .argument('<scenario>', 'scenario YAML file, or the name of a shipped one')
-    .option('--base-url <url>', 'shop gateway URL (default: the scenario\'s baseUrl, else SHOP_GATEWAY_URL)')
+    .option('--base-url <url>', "shop gateway URL (default: the scenario's baseUrl, else SHOP_GATEWAY_URL)")
     .option('--out <file>', 'write the JSON here (default: stdout)')
     .action(async (file: string, o: { baseUrl?: string; out?: string }) => {
       if (o.baseUrl !== undefined && !URL.canParse(o.baseUrl)) throw flagError('base-url', `"${o.baseUrl}" is not a URL`);
@@ -67,43 +69,54 @@ export function register(program: Command): void {
     .option('--namespace <ns>', 'Kubernetes namespace', 'default')
     .option('--setup-data <file>', 'setup data from `faultline k6 setup`, handed to every runner (setup runs once)')
     .option('--results-claim <pvc>', 'PersistentVolumeClaim each runner writes its JSON points to (for `faultline k6 merge`)')
-    .option('--image <image>', 'runner image (default: the operator\'s)')
+    .option('--image <image>', "runner image (default: the operator's)")
     .option('--separate', 'one runner per node')
     .option('--out <file>', 'write the YAML here (default: stdout)')
-    .action(async (script: string, o: { segments: string; name?: string; namespace: string; setupData?: string; resultsClaim?: string; image?: string; separate?: boolean; out?: string }) => {
-      const segments = positiveInt('segments', o.segments)!;
-      const base = path.basename(script);
-      const isArchive = base.endsWith('.tar');
-      const body = await readOrFail(script, 'script', isArchive ? null : 'utf8');
-      let setupData: string | undefined;
-      if (o.setupData) {
-        setupData = (await readOrFail(o.setupData, 'setup-data')) as string;
-        try {
-          JSON.parse(setupData);
-        } catch {
-          throw flagError('setup-data', `${o.setupData} is not JSON (write it with faultline k6 setup)`);
+    .action(
+      async (
+        script: string,
+        o: { segments: string; name?: string; namespace: string; setupData?: string; resultsClaim?: string; image?: string; separate?: boolean; out?: string },
+      ) => {
+        const segments = positiveInt('segments', o.segments)!;
+        const base = path.basename(script);
+        const isArchive = base.endsWith('.tar');
+        const body = await readOrFail(script, 'script', isArchive ? null : 'utf8');
+        let setupData: string | undefined;
+        if (o.setupData) {
+          setupData = (await readOrFail(o.setupData, 'setup-data')) as string;
+          try {
+            JSON.parse(setupData);
+          } catch {
+            throw flagError('setup-data', `${o.setupData} is not JSON (write it with faultline k6 setup)`);
+          }
         }
-      }
-      const name = o.name ?? base.replace(/\.(js|tar)$/, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '');
-      const docs = k6OperatorManifest({
-        name,
-        namespace: o.namespace,
-        segments,
-        scriptName: base,
-        script: isArchive ? new Uint8Array(body as Buffer) : (body as string),
-        setupData,
-        resultsClaim: o.resultsClaim,
-        image: o.image,
-        separate: o.separate,
-      });
-      await emit(docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'), o.out);
-    });
+        const name =
+          o.name ??
+          base
+            .replace(/\.(js|tar)$/, '')
+            .toLowerCase()
+            .replace(/[^a-z0-9-]+/g, '-')
+            .replace(/^-+|-+$/g, '');
+        const docs = k6OperatorManifest({
+          name,
+          namespace: o.namespace,
+          segments,
+          scriptName: base,
+          script: isArchive ? new Uint8Array(body as Buffer) : (body as string),
+          setupData,
+          resultsClaim: o.resultsClaim,
+          image: o.image,
+          separate: o.separate,
+        });
+        await emit(docs.map((d) => stringify(d, { lineWidth: 0 })).join('---\n'), o.out);
+      },
+    );
 
   k6.command('merge')
-    .description('merge the JSON outputs (--out json) of a run\'s k6 instances into one summary; thresholds judged once on the merged data')
+    .description("merge the JSON outputs (--out json) of a run's k6 instances into one summary; thresholds judged once on the merged data")
     .argument('<files...>', 'one --out json file per instance')
     .option('--scenario <scenario>', 'scenario whose thresholds to judge (default: the thresholds k6 declared in the outputs)')
-    .option('--segments <n>', 'the run\'s number of instances: refuse to merge when runners are missing (k6-operator instance_id tags)')
+    .option('--segments <n>', "the run's number of instances: refuse to merge when runners are missing (k6-operator instance_id tags)")
     .option('--json <file>', 'write the merged result as JSON')
     .action(async (files: string[], o: { scenario?: string; segments?: string; json?: string }) => {
       const expectInstances = positiveInt('segments', o.segments);

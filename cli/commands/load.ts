@@ -42,7 +42,9 @@ export function resolveScenarioArg(arg: string): string {
     if (existsSync(shipped)) return shipped;
   }
   throw new AppError('NOT_FOUND', `scenario not found: ${arg}`, {
-    issues: [{ path: 'scenario', message: `no such file, nor a shipped scenario; shipped: ${shippedScenarios().join(', ')} (or a path to a scenario YAML file)` }],
+    issues: [
+      { path: 'scenario', message: `no such file, nor a shipped scenario; shipped: ${shippedScenarios().join(', ')} (or a path to a scenario YAML file)` },
+    ],
   });
 }
 
@@ -59,68 +61,87 @@ export function register(program: Command): void {
     .option('--rate <n>', 'override the rate of a constant-arrival-rate scenario (iterations per timeUnit)')
     .option('--duration <d>', 'override the duration of a constant executor (k6 syntax: 30s, 2m)')
     .option('--vus <n>', 'cap the VUs (maxVUs of an arrival-rate executor, vus of constant-vus)')
-    .option('--segments <n>', 'split the load into N k6 execution segments (built-in: N worker threads; k6: N processes), one setup, one merged verdict (default: the scenario\'s segments, else 1)')
-    .option('--base-url <url>', 'shop gateway URL (default: the scenario\'s baseUrl, else SHOP_GATEWAY_URL)')
+    .option(
+      '--segments <n>',
+      "split the load into N k6 execution segments (built-in: N worker threads; k6: N processes), one setup, one merged verdict (default: the scenario's segments, else 1)",
+    )
+    .option('--base-url <url>', "shop gateway URL (default: the scenario's baseUrl, else SHOP_GATEWAY_URL)")
     .option('--json <file>', 'write the full result (metrics, thresholds, seconds, history) as JSON')
     .option('--print-json', 'print the validated scenario as JSON (for k6 run -e SCENARIO=...) and exit')
     .option('--quiet', 'no live progress lines')
-    .action(async (file: string, o: { engine?: 'builtin' | 'k6'; rate?: string; duration?: string; vus?: string; segments?: string; baseUrl?: string; json?: string; printJson?: boolean; quiet?: boolean }) => {
-      let segments: number | undefined;
-      if (o.segments !== undefined) {
-        segments = Number(o.segments);
-        if (!Number.isInteger(segments) || segments < 1 || segments > 64) throw flagError('segments', `"${o.segments}" is not a whole number from 1 to 64`);
-      }
-      let rate: number | undefined;
-      if (o.rate !== undefined) {
-        rate = Number(o.rate);
-        if (!Number.isInteger(rate) || rate <= 0) throw flagError('rate', `"${o.rate}" is not a positive whole number`);
-      }
-      let vus: number | undefined;
-      if (o.vus !== undefined) {
-        vus = Number(o.vus);
-        if (!Number.isInteger(vus) || vus <= 0) throw flagError('vus', `"${o.vus}" is not a positive whole number`);
-      }
-      if (o.duration !== undefined && parseDuration(o.duration) === undefined) throw flagError('duration', `"${o.duration}" is not a k6 duration such as 30s or 2m`);
-      if (o.baseUrl !== undefined && !URL.canParse(o.baseUrl)) throw flagError('base-url', `"${o.baseUrl}" is not a URL`);
-      const scenario = withOverrides(await loadScenarioFile(resolveScenarioArg(file)), { rate, duration: o.duration, vus, baseUrl: o.baseUrl });
-      if (o.printJson) {
-        process.stdout.write(`${JSON.stringify(scenario, null, 2)}\n`);
-        return;
-      }
-      const ac = new AbortController();
-      const onSigint = () => {
-        process.stderr.write('\n  interrupted: stopping the load (Ctrl-C again to force)\n');
-        process.off('SIGINT', onSigint);
-        ac.abort();
-      };
-      process.on('SIGINT', onSigint);
-      const tty = process.stderr.isTTY;
-      let n = 0;
-      try {
-        const result = await runLoad(scenario, {
-          engine: o.engine,
-          baseUrl: o.baseUrl,
-          segments,
-          signal: ac.signal,
-          onSecond: (s) => {
-            if (o.quiet) return;
-            const line = progressLine(s, n++);
-            process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-          },
-        });
-        if (tty && !o.quiet) process.stderr.write('\n');
-        process.stdout.write(formatSummary(result, { scenario: scenario.name }));
-        // raw metric state is for merging, not for the file a person reads
-        if (o.json) await writeFile(o.json, JSON.stringify({ ...result, raw: undefined }, null, 2));
-        process.exitCode = result.exitCode;
-      } catch (e) {
-        // setup failures carry k6's exit status (107) rather than the generic CLI error code
-        const code = isAppError(e) ? (e.details?.exitCode as number | undefined) : undefined;
-        if (code === undefined) throw e;
-        process.stderr.write(`faultline: ${(e as AppError).toText()}\n`);
-        process.exitCode = code;
-      } finally {
-        process.off('SIGINT', onSigint);
-      }
-    });
+    .action(
+      async (
+        file: string,
+        o: {
+          engine?: 'builtin' | 'k6';
+          rate?: string;
+          duration?: string;
+          vus?: string;
+          segments?: string;
+          baseUrl?: string;
+          json?: string;
+          printJson?: boolean;
+          quiet?: boolean;
+        },
+      ) => {
+        let segments: number | undefined;
+        if (o.segments !== undefined) {
+          segments = Number(o.segments);
+          if (!Number.isInteger(segments) || segments < 1 || segments > 64) throw flagError('segments', `"${o.segments}" is not a whole number from 1 to 64`);
+        }
+        let rate: number | undefined;
+        if (o.rate !== undefined) {
+          rate = Number(o.rate);
+          if (!Number.isInteger(rate) || rate <= 0) throw flagError('rate', `"${o.rate}" is not a positive whole number`);
+        }
+        let vus: number | undefined;
+        if (o.vus !== undefined) {
+          vus = Number(o.vus);
+          if (!Number.isInteger(vus) || vus <= 0) throw flagError('vus', `"${o.vus}" is not a positive whole number`);
+        }
+        if (o.duration !== undefined && parseDuration(o.duration) === undefined)
+          throw flagError('duration', `"${o.duration}" is not a k6 duration such as 30s or 2m`);
+        if (o.baseUrl !== undefined && !URL.canParse(o.baseUrl)) throw flagError('base-url', `"${o.baseUrl}" is not a URL`);
+        const scenario = withOverrides(await loadScenarioFile(resolveScenarioArg(file)), { rate, duration: o.duration, vus, baseUrl: o.baseUrl });
+        if (o.printJson) {
+          process.stdout.write(`${JSON.stringify(scenario, null, 2)}\n`);
+          return;
+        }
+        const ac = new AbortController();
+        const onSigint = () => {
+          process.stderr.write('\n  interrupted: stopping the load (Ctrl-C again to force)\n');
+          process.off('SIGINT', onSigint);
+          ac.abort();
+        };
+        process.on('SIGINT', onSigint);
+        const tty = process.stderr.isTTY;
+        let n = 0;
+        try {
+          const result = await runLoad(scenario, {
+            engine: o.engine,
+            baseUrl: o.baseUrl,
+            segments,
+            signal: ac.signal,
+            onSecond: (s) => {
+              if (o.quiet) return;
+              const line = progressLine(s, n++);
+              process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+            },
+          });
+          if (tty && !o.quiet) process.stderr.write('\n');
+          process.stdout.write(formatSummary(result, { scenario: scenario.name }));
+          // raw metric state is for merging, not for the file a person reads
+          if (o.json) await writeFile(o.json, JSON.stringify({ ...result, raw: undefined }, null, 2));
+          process.exitCode = result.exitCode;
+        } catch (e) {
+          // setup failures carry k6's exit status (107) rather than the generic CLI error code
+          const code = isAppError(e) ? (e.details?.exitCode as number | undefined) : undefined;
+          if (code === undefined) throw e;
+          process.stderr.write(`faultline: ${(e as AppError).toText()}\n`);
+          process.exitCode = code;
+        } finally {
+          process.off('SIGINT', onSigint);
+        }
+      },
+    );
 }

@@ -66,7 +66,9 @@ describe('faultline proxy', () => {
       `POST /proxies/orders-%3Epostgres/toxics HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: curl/8.5.0\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
     );
     expect(add).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(add.endsWith('{"attributes":{"latency":100,"jitter":0},"name":"latency_downstream","type":"latency","stream":"downstream","toxicity":1}')).toBe(true);
+    expect(add.endsWith('{"attributes":{"latency":100,"jitter":0},"name":"latency_downstream","type":"latency","stream":"downstream","toxicity":1}')).toBe(
+      true,
+    );
 
     const browser = await rawHttp(port, 'GET /proxies HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: Mozilla/5.0 (X11)\r\nConnection: close\r\n\r\n');
     expect(browser).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);

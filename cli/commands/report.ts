@@ -36,9 +36,16 @@ export function register(program: Command): void {
           return;
         }
         const text =
-          flags.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : flags.format === 'junit' ? renderJunit(report) : flags.format === 'html' ? renderHtml(report) : renderSummary(report);
+          flags.format === 'json'
+            ? `${JSON.stringify(report, null, 2)}\n`
+            : flags.format === 'junit'
+              ? renderJunit(report)
+              : flags.format === 'html'
+                ? renderHtml(report)
+                : renderSummary(report);
         process.stdout.write(text);
-        if (flags.format === 'summary') process.stdout.write(`\nstate ${run.state}${run.reason ? ` — ${run.reason}` : ''}; files in ${stored.dir ?? '(not written)'}\n`);
+        if (flags.format === 'summary')
+          process.stdout.write(`\nstate ${run.state}${run.reason ? ` — ${run.reason}` : ''}; files in ${stored.dir ?? '(not written)'}\n`);
       } finally {
         // closing the queue while its Redis connection is still being set up
         // (a run id that does not exist fails fast) crashes on an unhandled

@@ -30,7 +30,12 @@ export function register(program: Command): void {
       const flags = parseWith(RunFlagsSchema, raw, 'run options');
       // validate the file before starting anything
       await readExperimentFile(file);
-      const env = await prepareRunEnvironment({ useRunning: flags.useRunning, bugs: flags.bugs, instances: flags.instances, note: (l) => process.stderr.write(`${l}\n`) });
+      const env = await prepareRunEnvironment({
+        useRunning: flags.useRunning,
+        bugs: flags.bugs,
+        instances: flags.instances,
+        note: (l) => process.stderr.write(`${l}\n`),
+      });
       try {
         const o = await runExperiment(env, file, { reportDir: flags.reportDir, trigger: 'cli', quiet: flags.quiet });
         process.stdout.write(`${outcomeText(o)}\n`);

@@ -30,7 +30,9 @@ const port = (what: string) =>
 
 const UpFlagsSchema = z.object({
   instances: z.string().optional(),
-  portBase: port('--port-base').refine((n) => n >= 1024 && n <= 65535 - 60, '--port-base must be 1024..65475').optional(),
+  portBase: port('--port-base')
+    .refine((n) => n >= 1024 && n <= 65535 - 60, '--port-base must be 1024..65475')
+    .optional(),
   toxiproxyUrl: z.url({ error: '--toxiproxy-url must be a URL like http://127.0.0.1:8474' }).optional(),
   proxy: z.boolean().default(true),
   bugs: z.string().optional(),
@@ -54,7 +56,14 @@ function toApp(e: unknown): unknown {
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (cell ?? '').padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => (cell ?? '').padEnd(widths[c]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function formatInstances(list: TInstanceInfo[]): string {
@@ -71,13 +80,19 @@ export function formatEdges(edges: TEdgeView[]): string {
 }
 
 /** A fault proxy to use: the configured server if it answers, else the embedded one. */
-async function resolveProxy(flags: z.output<typeof UpFlagsSchema>, configured: string): Promise<{ url: string | null; close: () => Promise<void>; embedded: boolean }> {
+async function resolveProxy(
+  flags: z.output<typeof UpFlagsSchema>,
+  configured: string,
+): Promise<{ url: string | null; close: () => Promise<void>; embedded: boolean }> {
   const none = async () => undefined;
   if (!flags.proxy) return { url: null, close: none, embedded: false };
   const url = flags.toxiproxyUrl ?? configured;
   if (await toxiproxyAnswers(url)) return { url, close: none, embedded: false };
   if (flags.toxiproxyUrl) {
-    throw new AppError('UNAVAILABLE', `no Toxiproxy server answers at ${url} (--toxiproxy-url); start it, or drop the flag to use the embedded fault proxy, or pass --no-proxy`);
+    throw new AppError(
+      'UNAVAILABLE',
+      `no Toxiproxy server answers at ${url} (--toxiproxy-url); start it, or drop the flag to use the embedded fault proxy, or pass --no-proxy`,
+    );
   }
   const u = new URL(url);
   const proxy = await startFaultProxy({ host: u.hostname, port: Number(u.port || 8474) });

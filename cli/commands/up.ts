@@ -32,15 +32,29 @@ export function register(program: Command): void {
     .action(async (raw: unknown) => {
       const flags = parseWith(UpFlagsSchema, raw, 'up options');
       const cfg = loadConfig();
-      const env = await prepareRunEnvironment({ bugs: flags.bugs, instances: flags.instances, alwaysStartWorker: true, note: (l) => process.stderr.write(`${l}\n`) });
+      const env = await prepareRunEnvironment({
+        bugs: flags.bugs,
+        instances: flags.instances,
+        alwaysStartWorker: true,
+        note: (l) => process.stderr.write(`${l}\n`),
+      });
       let consoleProc: ChildProcess | undefined;
       const consoleUrl = new URL(cfg.CONSOLE_URL);
       if (flags.console && existsSync(path.join(root, '.next', 'BUILD_ID'))) {
-        consoleProc = spawn(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', consoleUrl.port || '3000', '-H', consoleUrl.hostname], {
-          cwd: root,
-          stdio: ['ignore', 'ignore', 'inherit'],
-          env: { ...process.env, SUPERVISOR_URL: env.supervisorUrl, SHOP_GATEWAY_URL: env.gatewayUrl, ...(env.toxiproxyUrl ? { TOXIPROXY_URL: env.toxiproxyUrl } : {}) },
-        });
+        consoleProc = spawn(
+          process.execPath,
+          [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', consoleUrl.port || '3000', '-H', consoleUrl.hostname],
+          {
+            cwd: root,
+            stdio: ['ignore', 'ignore', 'inherit'],
+            env: {
+              ...process.env,
+              SUPERVISOR_URL: env.supervisorUrl,
+              SHOP_GATEWAY_URL: env.gatewayUrl,
+              ...(env.toxiproxyUrl ? { TOXIPROXY_URL: env.toxiproxyUrl } : {}),
+            },
+          },
+        );
       }
       process.stdout.write(
         [

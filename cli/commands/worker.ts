@@ -12,7 +12,12 @@ import { startWorker } from '../../workers/index.js';
 import { assertRedisReachable, migratePlatformDatabase } from '../run-env.js';
 
 const WorkerFlagsSchema = z.object({
-  concurrency: z.coerce.number({ error: '--concurrency must be a number' }).int('--concurrency must be a whole number').min(1, '--concurrency must be at least 1').max(32).default(2),
+  concurrency: z.coerce
+    .number({ error: '--concurrency must be a number' })
+    .int('--concurrency must be a whole number')
+    .min(1, '--concurrency must be at least 1')
+    .max(32)
+    .default(2),
 });
 
 /** Resolve when SIGINT or SIGTERM arrives. */
@@ -38,7 +43,12 @@ export function register(program: Command): void {
       const flags = parseWith(WorkerFlagsSchema, raw, 'worker options');
       await migratePlatformDatabase(loadConfig().DATABASE_URL);
       await assertRedisReachable(loadConfig().REDIS_URL);
-      const w = await startWorker({ concurrency: flags.concurrency, schedules: true, metrics: {}, log: (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`) });
+      const w = await startWorker({
+        concurrency: flags.concurrency,
+        schedules: true,
+        metrics: {},
+        log: (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`),
+      });
       process.stderr.write(`faultline worker ${w.workerId} ready (queue ${w.platform.prefix}:runs, concurrency ${flags.concurrency})\n`);
       await untilSignal((sig) => process.stderr.write(`${sig}: stopping; runs in progress end errored with their faults removed…\n`));
       await w.stop();

@@ -28,7 +28,9 @@ export const faults = pgTable(
     /** Validated params (defaults filled in). */
     params: jsonb('params').notNull(),
     /** What was done, recorded step by step, so another process can undo it (chaos/faults/types.ts TUndo). */
-    undo: jsonb('undo').notNull().default(sql`'{}'::jsonb`),
+    undo: jsonb('undo')
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     status: text('status', { enum: FAULT_STATUSES }).notNull().default('applying'),
     error: text('error'),
     /** hostname:pid of the process that applied it. */
@@ -38,7 +40,9 @@ export const faults = pgTable(
     removedAt: tz('removed_at'),
   },
   (t) => [
-    index('faults_open_idx').on(t.status).where(sql`${t.removedAt} is null`),
+    index('faults_open_idx')
+      .on(t.status)
+      .where(sql`${t.removedAt} is null`),
     index('faults_run_idx').on(t.runId),
     check('faults_status_check', sql`${t.status} in ('applying','active','removed','failed')`),
   ],

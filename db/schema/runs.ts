@@ -8,29 +8,9 @@
  *      └────────────┴────────────┴────────────┴─────────────┴──▶ aborted | errored
  */
 import { sql } from 'drizzle-orm';
-import {
-  bigserial,
-  check,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core';
+import { bigserial, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
-export const RUN_STATES = [
-  'queued',
-  'steady_state',
-  'running',
-  'recovering',
-  'analysing',
-  'passed',
-  'failed',
-  'aborted',
-  'errored',
-] as const;
+export const RUN_STATES = ['queued', 'steady_state', 'running', 'recovering', 'analysing', 'passed', 'failed', 'aborted', 'errored'] as const;
 export type TRunState = (typeof RUN_STATES)[number];
 export const TERMINAL_RUN_STATES = ['passed', 'failed', 'aborted', 'errored'] as const satisfies readonly TRunState[];
 
@@ -123,7 +103,10 @@ export const reports = pgTable('reports', {
   report: jsonb('report').notNull(),
   dir: text('dir'),
   /** File names written in `dir` (report.json, junit.xml, summary.md, report.html). */
-  files: jsonb('files').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+  files: jsonb('files')
+    .$type<string[]>()
+    .notNull()
+    .default(sql`'[]'::jsonb`),
   createdAt: tz('created_at').notNull().defaultNow(),
 });
 
@@ -141,7 +124,9 @@ export const violations = pgTable(
     /** Check name: SLO name, breaker expectation, invariant id. */
     name: text('name').notNull(),
     message: text('message').notNull(),
-    evidence: jsonb('evidence').notNull().default(sql`'{}'::jsonb`),
+    evidence: jsonb('evidence')
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     createdAt: tz('created_at').notNull().defaultNow(),
   },
   (t) => [index('violations_run_idx').on(t.runId)],

@@ -42,7 +42,10 @@ export const scheduleFires = pgTable(
     firedAt: tz('fired_at').notNull().defaultNow(),
     outcome: text('outcome', { enum: SCHEDULE_FIRE_OUTCOMES }).notNull(),
     /** Runs started by this firing (one for an experiment, several for a suite). */
-    runIds: jsonb('run_ids').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    runIds: jsonb('run_ids')
+      .$type<string[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
     /** Why it was skipped or failed (e.g. the run already active on the target). */
     reason: text('reason'),
     /** The BullMQ job id of the firing (dedupes a firing delivered twice). */

@@ -8,20 +8,7 @@
  * (breaker state); analysis computes deltas and handles counter resets.
  */
 import { sql } from 'drizzle-orm';
-import {
-  bigserial,
-  customType,
-  doublePrecision,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  serial,
-  text,
-  timestamp,
-  uniqueIndex,
-} from 'drizzle-orm/pg-core';
+import { bigserial, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { runs } from './runs.js';
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -74,15 +61,14 @@ export const logs = pgTable(
     msg: text('msg').notNull(),
     requestId: text('request_id'),
     runId: text('run_id'),
-    fields: jsonb('fields').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+    fields: jsonb('fields')
+      .$type<Record<string, unknown>>()
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     /** Full-text index over the message and the other fields (ids stay searchable: 'simple' config, no stemming). */
     search: tsvector('search')
       .notNull()
       .generatedAlwaysAs(sql`to_tsvector('simple'::regconfig, coalesce(msg, '') || ' ' || coalesce(fields::text, ''))`),
   },
-  (t) => [
-    index('logs_run_time_idx').on(t.runId, t.time),
-    index('logs_time_idx').on(t.time),
-    index('logs_search_idx').using('gin', t.search),
-  ],
+  (t) => [index('logs_run_time_idx').on(t.runId, t.time), index('logs_time_idx').on(t.time), index('logs_search_idx').using('gin', t.search)],
 );

@@ -41,7 +41,10 @@ describe('CI recipes', () => {
   });
 
   it('GitLab CI: runs the gate and declares the JUnit report', async () => {
-    const ci = parse(readFileSync(path.join(here, 'gitlab-ci.yml'), 'utf8')) as Record<string, { script: string[]; artifacts: { reports: { junit: string } }; variables: Record<string, string> }>;
+    const ci = parse(readFileSync(path.join(here, 'gitlab-ci.yml'), 'utf8')) as Record<
+      string,
+      { script: string[]; artifacts: { reports: { junit: string } }; variables: Record<string, string> }
+    >;
     const job = ci['resilience-gate'];
     await checkGate(gateCommand(job.script));
     expect(job.artifacts.reports.junit).toBe('reports/junit.xml');

@@ -21,7 +21,8 @@ test('settings shows each backend in use and that it is reachable', async ({ pag
   await signIn(page, 'operator');
   await page.goto('/settings');
   const table = page.getByTestId('backends');
-  for (const key of ['postgres', 'redis', 'faultProxy', 'supervisor', 'logStore', 'loadEngine']) await expect(table.locator(`tr[data-backend="${key}"]`)).toContainText('reachable');
+  for (const key of ['postgres', 'redis', 'faultProxy', 'supervisor', 'logStore', 'loadEngine'])
+    await expect(table.locator(`tr[data-backend="${key}"]`)).toContainText('reachable');
   await expect(table.locator('tr[data-backend="logStore"]')).toContainText('Postgres log store');
   await expect(table.locator('tr[data-backend="loadEngine"]')).toContainText('built-in engine');
   await expect(page.getByText('all backends reachable')).toBeVisible();

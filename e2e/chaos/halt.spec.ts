@@ -4,17 +4,30 @@ import { proxyToxics, shot, signIn, stack } from '../helpers.js';
 
 const applyByHand = () =>
   // A detached fault applied by hand (as `faultline faults apply` does), on the stack's proxy and ledger.
-  execFileSync(process.execPath, ['--import', 'tsx', 'e2e/apply-fault.ts', JSON.stringify({ type: 'latency', target: 'orders->payments', params: { latencyMs: 800 } })], {
-    env: { ...process.env, TOXIPROXY_URL: stack.proxyUrl, SUPERVISOR_URL: stack.supervisorUrl, DATABASE_URL: stack.databaseUrl },
-    stdio: 'pipe',
-  });
+  execFileSync(
+    process.execPath,
+    ['--import', 'tsx', 'e2e/apply-fault.ts', JSON.stringify({ type: 'latency', target: 'orders->payments', params: { latencyMs: 800 } })],
+    {
+      env: { ...process.env, TOXIPROXY_URL: stack.proxyUrl, SUPERVISOR_URL: stack.supervisorUrl, DATABASE_URL: stack.databaseUrl },
+      stdio: 'pipe',
+    },
+  );
 
 // Whatever happens in the spec, the lever must not stay engaged for the specs that run after it.
 test.afterEach(() => {
-  execFileSync(process.execPath, ['--import', 'tsx', '-e', "import('./chaos/safety/lever.ts').then(async (l) => { const { getDb, closeDb } = await import('./db/client.ts'); await l.clearLever(getDb(process.env.DATABASE_URL), { by: 'e2e cleanup' }); await closeDb(); })"], {
-    env: { ...process.env, DATABASE_URL: stack.databaseUrl },
-    stdio: 'pipe',
-  });
+  execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      "import('./chaos/safety/lever.ts').then(async (l) => { const { getDb, closeDb } = await import('./db/client.ts'); await l.clearLever(getDb(process.env.DATABASE_URL), { by: 'e2e cleanup' }); await closeDb(); })",
+    ],
+    {
+      env: { ...process.env, DATABASE_URL: stack.databaseUrl },
+      stdio: 'pipe',
+    },
+  );
 });
 
 test('Halt all engages the safety lever: the fault is gone, the banner says who and why until Release, faults are refused meanwhile', async ({ page }) => {

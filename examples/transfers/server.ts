@@ -53,7 +53,12 @@ const httpSeconds = new Histogram({
 });
 const settled = new Counter({ name: 'bank_transfers_settled_total', help: 'transfers settled by outcome', labelNames: ['outcome'], registers: [registry] });
 const queueDepth = new Gauge({ name: 'bank_queue_depth', help: 'transfers waiting in Redis', registers: [registry] });
-const breakerState = new Gauge({ name: 'resilience4j_circuitbreaker_state', help: 'breaker state, one series per state', labelNames: ['name', 'state'], registers: [registry] });
+const breakerState = new Gauge({
+  name: 'resilience4j_circuitbreaker_state',
+  help: 'breaker state, one series per state',
+  labelNames: ['name', 'state'],
+  registers: [registry],
+});
 
 /** A small breaker around the Redis enqueue: 5 failures in a row open it for 3 s. */
 class Breaker {
@@ -85,7 +90,11 @@ class Breaker {
   }
 }
 
-const db = new pg.Pool({ connectionString: env.TRANSFERS_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/transfers', max: 10, connectionTimeoutMillis: 3000 });
+const db = new pg.Pool({
+  connectionString: env.TRANSFERS_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/transfers',
+  max: 10,
+  connectionTimeoutMillis: 3000,
+});
 db.on('error', (e) => log('warn', 'idle database connection failed', { err: e.message }));
 const redisUrl = env.TRANSFERS_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
@@ -173,7 +182,9 @@ async function sweep(): Promise<void> {
   try {
     const queued = new Set([...(await redis.lrange(QUEUE, 0, -1)), ...(await redis.lrange(PROCESSING, 0, -1))]);
     queueDepth.set(queued.size);
-    const r = await db.query(`SELECT id FROM bank.transfers WHERE status = 'pending' AND created_at < now() - interval '2 seconds' ORDER BY created_at LIMIT 200`);
+    const r = await db.query(
+      `SELECT id FROM bank.transfers WHERE status = 'pending' AND created_at < now() - interval '2 seconds' ORDER BY created_at LIMIT 200`,
+    );
     const lost = r.rows.map((x) => x.id as string).filter((id) => !queued.has(id));
     if (lost.length) await redis.lpush(QUEUE, ...lost);
   } catch {
@@ -206,7 +217,8 @@ async function createTransfer(req: IncomingMessage, res: ServerResponse) {
   if (typeof key !== 'string' || key.length === 0 || key.length > 200) return send(res, 400, { error: 'header Idempotency-Key is required' });
   const b = (await body(req)) as { from?: unknown; to?: unknown; amountCents?: unknown };
   if (typeof b.from !== 'string' || typeof b.to !== 'string' || b.from === b.to) return send(res, 400, { error: 'from and to: two different account ids' });
-  if (!Number.isInteger(b.amountCents) || (b.amountCents as number) <= 0 || (b.amountCents as number) > 1_000_000) return send(res, 400, { error: 'amountCents: a whole number from 1 to 1000000' });
+  if (!Number.isInteger(b.amountCents) || (b.amountCents as number) <= 0 || (b.amountCents as number) > 1_000_000)
+    return send(res, 400, { error: 'amountCents: a whole number from 1 to 1000000' });
   const id = randomUUID();
   const ins = await db.query(
     `INSERT INTO bank.transfers (id, idempotency_key, from_account, to_account, amount_cents, status)
@@ -220,7 +232,9 @@ async function createTransfer(req: IncomingMessage, res: ServerResponse) {
     return send(res, 202, { transferId: prev.id, status: prev.status, replayed: true });
   }
   // Acknowledged once the row is committed; a failed enqueue is picked up by the sweeper.
-  await enqueueBreaker.call(() => redis.lpush(QUEUE, id)).catch((e: Error) => log('warn', 'enqueue failed; the sweeper re-queues', { transferId: id, err: e.message }));
+  await enqueueBreaker
+    .call(() => redis.lpush(QUEUE, id))
+    .catch((e: Error) => log('warn', 'enqueue failed; the sweeper re-queues', { transferId: id, err: e.message }));
   log('info', 'transfer accepted', { transferId: id, from: b.from, to: b.to, amountCents: b.amountCents });
   send(res, 202, { transferId: id, status: 'pending' });
 }

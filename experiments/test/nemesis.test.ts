@@ -91,7 +91,11 @@ describe('planNemesis', () => {
       for (const [i, a] of plan.entries())
         for (const b of plan.slice(i + 1)) {
           const overlap = a.at < b.at + b.duration && b.at < a.at + a.duration;
-          if (overlap) expect(resourcesOf(a).filter((r) => resourcesOf(b).includes(r)), `${a.name} / ${b.name}`).toEqual([]);
+          if (overlap)
+            expect(
+              resourcesOf(a).filter((r) => resourcesOf(b).includes(r)),
+              `${a.name} / ${b.name}`,
+            ).toEqual([]);
         }
       for (const f of plan) {
         // faults running at the instant f starts (f included)
@@ -224,7 +228,10 @@ nemesis:
     const asked: string[] = [];
     const server = http.createServer((req, res) => {
       asked.push(req.url ?? '');
-      const body = req.url === '/edges' ? [{ name: 'orders->payments', from: 'orders', to: 'payments', kind: 'service', proxies: [] }] : [{ id: 'payments-0', service: 'payments', index: 0, state: 'running' }];
+      const body =
+        req.url === '/edges'
+          ? [{ name: 'orders->payments', from: 'orders', to: 'payments', kind: 'service', proxies: [] }]
+          : [{ id: 'payments-0', service: 'payments', index: 0, state: 'running' }];
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(body));
     });

@@ -3,15 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../core/errors.js';
-import {
-  BUG_SWITCHES,
-  EXPERIMENTS_DIR,
-  experimentsDetecting,
-  listExperiments,
-  loadSuiteFile,
-  parseDurationMs,
-  parseExperiment,
-} from '../index.js';
+import { BUG_SWITCHES, EXPERIMENTS_DIR, experimentsDetecting, listExperiments, loadSuiteFile, parseDurationMs, parseExperiment } from '../index.js';
 
 const VALID = `name: t
 description: test
@@ -84,7 +76,9 @@ describe('experiment schema', () => {
     const paths = issuesOf(() => parseExperiment(bad)).map((i) => i.path);
     expect(paths).toEqual(expect.arrayContaining(['']));
     const bad2 = VALID.replace('opens_during: slow', 'opens_during: fast').replace('duration: 10s', 'duration: 40s');
-    const paths2 = issuesOf(() => parseExperiment(bad2)).map((i) => i.path).sort();
+    const paths2 = issuesOf(() => parseExperiment(bad2))
+      .map((i) => i.path)
+      .sort();
     expect(paths2).toEqual(['expectations.breakers.0.opens_during', 'faults.0.duration']);
   });
 
@@ -127,7 +121,10 @@ describe('experiment schema bounds (issue 13)', () => {
   it('refuses a load duration outside 1s..24h, naming the field', () => {
     for (const d of ['99999999d', '25h', '0s', '500ms']) {
       const issues = issuesOf(() => parseExperiment(VALID.replace('duration: 30s', `duration: ${d}`)));
-      expect(issues.map((i) => i.path), d).toContain('load.duration');
+      expect(
+        issues.map((i) => i.path),
+        d,
+      ).toContain('load.duration');
       expect(issues.find((i) => i.path === 'load.duration')?.line, d).toBe(5);
     }
     expect(parseExperiment(VALID.replace('duration: 30s', 'duration: 24h')).load.duration).toBe(86_400_000);
@@ -210,7 +207,10 @@ describe('nemesis block', () => {
     ];
     cases.forEach(([from, to], i) => {
       const issues = issuesOf(() => parseExperiment(WITH_NEMESIS.replace(from, to)));
-      expect(issues.map((x) => x.path), to).toContain(expected[i]);
+      expect(
+        issues.map((x) => x.path),
+        to,
+      ).toContain(expected[i]);
       expect(issues.find((x) => x.path === expected[i])?.line, to).toBeGreaterThan(0);
     });
   });
@@ -220,7 +220,11 @@ describe('nemesis block', () => {
     const issues = issuesOf(() => parseExperiment(tight));
     expect(issues.map((i) => i.path)).toEqual(['nemesis.quiet_tail']);
     expect(issues[0].message).toMatch(/no room/);
-    expect(issuesOf(() => parseExperiment(WITH_NEMESIS.replace(/name: slow/, 'name: nemesis-01-x').replace('opens_during: slow', 'opens_during: nemesis-01-x'))).map((i) => i.path)).toEqual(['faults.0.name']);
+    expect(
+      issuesOf(() => parseExperiment(WITH_NEMESIS.replace(/name: slow/, 'name: nemesis-01-x').replace('opens_during: slow', 'opens_during: nemesis-01-x'))).map(
+        (i) => i.path,
+      ),
+    ).toEqual(['faults.0.name']);
   });
 });
 

@@ -181,7 +181,8 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     throw new AppError('VALIDATION', 'invalid base URL', { issues: [{ path: 'baseUrl', message: `"${opts.baseUrl}" is not a URL` }] });
   }
   const prefix = base.pathname.replace(/\/$/, '');
-  const pool: Dispatcher = opts.dispatcher ?? new Pool(base.origin, { connections: scaleInt(tuple, maxVusOf(s)) + 10, pipelining: 1, keepAliveTimeout: 30_000 });
+  const pool: Dispatcher =
+    opts.dispatcher ?? new Pool(base.origin, { connections: scaleInt(tuple, maxVusOf(s)) + 10, pipelining: 1, keepAliveTimeout: 30_000 });
   const timeoutMs = parseDuration(s.http.timeout)!;
 
   const startedAt = Date.now();
@@ -241,7 +242,15 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
       const headers: Record<string, string> = {};
       if (req.token) headers.authorization = `Bearer ${req.token}`;
       if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
-      const r = await send(pool, { method: req.method, path: prefix + req.path, headers, body: req.body, timeoutMs, signal: ctx.signal, readBody: req.readBody });
+      const r = await send(pool, {
+        method: req.method,
+        path: prefix + req.path,
+        headers,
+        body: req.body,
+        timeoutMs,
+        signal: ctx.signal,
+        readBody: req.readBody,
+      });
       const latencyMs = r.tEnd - r.tStart;
       const correctedLatencyMs = r.tEnd - (t0 + ctx.intended);
       if (!r.interrupted) {
@@ -264,7 +273,14 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
           }
         }
       }
-      return { status: r.status, json: r.json, errorKind: r.errorKind, interrupted: r.interrupted, latencyMs, correctedLatencyMs: measuring ? correctedLatencyMs : latencyMs };
+      return {
+        status: r.status,
+        json: r.json,
+        errorKind: r.errorKind,
+        interrupted: r.interrupted,
+        latencyMs,
+        correctedLatencyMs: measuring ? correctedLatencyMs : latencyMs,
+      };
     },
   });
 
@@ -353,10 +369,13 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     };
     let secTimer: NodeJS.Timeout | undefined;
     const scheduleSecond = () => {
-      secTimer = setTimeout(() => {
-        flushSecond();
-        scheduleSecond();
-      }, Math.max(0, t0 + (secondIndex + 1) * 1000 - performance.now()));
+      secTimer = setTimeout(
+        () => {
+          flushSecond();
+          scheduleSecond();
+        },
+        Math.max(0, t0 + (secondIndex + 1) * 1000 - performance.now()),
+      );
     };
     scheduleSecond();
     cleanup.push(() => clearTimeout(secTimer));

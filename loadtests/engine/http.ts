@@ -87,7 +87,8 @@ export async function send(d: Dispatcher, req: THttpRequest): Promise<THttpRespo
     return { status: res.statusCode, json, interrupted: false, tStart, tHeaders, tEnd };
   } catch (e) {
     const tEnd = performance.now();
-    if (req.signal.aborted) return { status: 0, json: undefined, interrupted: true, errorKind: 'interrupted', errorMessage: 'interrupted', tStart, tHeaders: tEnd, tEnd };
+    if (req.signal.aborted)
+      return { status: 0, json: undefined, interrupted: true, errorKind: 'interrupted', errorMessage: 'interrupted', tStart, tHeaders: tEnd, tEnd };
     return { status: 0, json: undefined, interrupted: false, errorKind: networkErrorKind(e), errorMessage: (e as Error).message, tStart, tHeaders: tEnd, tEnd };
   }
 }

@@ -64,10 +64,14 @@ export class TrendSink {
   agg(a: string): number {
     if (this.count === 0) return 0;
     switch (a) {
-      case 'avg': return this.sum / this.count;
-      case 'min': return this.min;
-      case 'max': return this.max;
-      case 'med': return this.pct(50);
+      case 'avg':
+        return this.sum / this.count;
+      case 'min':
+        return this.min;
+      case 'max':
+        return this.max;
+      case 'med':
+        return this.pct(50);
     }
     const m = /^p\((.+)\)$/.exec(a);
     if (m) return this.pct(Number(m[1]));
@@ -240,10 +244,14 @@ export class MetricRegistry implements TThresholdSource {
 
   private newSink(t: TMetricType): TSink {
     switch (t) {
-      case 'trend': return new TrendSink();
-      case 'counter': return new CounterSink(this.elapsedMs);
-      case 'rate': return new RateSink();
-      case 'gauge': return new GaugeSink();
+      case 'trend':
+        return new TrendSink();
+      case 'counter':
+        return new CounterSink(this.elapsedMs);
+      case 'rate':
+        return new RateSink();
+      case 'gauge':
+        return new GaugeSink();
     }
   }
 
@@ -329,10 +337,18 @@ export class MetricRegistry implements TThresholdSource {
       const d = this.defs.get(base)!;
       let values: Record<string, number>;
       switch (s.type) {
-        case 'trend': values = Object.fromEntries(trendStats.map((a) => [a, s.agg(a)])); break;
-        case 'counter': values = { count: s.count, rate: s.agg('rate') }; break;
-        case 'rate': values = { rate: s.agg('rate'), passes: s.passes, fails: s.fails }; break;
-        case 'gauge': values = { value: s.value, min: s.min, max: s.max }; break;
+        case 'trend':
+          values = Object.fromEntries(trendStats.map((a) => [a, s.agg(a)]));
+          break;
+        case 'counter':
+          values = { count: s.count, rate: s.agg('rate') };
+          break;
+        case 'rate':
+          values = { rate: s.agg('rate'), passes: s.passes, fails: s.fails };
+          break;
+        case 'gauge':
+          values = { value: s.value, min: s.min, max: s.max };
+          break;
       }
       out[name] = { type: s.type, contains: d.contains, values };
     }

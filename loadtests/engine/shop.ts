@@ -34,7 +34,10 @@ export interface TCallResult {
 
 /** What the mix needs from the engine: a recorded request and a history sink. */
 export interface TShopIO {
-  call(f: THistoryF, req: { method: 'GET' | 'POST'; path: string; body?: unknown; token?: string; idempotencyKey?: string; route: string; expected: number; readBody?: boolean }): Promise<TCallResult>;
+  call(
+    f: THistoryF,
+    req: { method: 'GET' | 'POST'; path: string; body?: unknown; token?: string; idempotencyKey?: string; route: string; expected: number; readBody?: boolean },
+  ): Promise<TCallResult>;
   history(e: Omit<THistoryEvent, 'index' | 'time'>): void;
   /**
    * False when nobody records history: the iteration then builds no event
@@ -72,12 +75,32 @@ export async function shopSetup(s: TScenario, io: TShopIO, runTag: string): Prom
       const i = next++;
       const email = `load-${runTag}-${i}@faultline.test`;
       io.history({ type: 'invoke', f: 'register', process: 0, value: {} });
-      const reg = await io.call('register', { method: 'POST', path: '/users', body: { email, password: PASSWORD, name: `load ${i}` }, route: 'POST /users', expected: 201 });
-      io.history({ type: reg.status === 201 ? 'ok' : 'fail', f: 'register', process: 0, value: { status: reg.status, error: err(reg) }, latencyMs: reg.latencyMs, route: 'POST /users' });
+      const reg = await io.call('register', {
+        method: 'POST',
+        path: '/users',
+        body: { email, password: PASSWORD, name: `load ${i}` },
+        route: 'POST /users',
+        expected: 201,
+      });
+      io.history({
+        type: reg.status === 201 ? 'ok' : 'fail',
+        f: 'register',
+        process: 0,
+        value: { status: reg.status, error: err(reg) },
+        latencyMs: reg.latencyMs,
+        route: 'POST /users',
+      });
       if (reg.status !== 201) throw new SetupError(`register ${email}: ${err(reg) ?? `status ${reg.status}`}`);
       io.history({ type: 'invoke', f: 'login', process: 0, value: {} });
       const login = await io.call('login', { method: 'POST', path: '/login', body: { email, password: PASSWORD }, route: 'POST /login', expected: 200 });
-      io.history({ type: login.status === 200 ? 'ok' : 'fail', f: 'login', process: 0, value: { status: login.status, error: err(login) }, latencyMs: login.latencyMs, route: 'POST /login' });
+      io.history({
+        type: login.status === 200 ? 'ok' : 'fail',
+        f: 'login',
+        process: 0,
+        value: { status: login.status, error: err(login) },
+        latencyMs: login.latencyMs,
+        route: 'POST /login',
+      });
       const body = login.json as { token?: string; userId?: string } | undefined;
       if (login.status !== 200 || !body?.token) throw new SetupError(`login ${email}: ${err(login) ?? `status ${login.status}`}`);
       users[i] = { email, userId: body.userId, token: body.token, orders: [] };
@@ -126,14 +149,38 @@ export async function shopIteration(s: TScenario, data: TShopData, io: TShopIO, 
       if (hOn) io.history({ type: 'invoke', f: 'browse', process: vu, value: {}, route: 'GET /products' });
       // the product list is not needed here: discarding it keeps the generator cheap at high rates
       const r = await io.call('browse', { method: 'GET', path: '/products', route: 'GET /products', expected: 200, readBody: false });
-      if (hOn) io.history({ type: r.status === 200 ? 'ok' : 'fail', f: 'browse', process: vu, value: { status: r.status, error: err(r) }, latencyMs: r.latencyMs, correctedLatencyMs: r.correctedLatencyMs, route: 'GET /products' });
+      if (hOn)
+        io.history({
+          type: r.status === 200 ? 'ok' : 'fail',
+          f: 'browse',
+          process: vu,
+          value: { status: r.status, error: err(r) },
+          latencyMs: r.latencyMs,
+          correctedLatencyMs: r.correctedLatencyMs,
+          route: 'GET /products',
+        });
       return;
     }
     case 'view_product': {
       const p = data.products[rnd(data.products.length)];
       if (hOn) io.history({ type: 'invoke', f: 'view_product', process: vu, value: {}, route: 'GET /products/:id' });
-      const r = await io.call('view_product', { method: 'GET', path: `/products/${encodeURIComponent(p.id)}`, route: 'GET /products/:id', expected: 200, readBody: false });
-      if (hOn) io.history({ type: r.status === 200 ? 'ok' : 'fail', f: 'view_product', process: vu, value: { status: r.status, error: err(r) }, latencyMs: r.latencyMs, correctedLatencyMs: r.correctedLatencyMs, route: 'GET /products/:id' });
+      const r = await io.call('view_product', {
+        method: 'GET',
+        path: `/products/${encodeURIComponent(p.id)}`,
+        route: 'GET /products/:id',
+        expected: 200,
+        readBody: false,
+      });
+      if (hOn)
+        io.history({
+          type: r.status === 200 ? 'ok' : 'fail',
+          f: 'view_product',
+          process: vu,
+          value: { status: r.status, error: err(r) },
+          latencyMs: r.latencyMs,
+          correctedLatencyMs: r.correctedLatencyMs,
+          route: 'GET /products/:id',
+        });
       return;
     }
     case 'checkout': {
@@ -144,37 +191,65 @@ export async function shopIteration(s: TScenario, data: TShopData, io: TShopIO, 
       for (let i = 0; i < count; i++) items.push({ productId: pool.splice(rnd(pool.length), 1)[0].id, qty: 1 + rnd(s.checkout.maxQty) });
       const key = randomUUID();
       if (hOn) io.history({ type: 'invoke', f: 'checkout', process: vu, value: { idempotencyKey: key, items }, route: 'POST /checkout' });
-      const r = await io.call('checkout', { method: 'POST', path: '/checkout', body: { items }, token: u.token, idempotencyKey: key, route: 'POST /checkout', expected: 201 });
+      const r = await io.call('checkout', {
+        method: 'POST',
+        path: '/checkout',
+        body: { items },
+        token: u.token,
+        idempotencyKey: key,
+        route: 'POST /checkout',
+        expected: 201,
+      });
       const b = (r.json ?? {}) as { orderId?: string | number; totalCents?: number; status?: string; error?: { orderId?: string | number } };
       const orderId = b.orderId ?? b.error?.orderId;
       const outcome = writeOutcome(r, 201);
       if (outcome === 'ok' && orderId !== undefined) u.orders.push({ id: String(orderId), totalCents: b.totalCents });
-      if (hOn) io.history({
-        type: outcome,
-        f: 'checkout',
-        process: vu,
-        value: { idempotencyKey: key, items, status: r.status, ...(orderId !== undefined ? { orderId: String(orderId) } : {}), ...(b.totalCents !== undefined ? { totalCents: b.totalCents } : {}), error: outcome === 'ok' ? undefined : err(r) },
-        latencyMs: r.latencyMs,
-        correctedLatencyMs: r.correctedLatencyMs,
-        route: 'POST /checkout',
-      });
+      if (hOn)
+        io.history({
+          type: outcome,
+          f: 'checkout',
+          process: vu,
+          value: {
+            idempotencyKey: key,
+            items,
+            status: r.status,
+            ...(orderId !== undefined ? { orderId: String(orderId) } : {}),
+            ...(b.totalCents !== undefined ? { totalCents: b.totalCents } : {}),
+            error: outcome === 'ok' ? undefined : err(r),
+          },
+          latencyMs: r.latencyMs,
+          correctedLatencyMs: r.correctedLatencyMs,
+          route: 'POST /checkout',
+        });
       return;
     }
     case 'order_status': {
       const u = user!;
       const o = u.orders[rnd(u.orders.length)];
       if (hOn) io.history({ type: 'invoke', f: 'order_status', process: vu, value: { orderId: o.id }, route: 'GET /orders/:id' });
-      const r = await io.call('order_status', { method: 'GET', path: `/orders/${encodeURIComponent(o.id)}`, token: u.token, route: 'GET /orders/:id', expected: 200 });
-      const b = (r.json ?? {}) as { status?: string; totalCents?: number };
-      if (hOn) io.history({
-        type: r.status === 200 ? 'ok' : 'fail',
-        f: 'order_status',
-        process: vu,
-        value: { orderId: o.id, status: r.status, ...(b.totalCents !== undefined ? { totalCents: b.totalCents } : {}), error: r.status === 200 ? undefined : err(r) },
-        latencyMs: r.latencyMs,
-        correctedLatencyMs: r.correctedLatencyMs,
+      const r = await io.call('order_status', {
+        method: 'GET',
+        path: `/orders/${encodeURIComponent(o.id)}`,
+        token: u.token,
         route: 'GET /orders/:id',
+        expected: 200,
       });
+      const b = (r.json ?? {}) as { status?: string; totalCents?: number };
+      if (hOn)
+        io.history({
+          type: r.status === 200 ? 'ok' : 'fail',
+          f: 'order_status',
+          process: vu,
+          value: {
+            orderId: o.id,
+            status: r.status,
+            ...(b.totalCents !== undefined ? { totalCents: b.totalCents } : {}),
+            error: r.status === 200 ? undefined : err(r),
+          },
+          latencyMs: r.latencyMs,
+          correctedLatencyMs: r.correctedLatencyMs,
+          route: 'GET /orders/:id',
+        });
       return;
     }
     case 'cancel': {
@@ -182,9 +257,25 @@ export async function shopIteration(s: TScenario, data: TShopData, io: TShopIO, 
       // taken off the list first: a second cancel of the same order would only measure the 409
       const o = u.orders.splice(rnd(u.orders.length), 1)[0];
       if (hOn) io.history({ type: 'invoke', f: 'cancel', process: vu, value: { orderId: o.id }, route: 'POST /orders/:id/cancel' });
-      const r = await io.call('cancel', { method: 'POST', path: `/orders/${encodeURIComponent(o.id)}/cancel`, body: {}, token: u.token, route: 'POST /orders/:id/cancel', expected: 200 });
+      const r = await io.call('cancel', {
+        method: 'POST',
+        path: `/orders/${encodeURIComponent(o.id)}/cancel`,
+        body: {},
+        token: u.token,
+        route: 'POST /orders/:id/cancel',
+        expected: 200,
+      });
       const outcome = writeOutcome(r, 200);
-      if (hOn) io.history({ type: outcome, f: 'cancel', process: vu, value: { orderId: o.id, status: r.status, error: outcome === 'ok' ? undefined : err(r) }, latencyMs: r.latencyMs, correctedLatencyMs: r.correctedLatencyMs, route: 'POST /orders/:id/cancel' });
+      if (hOn)
+        io.history({
+          type: outcome,
+          f: 'cancel',
+          process: vu,
+          value: { orderId: o.id, status: r.status, error: outcome === 'ok' ? undefined : err(r) },
+          latencyMs: r.latencyMs,
+          correctedLatencyMs: r.correctedLatencyMs,
+          route: 'POST /orders/:id/cancel',
+        });
       return;
     }
   }

@@ -58,13 +58,15 @@ function invalid(path: string, message: string): never {
 
 /** The two Kubernetes objects, in apply order (ConfigMap first). */
 export function k6OperatorManifest(o: TK6ManifestOptions): [Record<string, unknown>, Record<string, unknown>] {
-  if (!DNS_LABEL.test(o.name) || o.name.length > 52) invalid('name', `"${o.name}": lowercase letters, digits and "-", at most 52 characters (runner pods are named <name>-<n>)`);
+  if (!DNS_LABEL.test(o.name) || o.name.length > 52)
+    invalid('name', `"${o.name}": lowercase letters, digits and "-", at most 52 characters (runner pods are named <name>-<n>)`);
   const namespace = o.namespace ?? 'default';
   if (!DNS_LABEL.test(namespace) || namespace.length > 63) invalid('namespace', `"${namespace}" is not a Kubernetes namespace name`);
   if (!Number.isInteger(o.segments) || o.segments < 1 || o.segments > 1000) invalid('segments', `${o.segments}: a whole number from 1 to 1000`);
   if (!/^[-._a-zA-Z0-9]+$/.test(o.scriptName)) invalid('script', `"${o.scriptName}" cannot be a ConfigMap key (letters, digits, "-", "_", "." only)`);
   if (o.resultsClaim !== undefined && !DNS_LABEL.test(o.resultsClaim)) invalid('results-claim', `"${o.resultsClaim}" is not a PersistentVolumeClaim name`);
-  for (const a of o.extraArguments ?? []) if (/\s/.test(a) || a === '') invalid('arguments', `"${a}": k6-operator splits arguments on spaces, a value cannot contain one`);
+  for (const a of o.extraArguments ?? [])
+    if (/\s/.test(a) || a === '') invalid('arguments', `"${a}": k6-operator splits arguments on spaces, a value cannot contain one`);
 
   const configMapName = `${o.name}-script`;
   const data: Record<string, string> = {};
@@ -73,7 +75,11 @@ export function k6OperatorManifest(o: TK6ManifestOptions): [Record<string, unkno
   else binaryData[o.scriptName] = Buffer.from(o.script).toString('base64');
   if (o.setupData !== undefined) data['setup-data.json'] = o.setupData;
   const size = Object.values(data).reduce((n, v) => n + Buffer.byteLength(v), 0) + Object.values(binaryData).reduce((n, v) => n + (v.length * 3) / 4, 0);
-  if (size > CONFIGMAP_MAX_BYTES) invalid('script', `script and setup data are ${Math.round(size / 1024)} KiB; a ConfigMap holds at most 1 MiB (use fewer setup users, or a volumeClaim script)`);
+  if (size > CONFIGMAP_MAX_BYTES)
+    invalid(
+      'script',
+      `script and setup data are ${Math.round(size / 1024)} KiB; a ConfigMap holds at most 1 MiB (use fewer setup users, or a volumeClaim script)`,
+    );
 
   const configMap = {
     apiVersion: 'v1',

@@ -36,7 +36,10 @@ export function fromHandleSummary(data: unknown): { metrics: Record<string, TK6S
  * (`{expr: failed}`), rate metrics' `rate` renamed `value`. Types are not in
  * the file: `types` (from the json output's Metric lines) wins, else inferred.
  */
-export function fromSummaryExport(data: unknown, types: Record<string, { type: TMetricType; contains: TK6SummaryMetric['contains'] }> = {}): { metrics: Record<string, TK6SummaryMetric>; thresholds: TThresholdResult[] } {
+export function fromSummaryExport(
+  data: unknown,
+  types: Record<string, { type: TMetricType; contains: TK6SummaryMetric['contains'] }> = {},
+): { metrics: Record<string, TK6SummaryMetric>; thresholds: TThresholdResult[] } {
   const d = data as { metrics?: Record<string, Record<string, unknown>> };
   if (!d || typeof d !== 'object' || !d.metrics || typeof d.metrics !== 'object') throw new Error('not a k6 --summary-export file: no "metrics" object');
   const metrics: Record<string, TK6SummaryMetric> = {};
@@ -45,8 +48,7 @@ export function fromSummaryExport(data: unknown, types: Record<string, { type: T
     const { thresholds: thr, ...vals } = raw as Record<string, number> & { thresholds?: Record<string, boolean> };
     const base = name.replace(/\{.*$/, '');
     const known = types[name] ?? types[base];
-    const type: TMetricType =
-      known?.type ?? ('passes' in vals ? 'rate' : 'count' in vals ? 'counter' : 'avg' in vals || 'med' in vals ? 'trend' : 'gauge');
+    const type: TMetricType = known?.type ?? ('passes' in vals ? 'rate' : 'count' in vals ? 'counter' : 'avg' in vals || 'med' in vals ? 'trend' : 'gauge');
     const values: Record<string, number> = { ...vals };
     if (type === 'rate') {
       values.rate = vals.value;
@@ -132,7 +134,19 @@ export class K6PointsAccumulator {
 
   add(line: string): void {
     if (!line.trim()) return;
-    let rec: { type?: string; metric?: string; data?: { name?: string; type?: TMetricType; contains?: TK6SummaryMetric['contains']; thresholds?: string[]; time?: string; value?: number; tags?: Record<string, string> | null } };
+    let rec: {
+      type?: string;
+      metric?: string;
+      data?: {
+        name?: string;
+        type?: TMetricType;
+        contains?: TK6SummaryMetric['contains'];
+        thresholds?: string[];
+        time?: string;
+        value?: number;
+        tags?: Record<string, string> | null;
+      };
+    };
     try {
       rec = JSON.parse(line);
     } catch {

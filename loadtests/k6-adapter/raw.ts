@@ -47,7 +47,18 @@ export class K6RawBuilder {
 
   add(line: string): void {
     if (!line.trim()) return;
-    let rec: { type?: string; metric?: string; data?: { name?: string; type?: TMetricType; contains?: TK6SummaryMetric['contains']; time?: string; value?: number; tags?: Record<string, string> | null } };
+    let rec: {
+      type?: string;
+      metric?: string;
+      data?: {
+        name?: string;
+        type?: TMetricType;
+        contains?: TK6SummaryMetric['contains'];
+        time?: string;
+        value?: number;
+        tags?: Record<string, string> | null;
+      };
+    };
     try {
       rec = JSON.parse(line);
     } catch {
@@ -105,7 +116,8 @@ export function mergeK6Outputs(
   texts: string[],
   opts: { scenario?: Pick<TScenario, 'thresholds'>; expectInstances?: number } = {},
 ): TLoadResult & { instances: string[] } {
-  if (!texts.length) throw new AppError('VALIDATION', 'nothing to merge', { issues: [{ path: 'files', message: 'give the JSON output (--out json) of every instance' }] });
+  if (!texts.length)
+    throw new AppError('VALIDATION', 'nothing to merge', { issues: [{ path: 'files', message: 'give the JSON output (--out json) of every instance' }] });
   const keys = opts.scenario ? Object.keys(opts.scenario.thresholds) : [];
   const instances = new Set<string>();
   const declared: TThresholdResult[] = [];
@@ -117,14 +129,33 @@ export function mergeK6Outputs(
       acc.add(line);
     }
     if (b.points === 0)
-      throw new AppError('VALIDATION', 'not a k6 JSON output', { issues: [{ path: `files.${i}`, message: 'no k6 Metric/Point records (k6 run --out json=FILE writes them)' }] });
+      throw new AppError('VALIDATION', 'not a k6 JSON output', {
+        issues: [{ path: `files.${i}`, message: 'no k6 Metric/Point records (k6 run --out json=FILE writes them)' }],
+      });
     for (const id of b.instances) instances.add(id);
     for (const [metric, list] of Object.entries(b.thresholds)) for (const expression of list) declared.push({ metric, expression, ok: true });
     const raw = b.result();
-    return { engine: 'k6', startedAt: raw.loadStartedAt, endedAt: raw.loadStartedAt + raw.runMs, exitCode: 0, metrics: {}, thresholds: [], seconds: acc.take(), history: [], raw };
+    return {
+      engine: 'k6',
+      startedAt: raw.loadStartedAt,
+      endedAt: raw.loadStartedAt + raw.runMs,
+      exitCode: 0,
+      metrics: {},
+      thresholds: [],
+      seconds: acc.take(),
+      history: [],
+      raw,
+    };
   });
   if (opts.expectInstances !== undefined && instances.size && instances.size !== opts.expectInstances)
-    throw new AppError('VALIDATION', 'incomplete run', { issues: [{ path: 'files', message: `points from ${instances.size} runner(s) (instance_id ${[...instances].sort().join(', ')}), the run had ${opts.expectInstances}: a missing segment would be a missing share of the load` }] });
+    throw new AppError('VALIDATION', 'incomplete run', {
+      issues: [
+        {
+          path: 'files',
+          message: `points from ${instances.size} runner(s) (instance_id ${[...instances].sort().join(', ')}), the run had ${opts.expectInstances}: a missing segment would be a missing share of the load`,
+        },
+      ],
+    });
   const merged = mergeLoadResults(opts.scenario, parts, opts.scenario ? {} : { thresholds: thresholdDefsFrom(declared) });
   return { ...merged, instances: [...instances].sort() };
 }

@@ -12,8 +12,11 @@ let dir: string;
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'load-cli-harness.ts'), 'load', ...args], { cwd: ROOT, env: { ...process.env, K6_BIN: '', PATH: path.dirname(process.execPath) } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', path.join(import.meta.dirname, 'load-cli-harness.ts'), 'load', ...args],
+      { cwd: ROOT, env: { ...process.env, K6_BIN: '', PATH: path.dirname(process.execPath) } },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }
@@ -39,18 +42,23 @@ describe('faultline load', () => {
     expect(res.engine).toBe('builtin');
     expect(res.seconds.length).toBeGreaterThanOrEqual(3);
     expect(res.metrics.iterations.values.count + (res.metrics.dropped_iterations?.values.count ?? 0)).toBe(30);
-    expect(res.history.some((e: { f: string; type: string; value: { orderId?: string } }) => e.f === 'checkout' && e.type === 'ok' && e.value.orderId)).toBe(true);
+    expect(res.history.some((e: { f: string; type: string; value: { orderId?: string } }) => e.f === 'checkout' && e.type === 'ok' && e.value.orderId)).toBe(
+      true,
+    );
   }, 90_000);
 
   it('exits 99 when a threshold is crossed (order status answers 503)', async () => {
     const file = path.join(dir, 's.yaml');
-    writeFileSync(file, `name: s
+    writeFileSync(
+      file,
+      `name: s
 setup: { users: 1, products: 1 }
 mix: { checkout: 1, order_status: 3 }
 load: { executor: constant-arrival-rate, rate: 20, duration: 2s, preAllocatedVUs: 5 }
 thresholds:
   http_req_failed: ['rate<0.01']
-`);
+`,
+    );
     const failing = await startFakeShop({ failWith: (m, p) => (p.startsWith('/orders/') && m === 'GET' ? 503 : undefined) });
     const r = await cli([file, '--base-url', failing.url, '--quiet']);
     await failing.close();

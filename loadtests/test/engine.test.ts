@@ -40,10 +40,16 @@ describe('built-in engine', () => {
   it('constant-arrival-rate runs exactly the scheduled iterations, with history an auditor can trust', async () => {
     shop = await startFakeShop({ delayMs: () => 2 });
     const seconds: TLoadSecond[] = [];
-    const r = await runEngine(scenario('{ executor: constant-arrival-rate, rate: 40, duration: 2s, preAllocatedVUs: 20, maxVUs: 40 }', `thresholds:
+    const r = await runEngine(
+      scenario(
+        '{ executor: constant-arrival-rate, rate: 40, duration: 2s, preAllocatedVUs: 20, maxVUs: 40 }',
+        `thresholds:
   http_req_duration{name:checkout}: ['p(95)<2000']
   http_req_failed: ['rate<0.01']
-  iterations: ['count>0']`), { baseUrl: shop.url, onSecond: (s) => seconds.push(s) });
+  iterations: ['count>0']`,
+      ),
+      { baseUrl: shop.url, onSecond: (s) => seconds.push(s) },
+    );
     expect(r.thresholds.filter((t) => !t.ok)).toEqual([]);
     expect(r.exitCode).toBe(0);
     // every scheduled iteration either ran or was dropped (a busy machine may starve the VUs)
@@ -191,10 +197,13 @@ load: { executor: ramping-arrival-rate, startRate: 0, preAllocatedVUs: 10, stage
     expect(cv.metrics.iterations.values.count).toBeGreaterThan(60);
     expect(cv.metrics.iterations.values.count).toBeLessThan(160);
     const seen: number[] = [];
-    const rv = await runEngine(scenario('{ executor: ramping-vus, startVUs: 0, stages: [{ duration: 2s, target: 4 }, { duration: 1s, target: 4 }], gracefulRampDown: 1s }'), {
-      baseUrl: shop.url,
-      onSecond: (s) => seen.push(s.activeVus),
-    });
+    const rv = await runEngine(
+      scenario('{ executor: ramping-vus, startVUs: 0, stages: [{ duration: 2s, target: 4 }, { duration: 1s, target: 4 }], gracefulRampDown: 1s }'),
+      {
+        baseUrl: shop.url,
+        onSecond: (s) => seen.push(s.activeVus),
+      },
+    );
     expect(rv.metrics.vus_max.values.max).toBe(4);
     expect(rv.metrics.vus.values.max).toBeGreaterThanOrEqual(3);
     expect(seen[0]).toBeLessThanOrEqual(2);
@@ -231,7 +240,11 @@ describe('runLoad', () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 700);
     const t0 = Date.now();
-    const r = await runLoad(scenario('{ executor: constant-arrival-rate, rate: 20, duration: 60s, preAllocatedVUs: 5 }'), { engine: 'builtin', baseUrl: shop.url, signal: ac.signal });
+    const r = await runLoad(scenario('{ executor: constant-arrival-rate, rate: 20, duration: 60s, preAllocatedVUs: 5 }'), {
+      engine: 'builtin',
+      baseUrl: shop.url,
+      signal: ac.signal,
+    });
     expect(r.exitCode).toBe(105);
     expect(r.abortReason).toBe('aborted');
     expect(Date.now() - t0).toBeLessThan(15_000);
@@ -241,7 +254,9 @@ describe('runLoad', () => {
     const old = process.env.PATH;
     process.env.PATH = '/nonexistent';
     try {
-      await expect(runLoad(scenario('{ executor: constant-vus, vus: 1, duration: 1s }'), { engine: 'k6', baseUrl: 'http://127.0.0.1:1' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+      await expect(
+        runLoad(scenario('{ executor: constant-vus, vus: 1, duration: 1s }'), { engine: 'k6', baseUrl: 'http://127.0.0.1:1' }),
+      ).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     } finally {
       process.env.PATH = old;
     }

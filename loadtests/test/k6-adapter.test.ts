@@ -85,7 +85,16 @@ describe('k6 output parsers on the recorded k6 v1.3.0 run', () => {
   });
 
   it('prints a k6-style summary of a k6 result', () => {
-    const text = formatSummary({ engine: 'k6', startedAt: 0, endedAt: 4234, exitCode: 99, metrics: hs.metrics, thresholds: hs.thresholds, seconds: pts.seconds, history: [] });
+    const text = formatSummary({
+      engine: 'k6',
+      startedAt: 0,
+      endedAt: 4234,
+      exitCode: 99,
+      metrics: hs.metrics,
+      thresholds: hs.thresholds,
+      seconds: pts.seconds,
+      history: [],
+    });
     // p(99) is not among that run's summaryTrendStats, so k6 reports no observed value for it either
     expect(text).toMatch(/✗ 'p\(99\)<200'/);
     expect(text).toMatch(/✓ 'p\(95\)<100' p\(95\)=6\.51ms/);

@@ -21,9 +21,22 @@ import { evenSegmentSpec, executionTuple, formatSegment, formatSequence, parseSe
 const FIX = '/work/shared/fixtures/k6';
 
 // ── the documented TestRun fields (k6-operator api/v1alpha1/testrun_types.go) ──
-const EnvVar = z.object({ name: z.string(), value: z.string().optional(), valueFrom: z.object({ fieldRef: z.object({ fieldPath: z.string() }).strict() }).partial().optional() }).strict();
-const Volume = z.object({ name: z.string(), persistentVolumeClaim: z.object({ claimName: z.string(), readOnly: z.boolean().optional() }).strict().optional() }).strict();
-const VolumeMount = z.object({ name: z.string(), mountPath: z.string(), subPath: z.string().optional(), subPathExpr: z.string().optional(), readOnly: z.boolean().optional() }).strict();
+const EnvVar = z
+  .object({
+    name: z.string(),
+    value: z.string().optional(),
+    valueFrom: z
+      .object({ fieldRef: z.object({ fieldPath: z.string() }).strict() })
+      .partial()
+      .optional(),
+  })
+  .strict();
+const Volume = z
+  .object({ name: z.string(), persistentVolumeClaim: z.object({ claimName: z.string(), readOnly: z.boolean().optional() }).strict().optional() })
+  .strict();
+const VolumeMount = z
+  .object({ name: z.string(), mountPath: z.string(), subPath: z.string().optional(), subPathExpr: z.string().optional(), readOnly: z.boolean().optional() })
+  .strict();
 const Pod = z
   .object({
     affinity: z.unknown(),
@@ -32,7 +45,10 @@ const Pod = z
     image: z.string(),
     imagePullSecrets: z.array(z.object({ name: z.string() })),
     imagePullPolicy: z.enum(['Always', 'IfNotPresent', 'Never']),
-    metadata: z.object({ annotations: z.record(z.string(), z.string()), labels: z.record(z.string(), z.string()) }).partial().strict(),
+    metadata: z
+      .object({ annotations: z.record(z.string(), z.string()), labels: z.record(z.string(), z.string()) })
+      .partial()
+      .strict(),
     nodeSelector: z.record(z.string(), z.string()),
     tolerations: z.array(z.unknown()),
     topologySpreadConstraints: z.array(z.unknown()),
@@ -62,7 +78,14 @@ const TestRunSchema = z
   .object({
     apiVersion: z.literal('k6.io/v1alpha1'),
     kind: z.literal('TestRun'),
-    metadata: z.object({ name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/), namespace: z.string(), labels: z.record(z.string(), z.string()).optional(), annotations: z.record(z.string(), z.string()).optional() }).strict(),
+    metadata: z
+      .object({
+        name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/),
+        namespace: z.string(),
+        labels: z.record(z.string(), z.string()).optional(),
+        annotations: z.record(z.string(), z.string()).optional(),
+      })
+      .strict(),
     spec: z
       .object({
         script: K6Script,
@@ -98,7 +121,15 @@ const script = readFileSync(`${FIX}/script.js`, 'utf8');
 
 describe('k6-operator TestRun manifest', () => {
   it('has only documented TestRun fields: parallelism N, script from the ConfigMap, setup data handed to every runner, per-runner results', () => {
-    const [cm, tr] = k6OperatorManifest({ name: 'checkout', namespace: 'load', segments: 4, scriptName: 'test.js', script, setupData: '{"users":[]}', resultsClaim: 'k6-results' });
+    const [cm, tr] = k6OperatorManifest({
+      name: 'checkout',
+      namespace: 'load',
+      segments: 4,
+      scriptName: 'test.js',
+      script,
+      setupData: '{"users":[]}',
+      resultsClaim: 'k6-results',
+    });
     const run = TestRunSchema.parse(tr);
     const map = ConfigMapSchema.parse(cm);
     expect(run.spec.parallelism).toBe(4);
@@ -186,13 +217,17 @@ describe('mergeK6Outputs (reading back the runners)', () => {
     const recorded = JSON.parse(readFileSync(`${FIX}/handle-summary-data.json`, 'utf8')).metrics.shop_checkout_duration.thresholds;
     const byExpr = (a: { expression: string }, b: { expression: string }) => a.expression.localeCompare(b.expression);
     expect(r.thresholds.filter((t) => t.metric === 'shop_checkout_duration').sort(byExpr)).toEqual(
-      Object.entries(recorded).map(([expression, v]) => ({ metric: 'shop_checkout_duration', expression, ok: (v as { ok: boolean }).ok })).sort(byExpr),
+      Object.entries(recorded)
+        .map(([expression, v]) => ({ metric: 'shop_checkout_duration', expression, ok: (v as { ok: boolean }).ok }))
+        .sort(byExpr),
     );
     expect(r.exitCode).toBe(99);
   });
 
   it('refuses to merge a run with a missing runner, and a file that is not k6 output', () => {
-    expect(() => mergeK6Outputs(runners(3).slice(0, 2), { expectInstances: 3 })).toThrow(expect.objectContaining({ code: 'VALIDATION', issues: [expect.objectContaining({ message: expect.stringMatching(/2 runner\(s\).*had 3/) })] }));
+    expect(() => mergeK6Outputs(runners(3).slice(0, 2), { expectInstances: 3 })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION', issues: [expect.objectContaining({ message: expect.stringMatching(/2 runner\(s\).*had 3/) })] }),
+    );
     expect(() => mergeK6Outputs(['hello\nworld'])).toThrow(expect.objectContaining({ issues: [expect.objectContaining({ path: 'files.0' })] }));
   });
 });
@@ -219,7 +254,18 @@ describe('faultline k6 (command)', () => {
 
   it('manifest writes the ConfigMap and the TestRun as YAML', async () => {
     writeFileSync(path.join(dir, 'setup.json'), '{"runTag":"x","users":[],"products":[]}');
-    const yaml = await run(['manifest', `${FIX}/script.js`, '--segments', '3', '--namespace', 'load', '--setup-data', path.join(dir, 'setup.json'), '--results-claim', 'results']);
+    const yaml = await run([
+      'manifest',
+      `${FIX}/script.js`,
+      '--segments',
+      '3',
+      '--namespace',
+      'load',
+      '--setup-data',
+      path.join(dir, 'setup.json'),
+      '--results-claim',
+      'results',
+    ]);
     const [cm, tr] = parseAllDocuments(yaml).map((d) => d.toJS());
     expect(ConfigMapSchema.parse(cm).data!['script.js']).toBe(script);
     expect(TestRunSchema.parse(tr)).toMatchObject({ metadata: { name: 'script', namespace: 'load' }, spec: { parallelism: 3 } });
@@ -227,14 +273,22 @@ describe('faultline k6 (command)', () => {
 
   it('manifest refuses a setup-data file that is not JSON', async () => {
     writeFileSync(path.join(dir, 'bad.json'), 'nope');
-    await expect(run(['manifest', `${FIX}/script.js`, '--segments', '2', '--setup-data', path.join(dir, 'bad.json')])).rejects.toMatchObject({ issues: [{ path: 'setup-data' }] });
+    await expect(run(['manifest', `${FIX}/script.js`, '--segments', '2', '--setup-data', path.join(dir, 'bad.json')])).rejects.toMatchObject({
+      issues: [{ path: 'setup-data' }],
+    });
   });
 
   it('merge prints one summary and sets k6 exit status 99 from the merged verdict', async () => {
     const files = [0, 1].map((i) => {
       const f = path.join(dir, `points-${i}.jsonl`);
       let p = 0;
-      writeFileSync(f, readFileSync(`${FIX}/points.jsonl`, 'utf8').split('\n').filter((l) => l && (!l.includes('"type":"Point"') || p++ % 2 === i)).join('\n'));
+      writeFileSync(
+        f,
+        readFileSync(`${FIX}/points.jsonl`, 'utf8')
+          .split('\n')
+          .filter((l) => l && (!l.includes('"type":"Point"') || p++ % 2 === i))
+          .join('\n'),
+      );
       return f;
     });
     const out = await run(['merge', ...files, '--json', path.join(dir, 'merged.json')]);

@@ -95,6 +95,9 @@ describe('k6 adapter runner', () => {
     const dead = path.join(dir, 'k6-dead');
     writeFileSync(dead, `#!${process.execPath}\nprocess.stderr.write('{"level":"error","msg":"SyntaxError: bad script"}\\n'); process.exit(107);\n`);
     chmodSync(dead, 0o755);
-    await expect(runK6(scenario, { bin: dead, baseUrl: 'http://127.0.0.1:9' })).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { exitCode: 107, stderr: expect.stringMatching(/bad script/) } });
+    await expect(runK6(scenario, { bin: dead, baseUrl: 'http://127.0.0.1:9' })).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      details: { exitCode: 107, stderr: expect.stringMatching(/bad script/) },
+    });
   });
 });

@@ -39,7 +39,11 @@ function route(method, url, body, params) {
 export default { get: (u, p) => route('GET', u, undefined, p), post: (u, b, p) => route('POST', u, b, p) };`,
   'data.js': `export class SharedArray { constructor(name, fn) { return fn(); } }`,
   'execution.js': `let it = 0; export default { vu: { idInTest: 1 }, scenario: { get iterationInTest() { return it++; } } };`,
-  'package.json': JSON.stringify({ name: 'k6', type: 'module', exports: { '.': './index.js', './http': './http.js', './execution': './execution.js', './data': './data.js' } }),
+  'package.json': JSON.stringify({
+    name: 'k6',
+    type: 'module',
+    exports: { '.': './index.js', './http': './http.js', './execution': './execution.js', './data': './data.js' },
+  }),
 };
 
 const RUNNER = `
@@ -65,7 +69,14 @@ function evaluate(script: string, iterations = 0, env: Record<string, string> = 
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  return JSON.parse(out) as { options: { scenarios: Record<string, Record<string, unknown>>; thresholds: Record<string, unknown>; summaryTrendStats: string[] }; exports: string[]; calls: Record<string, unknown>[]; logs: string[]; ran: number; summaryKeys?: string[] };
+  return JSON.parse(out) as {
+    options: { scenarios: Record<string, Record<string, unknown>>; thresholds: Record<string, unknown>; summaryTrendStats: string[] };
+    exports: string[];
+    calls: Record<string, unknown>[];
+    logs: string[];
+    ran: number;
+    summaryKeys?: string[];
+  };
 }
 
 beforeAll(() => {

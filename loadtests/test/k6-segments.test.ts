@@ -142,7 +142,17 @@ describe('runK6Segments', () => {
       if (l.includes('"type":"Point"')) parts[p++ % 2] += `${l}\n`;
       else for (let i = 0; i < 2; i++) parts[i] += `${l}\n`;
     }
-    const asResult = (text: string): TLoadResult => ({ engine: 'k6', startedAt: 0, endedAt: 0, exitCode: 0, metrics: {}, thresholds: [], seconds: [], history: [], raw: k6RawFromPoints(text, Object.keys(scenario.thresholds), 4234) });
+    const asResult = (text: string): TLoadResult => ({
+      engine: 'k6',
+      startedAt: 0,
+      endedAt: 0,
+      exitCode: 0,
+      metrics: {},
+      thresholds: [],
+      seconds: [],
+      history: [],
+      raw: k6RawFromPoints(text, Object.keys(scenario.thresholds), 4234),
+    });
     const merged = mergeLoadResults(scenario, parts.map(asResult));
     const single = mergeLoadResults(scenario, [asResult(POINTS)]);
     // every counter, rate and trend value the same (sums may differ in the last bit: addition order);
@@ -160,6 +170,9 @@ describe('runK6Segments', () => {
     const dead = path.join(dir, 'k6-dead');
     writeFileSync(dead, `#!${process.execPath}\nprocess.stderr.write('{"level":"error","msg":"SyntaxError: bad script"}\\n'); process.exit(107);\n`);
     chmodSync(dead, 0o755);
-    await expect(runK6Segments(scenario, { bin: dead, baseUrl: shop.url, segments: 2 })).rejects.toMatchObject({ code: 'UNAVAILABLE', details: { exitCode: 107 } });
+    await expect(runK6Segments(scenario, { bin: dead, baseUrl: shop.url, segments: 2 })).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      details: { exitCode: 107 },
+    });
   }, 30_000);
 });

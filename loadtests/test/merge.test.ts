@@ -43,7 +43,11 @@ function rng(seed: number): () => number {
 
 /** A segment's result holding the given latency samples (ms) as http_req_duration. */
 function segmentResult(samples: number[], opts: { start: number; runMs: number; exitCode?: number } = { start: 1_000_000, runMs: 4000 }): TLoadResult {
-  const reg = new MetricRegistry(ENGINE_METRICS, [{ name: 'http_req_duration{name:checkout}', metric: 'http_req_duration', tags: { name: 'checkout' } }], () => opts.runMs);
+  const reg = new MetricRegistry(
+    ENGINE_METRICS,
+    [{ name: 'http_req_duration{name:checkout}', metric: 'http_req_duration', tags: { name: 'checkout' } }],
+    () => opts.runMs,
+  );
   samples.forEach((v, i) => {
     const tags = { name: i % 3 === 0 ? 'checkout' : 'browse' };
     reg.add('http_req_duration', v, tags);
@@ -76,7 +80,12 @@ describe('mergeLoadResults: exact merge of segment results', () => {
   it('merged p50/p95/p99 equal the percentiles of the union of raw samples within the histogram precision (0.1 %)', () => {
     const merged = mergeLoadResults({ thresholds: {} }, [segmentResult(fast), segmentResult(mixed), segmentResult(slow)]);
     const v = merged.metrics.http_req_duration.values;
-    for (const [k, p] of [['med', 50], ['p(95)', 95], ['p(99)', 99], ['p(90)', 90]] as const) {
+    for (const [k, p] of [
+      ['med', 50],
+      ['p(95)', 95],
+      ['p(99)', 99],
+      ['p(90)', 90],
+    ] as const) {
       expectWithinPrecision(v[k], all, p);
       // and the samples around the percentile are dense here, so k6's interpolated value is as close
       expect(Math.abs(v[k] - exactPercentile(all, p)) / exactPercentile(all, p)).toBeLessThan(0.005);
@@ -123,9 +132,13 @@ thresholds:
   });
 
   it('an interrupted segment makes the merged run 105; a result without raw state is refused naming the field', () => {
-    expect(mergeLoadResults({ thresholds: {} }, [segmentResult(fast), segmentResult(mixed, { start: 1_000_000, runMs: 2000, exitCode: 105 })]).exitCode).toBe(105);
+    expect(mergeLoadResults({ thresholds: {} }, [segmentResult(fast), segmentResult(mixed, { start: 1_000_000, runMs: 2000, exitCode: 105 })]).exitCode).toBe(
+      105,
+    );
     const { raw: _raw, ...plain } = segmentResult(fast);
-    expect(() => mergeLoadResults({ thresholds: {} }, [plain])).toThrow(expect.objectContaining({ code: 'VALIDATION', issues: [expect.objectContaining({ path: 'results.0.raw' })] }));
+    expect(() => mergeLoadResults({ thresholds: {} }, [plain])).toThrow(
+      expect.objectContaining({ code: 'VALIDATION', issues: [expect.objectContaining({ path: 'results.0.raw' })] }),
+    );
   });
 });
 
@@ -133,7 +146,22 @@ describe('mergeSeconds', () => {
   const sec = (t: number, samples: number[], extra: Partial<TLoadSecond> = {}): TLoadSecond => {
     const h = newHistogram();
     for (const v of samples) recordMs(h, v);
-    return { t, rps: samples.length, errorsByKind: { http_503: 1 }, p50: 0, p95: 0, p99: 0, cp50: 0, cp95: 0, cp99: 0, activeVus: 2, dropped: 1, target: samples.length + 1, hdr: { dur: encodeHistogram(h), cdur: encodeHistogram(h) }, ...extra };
+    return {
+      t,
+      rps: samples.length,
+      errorsByKind: { http_503: 1 },
+      p50: 0,
+      p95: 0,
+      p99: 0,
+      cp50: 0,
+      cp95: 0,
+      cp99: 0,
+      activeVus: 2,
+      dropped: 1,
+      target: samples.length + 1,
+      hdr: { dur: encodeHistogram(h), cdur: encodeHistogram(h) },
+      ...extra,
+    };
   };
 
   it('aligns seconds on the earliest start and merges each from the histograms', () => {

@@ -24,11 +24,13 @@ describe('constant-arrival-rate schedule', () => {
 
 describe("ramping-arrival-rate schedule (k6's cal())", () => {
   it("matches k6's TestRampingArrivalRateCal: 0→1/s over 5 s, hold 1 s, 1→0 over 5 s", () => {
-    const t = [...rampingArrivalOffsets(0, 1000, [
-      { durationMs: 5000, target: 1 },
-      { durationMs: 1000, target: 1 },
-      { durationMs: 5000, target: 0 },
-    ])].map((x) => Math.trunc(x + 1e-6)); // Go yields 5.499999999 s for the 3rd (float64 noise); k6 compares at ms
+    const t = [
+      ...rampingArrivalOffsets(0, 1000, [
+        { durationMs: 5000, target: 1 },
+        { durationMs: 1000, target: 1 },
+        { durationMs: 5000, target: 0 },
+      ]),
+    ].map((x) => Math.trunc(x + 1e-6)); // Go yields 5.499999999 s for the 3rd (float64 noise); k6 compares at ms
     expect(t).toEqual([3162, 4472, 5500, 6527, 7837, 11000]);
   });
 
@@ -47,7 +49,10 @@ describe("ramping-arrival-rate schedule (k6's cal())", () => {
   });
 
   it('reports the scheduled rate at a point in time', () => {
-    const stages = [{ durationMs: 10_000, target: 100 }, { durationMs: 10_000, target: 100 }];
+    const stages = [
+      { durationMs: 10_000, target: 100 },
+      { durationMs: 10_000, target: 100 },
+    ];
     expect(rampingRateAt(0, 1000, stages, 5000)).toBeCloseTo(50);
     expect(rampingRateAt(0, 1000, stages, 15_000)).toBe(100);
     expect(rampingRateAt(0, 1000, stages, 25_000)).toBe(0);

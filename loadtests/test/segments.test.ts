@@ -145,7 +145,16 @@ describe('VU scaling (k6 ExecutionTuple.ScaleInt64)', () => {
 
   it("keeps k6's (unstable) ExecutionSegment.Scale for reference (TestExecutionSegmentFailures)", () => {
     const sc = (s: string, v: number) => segmentScale(parseSegment(s), v);
-    expect([sc('0:0.25', 2), sc('0:0.25', 3), sc('0.25:0.5', 2), sc('0.25:0.5', 3), sc('0.5:0.75', 2), sc('0.5:0.75', 3), sc('0.75:1', 2), sc('0.75:1', 3)]).toEqual([1, 1, 0, 1, 1, 0, 0, 1]);
+    expect([
+      sc('0:0.25', 2),
+      sc('0:0.25', 3),
+      sc('0.25:0.5', 2),
+      sc('0.25:0.5', 3),
+      sc('0.5:0.75', 2),
+      sc('0.5:0.75', 3),
+      sc('0.75:1', 2),
+      sc('0.75:1', 3),
+    ]).toEqual([1, 1, 0, 1, 1, 0, 0, 1]);
   });
 });
 
@@ -163,7 +172,12 @@ describe('segments of an arrival-rate schedule union to exactly the unsegmented 
   ];
   for (let n = 1; n <= 4; n++) {
     it(`constant-arrival-rate, ${n} segment(s): same start times, counts add up`, () => {
-      for (const [rate, unit, dur] of [[333, 1000, 3000], [40, 1000, 4000], [7, 3000, 10_000], [1000, 1000, 2000]] as const) {
+      for (const [rate, unit, dur] of [
+        [333, 1000, 3000],
+        [40, 1000, 4000],
+        [7, 3000, 10_000],
+        [1000, 1000, 2000],
+      ] as const) {
         const whole = [...constantArrivalOffsets(rate, unit, dur)];
         const parts = Array.from({ length: n }, (_, i) => [...constantArrivalOffsets(rate, unit, dur, evenTuple(i, n))]);
         expect(unionOf(parts)).toEqual(whole);
@@ -173,7 +187,11 @@ describe('segments of an arrival-rate schedule union to exactly the unsegmented 
     });
 
     it(`ramping-arrival-rate, ${n} segment(s): same start times, counts add up`, () => {
-      for (const [startRate, unit] of [[0, 1000], [10, 1000], [3, 500]] as const) {
+      for (const [startRate, unit] of [
+        [0, 1000],
+        [10, 1000],
+        [3, 500],
+      ] as const) {
         const whole = [...rampingArrivalOffsets(startRate, unit, rampStages)];
         const parts = Array.from({ length: n }, (_, i) => [...rampingArrivalOffsets(startRate, unit, rampStages, evenTuple(i, n))]);
         expect(whole.length).toBeGreaterThan(100);
@@ -190,7 +208,7 @@ describe('segments of an arrival-rate schedule union to exactly the unsegmented 
     expect(unionOf(seq.map((s) => [...rampingArrivalOffsets(5, 1000, rampStages, executionTuple(s, seq))]))).toEqual(wholeR);
   });
 
-  it("ramping-vus steps of the segments add up to the unsegmented VU count at every step time", () => {
+  it('ramping-vus steps of the segments add up to the unsegmented VU count at every step time', () => {
     const stages = [
       { durationMs: 2000, target: 9 },
       { durationMs: 1000, target: 9 },

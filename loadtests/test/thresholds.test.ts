@@ -22,7 +22,10 @@ describe('threshold expressions', () => {
 
   it('parses sub-metric selectors', () => {
     expect(parseMetricSelector('http_req_duration{name:checkout}')).toEqual({ metric: 'http_req_duration', tags: { name: 'checkout' } });
-    expect(parseMetricSelector('http_req_duration{ scenario: browse , status:"201" }')).toEqual({ metric: 'http_req_duration', tags: { scenario: 'browse', status: '201' } });
+    expect(parseMetricSelector('http_req_duration{ scenario: browse , status:"201" }')).toEqual({
+      metric: 'http_req_duration',
+      tags: { scenario: 'browse', status: '201' },
+    });
     expect(parseMetricSelector('checks')).toEqual({ metric: 'checks', tags: {} });
     expect(() => parseMetricSelector('x{}')).toThrow(/empty/);
     expect(() => parseMetricSelector('x{a}')).toThrow(/tag:value/);
@@ -36,12 +39,22 @@ describe('threshold evaluation', () => {
   };
 
   it('passes metrics with no data (k6#4283) and fails crossed ones', () => {
-    const reg = new MetricRegistry(ENGINE_METRICS, [{ name: 'http_req_duration{name:checkout}', metric: 'http_req_duration', tags: { name: 'checkout' } }], () => 1000);
+    const reg = new MetricRegistry(
+      ENGINE_METRICS,
+      [{ name: 'http_req_duration{name:checkout}', metric: 'http_req_duration', tags: { name: 'checkout' } }],
+      () => 1000,
+    );
     for (const v of [10, 20, 30, 400]) reg.add('http_req_duration', v, { name: 'browse' });
     reg.add('http_req_failed', true);
     reg.add('http_req_failed', false);
     const { results } = evaluateThresholds(
-      [def('http_req_duration', 'p(50)<100'), def('http_req_duration', 'max<100'), def('http_req_duration{name:checkout}', 'p(95)<1'), def('http_req_failed', 'rate<0.1'), def('dropped_iterations', 'count==0')],
+      [
+        def('http_req_duration', 'p(50)<100'),
+        def('http_req_duration', 'max<100'),
+        def('http_req_duration{name:checkout}', 'p(95)<1'),
+        def('http_req_failed', 'rate<0.1'),
+        def('dropped_iterations', 'count==0'),
+      ],
       reg,
       1000,
     );
@@ -49,7 +62,11 @@ describe('threshold evaluation', () => {
   });
 
   it('sub-metrics only see samples carrying all their tags', () => {
-    const reg = new MetricRegistry(ENGINE_METRICS, [{ name: 'http_req_duration{name:checkout,status:201}', metric: 'http_req_duration', tags: { name: 'checkout', status: '201' } }], () => 1000);
+    const reg = new MetricRegistry(
+      ENGINE_METRICS,
+      [{ name: 'http_req_duration{name:checkout,status:201}', metric: 'http_req_duration', tags: { name: 'checkout', status: '201' } }],
+      () => 1000,
+    );
     reg.add('http_req_duration', 500, { name: 'checkout', status: '402' });
     reg.add('http_req_duration', 5, { name: 'checkout', status: '201' });
     expect(reg.value('http_req_duration{name:checkout,status:201}', 'max')).toBe(5);

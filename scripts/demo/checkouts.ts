@@ -59,7 +59,11 @@ async function main(): Promise<void> {
   const gw = cfg.SHOP_GATEWAY_URL.replace(/\/+$/, '');
   const json = { 'content-type': 'application/json' };
 
-  const login = await call(`${gw}/login`, { method: 'POST', headers: json, body: JSON.stringify({ email: 'loadtest@shop.test', password: 'loadtest-password' }) });
+  const login = await call(`${gw}/login`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ email: 'loadtest@shop.test', password: 'loadtest-password' }),
+  });
   const token = (login.body as { token?: string } | undefined)?.token;
   if (login.status !== 200 || !token) throw new Error(`login through ${gw} failed: HTTP ${login.status} ${login.error ?? JSON.stringify(login.body)}`);
   const auth = { ...json, authorization: `Bearer ${token}` };
@@ -123,8 +127,16 @@ async function main(): Promise<void> {
 
 function label(status: string): string {
   return (
-    { '201': 'confirmed', '402': 'payment declined (compensated)', '409': 'out of stock / key in flight', '429': 'rate limited', '503': 'unavailable' } as Record<string, string>
-  )[status] ?? '';
+    (
+      {
+        '201': 'confirmed',
+        '402': 'payment declined (compensated)',
+        '409': 'out of stock / key in flight',
+        '429': 'rate limited',
+        '503': 'unavailable',
+      } as Record<string, string>
+    )[status] ?? ''
+  );
 }
 
 /** circuit_breaker_state of every instance that exposes one (0 closed, 1 open, 2 half-open). */

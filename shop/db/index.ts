@@ -89,7 +89,9 @@ export async function dropShopDatabase(url: string): Promise<void> {
 export async function hashPassword(password: string): Promise<string> {
   const salt = randomBytes(16);
   // N=2^14 keeps a login around 20-40 ms: real cost, but load tests can still log in.
-  const N = 16384, r = 8, p = 1;
+  const N = 16384,
+    r = 8,
+    p = 1;
   const hash = await scrypt(password, salt, 32, { N, r, p });
   return `scrypt$${N}$${r}$${p}$${salt.toString('hex')}$${hash.toString('hex')}`;
 }
@@ -146,7 +148,9 @@ export const SEED_PRODUCTS: readonly { sku: string; name: string; priceCents: nu
 ];
 
 /** Idempotent: inserts what is missing, never resets stock of existing products. */
-export async function seedShop(url: string = process.env.SHOP_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/faultline_shop'): Promise<{ products: number; users: number }> {
+export async function seedShop(
+  url: string = process.env.SHOP_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/faultline_shop',
+): Promise<{ products: number; users: number }> {
   const db = createShopDb(url, { max: 2 });
   // Worker 31 / process 31 is reserved for the seeder so its ids never collide with a service instance's.
   const ids = new Snowflake(SHOP_EPOCH);

@@ -40,7 +40,10 @@ afterAll(async () => {
 function client(instances: TRegisteredInstance[], opts: ConstructorParameters<typeof EdgeClient>[1] = {}) {
   const registry = { ttlMs: 1000, healthy: async () => instances } as unknown as ServiceRegistry;
   const metrics = createMetrics('orders');
-  const c = new EdgeClient({ service: 'orders', target: 'payments', registry, edges: {}, agent, metrics, log: pino({ level: 'silent' }) }, { backoffInitialMs: 5, backoffMaxMs: 10, ...opts });
+  const c = new EdgeClient(
+    { service: 'orders', target: 'payments', registry, edges: {}, agent, metrics, log: pino({ level: 'silent' }) },
+    { backoffInitialMs: 5, backoffMaxMs: 10, ...opts },
+  );
   return { c, metrics };
 }
 

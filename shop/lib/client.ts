@@ -185,31 +185,33 @@ export class EdgeClient {
     const policy = req.idempotent ? this.retryAll : this.retryUnsent;
     const to = timeout(req.timeoutMs ?? this.opts.timeoutMs, TimeoutStrategy.Cooperative);
     let attempts = 0;
-    return policy.execute(async () => {
-      const attempt = async () => {
-        attempts++;
-        return { ...(await to.execute(({ signal }) => this.attempt<T>(req, signal))), attempts };
-      };
-      if (!this.breaker) return attempt();
-      try {
-        return await this.breaker.execute(attempt);
-      } catch (e) {
-        if (e instanceof BrokenCircuitError) {
-          this.deps.metrics.breakerEvents.inc({ service: this.deps.service, breaker: this.edge, event: 'rejected' });
-          this.deps.metrics.httpClient.observe({ service: this.deps.service, target: this.deps.target, outcome: 'breaker_open' }, 0);
-          throw new CallError('breaker_open', this.edge, `circuit breaker ${this.edge} is open`, undefined, undefined, false);
+    return policy
+      .execute(async () => {
+        const attempt = async () => {
+          attempts++;
+          return { ...(await to.execute(({ signal }) => this.attempt<T>(req, signal))), attempts };
+        };
+        if (!this.breaker) return attempt();
+        try {
+          return await this.breaker.execute(attempt);
+        } catch (e) {
+          if (e instanceof BrokenCircuitError) {
+            this.deps.metrics.breakerEvents.inc({ service: this.deps.service, breaker: this.edge, event: 'rejected' });
+            this.deps.metrics.httpClient.observe({ service: this.deps.service, target: this.deps.target, outcome: 'breaker_open' }, 0);
+            throw new CallError('breaker_open', this.edge, `circuit breaker ${this.edge} is open`, undefined, undefined, false);
+          }
+          if (e instanceof TaskCancelledError) {
+            throw new CallError('timeout', this.edge, `${this.edge}: ${req.method} ${req.path} timed out after ${req.timeoutMs ?? this.opts.timeoutMs} ms`);
+          }
+          throw e;
         }
+      })
+      .catch((e: unknown) => {
         if (e instanceof TaskCancelledError) {
           throw new CallError('timeout', this.edge, `${this.edge}: ${req.method} ${req.path} timed out after ${req.timeoutMs ?? this.opts.timeoutMs} ms`);
         }
         throw e;
-      }
-    }).catch((e: unknown) => {
-      if (e instanceof TaskCancelledError) {
-        throw new CallError('timeout', this.edge, `${this.edge}: ${req.method} ${req.path} timed out after ${req.timeoutMs ?? this.opts.timeoutMs} ms`);
-      }
-      throw e;
-    });
+      });
   }
 
   private async pick(): Promise<TRegisteredInstance> {
@@ -260,7 +262,14 @@ export class EdgeClient {
       const refused = code === 'ECONNREFUSED';
       if (refused) this.suspect.set(inst.id, Date.now() + this.deps.registry.ttlMs);
       observe('network_error');
-      throw new CallError('network_error', this.edge, `${this.edge}: ${req.method} ${req.path} to ${inst.id}: ${code || (e as Error).message}`, undefined, undefined, !refused);
+      throw new CallError(
+        'network_error',
+        this.edge,
+        `${this.edge}: ${req.method} ${req.path} to ${inst.id}: ${code || (e as Error).message}`,
+        undefined,
+        undefined,
+        !refused,
+      );
     }
     let text: string;
     try {

@@ -12,13 +12,11 @@ import { z } from 'zod';
 
 const HostPort = z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/, 'expected "host:port"');
 
-export const EdgesSchema = z
-  .record(z.string(), z.union([HostPort, z.record(z.string().min(1), HostPort)]))
-  .superRefine((edges, ctx) => {
-    for (const name of Object.keys(edges)) {
-      if (!/^[a-z]+->[a-z]+$/.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'edge name must be "<from>-><to>"' });
-    }
-  });
+export const EdgesSchema = z.record(z.string(), z.union([HostPort, z.record(z.string().min(1), HostPort)])).superRefine((edges, ctx) => {
+  for (const name of Object.keys(edges)) {
+    if (!/^[a-z]+->[a-z]+$/.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: 'edge name must be "<from>-><to>"' });
+  }
+});
 export type TEdges = z.infer<typeof EdgesSchema>;
 
 /** Parse the SHOP_EDGES JSON; throws an Error naming the bad field. */

@@ -20,7 +20,7 @@ describe('HTTP fault matching', () => {
     expect(pickFaults([f], req, () => 0.3)).toHaveLength(0);
     let hits = 0;
     let seed = 1;
-    const rand = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+    const rand = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
     for (let i = 0; i < 10_000; i++) hits += pickFaults([f], req, rand).length;
     expect(hits).toBeGreaterThan(2700);
     expect(hits).toBeLessThan(3300);

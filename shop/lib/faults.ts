@@ -45,7 +45,11 @@ export function faultMatches(f: THttpFault, req: { method: string; routePattern:
 }
 
 /** Faults that hit this request, rolling each fault's percentage with `rand`. */
-export function pickFaults(faults: Iterable<THttpFault>, req: { method: string; routePattern: string | undefined; path: string }, rand: () => number = Math.random): THttpFault[] {
+export function pickFaults(
+  faults: Iterable<THttpFault>,
+  req: { method: string; routePattern: string | undefined; path: string },
+  rand: () => number = Math.random,
+): THttpFault[] {
   const out: THttpFault[] = [];
   for (const f of faults) {
     if (faultMatches(f, req) && rand() * 100 < f.percentage) out.push(f);

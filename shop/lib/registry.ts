@@ -35,12 +35,24 @@ export class ServiceRegistry {
 
   async register(service: string, inst: TRegisteredInstance): Promise<void> {
     this.self = { service, inst };
-    await this.redis.multi().hset(`${this.key(service)}:info`, inst.id, JSON.stringify(inst)).zadd(this.key(service), Date.now(), inst.id).exec();
+    await this.redis
+      .multi()
+      .hset(`${this.key(service)}:info`, inst.id, JSON.stringify(inst))
+      .zadd(this.key(service), Date.now(), inst.id)
+      .exec();
     // Four beats per TTL: a late beat or two (GC pause, busy event loop, slow Redis) does not evict a live instance.
-    this.timer = setInterval(() => {
-      // hset too: a reader may have pruned us while we were paused (SIGSTOP) past the TTL.
-      this.redis.multi().hset(`${this.key(service)}:info`, inst.id, JSON.stringify(inst)).zadd(this.key(service), Date.now(), inst.id).exec().catch(() => {});
-    }, Math.max(50, Math.floor(this.ttlMs / 4)));
+    this.timer = setInterval(
+      () => {
+        // hset too: a reader may have pruned us while we were paused (SIGSTOP) past the TTL.
+        this.redis
+          .multi()
+          .hset(`${this.key(service)}:info`, inst.id, JSON.stringify(inst))
+          .zadd(this.key(service), Date.now(), inst.id)
+          .exec()
+          .catch(() => {});
+      },
+      Math.max(50, Math.floor(this.ttlMs / 4)),
+    );
     this.timer.unref();
   }
 
@@ -54,7 +66,11 @@ export class ServiceRegistry {
     this.stopHeartbeat();
     if (!this.self) return;
     const { service, inst } = this.self;
-    await this.redis.multi().zrem(this.key(service), inst.id).hdel(`${this.key(service)}:info`, inst.id).exec();
+    await this.redis
+      .multi()
+      .zrem(this.key(service), inst.id)
+      .hdel(`${this.key(service)}:info`, inst.id)
+      .exec();
     this.self = undefined;
   }
 
@@ -86,10 +102,17 @@ export class ServiceRegistry {
     }
     this.cache.set(service, { at: now, list, lastNonEmpty: list.length > 0 ? now : (hit?.lastNonEmpty ?? 0) });
     // Prune stale members now and then so a long-gone instance does not linger in the hash.
-    this.redis.zrangebyscore(key, '-inf', `(${now - this.ttlMs}`).then(async (stale) => {
-      if (stale.length === 0) return;
-      await this.redis.multi().zremrangebyscore(key, '-inf', `(${now - this.ttlMs}`).hdel(`${key}:info`, ...stale).exec();
-    }).catch(() => {});
+    this.redis
+      .zrangebyscore(key, '-inf', `(${now - this.ttlMs}`)
+      .then(async (stale) => {
+        if (stale.length === 0) return;
+        await this.redis
+          .multi()
+          .zremrangebyscore(key, '-inf', `(${now - this.ttlMs}`)
+          .hdel(`${key}:info`, ...stale)
+          .exec();
+      })
+      .catch(() => {});
     return list;
   }
 }

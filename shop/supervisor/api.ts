@@ -78,9 +78,7 @@ export function buildAdminApi(sup: TSupervisorControl): FastifyInstance {
 
   // Prometheus HTTP service discovery (dashboards/prometheus/prometheus.yml): every
   // instance, down ones included, so a killed instance shows as up == 0 instead of vanishing.
-  app.get('/sd/prometheus', async () =>
-    sup.instances().map((i) => ({ targets: [new URL(i.url).host], labels: { service: i.service, instance: i.id } })),
-  );
+  app.get('/sd/prometheus', async () => sup.instances().map((i) => ({ targets: [new URL(i.url).host], labels: { service: i.service, instance: i.id } })));
 
   app.get('/http-faults', async () => sup.httpFaults());
   app.post('/http-faults', async (req, reply) => {

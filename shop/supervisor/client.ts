@@ -126,7 +126,11 @@ export class SupervisorClient {
     if (!res.ok) {
       const err = (data as { error?: { message?: string } | string } | undefined)?.error;
       const msg = typeof err === 'string' ? err : (err?.message ?? (typeof data === 'string' ? data.slice(0, 200) : ''));
-      throw new SupervisorCallError(STATUS_CODES[res.status] ?? 'UNAVAILABLE', `shop supervisor refused ${method} ${path} (HTTP ${res.status})${msg ? `: ${msg}` : ''}`, res.status);
+      throw new SupervisorCallError(
+        STATUS_CODES[res.status] ?? 'UNAVAILABLE',
+        `shop supervisor refused ${method} ${path} (HTTP ${res.status})${msg ? `: ${msg}` : ''}`,
+        res.status,
+      );
     }
     return data;
   }
@@ -136,7 +140,10 @@ export class SupervisorClient {
     const r = schema.safeParse(data);
     if (!r.success) {
       const i = r.error.issues[0];
-      throw new SupervisorCallError('UNAVAILABLE', `shop supervisor ${method} ${path}: unexpected answer (${i ? `${i.path.join('.')}: ${i.message}` : 'invalid'})`);
+      throw new SupervisorCallError(
+        'UNAVAILABLE',
+        `shop supervisor ${method} ${path}: unexpected answer (${i ? `${i.path.join('.')}: ${i.message}` : 'invalid'})`,
+      );
     }
     return r.data;
   }

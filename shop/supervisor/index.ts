@@ -4,7 +4,19 @@
  */
 export { startSupervisor, type TSupervisor, type TSupervisorOptions, type TSupervisorControl, type TPushResult } from './supervisor.js';
 export { SupervisorError, isSupervisorError, type TSupervisorIssue } from './errors.js';
-export { parseInstanceCounts, parseBugList, defaultCounts, planInstances, planProxies, edgesEnvFor, edgeViews, proxyName, type TInstanceCounts, type TEdgeView, type TBoundProxy } from './plan.js';
+export {
+  parseInstanceCounts,
+  parseBugList,
+  defaultCounts,
+  planInstances,
+  planProxies,
+  edgesEnvFor,
+  edgeViews,
+  proxyName,
+  type TInstanceCounts,
+  type TEdgeView,
+  type TBoundProxy,
+} from './plan.js';
 export { toxiproxyAnswers } from './proxies.js';
 export type { TInstanceInfo, TInstanceState } from './processes.js';
 export type { TLogLine, TLogPage } from './logs.js';

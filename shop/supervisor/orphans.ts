@@ -109,9 +109,13 @@ export async function reapOrphans(file: string, opts: { checkoutRoot?: string } 
   if (!state) return { killed: [] };
   // Alive and the same process (not a recycled pid), still holding instances: a live supervisor.
   const sameProcess =
-    alive(state.supervisorPid) && (state.supervisorStart == null || processStart(state.supervisorPid) === null || processStart(state.supervisorPid) === state.supervisorStart);
+    alive(state.supervisorPid) &&
+    (state.supervisorStart == null || processStart(state.supervisorPid) === null || processStart(state.supervisorPid) === state.supervisorStart);
   if (state.supervisorPid !== process.pid && sameProcess && state.children.length > 0) {
-    throw new SupervisorError('CONFLICT', `another supervisor (pid ${state.supervisorPid}) runs the shop on port base ${state.portBase}; stop it first or pick another --port-base`);
+    throw new SupervisorError(
+      'CONFLICT',
+      `another supervisor (pid ${state.supervisorPid}) runs the shop on port base ${state.portBase}; stop it first or pick another --port-base`,
+    );
   }
   const killed: { id: string; pid: number }[] = [];
   for (const c of state.children) {

@@ -10,16 +10,7 @@
  *   bound proxies      ──▶ SHOP_EDGES per service (only the edges it dials)
  */
 import { z } from 'zod';
-import {
-  SHOP_EDGE_LIST,
-  SHOP_MAX_INSTANCES,
-  SHOP_SERVICES,
-  SHOP_BUGS,
-  instanceId,
-  shopPort,
-  type TShopEdge,
-  type TShopService,
-} from '../config.js';
+import { SHOP_EDGE_LIST, SHOP_MAX_INSTANCES, SHOP_SERVICES, SHOP_BUGS, instanceId, shopPort, type TShopEdge, type TShopService } from '../config.js';
 import type { TEdges } from '../lib/edges.js';
 import { SupervisorError, type TSupervisorIssue } from './errors.js';
 
@@ -126,7 +117,9 @@ export function planInstances(counts: TInstanceCounts, portBase: number): TPlann
   for (const service of SHOP_SERVICES) {
     const n = counts[service];
     if (!Number.isInteger(n) || n < 0 || n > SHOP_MAX_INSTANCES) {
-      throw new SupervisorError('VALIDATION', 'invalid instance counts', [{ path: `instances.${service}`, message: `count must be an integer 0..${SHOP_MAX_INSTANCES}, got ${n}` }]);
+      throw new SupervisorError('VALIDATION', 'invalid instance counts', [
+        { path: `instances.${service}`, message: `count must be an integer 0..${SHOP_MAX_INSTANCES}, got ${n}` },
+      ]);
     }
   }
   const out: TPlannedInstance[] = [];

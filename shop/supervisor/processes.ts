@@ -170,7 +170,12 @@ export class InstanceManager extends EventEmitter {
       // An instance that keeps dying before it ever answered will not recover by waiting: say why now.
       const failing = pending.filter((i) => i.healthyAt === null && i.crashStreak >= 3);
       if (failing.length) {
-        const detail = failing.map((i) => `  ${i.spec.id} exited ${i.crashStreak} times (last: ${describeExit(i.lastExit)}):\n      ${i.stderrTail.slice(-5).join('\n      ') || '(no output on stderr)'}`).join('\n');
+        const detail = failing
+          .map(
+            (i) =>
+              `  ${i.spec.id} exited ${i.crashStreak} times (last: ${describeExit(i.lastExit)}):\n      ${i.stderrTail.slice(-5).join('\n      ') || '(no output on stderr)'}`,
+          )
+          .join('\n');
         throw new SupervisorError('UNAVAILABLE', `instances keep crashing at start:\n${detail}`);
       }
       if (Date.now() > deadline) {

@@ -21,16 +21,7 @@ import { buildAdminApi } from './api.js';
 import { SupervisorError } from './errors.js';
 import { HttpFaultStore, parseHttpFaultInput, type THttpFault } from './http-faults.js';
 import { LogRing, type TLogPage } from './logs.js';
-import {
-  defaultCounts,
-  edgeViews,
-  edgesEnvFor,
-  planInstances,
-  planProxies,
-  type TBoundProxy,
-  type TEdgeView,
-  type TInstanceCounts,
-} from './plan.js';
+import { defaultCounts, edgeViews, edgesEnvFor, planInstances, planProxies, type TBoundProxy, type TEdgeView, type TInstanceCounts } from './plan.js';
 import { InstanceManager, type TInstanceInfo } from './processes.js';
 import { populateProxies, removeProxies } from './proxies.js';
 import { assertPortsFree, processStart, reapOrphans, removeState, stateFilePath, writeState } from './orphans.js';

@@ -149,7 +149,9 @@ describe('oversell', () => {
     const ok = rs.filter((r) => r.status === 201).length;
     for (const r of rs) expect([201, 409]).toContain(r.status);
     const st = await stockOf(s.dbUrl, ltd.id);
-    const [held] = await q(s.dbUrl, "SELECT coalesce(sum(qty), 0)::int AS n FROM catalog.reservations WHERE product_id = $1 AND status <> 'released'", [ltd.id]);
+    const [held] = await q(s.dbUrl, "SELECT coalesce(sum(qty), 0)::int AS n FROM catalog.reservations WHERE product_id = $1 AND status <> 'released'", [
+      ltd.id,
+    ]);
     return { ok, st, held: held.n as number };
   }
   it('with the switch, more units are sold than exist and stock is not conserved', async () => {
@@ -171,7 +173,9 @@ describe('consume-before-commit', () => {
   // The stock commit of a confirmed order fails (catalog answers 503 on the
   // commit route) while the consumer handles order.confirmed; then the fault ends.
   async function scenario(bug: boolean) {
-    const s = await withShop(bug ? 'consume-before-commit' : undefined, { settings: { clientTimeoutMs: 500, clientRetries: 1, breakerThreshold: 50, pollMs: 100 } });
+    const s = await withShop(bug ? 'consume-before-commit' : undefined, {
+      settings: { clientTimeoutMs: 500, clientRetries: 1, breakerThreshold: 50, pollMs: 100 },
+    });
     const token = await login(s.gatewayUrl);
     const mug = await productBySku(s.gatewayUrl, 'MUG-001');
     const before = await stockOf(s.dbUrl, mug.id);
@@ -186,13 +190,21 @@ describe('consume-before-commit', () => {
     expect(failed).toBe(true);
     expect((await api(catalog, 'DELETE', `/__admin/faults/${fault.body.id}`)).status).toBe(200);
     // Redelivered after the fault: committed, or skipped as already handled.
-    await waitFor(async () => {
-      const [res] = await q(s.dbUrl, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [r.body.orderId]);
-      return res.status === 'committed' || (await metric(orders, 'inbox_messages_total', { result: 'duplicate' })) >= 1;
-    }, 15_000, 100);
+    await waitFor(
+      async () => {
+        const [res] = await q(s.dbUrl, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [r.body.orderId]);
+        return res.status === 'committed' || (await metric(orders, 'inbox_messages_total', { result: 'duplicate' })) >= 1;
+      },
+      15_000,
+      100,
+    );
     const [res] = await q(s.dbUrl, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [r.body.orderId]);
     const [o] = await q(s.dbUrl, 'SELECT status FROM orders.orders WHERE id = $1', [r.body.orderId]);
-    const inbox = await q(s.dbUrl, "SELECT 1 FROM orders.inbox i JOIN orders.outbox o ON o.id = i.message_id WHERE o.aggregate_id = $1 AND o.topic = 'order.confirmed'", [r.body.orderId]);
+    const inbox = await q(
+      s.dbUrl,
+      "SELECT 1 FROM orders.inbox i JOIN orders.outbox o ON o.id = i.message_id WHERE o.aggregate_id = $1 AND o.topic = 'order.confirmed'",
+      [r.body.orderId],
+    );
     return { reservation: res.status as string, order: o.status as string, inbox: inbox.length, before, after: await stockOf(s.dbUrl, mug.id) };
   }
   it('with the switch, the redelivered event is skipped as handled: a confirmed order keeps its stock reserved', async () => {
@@ -239,11 +251,15 @@ describe('confirm-outside-tx', () => {
     }
     const [{ id: orderId }] = await q(s.dbUrl, 'SELECT id::text FROM orders.orders ORDER BY created_at DESC LIMIT 1');
     // Past the saga deadline the sweeper drives a saga that stopped progressing (several deadlines' worth).
-    await waitFor(async () => {
-      const [sg] = await q(s.dbUrl, 'SELECT state FROM orders.sagas WHERE order_id = $1', [orderId]);
-      const [res] = await q(s.dbUrl, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [orderId]);
-      return sg.state === 'completed' && res.status === 'committed';
-    }, 15_000, 100);
+    await waitFor(
+      async () => {
+        const [sg] = await q(s.dbUrl, 'SELECT state FROM orders.sagas WHERE order_id = $1', [orderId]);
+        const [res] = await q(s.dbUrl, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [orderId]);
+        return sg.state === 'completed' && res.status === 'committed';
+      },
+      15_000,
+      100,
+    );
     const [row] = await q(s.dbUrl, 'SELECT o.status, s.state FROM orders.orders o JOIN orders.sagas s ON s.order_id = o.id WHERE o.id = $1', [orderId]);
     const events = await q(s.dbUrl, "SELECT published_at FROM orders.outbox WHERE aggregate_id = $1 AND topic = 'order.confirmed'", [orderId]);
     const [res] = await q(s.dbUrl, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [orderId]);

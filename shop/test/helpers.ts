@@ -2,7 +2,12 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 
-export async function api(base: string, method: string, path: string, opts: { body?: unknown; token?: string; key?: string; headers?: Record<string, string> } = {}) {
+export async function api(
+  base: string,
+  method: string,
+  path: string,
+  opts: { body?: unknown; token?: string; key?: string; headers?: Record<string, string> } = {},
+) {
   const headers: Record<string, string> = { ...opts.headers };
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
@@ -58,7 +63,11 @@ export async function waitFor<T>(fn: () => Promise<T>, ms = 10_000, every = 100)
 }
 
 export async function stockOf(dbUrl: string, productId: string) {
-  const [row] = await q<{ initial: number; available: number; reserved: number; sold: number }>(dbUrl, 'SELECT initial, available, reserved, sold FROM catalog.stock WHERE product_id = $1', [productId]);
+  const [row] = await q<{ initial: number; available: number; reserved: number; sold: number }>(
+    dbUrl,
+    'SELECT initial, available, reserved, sold FROM catalog.stock WHERE product_id = $1',
+    [productId],
+  );
   return row;
 }
 
@@ -123,6 +132,10 @@ export function logSink(): { write(line: string): void; lines: () => Record<stri
     write(line: string) {
       buf.push(line);
     },
-    lines: () => buf.flatMap((l) => l.split('\n')).filter(Boolean).map((l) => JSON.parse(l)),
+    lines: () =>
+      buf
+        .flatMap((l) => l.split('\n'))
+        .filter(Boolean)
+        .map((l) => JSON.parse(l)),
   };
 }

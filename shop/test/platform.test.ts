@@ -76,7 +76,12 @@ describe('admin API, logs and metrics', () => {
     const runId = `run-${randomUUID()}`;
     for (const i of shop.instances) expect((await api(i.url, 'PUT', '/__admin/context', { body: { runId } })).status).toBe(200);
     const requestId = randomUUID();
-    const r = await api(shop.gatewayUrl, 'POST', '/checkout', { token, key: randomUUID(), body: { items: [{ productId: mug.id, qty: 1 }] }, headers: { 'x-request-id': requestId } });
+    const r = await api(shop.gatewayUrl, 'POST', '/checkout', {
+      token,
+      key: randomUUID(),
+      body: { items: [{ productId: mug.id, qty: 1 }] },
+      headers: { 'x-request-id': requestId },
+    });
     expect(r.status).toBe(201);
     expect(r.headers.get('x-request-id')).toBe(requestId);
     await new Promise((res) => setTimeout(res, 200)); // async pino destination
@@ -181,10 +186,15 @@ describe('transactional outbox under a Redis fault', () => {
 
     await shop.stopInstance('orders-0', { graceful: true });
     await shop.startInstance('orders-0', { edges: {} });
-    const drained = await waitFor(async () => (await q(shop!.dbUrl, 'SELECT count(*)::int AS n FROM orders.outbox WHERE published_at IS NULL'))[0].n === 0, 10_000);
+    const drained = await waitFor(
+      async () => (await q(shop!.dbUrl, 'SELECT count(*)::int AS n FROM orders.outbox WHERE published_at IS NULL'))[0].n === 0,
+      10_000,
+    );
     expect(drained).toBe(true);
     const committed = await waitFor(async () => {
-      const rows = await q(shop!.dbUrl, "SELECT count(*)::int AS n FROM catalog.reservations WHERE order_id = ANY($1::bigint[]) AND status = 'committed'", [ids]);
+      const rows = await q(shop!.dbUrl, "SELECT count(*)::int AS n FROM catalog.reservations WHERE order_id = ANY($1::bigint[]) AND status = 'committed'", [
+        ids,
+      ]);
       return rows[0].n === 3;
     }, 10_000);
     expect(committed).toBe(true);

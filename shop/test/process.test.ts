@@ -17,10 +17,21 @@ const dbUrl = `postgres://postgres@127.0.0.1:5432/shop_proc_${tag}`;
 const prefix = `shopproc_${tag}`;
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-function spawnService(service: string, env: Record<string, string>): { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> } {
+function spawnService(
+  service: string,
+  env: Record<string, string>,
+): { child: ChildProcess; out: () => string; err: () => string; exit: Promise<number | null> } {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'shop', 'services', service, 'main.ts')], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', SHOP_DATABASE_URL: dbUrl, REDIS_URL: redisUrl, SHOP_REGISTRY_PREFIX: `${prefix}:registry`, SHOP_REDIS_PREFIX: prefix, PORT: '0', ...env } as unknown as NodeJS.ProcessEnv,
+    env: {
+      PATH: process.env.PATH ?? '',
+      SHOP_DATABASE_URL: dbUrl,
+      REDIS_URL: redisUrl,
+      SHOP_REGISTRY_PREFIX: `${prefix}:registry`,
+      SHOP_REDIS_PREFIX: prefix,
+      PORT: '0',
+      ...env,
+    } as unknown as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -33,16 +33,20 @@ const SETTINGS = { clientTimeoutMs: 3000, clientRetries: 1, breakerThreshold: 20
 
 /** No saga in flight, outbox drained, no live reservation of a finished order (bounded wait). */
 async function settle(dbUrl: string): Promise<boolean> {
-  return waitFor(async () => {
-    const [r] = await q(
-      dbUrl,
-      `SELECT (SELECT count(*) FROM orders.sagas WHERE state NOT IN ('completed','compensated','failed'))::int AS open,
+  return waitFor(
+    async () => {
+      const [r] = await q(
+        dbUrl,
+        `SELECT (SELECT count(*) FROM orders.sagas WHERE state NOT IN ('completed','compensated','failed'))::int AS open,
               (SELECT count(*) FROM orders.outbox WHERE published_at IS NULL)::int AS unpublished,
               (SELECT count(*) FROM catalog.reservations r JOIN orders.orders o ON o.id = r.order_id
                 WHERE r.status = 'reserved' AND o.status <> 'pending')::int AS live`,
-    );
-    return r.open === 0 && r.unpublished === 0 && r.live === 0;
-  }, 20_000, 100);
+      );
+      return r.open === 0 && r.unpublished === 0 && r.live === 0;
+    },
+    20_000,
+    100,
+  );
 }
 
 /** Stock counters against the reservation rows of one product. */
@@ -122,7 +126,7 @@ describe('a reservation retried while its first attempt still runs', () => {
     expect(o).toEqual({ status: 'confirmed', state: 'completed' });
   });
 
-  it('the retry does not read the first attempt\'s stock as a false out_of_stock', async () => {
+  it("the retry does not read the first attempt's stock as a false out_of_stock", async () => {
     const r = await overlap('BOOK-002', (available) => Math.min(available, 100));
     expect(r.answer.status).toBe(201);
     expect(r.settled).toBe(true);
@@ -133,7 +137,7 @@ describe('a reservation retried while its first attempt still runs', () => {
 });
 
 describe('a refused reservation retry after a timed-out attempt that reserved', () => {
-  it('orders releases the first attempt\'s stock: order failed, nothing held', async () => {
+  it("orders releases the first attempt's stock: order failed, nothing held", async () => {
     const s = (shop = await startTestShop({ settings: SETTINGS }));
     const token = await login(s.gatewayUrl);
     const product = await productBySku(s.gatewayUrl, 'HAT-001');
@@ -141,10 +145,16 @@ describe('a refused reservation retry after a timed-out attempt that reserved', 
     const catalog = instanceUrl(s, 'catalog-0');
 
     // Attempt 1 reserves, but its answer arrives after orders' timeout.
-    const late = await api(catalog, 'POST', '/__admin/faults', { body: { route: '/reservations', method: 'POST', kind: 'delay', delayMs: 8000, at: 'response' } });
+    const late = await api(catalog, 'POST', '/__admin/faults', {
+      body: { route: '/reservations', method: 'POST', kind: 'delay', delayMs: 8000, at: 'response' },
+    });
     expect(late.status).toBe(201);
     const pending = checkout(s.gatewayUrl, token, [{ productId: product.id, qty: 2 }]);
-    const reserved = await waitFor(async () => (await q(s.dbUrl, "SELECT 1 FROM catalog.reservations WHERE product_id = $1 AND status = 'reserved'", [product.id])).length > 0, 10_000, 20);
+    const reserved = await waitFor(
+      async () => (await q(s.dbUrl, "SELECT 1 FROM catalog.reservations WHERE product_id = $1 AND status = 'reserved'", [product.id])).length > 0,
+      10_000,
+      20,
+    );
     expect(reserved).toBe(true);
     // The retry is refused (as a conflicting retry was before the catalog fix).
     expect((await api(catalog, 'DELETE', `/__admin/faults/${late.body.id}`)).status).toBeLessThan(300);
@@ -159,7 +169,9 @@ describe('a refused reservation retry after a timed-out attempt that reserved', 
     expect(a.st).toEqual(before);
     expect(a.liveReserved).toBe(0);
     expect(a.heldByFinished).toBe(0);
-    const [o] = await q(s.dbUrl, 'SELECT o.status, o.failure_reason, s.state FROM orders.orders o JOIN orders.sagas s ON s.order_id = o.id WHERE o.id = $1', [answer.body.orderId]);
+    const [o] = await q(s.dbUrl, 'SELECT o.status, o.failure_reason, s.state FROM orders.orders o JOIN orders.sagas s ON s.order_id = o.id WHERE o.id = $1', [
+      answer.body.orderId,
+    ]);
     expect(o).toEqual({ status: 'failed', failure_reason: 'stock_unavailable', state: 'compensated' });
   });
 });

@@ -37,7 +37,9 @@ describe('orders->payments circuit breaker', () => {
     expect(await metric(orders, 'circuit_breaker_state', breaker)).toBe(1);
     expect(await metric(orders, 'circuit_breaker_events_total', { ...breaker, event: 'open' })).toBeGreaterThanOrEqual(1);
     // Once open, calls fail fast without reaching the network.
-    expect(await metric(orders, 'http_client_request_duration_seconds_count', { service: 'orders', target: 'payments', outcome: 'breaker_open' })).toBeGreaterThan(0);
+    expect(
+      await metric(orders, 'http_client_request_duration_seconds_count', { service: 'orders', target: 'payments', outcome: 'breaker_open' }),
+    ).toBeGreaterThan(0);
 
     await shop.startInstance('payments-0');
     await sleep(1200); // past halfOpenAfter
@@ -48,7 +50,11 @@ describe('orders->payments circuit breaker', () => {
     expect(await metric(orders, 'circuit_breaker_events_total', { ...breaker, event: 'close' })).toBeGreaterThanOrEqual(1);
 
     // The failed checkouts were compensated (by the request or, past the deadline, by the sweeper).
-    const settled = await waitFor(async () => (await q(shop!.dbUrl, "SELECT count(*)::int AS n FROM orders.sagas WHERE state NOT IN ('completed','compensated','failed')"))[0].n === 0, 10_000, 200);
+    const settled = await waitFor(
+      async () => (await q(shop!.dbUrl, "SELECT count(*)::int AS n FROM orders.sagas WHERE state NOT IN ('completed','compensated','failed')"))[0].n === 0,
+      10_000,
+      200,
+    );
     expect(settled).toBe(true);
     const [leak] = await q(shop.dbUrl, "SELECT count(*)::int AS n FROM catalog.reservations r WHERE r.status = 'reserved'");
     expect(leak.n).toBe(0);
@@ -71,10 +77,14 @@ describe('registry and client-side load balancing', () => {
     await shop.stopInstance('payments-1'); // crash: no deregistration
     const redis = new Redis(shop.redisUrl);
     try {
-      const listed = await waitFor(async () => {
-        const live = await redis.zrangebyscore(`${shop!.redisPrefix}:registry:payments`, Date.now() - 1000, '+inf');
-        return !live.includes('payments-1');
-      }, 3000, 100);
+      const listed = await waitFor(
+        async () => {
+          const live = await redis.zrangebyscore(`${shop!.redisPrefix}:registry:payments`, Date.now() - 1000, '+inf');
+          return !live.includes('payments-1');
+        },
+        3000,
+        100,
+      );
       expect(listed).toBe(true);
     } finally {
       redis.disconnect();

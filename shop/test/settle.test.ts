@@ -29,7 +29,9 @@ describe('cappedBackoffMs', () => {
 
 describe('settling after a fault', () => {
   it('an incomplete compensation is retried within seconds of the fault ending, long before the saga deadline', async () => {
-    const s = (shop = await startTestShop({ settings: { sagaDeadlineMs: DEADLINE_MS, pollMs: 100, clientTimeoutMs: 1000, clientRetries: 1, breakerThreshold: 50 } }));
+    const s = (shop = await startTestShop({
+      settings: { sagaDeadlineMs: DEADLINE_MS, pollMs: 100, clientTimeoutMs: 1000, clientRetries: 1, breakerThreshold: 50 },
+    }));
     const token = await login(s.gatewayUrl);
     const big = await productBySku(s.gatewayUrl, 'BIG-TICKET');
     const before = await stockOf(s.dbUrl, big.id);
@@ -42,18 +44,26 @@ describe('settling after a fault', () => {
     expect(r.status).toBe(409); // still compensating: "in progress"
     const orderId = r.body.orderId as string;
     // Retried during the fault too (each attempt counted in the step).
-    const retried = await waitFor(async () => {
-      const [sg] = await q(s.dbUrl, 'SELECT state, step FROM orders.sagas WHERE order_id = $1', [orderId]);
-      return sg.state === 'compensating' && Number(sg.step.split(':')[3]) >= 2;
-    }, 20_000, 100);
+    const retried = await waitFor(
+      async () => {
+        const [sg] = await q(s.dbUrl, 'SELECT state, step FROM orders.sagas WHERE order_id = $1', [orderId]);
+        return sg.state === 'compensating' && Number(sg.step.split(':')[3]) >= 2;
+      },
+      20_000,
+      100,
+    );
     expect(retried).toBe(true);
     expect((await stockOf(s.dbUrl, big.id)).reserved).toBe(before.reserved + 2);
 
     expect((await api(catalog, 'DELETE', `/__admin/faults/${fault.body.id}`)).status).toBe(200);
-    const done = await waitFor(async () => {
-      const [sg] = await q(s.dbUrl, 'SELECT state FROM orders.sagas WHERE order_id = $1', [orderId]);
-      return sg.state === 'compensated';
-    }, DEADLINE_MS / 3, 100);
+    const done = await waitFor(
+      async () => {
+        const [sg] = await q(s.dbUrl, 'SELECT state FROM orders.sagas WHERE order_id = $1', [orderId]);
+        return sg.state === 'compensated';
+      },
+      DEADLINE_MS / 3,
+      100,
+    );
     // Bounded at a third of the deadline: the deadline sweep alone could not have done it.
     expect(done).toBe(true);
     const [o] = await q(s.dbUrl, 'SELECT status, failure_reason FROM orders.orders WHERE id = $1', [orderId]);
@@ -62,7 +72,9 @@ describe('settling after a fault', () => {
   });
 
   it('a stock commit that failed during a fault is retried by the consumer once it ends', async () => {
-    const s = (shop = await startTestShop({ settings: { sagaDeadlineMs: DEADLINE_MS, pollMs: 100, clientTimeoutMs: 1000, clientRetries: 1, breakerThreshold: 50 } }));
+    const s = (shop = await startTestShop({
+      settings: { sagaDeadlineMs: DEADLINE_MS, pollMs: 100, clientTimeoutMs: 1000, clientRetries: 1, breakerThreshold: 50 },
+    }));
     const token = await login(s.gatewayUrl);
     const mug = await productBySku(s.gatewayUrl, 'MUG-001');
     const before = await stockOf(s.dbUrl, mug.id);
@@ -70,12 +82,20 @@ describe('settling after a fault', () => {
     const fault = await api(catalog, 'POST', '/__admin/faults', { body: { route: '/reservations/:orderId/commit', kind: 'abort', status: 503 } });
     const r = await checkout(s.gatewayUrl, token, [{ productId: mug.id, qty: 1 }]);
     expect(r.status).toBe(201);
-    const failing = await waitFor(async () => (await q(s.dbUrl, "SELECT 1 FROM catalog.reservations WHERE order_id = $1 AND status = 'reserved'", [r.body.orderId])).length > 0, 5000, 50);
+    const failing = await waitFor(
+      async () => (await q(s.dbUrl, "SELECT 1 FROM catalog.reservations WHERE order_id = $1 AND status = 'reserved'", [r.body.orderId])).length > 0,
+      5000,
+      50,
+    );
     expect(failing).toBe(true);
     await new Promise((res) => setTimeout(res, 3000)); // several consumer attempts fail
     expect((await q(s.dbUrl, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [r.body.orderId]))[0].status).toBe('reserved');
     await api(catalog, 'DELETE', `/__admin/faults/${fault.body.id}`);
-    const committed = await waitFor(async () => (await q(s.dbUrl, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [r.body.orderId]))[0].status === 'committed', 15_000, 100);
+    const committed = await waitFor(
+      async () => (await q(s.dbUrl, 'SELECT status FROM catalog.reservations WHERE order_id = $1', [r.body.orderId]))[0].status === 'committed',
+      15_000,
+      100,
+    );
     expect(committed).toBe(true);
     expect(await stockOf(s.dbUrl, mug.id)).toMatchObject({ available: before.available - 1, reserved: before.reserved, sold: before.sold + 1 });
   });

@@ -49,7 +49,9 @@ describe('target file', () => {
   });
 
   it('an invariant that writes, or names an unknown database, is refused at its field', () => {
-    const text = minimal.replace('database: main\n    description', 'database: other\n    description').replace('SELECT id FROM accounts WHERE balance < 0', 'DELETE FROM accounts');
+    const text = minimal
+      .replace('database: main\n    description', 'database: other\n    description')
+      .replace('SELECT id FROM accounts WHERE balance < 0', 'DELETE FROM accounts');
     const issues = issuesOf(() => parseTarget(text));
     const paths = issues.map((i) => i.path);
     expect(paths).toContain('invariants.0.sql');

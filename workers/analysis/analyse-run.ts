@@ -77,7 +77,14 @@ export function faultWindows(experiment: TExperiment, times: TRunRecord['faultTi
 export async function analyseRun(run: TRunRecord, opts: TAnalyseOptions): Promise<TReport> {
   const x = run.experiment;
   const faults = faultWindows(x, run.faultTimes);
-  const slos = evaluateSlos({ slos: x.steady_state.slos, history: run.history, samples: run.samples, runStart: run.loadStart, runEnd: run.loadEnd, server: opts.server });
+  const slos = evaluateSlos({
+    slos: x.steady_state.slos,
+    history: run.history,
+    samples: run.samples,
+    runStart: run.loadStart,
+    runEnd: run.loadEnd,
+    server: opts.server,
+  });
   const timelines = breakerTimelines(run.samples, run.logs, faults, run.endedAt, opts.breakers);
   const expectations = checkBreakerExpectations(
     x.expectations.breakers,
@@ -97,13 +104,30 @@ export async function analyseRun(run: TRunRecord, opts: TAnalyseOptions): Promis
           runEnd: run.endedAt,
           ...(run.baseline ? { baseline: run.baseline } : {}),
           // log lines from just before the load to now: the run's own, not other runs'
-          trail: { ...(opts.logStore ? { logs: opts.logStore } : {}), window: { from: run.loadStart - 5_000, to: Math.max(run.endedAt, opts.now ?? Date.now()) + 1_000 } },
+          trail: {
+            ...(opts.logStore ? { logs: opts.logStore } : {}),
+            window: { from: run.loadStart - 5_000, to: Math.max(run.endedAt, opts.now ?? Date.now()) + 1_000 },
+          },
         }));
       } catch (e) {
-        invariants = x.expectations.invariants.map((name) => ({ name, description: INVARIANT_DESCRIPTIONS[name], pass: false, checked: 0, violations: [], error: `shop database unreachable: ${(e as Error).message}` }));
+        invariants = x.expectations.invariants.map((name) => ({
+          name,
+          description: INVARIANT_DESCRIPTIONS[name],
+          pass: false,
+          checked: 0,
+          violations: [],
+          error: `shop database unreachable: ${(e as Error).message}`,
+        }));
       }
     } else {
-      invariants = x.expectations.invariants.map((name) => ({ name, description: INVARIANT_DESCRIPTIONS[name], pass: false, checked: 0, violations: [], error: 'no shop database configured' }));
+      invariants = x.expectations.invariants.map((name) => ({
+        name,
+        description: INVARIANT_DESCRIPTIONS[name],
+        pass: false,
+        checked: 0,
+        violations: [],
+        error: 'no shop database configured',
+      }));
     }
   }
   const partial = { slos, breakers: { timelines, expectations }, invariants };
@@ -111,7 +135,17 @@ export async function analyseRun(run: TRunRecord, opts: TAnalyseOptions): Promis
   const requests = run.history.filter((e) => e.type !== 'invoke').length;
   return ReportSchema.parse({
     schemaVersion: REPORT_SCHEMA_VERSION,
-    run: { id: run.runId, experiment: x.name, description: x.description, target: x.target, startedAt: run.loadStart, loadEndedAt: run.loadEnd, endedAt: run.endedAt, tags: x.tags, bugs: run.bugs ?? [] },
+    run: {
+      id: run.runId,
+      experiment: x.name,
+      description: x.description,
+      target: x.target,
+      startedAt: run.loadStart,
+      loadEndedAt: run.loadEnd,
+      endedAt: run.endedAt,
+      tags: x.tags,
+      bugs: run.bugs ?? [],
+    },
     verdict,
     reason: run.ended === 'completed' ? reason : (run.endReason ?? reason),
     load: { scenario: x.load.scenario, engine: run.engine, requests, dropped: run.seconds.reduce((a, s) => a + s.dropped, 0) },

@@ -131,7 +131,13 @@ export function breakerTimelines(
       // when it comes after a known closed state
       if (o.state === 'open' && cur) {
         const fault = faults.find((f) => f.appliedAt !== null && o.t >= f.appliedAt && o.t <= (f.removedAt ?? runEnd) + grace);
-        trips.push({ t: o.t, instance: o.instance, from: cur.state, fault: fault?.name ?? null, afterFaultStartMs: fault?.appliedAt != null ? o.t - fault.appliedAt : null });
+        trips.push({
+          t: o.t,
+          instance: o.instance,
+          from: cur.state,
+          fault: fault?.name ?? null,
+          afterFaultStartMs: fault?.appliedAt != null ? o.t - fault.appliedAt : null,
+        });
       }
     }
     const lastT = Math.max(runEnd, obs[obs.length - 1].t);
@@ -142,8 +148,7 @@ export function breakerTimelines(
     // A failed half-open probe re-opening the breaker is the breaker doing its
     // job during a fault; flapping is closing and tripping again and again.
     for (const tr of trips) if (tr.from === 'closed') tripsByInstance.set(tr.instance, [...(tripsByInstance.get(tr.instance) ?? []), tr.t]);
-    for (const ts of tripsByInstance.values())
-      for (let i = 0; i + flapLimit - 1 < ts.length; i++) if (ts[i + flapLimit - 1] - ts[i] <= 60_000) flapping = true;
+    for (const ts of tripsByInstance.values()) for (let i = 0; i + flapLimit - 1 < ts.length; i++) if (ts[i + flapLimit - 1] - ts[i] <= 60_000) flapping = true;
     out.push({
       breaker,
       service: obs[0].service,
@@ -183,9 +188,21 @@ export function checkBreakerExpectations(
     const base = { breaker: x.breaker, fault: x.opens_during, opensWithinMs, closesWithinMs: x.closes_within };
     const tl = timelines.find((t) => t.breaker === x.breaker);
     if (!fault || fault.appliedAt === null)
-      return { ...base, pass: false, timeToOpenMs: null, timeToCloseMs: null, message: `fault ${x.opens_during} was never applied, so the breaker could not be judged` };
+      return {
+        ...base,
+        pass: false,
+        timeToOpenMs: null,
+        timeToCloseMs: null,
+        message: `fault ${x.opens_during} was never applied, so the breaker could not be judged`,
+      };
     if (!tl)
-      return { ...base, pass: false, timeToOpenMs: null, timeToCloseMs: null, message: `no state observed for breaker ${x.breaker} (no circuit_breaker_state samples or breaker log lines)` };
+      return {
+        ...base,
+        pass: false,
+        timeToOpenMs: null,
+        timeToCloseMs: null,
+        message: `no state observed for breaker ${x.breaker} (no circuit_breaker_state samples or breaker log lines)`,
+      };
     const start = fault.appliedAt;
     const end = fault.removedAt ?? runEnd;
     const trip = tl.trips.find((t) => t.t >= start && t.t <= start + opensWithinMs);

@@ -115,7 +115,10 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
         measure: (r) => -Math.min(0, n(r.available)) - Math.min(0, n(r.reserved)) - Math.min(0, n(r.sold)),
         sql: `SELECT product_id::text, initial, available, reserved, sold FROM catalog.stock
               WHERE available < 0 OR reserved < 0 OR sold < 0 ORDER BY product_id`,
-        describe: (r) => ({ message: `product ${r.product_id}: available ${r.available}, reserved ${r.reserved}, sold ${r.sold}`, ids: [String(r.product_id)] }),
+        describe: (r) => ({
+          message: `product ${r.product_id}: available ${r.available}, reserved ${r.reserved}, sold ${r.sold}`,
+          ids: [String(r.product_id)],
+        }),
       },
       {
         kind: 'oversold',
@@ -176,7 +179,10 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
         sql: `SELECT p.id::text AS payment_id, p.order_id::text, p.amount_cents, p.status, p.idempotency_key
               FROM payments.payments p LEFT JOIN orders.orders o ON o.id = p.order_id
               WHERE p.status IN ('captured', 'refunded') AND o.id IS NULL ORDER BY p.id`,
-        describe: (r) => ({ message: `payment ${r.payment_id} (${r.amount_cents} cents, ${r.status}) for order ${r.order_id}, which does not exist`, ids: [String(r.payment_id), String(r.order_id)] }),
+        describe: (r) => ({
+          message: `payment ${r.payment_id} (${r.amount_cents} cents, ${r.status}) for order ${r.order_id}, which does not exist`,
+          ids: [String(r.payment_id), String(r.order_id)],
+        }),
       },
     ],
   },
@@ -260,7 +266,10 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
         kind: 'outbox-pending',
         key: (r) => `outbox ${r.outbox_id}`,
         sql: `SELECT id::text AS outbox_id, topic, aggregate_id::text, created_at FROM orders.outbox WHERE published_at IS NULL ORDER BY id`,
-        describe: (r) => ({ message: `outbox event ${r.outbox_id} (${r.topic}, aggregate ${r.aggregate_id}) never published`, ids: [String(r.outbox_id), String(r.aggregate_id)] }),
+        describe: (r) => ({
+          message: `outbox event ${r.outbox_id} (${r.topic}, aggregate ${r.aggregate_id}) never published`,
+          ids: [String(r.outbox_id), String(r.aggregate_id)],
+        }),
       },
     ],
   },
@@ -310,7 +319,8 @@ export function judgeInvariant(
   baseline?: TConsistencyBaseline,
 ): TInvariantResult {
   const known = new Map<string, number>();
-  for (const f of baseline?.findings ?? []) if (f.invariant === name) known.set(`${f.kind}\u0000${f.key}`, Math.max(f.measure, known.get(`${f.kind}\u0000${f.key}`) ?? -Infinity));
+  for (const f of baseline?.findings ?? [])
+    if (f.invariant === name) known.set(`${f.kind}\u0000${f.key}`, Math.max(f.measure, known.get(`${f.kind}\u0000${f.key}`) ?? -Infinity));
   const fresh: TViolation[] = [];
   const old: TViolation[] = [];
   let preExisting = 0;
@@ -515,10 +525,7 @@ export interface TConsistencyInput {
  * invariant whose query fails (missing table, connection lost) fails with
  * `error` set rather than passing silently.
  */
-export async function checkConsistency(
-  connectionString: string,
-  input: TConsistencyInput,
-): Promise<{ invariants: TInvariantResult[]; infoOps: TInfoOp[] }> {
+export async function checkConsistency(connectionString: string, input: TConsistencyInput): Promise<{ invariants: TInvariantResult[]; infoOps: TInfoOp[] }> {
   const wanted = input.invariants ?? INVARIANT_NAMES;
   const client = shopClient(connectionString);
   await client.connect();
@@ -527,7 +534,10 @@ export async function checkConsistency(
   try {
     // One snapshot for every query, so checks agree with each other even if a straggler writes.
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const scanned = await scanInvariants(client, SQL_INVARIANTS.filter((n) => wanted.includes(n)));
+    const scanned = await scanInvariants(
+      client,
+      SQL_INVARIANTS.filter((n) => wanted.includes(n)),
+    );
     for (const [name, r] of scanned) {
       if ('error' in r) results.push({ name, description: CHECKS[name].description, pass: false, checked: 0, violations: [], error: r.error });
       else results.push(judgeInvariant(name, r.rowsByCheck, r.checked, input.baseline));
@@ -543,7 +553,10 @@ export async function checkConsistency(
         created_at: Number(r.created_at),
       });
       try {
-        const referenced = await client.query(`SELECT ${cols} FROM orders.orders WHERE idempotency_key = ANY($1::text[]) OR id::text = ANY($2::text[])`, [keys, orderIds]);
+        const referenced = await client.query(`SELECT ${cols} FROM orders.orders WHERE idempotency_key = ANY($1::text[]) OR id::text = ANY($2::text[])`, [
+          keys,
+          orderIds,
+        ]);
         // Only orders whose key the client never sent: the evidence cap then
         // limits unknown orders, not the orders examined.
         const sent = sentCheckoutKeys(input.history);
@@ -561,7 +574,8 @@ export async function checkConsistency(
         infoOps = h.infoOps;
       } catch (e) {
         for (const name of ['acknowledged-orders-exist', 'history-consistent'] as const)
-          if (wanted.includes(name)) results.push({ name, description: INVARIANT_DESCRIPTIONS[name], pass: false, checked: 0, violations: [], error: (e as Error).message });
+          if (wanted.includes(name))
+            results.push({ name, description: INVARIANT_DESCRIPTIONS[name], pass: false, checked: 0, violations: [], error: (e as Error).message });
       }
     }
     // Explanations and trails are evidence: if they fail, the verdicts above stand and say why.
@@ -617,7 +631,10 @@ export async function isSettled(shopDatabaseUrl: string, opts: { baseline?: TCon
 /** Ids a baseline already flagged as stuck, per settling condition (pure). */
 export function settleExclusions(baseline?: TConsistencyBaseline): { sagas: string[]; outbox: string[]; reservations: string[] } {
   const ids = (kind: string, prefix: string) =>
-    (baseline?.findings ?? []).filter((f) => f.kind === kind && f.key.startsWith(prefix)).map((f) => f.key.slice(prefix.length)).filter((x) => /^\d+$/.test(x));
+    (baseline?.findings ?? [])
+      .filter((f) => f.kind === kind && f.key.startsWith(prefix))
+      .map((f) => f.key.slice(prefix.length))
+      .filter((x) => /^\d+$/.test(x));
   return { sagas: ids('saga-not-terminal', 'order '), outbox: ids('outbox-pending', 'outbox '), reservations: ids('reservation-not-released', 'reservation ') };
 }
 

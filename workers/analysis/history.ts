@@ -90,11 +90,7 @@ export function historyLookups(history: readonly THistoryEventLike[]): { keys: s
  * created during the run window (for unknown ids); `orders` those the history
  * refers to by key or id.
  */
-export function checkHistory(
-  history: readonly THistoryEventLike[],
-  orders: readonly TOrderRow[],
-  runOrders: readonly TOrderRow[],
-): THistoryCheck {
+export function checkHistory(history: readonly THistoryEventLike[], orders: readonly TOrderRow[], runOrders: readonly TOrderRow[]): THistoryCheck {
   const ops = pairOperations(history);
   const byId = new Map(orders.map((o) => [o.id, o]));
   const byKey = new Map(orders.map((o) => [o.idempotency_key, o]));

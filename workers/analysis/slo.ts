@@ -132,11 +132,7 @@ export interface TServerSliOptions {
 }
 
 /** Bins from the server histograms of one route, plus which bucket was used for latency. */
-export function serverBins(
-  samples: readonly TMetricSample[],
-  slo: TSlo,
-  opts: TServerSliOptions = {},
-): { bins: TBins; note?: string; seen: number } {
+export function serverBins(samples: readonly TMetricSample[], slo: TSlo, opts: TServerSliOptions = {}): { bins: TBins; note?: string; seen: number } {
   const service = opts.service ?? 'gateway';
   const [method, route] = slo.route.split(' ');
   const mine = samples.filter(
@@ -161,8 +157,7 @@ export function serverBins(
       .sort((a, b) => b - a);
     if (les.length === 0) return { bins, seen: mine.length, note: `no histogram bucket at or below ${slo.threshold_ms} ms` };
     le = String(les[0]);
-    if (Math.abs(les[0] * 1000 - (slo.threshold_ms ?? 0)) > 1e-6)
-      note = `bucket le=${les[0]}s used for threshold ${slo.threshold_ms} ms (conservative)`;
+    if (Math.abs(les[0] * 1000 - (slo.threshold_ms ?? 0)) > 1e-6) note = `bucket le=${les[0]}s used for threshold ${slo.threshold_ms} ms (conservative)`;
   }
   // Increases are counted per (second) bin; a count never splits, so bins hold
   // numbers of requests rather than single events.
@@ -214,14 +209,7 @@ export function worstBurn(bins: TBins, objective: number, windowMs: number, runS
 }
 
 /** Figures of one SLO from one source's bins. */
-export function figuresFromBins(
-  source: TSliSource,
-  bins: TBins,
-  slo: TSlo,
-  runStart: number,
-  runEnd: number,
-  note?: string,
-): TSliFigures {
+export function figuresFromBins(source: TSliSource, bins: TBins, slo: TSlo, runStart: number, runEnd: number, note?: string): TSliFigures {
   let good = 0;
   let valid = 0;
   for (const b of bins.values()) {
@@ -229,7 +217,19 @@ export function figuresFromBins(
     valid += b.valid;
   }
   if (valid === 0)
-    return { source, good, valid, sli: null, pass: null, bad: 0, allowedBad: 0, budgetConsumedPct: null, worstBurn1m: null, worstBurn5m: null, note: note ?? 'no valid events' };
+    return {
+      source,
+      good,
+      valid,
+      sli: null,
+      pass: null,
+      bad: 0,
+      allowedBad: 0,
+      budgetConsumedPct: null,
+      worstBurn1m: null,
+      worstBurn5m: null,
+      note: note ?? 'no valid events',
+    };
   const sli = (good / valid) * 100;
   const allowedBad = (1 - slo.objective / 100) * valid;
   return {

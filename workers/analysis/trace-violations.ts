@@ -113,17 +113,30 @@ export function buildTrail(rows: TTrailRows, limit = TRAIL_LIMIT): TTrailEntry[]
     if (o.failure_reason) step(o.updated_at, 'orders.orders', `order ${o.id} is ${o.status}: ${o.failure_reason}`);
   }
   for (const e of rows.orderEvents) step(e.at, 'orders.order_events', `order ${e.order_id}: ${e.from_status ?? '∅'} → ${e.to_status}`);
-  for (const s of rows.sagas) step(s.updated_at, 'orders.sagas', `saga of order ${s.order_id} ${s.state} (step ${s.step}, deadline ${iso(s.deadline_at) ?? '?'})`);
+  for (const s of rows.sagas)
+    step(s.updated_at, 'orders.sagas', `saga of order ${s.order_id} ${s.state} (step ${s.step}, deadline ${iso(s.deadline_at) ?? '?'})`);
   for (const x of rows.outbox)
-    step(x.created_at, 'orders.outbox', `${x.topic} event ${x.id} for order ${x.aggregate_id} written, ${x.published_at ? `published after ${ms(x.created_at, x.published_at)}` : 'never published'}`);
+    step(
+      x.created_at,
+      'orders.outbox',
+      `${x.topic} event ${x.id} for order ${x.aggregate_id} written, ${x.published_at ? `published after ${ms(x.created_at, x.published_at)}` : 'never published'}`,
+    );
   for (const r of rows.reservations) {
     step(r.created_at, 'catalog.reservations', `reservation ${r.id}: ${r.qty} × product ${r.product_id} reserved for order ${r.order_id}`);
     if (r.status !== 'reserved') step(r.updated_at, 'catalog.reservations', `reservation ${r.id} (order ${r.order_id}, product ${r.product_id}) ${r.status}`);
   }
   for (const p of rows.payments)
-    step(p.created_at, 'payments.payments', `payment ${p.id} for order ${p.order_id}: ${p.amount_cents} cents ${p.status}, idempotency key ${p.idempotency_key}`);
+    step(
+      p.created_at,
+      'payments.payments',
+      `payment ${p.id} for order ${p.order_id}: ${p.amount_cents} cents ${p.status}, idempotency key ${p.idempotency_key}`,
+    );
   for (const r of rows.refunds)
-    step(r.created_at, 'payments.refunds', `refund ${r.id} of payment ${r.payment_id} (order ${r.order_id}): ${r.amount_cents} cents, idempotency key ${r.idempotency_key}`);
+    step(
+      r.created_at,
+      'payments.refunds',
+      `refund ${r.id} of payment ${r.payment_id} (order ${r.order_id}): ${r.amount_cents} cents, idempotency key ${r.idempotency_key}`,
+    );
   for (const k of rows.idempotency)
     step(k.created_at, 'payments.idempotency', `idempotency key ${k.key} recorded, answered ${k.status_code ?? 'nothing (still locked or lost)'}`);
   const severity: Record<string, number> = { fatal: 0, error: 1, warn: 2, info: 3, debug: 4, trace: 5 };
@@ -174,13 +187,25 @@ export async function traceViolations(
   const ids = [...new Set(targets.flatMap((t) => t.orders))].filter((x) => /^\d+$/.test(x));
   const q = async (sql: string, params: unknown[]) => (await client.query(sql, params)).rows as TRow[];
   const rows: Omit<TTrailRows, 'logs'> = {
-    orders: await q(`SELECT id::text, idempotency_key, status, total_cents, failure_reason, created_at, updated_at FROM orders.orders WHERE id = ANY($1::bigint[])`, [ids]),
+    orders: await q(
+      `SELECT id::text, idempotency_key, status, total_cents, failure_reason, created_at, updated_at FROM orders.orders WHERE id = ANY($1::bigint[])`,
+      [ids],
+    ),
     orderEvents: await q(`SELECT order_id::text, from_status, to_status, at FROM orders.order_events WHERE order_id = ANY($1::bigint[]) ORDER BY seq`, [ids]),
     sagas: await q(`SELECT order_id::text, state, step, deadline_at, updated_at FROM orders.sagas WHERE order_id = ANY($1::bigint[])`, [ids]),
     outbox: await q(`SELECT id::text, topic, aggregate_id::text, created_at, published_at FROM orders.outbox WHERE aggregate_id = ANY($1::bigint[])`, [ids]),
-    reservations: await q(`SELECT id::text, order_id::text, product_id::text, qty, status, created_at, updated_at FROM catalog.reservations WHERE order_id = ANY($1::bigint[])`, [ids]),
-    payments: await q(`SELECT id::text, order_id::text, idempotency_key, amount_cents, status, created_at FROM payments.payments WHERE order_id = ANY($1::bigint[])`, [ids]),
-    refunds: await q(`SELECT id::text, payment_id::text, order_id::text, amount_cents, idempotency_key, created_at FROM payments.refunds WHERE order_id = ANY($1::bigint[])`, [ids]),
+    reservations: await q(
+      `SELECT id::text, order_id::text, product_id::text, qty, status, created_at, updated_at FROM catalog.reservations WHERE order_id = ANY($1::bigint[])`,
+      [ids],
+    ),
+    payments: await q(
+      `SELECT id::text, order_id::text, idempotency_key, amount_cents, status, created_at FROM payments.payments WHERE order_id = ANY($1::bigint[])`,
+      [ids],
+    ),
+    refunds: await q(
+      `SELECT id::text, payment_id::text, order_id::text, amount_cents, idempotency_key, created_at FROM payments.refunds WHERE order_id = ANY($1::bigint[])`,
+      [ids],
+    ),
     idempotency: [],
   };
   const keys = [...new Set([...rows.payments, ...rows.refunds].map((p) => String(p.idempotency_key)))];

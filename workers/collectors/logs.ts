@@ -38,7 +38,16 @@ export function toLogRecord(l: TSupervisorLogLine, fallbackRunId?: string, now: 
   } catch {
     /* not JSON: handled below */
   }
-  if (!obj) return { time: new Date(now()), level: 'error', service: l.service, instance: l.instance, msg: l.line, ...(fallbackRunId ? { runId: fallbackRunId } : {}), fields: { raw: true } };
+  if (!obj)
+    return {
+      time: new Date(now()),
+      level: 'error',
+      service: l.service,
+      instance: l.instance,
+      msg: l.line,
+      ...(fallbackRunId ? { runId: fallbackRunId } : {}),
+      fields: { raw: true },
+    };
   const { time, level, service, instance, msg, requestId, runId, pid: _pid, hostname: _h, ...fields } = obj;
   const t = typeof time === 'number' ? new Date(time) : typeof time === 'string' ? new Date(time) : new Date(now());
   const rid = typeof runId === 'string' && runId ? runId : fallbackRunId;
@@ -97,7 +106,10 @@ export class LogCollector {
       if (!this.running) return;
       if (!this.inflight)
         this.inflight = this.drain()
-          .then(() => undefined, (e: unknown) => this.o.onError?.(e))
+          .then(
+            () => undefined,
+            (e: unknown) => this.o.onError?.(e),
+          )
           .finally(() => {
             this.inflight = undefined;
           });

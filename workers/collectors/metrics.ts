@@ -89,7 +89,10 @@ export class MetricsCollector {
       if (this.inflight) this.stats.skippedTicks++;
       else
         this.inflight = this.tick()
-          .then(() => undefined, (e) => this.o.onError?.(e))
+          .then(
+            () => undefined,
+            (e) => this.o.onError?.(e),
+          )
           .finally(() => {
             this.inflight = undefined;
           });
@@ -174,8 +177,16 @@ export class MetricsCollector {
     this.stats.samplesStored += ids.length;
   }
 
-  private async resolveSeries(pending: { key: string; service: string; instance: string; metric: string; labels: Record<string, string>; lk: string }[]): Promise<void> {
-    const cols = [pending.map((p) => p.service), pending.map((p) => p.instance), pending.map((p) => p.metric), pending.map((p) => JSON.stringify(p.labels)), pending.map((p) => p.lk)];
+  private async resolveSeries(
+    pending: { key: string; service: string; instance: string; metric: string; labels: Record<string, string>; lk: string }[],
+  ): Promise<void> {
+    const cols = [
+      pending.map((p) => p.service),
+      pending.map((p) => p.instance),
+      pending.map((p) => p.metric),
+      pending.map((p) => JSON.stringify(p.labels)),
+      pending.map((p) => p.lk),
+    ];
     // ON CONFLICT DO NOTHING returns only new rows; series already stored (a restarted collector) are read back below.
     await this.o.db.$client.query(
       `INSERT INTO metric_series (run_id, service, instance, metric, labels, label_key)
@@ -226,7 +237,13 @@ export async function readSamples(db: TDb, runId: string, f: ReadSamplesFilter =
         AND ($4::timestamptz IS NULL OR s.t >= $4)
         AND ($5::timestamptz IS NULL OR s.t < $5)
       ORDER BY s.t, ms.id`,
-    [runId, f.metrics ?? null, f.service ?? null, f.from !== undefined ? new Date(f.from).toISOString() : null, f.to !== undefined ? new Date(f.to).toISOString() : null],
+    [
+      runId,
+      f.metrics ?? null,
+      f.service ?? null,
+      f.from !== undefined ? new Date(f.from).toISOString() : null,
+      f.to !== undefined ? new Date(f.to).toISOString() : null,
+    ],
   );
   return r.rows.map((x) => ({ t: x.t.getTime(), instance: x.instance, service: x.service, metric: x.metric, labels: x.labels, value: x.value }));
 }

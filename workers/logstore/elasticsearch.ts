@@ -149,7 +149,8 @@ export class ElasticsearchLogStore implements LogStore {
   private templateReady: Promise<void> | undefined;
 
   constructor(opts: ElasticsearchLogStoreOptions) {
-    if (!opts.client && !opts.node) throw new AppError('VALIDATION', 'Elasticsearch log store needs a node URL', { issues: [{ path: 'ELASTICSEARCH_URL', message: 'required' }] });
+    if (!opts.client && !opts.node)
+      throw new AppError('VALIDATION', 'Elasticsearch log store needs a node URL', { issues: [{ path: 'ELASTICSEARCH_URL', message: 'required' }] });
     this.client = opts.client ?? new Client({ node: opts.node!, ...opts.clientOptions });
     this.ownsClient = !opts.client;
     this.prefix = opts.indexPrefix ?? 'faultline-logs';

@@ -7,16 +7,7 @@ import type { TDb } from '../../db/client.js';
 import { logs } from '../../db/schema/index.js';
 import { AppError } from '../../core/errors.js';
 import { parseWith } from '../../core/validate.js';
-import {
-  LogQuerySchema,
-  decodeCursor,
-  encodeCursor,
-  levelsAtOrAbove,
-  type LogStore,
-  type TLogPage,
-  type TLogQuery,
-  type TLogRecord,
-} from './types.js';
+import { LogQuerySchema, decodeCursor, encodeCursor, levelsAtOrAbove, type LogStore, type TLogPage, type TLogQuery, type TLogRecord } from './types.js';
 
 /** Rows per INSERT statement (keeps the bind-parameter count far below Postgres' 65535). */
 const INSERT_CHUNK = 1000;
@@ -57,7 +48,8 @@ export class PostgresLogStore implements LogStore {
     if (q.text) where.push(sql`${logs.search} @@ plainto_tsquery('simple'::regconfig, ${q.text})`);
     if (q.cursor) {
       const c = decodeCursor(q.cursor);
-      if (!c || !/^\d{1,18}$/.test(c.id)) throw new AppError('VALIDATION', 'invalid log query', { issues: [{ path: 'cursor', message: 'not a cursor of this log store' }] });
+      if (!c || !/^\d{1,18}$/.test(c.id))
+        throw new AppError('VALIDATION', 'invalid log query', { issues: [{ path: 'cursor', message: 'not a cursor of this log store' }] });
       const at = new Date(c.timeMs);
       where.push(or(sql`${logs.time} > ${at.toISOString()}::timestamptz`, and(eq(logs.time, at), sql`${logs.id} > ${Number(c.id)}`))!);
     }

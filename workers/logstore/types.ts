@@ -69,7 +69,16 @@ export function decodeCursor(cursor: string): { timeMs: number; id: string } | u
   try {
     const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
     // A time both a Date and PostgreSQL can hold (1970 .. +275760) and a short id: anything else is a forged cursor, not a position.
-    if (Array.isArray(v) && v.length === 2 && Number.isSafeInteger(v[0]) && v[0] >= 0 && v[0] <= 8.64e15 && typeof v[1] === 'string' && v[1].length <= 128 && !v[1].includes('\u0000'))
+    if (
+      Array.isArray(v) &&
+      v.length === 2 &&
+      Number.isSafeInteger(v[0]) &&
+      v[0] >= 0 &&
+      v[0] <= 8.64e15 &&
+      typeof v[1] === 'string' &&
+      v[1].length <= 128 &&
+      !v[1].includes('\u0000')
+    )
       return { timeMs: v[0], id: v[1] };
   } catch {
     /* fall through: reported as a validation error by the caller */

@@ -31,7 +31,13 @@ export function figure(s: TSloResult, source: TSliFigures['source']): TSliFigure
  * Passed/total per kind of check; `violations` counts this run's findings,
  * `preExisting` those already there before it (they do not fail the run).
  */
-export function counts(r: TReport): { slos: [number, number]; breakers: [number, number]; invariants: [number, number]; violations: number; preExisting: number } {
+export function counts(r: TReport): {
+  slos: [number, number];
+  breakers: [number, number];
+  invariants: [number, number];
+  violations: number;
+  preExisting: number;
+} {
   return {
     slos: [r.slos.filter((s) => s.verdict === 'pass').length, r.slos.length],
     breakers: [r.breakers.expectations.filter((b) => b.pass).length, r.breakers.expectations.length],

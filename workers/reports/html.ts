@@ -36,7 +36,10 @@ export function esc(s: string): string {
 
 /** JSON that is safe inside a <script> element. */
 function scriptJson(v: unknown): string {
-  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(v)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 const ms = (v: number) => (v < 1000 ? `${Math.round(v)} ms` : `${(v / 1000).toFixed(1)} s`);
@@ -81,7 +84,11 @@ export function chartData(r: TReport) {
         'p95 k6-style': seriesStats(col('p95'), ms),
         'p99 k6-style': seriesStats(col('p99'), ms),
       },
-      load: { throughput: seriesStats(col('rps'), per), scheduled: seriesStats(col('target'), per), dropped: `total ${col('dropped').reduce((a, b) => a + b, 0)} · ${seriesStats(col('dropped'), per)}` },
+      load: {
+        throughput: seriesStats(col('rps'), per),
+        scheduled: seriesStats(col('target'), per),
+        dropped: `total ${col('dropped').reduce((a, b) => a + b, 0)} · ${seriesStats(col('dropped'), per)}`,
+      },
       errors: Object.fromEntries(
         kinds.map((k) => {
           const xs = secs.map((s) => s.errorsByKind[k] ?? 0);
@@ -101,9 +108,7 @@ export function chartData(r: TReport) {
     },
     load: { rps: secs.map((s) => s.rps), target: secs.map((s) => s.target), dropped: secs.map((s) => s.dropped) },
     errors: Object.fromEntries(kinds.map((k) => [k, secs.map((s) => s.errorsByKind[k] ?? 0)])),
-    faults: r.faults
-      .filter((f) => f.appliedAt !== null)
-      .map((f) => ({ name: f.name, from: rel(f.appliedAt!), to: rel(f.removedAt ?? r.run.endedAt) })),
+    faults: r.faults.filter((f) => f.appliedAt !== null).map((f) => ({ name: f.name, from: rel(f.appliedAt!), to: rel(f.removedAt ?? r.run.endedAt) })),
     lanes: r.breakers.timelines.flatMap((tl) =>
       tl.instances.map((inst) => ({
         label: `${tl.breaker} · ${inst}`,
@@ -271,7 +276,10 @@ export function renderHtml(r: TReport): string {
         src('client-corrected'),
         src('client-k6'),
         src('server'),
-        td(`${pct(d?.budgetConsumedPct, 0)}<br><span class="muted">${d && d.budgetConsumedPct !== null ? `${d.bad} bad of ${d.allowedBad.toFixed(1)} allowed` : ''}</span>`, 'n'),
+        td(
+          `${pct(d?.budgetConsumedPct, 0)}<br><span class="muted">${d && d.budgetConsumedPct !== null ? `${d.bad} bad of ${d.allowedBad.toFixed(1)} allowed` : ''}</span>`,
+          'n',
+        ),
         td(`${num(d?.worstBurn1m)} / ${num(d?.worstBurn5m)}`, 'n'),
       ]);
     })
@@ -279,10 +287,32 @@ export function renderHtml(r: TReport): string {
   const notes = r.slos.flatMap((s) => s.figures.filter((f) => f.note).map((f) => `<li><b>${esc(s.name)}</b> (${f.source}): ${esc(f.note!)}</li>`));
 
   const breakerRows = r.breakers.expectations
-    .map((b) => rows([verdictCell(b.pass), td(`<code>${esc(b.breaker)}</code>`), td(esc(b.fault)), td(dur(b.timeToOpenMs), 'n'), td(`${dur(b.timeToCloseMs)} <span class="muted">(≤ ${dur(b.closesWithinMs)})</span>`, 'n'), td(esc(b.message))]))
+    .map((b) =>
+      rows([
+        verdictCell(b.pass),
+        td(`<code>${esc(b.breaker)}</code>`),
+        td(esc(b.fault)),
+        td(dur(b.timeToOpenMs), 'n'),
+        td(`${dur(b.timeToCloseMs)} <span class="muted">(≤ ${dur(b.closesWithinMs)})</span>`, 'n'),
+        td(esc(b.message)),
+      ]),
+    )
     .join('');
   const timelineRows = r.breakers.timelines
-    .map((t) => rows([td(`<code>${esc(t.breaker)}</code>`), td(esc(t.service)), td(String(t.instances.length), 'n'), td(`${t.trips.length}${t.trips.some((x) => x.from !== 'closed') ? ` <span class="muted">(${t.trips.filter((x) => x.from !== 'closed').length} failed probes)</span>` : ''}`, 'n'), td(String(t.unexpectedTrips), 'n'), td(t.flapping ? '<span class="fail">yes</span>' : 'no'), td(`${t.sources.metricSamples} samples, ${t.sources.logLines} log lines`)]))
+    .map((t) =>
+      rows([
+        td(`<code>${esc(t.breaker)}</code>`),
+        td(esc(t.service)),
+        td(String(t.instances.length), 'n'),
+        td(
+          `${t.trips.length}${t.trips.some((x) => x.from !== 'closed') ? ` <span class="muted">(${t.trips.filter((x) => x.from !== 'closed').length} failed probes)</span>` : ''}`,
+          'n',
+        ),
+        td(String(t.unexpectedTrips), 'n'),
+        td(t.flapping ? '<span class="fail">yes</span>' : 'no'),
+        td(`${t.sources.metricSamples} samples, ${t.sources.logLines} log lines`),
+      ]),
+    )
     .join('');
   const faultRows = r.faults
     .map((f) =>
@@ -291,7 +321,11 @@ export function renderHtml(r: TReport): string {
         td(esc(f.type)),
         td(`<code>${esc(f.target)}</code>`),
         td(`at ${dur(f.plannedAtMs)} for ${dur(f.plannedDurationMs)}`),
-        td(f.appliedAt === null ? '<span class="fail">never applied</span>' : `+${dur(f.appliedAt - r.run.startedAt)} → ${f.removedAt === null ? '<span class="fail">not confirmed removed</span>' : `+${dur(f.removedAt - r.run.startedAt)}`}`),
+        td(
+          f.appliedAt === null
+            ? '<span class="fail">never applied</span>'
+            : `+${dur(f.appliedAt - r.run.startedAt)} → ${f.removedAt === null ? '<span class="fail">not confirmed removed</span>' : `+${dur(f.removedAt - r.run.startedAt)}`}`,
+        ),
       ]),
     )
     .join('');
@@ -339,9 +373,7 @@ export function renderHtml(r: TReport): string {
         })
         .join('')}`
     : '';
-  const settleHtml = r.settle
-    ? `<p class="${r.settle.settled ? '' : 'fail'}">Settling after the load: ${esc(settleText(r.settle))}</p>`
-    : '';
+  const settleHtml = r.settle ? `<p class="${r.settle.settled ? '' : 'fail'}">Settling after the load: ${esc(settleText(r.settle))}</p>` : '';
   const recovered = r.infoOps.filter((o) => o.recovered).length;
 
   return `<!doctype html>

@@ -8,14 +8,16 @@ import type { TReport } from './schema.js';
 
 /** Escape text for XML 1.0, dropping characters XML cannot carry at all. */
 export function xmlEscape(s: string): string {
-  return s
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    s
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }
 
 interface TCase {
@@ -35,10 +37,15 @@ export function casesOf(r: TReport): TCase[] {
   const base = `faultline.${r.run.experiment}`;
   const cases: TCase[] = [];
   if (r.verdict === 'aborted' || r.verdict === 'errored')
-    cases.push({ classname: `${base}.run`, name: 'run', error: { type: r.verdict, message: r.reason ?? r.verdict, body: `run ${r.run.id} ${r.verdict}: ${r.reason ?? ''}` } });
+    cases.push({
+      classname: `${base}.run`,
+      name: 'run',
+      error: { type: r.verdict, message: r.reason ?? r.verdict, body: `run ${r.run.id} ${r.verdict}: ${r.reason ?? ''}` },
+    });
   for (const s of r.slos) {
     const lines = s.figures.map(
-      (f) => `${f.source}: SLI ${pct(f.sli, 3)} (${f.good}/${f.valid}), run budget used ${budgetText(f, 1)}, worst burn 1m ${f.worstBurn1m?.toFixed(1) ?? '—'} / 5m ${f.worstBurn5m?.toFixed(1) ?? '—'}${f.note ? ` (${f.note})` : ''}`,
+      (f) =>
+        `${f.source}: SLI ${pct(f.sli, 3)} (${f.good}/${f.valid}), run budget used ${budgetText(f, 1)}, worst burn 1m ${f.worstBurn1m?.toFixed(1) ?? '—'} / 5m ${f.worstBurn5m?.toFixed(1) ?? '—'}${f.note ? ` (${f.note})` : ''}`,
     );
     const decided = figure(s, s.decidedBy);
     cases.push({
@@ -46,7 +53,13 @@ export function casesOf(r: TReport): TCase[] {
       name: `${s.name}: ${s.route} ${sloTarget(s)}`,
       systemOut: lines.join('\n'),
       ...(s.verdict === 'fail'
-        ? { failure: { type: 'slo', message: `${s.decidedBy} SLI ${pct(decided?.sli)} below ${s.objective}%${decided?.note ? ` (${decided.note})` : ''}`, body: lines.join('\n') } }
+        ? {
+            failure: {
+              type: 'slo',
+              message: `${s.decidedBy} SLI ${pct(decided?.sli)} below ${s.objective}%${decided?.note ? ` (${decided.note})` : ''}`,
+              body: lines.join('\n'),
+            },
+          }
         : {}),
     });
   }
@@ -74,7 +87,12 @@ export function casesOf(r: TReport): TCase[] {
           const trail = v.trail ?? [];
           return (
             `[${v.kind}] ${v.message}\n  ids: ${v.ids.join(', ')}` +
-            (trail.length ? `\n  trail:\n${trail.slice(0, TRAIL_LIMIT).map((e) => `    ${trailLine(e)}`).join('\n')}${trail.length > TRAIL_LIMIT ? `\n    … ${trail.length - TRAIL_LIMIT} more steps` : ''}` : '') +
+            (trail.length
+              ? `\n  trail:\n${trail
+                  .slice(0, TRAIL_LIMIT)
+                  .map((e) => `    ${trailLine(e)}`)
+                  .join('\n')}${trail.length > TRAIL_LIMIT ? `\n    … ${trail.length - TRAIL_LIMIT} more steps` : ''}`
+              : '') +
             (v.rows.length ? `\n  rows: ${JSON.stringify(v.rows)}` : '') +
             (v.events.length ? `\n  client events: ${JSON.stringify(v.events)}` : '')
           );
@@ -113,7 +131,8 @@ export function renderJunit(r: TReport): string {
   out.push('    </properties>');
   for (const tc of cases) {
     out.push(`    <testcase classname="${xmlEscape(tc.classname)}" name="${xmlEscape(tc.name)}" time="0">`);
-    if (tc.failure) out.push(`      <failure type="${xmlEscape(tc.failure.type)}" message="${xmlEscape(tc.failure.message)}">${xmlEscape(tc.failure.body)}</failure>`);
+    if (tc.failure)
+      out.push(`      <failure type="${xmlEscape(tc.failure.type)}" message="${xmlEscape(tc.failure.message)}">${xmlEscape(tc.failure.body)}</failure>`);
     if (tc.error) out.push(`      <error type="${xmlEscape(tc.error.type)}" message="${xmlEscape(tc.error.message)}">${xmlEscape(tc.error.body)}</error>`);
     if (tc.systemOut) out.push(`      <system-out>${xmlEscape(tc.systemOut)}</system-out>`);
     out.push('    </testcase>');

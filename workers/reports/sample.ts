@@ -108,7 +108,10 @@ export async function sampleReport(opts: TSampleOptions = {}): Promise<TReport> 
         f,
         process: proc++,
         time: end,
-        value: type === 'info' ? { error: 'timeout' } : { status, ...(f === 'checkout' && status === 201 ? { orderId: String(9_000_000 + index), totalCents: 1299 } : {}) },
+        value:
+          type === 'info'
+            ? { error: 'timeout' }
+            : { status, ...(f === 'checkout' && status === 201 ? { orderId: String(9_000_000 + index), totalCents: 1299 } : {}) },
         latencyMs: latency,
         correctedLatencyMs: latency + queued,
       });
@@ -144,12 +147,26 @@ export async function sampleReport(opts: TSampleOptions = {}): Promise<TReport> 
     const t = T0 + s * 1000 + 999;
     for (const [k, v] of gw) {
       const [route, method, status, le] = k.split('|');
-      samples.push({ t, instance: 'gateway-0', service: 'gateway', metric: 'http_server_request_duration_seconds_bucket', labels: { service: 'gateway', route, method, status, le }, value: v });
+      samples.push({
+        t,
+        instance: 'gateway-0',
+        service: 'gateway',
+        metric: 'http_server_request_duration_seconds_bucket',
+        labels: { service: 'gateway', route, method, status, le },
+        value: v,
+      });
     }
     for (const inst of ['orders-0', 'orders-1']) {
       const tt = T0 + s * 1000 + (inst === 'orders-0' ? 400 : 700);
       const open = isOpen(tt + (inst === 'orders-1' ? 400 : 0));
-      samples.push({ t: tt, instance: inst, service: 'orders', metric: 'circuit_breaker_state', labels: { service: 'orders', breaker: 'orders->payments' }, value: open ? 1 : 0 });
+      samples.push({
+        t: tt,
+        instance: inst,
+        service: 'orders',
+        metric: 'circuit_breaker_state',
+        labels: { service: 'orders', breaker: 'orders->payments' },
+        value: open ? 1 : 0,
+      });
     }
   }
   const loadEnd = T0 + loadMs;
@@ -159,15 +176,44 @@ export async function sampleReport(opts: TSampleOptions = {}): Promise<TReport> 
   const logs: TLogRecord[] = breakerless
     ? []
     : [
-        { time: openAt, service: 'orders', instance: 'orders-0', msg: 'circuit breaker orders->payments opened', fields: { breaker: 'orders->payments', state: 'open' } },
-        { time: fEnd + 1200, service: 'orders', instance: 'orders-0', msg: 'circuit breaker orders->payments half-open', fields: { breaker: 'orders->payments', state: 'half_open' } },
-        { time: fEnd + 1260, service: 'orders', instance: 'orders-0', msg: 'circuit breaker orders->payments closed', fields: { breaker: 'orders->payments', state: 'closed' } },
+        {
+          time: openAt,
+          service: 'orders',
+          instance: 'orders-0',
+          msg: 'circuit breaker orders->payments opened',
+          fields: { breaker: 'orders->payments', state: 'open' },
+        },
+        {
+          time: fEnd + 1200,
+          service: 'orders',
+          instance: 'orders-0',
+          msg: 'circuit breaker orders->payments half-open',
+          fields: { breaker: 'orders->payments', state: 'half_open' },
+        },
+        {
+          time: fEnd + 1260,
+          service: 'orders',
+          instance: 'orders-0',
+          msg: 'circuit breaker orders->payments closed',
+          fields: { breaker: 'orders->payments', state: 'closed' },
+        },
       ];
   const faults = faultWindows(experiment, [{ name: fault.name, appliedAt: fStart, removedAt: fEnd }]);
   const slos = evaluateSlos({ slos: experiment.steady_state.slos, history, samples, runStart: T0, runEnd: loadEnd });
   const timelines = breakerTimelines(samples, logs, faults, endedAt);
-  const expectations = checkBreakerExpectations(experiment.expectations.breakers, timelines, faults.map((f) => ({ ...f, duration: f.plannedDurationMs })), endedAt);
-  const invariants: TInvariantResult[] = experiment.expectations.invariants.map((name) => ({ name, description: INVARIANT_DESCRIPTIONS[name], pass: true, checked: 212, violations: [] }));
+  const expectations = checkBreakerExpectations(
+    experiment.expectations.breakers,
+    timelines,
+    faults.map((f) => ({ ...f, duration: f.plannedDurationMs })),
+    endedAt,
+  );
+  const invariants: TInvariantResult[] = experiment.expectations.invariants.map((name) => ({
+    name,
+    description: INVARIANT_DESCRIPTIONS[name],
+    pass: true,
+    checked: 212,
+    violations: [],
+  }));
   if (opts.bug === 'double-charge') {
     const inv = invariants.find((i) => i.name === 'payment-exactly-once')!;
     inv.pass = false;
@@ -191,7 +237,16 @@ export async function sampleReport(opts: TSampleOptions = {}): Promise<TReport> 
         { key: 'co-9000123', status_code: null, created_at: at(400) },
         { key: 'co-9000123-retry1', status_code: 201, created_at: at(2640) },
       ],
-      logs: [{ time: at(2350), level: 'warn', service: 'orders', instance: 'orders-0', msg: 'charge failed; compensating', fields: { orderId: '9000123', err: 'timeout after 2000 ms', kind: 'timeout' } }],
+      logs: [
+        {
+          time: at(2350),
+          level: 'warn',
+          service: 'orders',
+          instance: 'orders-0',
+          msg: 'charge failed; compensating',
+          fields: { orderId: '9000123', err: 'timeout after 2000 ms', kind: 'timeout' },
+        },
+      ],
     });
     inv.violations = [
       {
@@ -224,7 +279,17 @@ export async function sampleReport(opts: TSampleOptions = {}): Promise<TReport> 
   const { verdict, reason } = deriveVerdict(partial);
   return ReportSchema.parse({
     schemaVersion: REPORT_SCHEMA_VERSION,
-    run: { id: 'run_sample_0001', experiment: experiment.name, description: experiment.description, target: 'shop', startedAt: T0, loadEndedAt: loadEnd, endedAt, tags: experiment.tags, bugs: opts.bug ? [opts.bug] : [] },
+    run: {
+      id: 'run_sample_0001',
+      experiment: experiment.name,
+      description: experiment.description,
+      target: 'shop',
+      startedAt: T0,
+      loadEndedAt: loadEnd,
+      endedAt,
+      tags: experiment.tags,
+      bugs: opts.bug ? [opts.bug] : [],
+    },
     verdict,
     reason,
     load: { scenario: experiment.load.scenario, engine: 'builtin', requests: history.length / 2, dropped: seconds.reduce((a, s) => a + s.dropped, 0) },
@@ -239,7 +304,6 @@ export async function sampleReport(opts: TSampleOptions = {}): Promise<TReport> 
     generatedAt: endedAt + 1500,
   });
 }
-
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const dir = process.argv[2] ?? '.faultline/sample-report';

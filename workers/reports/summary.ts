@@ -39,7 +39,10 @@ export function renderSummary(r: TReport): string {
   if (r.faults.length) {
     L.push('### Faults', '', '| fault | type | target | planned | applied → removed |', '|---|---|---|---|---|');
     for (const f of r.faults) {
-      const actual = f.appliedAt === null ? 'never applied' : `+${dur(f.appliedAt - r.run.startedAt)} → ${f.removedAt === null ? '?' : `+${dur(f.removedAt - r.run.startedAt)}`}`;
+      const actual =
+        f.appliedAt === null
+          ? 'never applied'
+          : `+${dur(f.appliedAt - r.run.startedAt)} → ${f.removedAt === null ? '?' : `+${dur(f.removedAt - r.run.startedAt)}`}`;
       L.push(`| ${cell(f.name)} | ${f.type} | \`${cell(f.target)}\` | at ${dur(f.plannedAtMs)} for ${dur(f.plannedDurationMs)} | ${actual} |`);
     }
     L.push('');
@@ -64,7 +67,9 @@ export function renderSummary(r: TReport): string {
     if (r.breakers.expectations.length) {
       L.push('| | breaker | during | time to open | time to close | |', '|---|---|---|---|---|---|');
       for (const b of r.breakers.expectations)
-        L.push(`| ${b.pass ? '✅' : '❌'} | \`${b.breaker}\` | ${cell(b.fault)} | ${dur(b.timeToOpenMs)} | ${dur(b.timeToCloseMs)} (limit ${dur(b.closesWithinMs)}) | ${cell(b.message)} |`);
+        L.push(
+          `| ${b.pass ? '✅' : '❌'} | \`${b.breaker}\` | ${cell(b.fault)} | ${dur(b.timeToOpenMs)} | ${dur(b.timeToCloseMs)} (limit ${dur(b.closesWithinMs)}) | ${cell(b.message)} |`,
+        );
       L.push('');
     }
     // Breakers that never tripped are summed up in one line: a PR comment stays short.
@@ -82,7 +87,9 @@ export function renderSummary(r: TReport): string {
   if (r.invariants.length) {
     L.push('### Consistency', '', '| | invariant | checked | violations | pre-existing |', '|---|---|---|---|---|');
     for (const i of r.invariants)
-      L.push(`| ${i.pass ? '✅' : '❌'} | ${i.name} | ${i.checked} | ${i.error ? `error: ${cell(i.error)}` : newViolations(i).length} | ${preExistingCount(i) || ''} |`);
+      L.push(
+        `| ${i.pass ? '✅' : '❌'} | ${i.name} | ${i.checked} | ${i.error ? `error: ${cell(i.error)}` : newViolations(i).length} | ${preExistingCount(i) || ''} |`,
+      );
     L.push('');
     for (const i of r.invariants) {
       const fresh = newViolations(i);
@@ -108,14 +115,20 @@ export function renderSummary(r: TReport): string {
       for (const i of old) {
         const listed = i.violations.filter((v) => v.preExisting);
         for (const v of listed.slice(0, VIOLATIONS_SHOWN)) L.push(`- ${i.name} \`${v.kind}\` ${cell(v.message)}`);
-        if (preExistingCount(i) > Math.min(listed.length, VIOLATIONS_SHOWN)) L.push(`- ${i.name}: … ${preExistingCount(i) - Math.min(listed.length, VIOLATIONS_SHOWN)} more`);
+        if (preExistingCount(i) > Math.min(listed.length, VIOLATIONS_SHOWN))
+          L.push(`- ${i.name}: … ${preExistingCount(i) - Math.min(listed.length, VIOLATIONS_SHOWN)} more`);
       }
       L.push('', '</details>', '');
     }
   }
   if (r.infoOps.length) {
     const rec = r.infoOps.filter((o) => o.recovered).length;
-    L.push(`Indeterminate operations (5xx or no answer: outcome unknown to the client): ${r.infoOps.length}, ${rec} recovered (their effect exists), ${r.infoOps.length - rec} not.`, '');
+    L.push(
+      `Indeterminate operations (5xx or no answer: outcome unknown to the client): ${r.infoOps.length}, ${rec} recovered (their effect exists), ${r.infoOps.length - rec} not.`,
+      '',
+    );
   }
-  return `${L.join('\n').replace(/\n{3,}/g, '\n\n').trim()}\n`;
+  return `${L.join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`;
 }

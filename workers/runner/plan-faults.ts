@@ -36,7 +36,11 @@ export async function fetchTopology(supervisorUrl: string, timeoutMs = 5000): Pr
     try {
       res = await fetch(`${base}${p}`, { signal: AbortSignal.timeout(timeoutMs) });
     } catch (e) {
-      throw new AppError('UNAVAILABLE', `nemesis: the shop supervisor at ${base} did not answer GET ${p} (${(e as Error).message}); the schedule needs its edges and instances`, { cause: e });
+      throw new AppError(
+        'UNAVAILABLE',
+        `nemesis: the shop supervisor at ${base} did not answer GET ${p} (${(e as Error).message}); the schedule needs its edges and instances`,
+        { cause: e },
+      );
     }
     if (!res.ok) throw new AppError('UNAVAILABLE', `nemesis: the shop supervisor at ${base} answered GET ${p} with HTTP ${res.status}`);
     return res.json();

@@ -75,7 +75,15 @@ let other: TFaultProxy | undefined;
 
 beforeAll(async () => {
   fx = await startRunnerFixture({ startTimeoutMs: 240_000 });
-  worker = await startWorker({ platform: fx.platform, heartbeatMs: 500, staleAfterMs: 6000, sweepEveryMs: 1000, busyRetryMs: 500, steadyStateWaitMs: 15_000, log: () => undefined });
+  worker = await startWorker({
+    platform: fx.platform,
+    heartbeatMs: 500,
+    staleAfterMs: 6000,
+    sweepEveryMs: 1000,
+    busyRetryMs: 500,
+    steadyStateWaitMs: 15_000,
+    log: () => undefined,
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -95,10 +103,14 @@ describe('safety lever (issue 13)', () => {
     // Another stack's proxy on the same machine, with a toxic of its own: the halt must not touch it.
     other = await startFaultProxy({ host: '127.0.0.1', port: 0 });
     await fetch(`${other.url}/proxies`, { method: 'POST', body: JSON.stringify({ name: 'elsewhere', listen: '127.0.0.1:0', upstream: '127.0.0.1:9' }) });
-    await fetch(`${other.url}/proxies/elsewhere/toxics`, { method: 'POST', body: JSON.stringify({ name: 'theirs', type: 'latency', attributes: { latency: 50 } }) });
+    await fetch(`${other.url}/proxies/elsewhere/toxics`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'theirs', type: 'latency', attributes: { latency: 50 } }),
+    });
 
     const { runId } = await enqueueRun(fx.platform, { yaml: experiment('lever-under-load'), trigger: 'cli' });
-    const applied = async () => (await getRunEvents(fx.platform, runId)).filter((e) => e.type === 'fault.applied') as unknown as { name: string; plannedAt: number }[];
+    const applied = async () =>
+      (await getRunEvents(fx.platform, runId)).filter((e) => e.type === 'fault.applied') as unknown as { name: string; plannedAt: number }[];
     const both = await waitFor(
       'slow and frozen applied',
       async () => {
@@ -132,7 +144,10 @@ describe('safety lever (issue 13)', () => {
     })();
     const res = await engageLever(fx.platform, { by: 'test-ops', reason: REASON });
     const returnedMs = performance.now() - t0;
-    const goneMs = await Promise.race([clean, new Promise<number>((_, rej) => setTimeout(() => rej(new Error('faults still present 30 s after the halt')), 30_000))]);
+    const goneMs = await Promise.race([
+      clean,
+      new Promise<number>((_, rej) => setTimeout(() => rej(new Error('faults still present 30 s after the halt')), 30_000)),
+    ]);
     const engageEnd = Date.now();
     console.log(
       `safety lever under load (${25} req/s checkout-mix, latency + paused instance): all faults gone ${goneMs.toFixed(1)} ms after engage ` +
@@ -190,14 +205,18 @@ describe('safety lever (issue 13)', () => {
       exitCode: 3,
       message: expect.stringContaining(`by test-ops`),
     });
-    await fx.platform.db.insert(schedules).values({ id: 'sch_lever', name: 'nightly', kind: 'experiment', ref: 'lever-under-load', cron: '0 3 * * *', createdBy: 'test' });
+    await fx.platform.db
+      .insert(schedules)
+      .values({ id: 'sch_lever', name: 'nightly', kind: 'experiment', ref: 'lever-under-load', cron: '0 3 * * *', createdBy: 'test' });
     const fire = await fireSchedule({ db: fx.platform.db, starter: platformRunStarter(fx.platform), scheduleId: 'sch_lever' });
     expect(fire.outcome).not.toBe('started');
     const [fired] = await fx.platform.db.select().from(scheduleFires).where(eq(scheduleFires.scheduleId, 'sch_lever'));
     expect(fired!.reason).toContain('safety lever is engaged');
     expect(fired!.runIds).toEqual([]);
     const ctx = { toxiproxyUrl: fx.proxyUrl, supervisorUrl: fx.supervisor.url, db: fx.platform.db };
-    await expect(applyFault({ type: 'latency', target: 'orders->payments', params: { latencyMs: 100 } }, { ...ctx, detached: true })).rejects.toMatchObject({ code: 'HALTED' });
+    await expect(applyFault({ type: 'latency', target: 'orders->payments', params: { latencyMs: 100 } }, { ...ctx, detached: true })).rejects.toMatchObject({
+      code: 'HALTED',
+    });
     expect((await fx.platform.db.select({ id: runs.id }).from(runs)).length).toBe(runsBefore);
     expect(await fx.toxics()).toEqual([]);
 
@@ -209,10 +228,14 @@ describe('safety lever (issue 13)', () => {
     expect(rel).toMatchObject({ released: true, lever: { engaged: false } });
     expect(await leverState(fx.platform.db)).toEqual({ engaged: false });
     const next = await enqueueRun(fx.platform, { yaml: experiment('accepted-after-release', 5), trigger: 'console' });
-    await waitFor('the new run started', async () => {
-      const [row] = await fx.platform.db.select({ state: runs.state }).from(runs).where(eq(runs.id, next.runId));
-      return row && row.state !== 'queued' ? row.state : undefined;
-    }, 60_000);
+    await waitFor(
+      'the new run started',
+      async () => {
+        const [row] = await fx.platform.db.select({ state: runs.state }).from(runs).where(eq(runs.id, next.runId));
+        return row && row.state !== 'queued' ? row.state : undefined;
+      },
+      60_000,
+    );
     await requestAbort(fx.platform, next.runId, 'test done');
     const done = await waitForRun(fx.platform, next.runId, { timeoutMs: 90_000 });
     expect(done.state).toBe('aborted');
@@ -235,7 +258,10 @@ describe('safety lever (issue 13)', () => {
     expect((await getRunEvents(fx.platform, runId)).at(-1)).toMatchObject({ type: 'verdict', verdict: 'aborted', reason: 'halted by first: maintenance' });
     const b = await engageLever(fx.platform, { by: 'second', reason: 'me too' });
     expect(b).toMatchObject({ alreadyEngaged: true, lever: { by: 'first', reason: 'maintenance' }, runs: [] });
-    await expect(engageLever(fx.platform, { by: 'x', reason: '' })).rejects.toMatchObject({ code: 'VALIDATION', issues: [expect.objectContaining({ path: 'reason' })] });
+    await expect(engageLever(fx.platform, { by: 'x', reason: '' })).rejects.toMatchObject({
+      code: 'VALIDATION',
+      issues: [expect.objectContaining({ path: 'reason' })],
+    });
     await releaseLever(fx.platform, { by: 'first' });
   }, 60_000);
 });

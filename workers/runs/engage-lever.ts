@@ -16,7 +16,17 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
-import { clearLever, haltAll, leverHistory, leverState, parseAllowedHosts, setLever, type THaltResult, type TLeverEvent, type TLeverState } from '../../chaos/index.js';
+import {
+  clearLever,
+  haltAll,
+  leverHistory,
+  leverState,
+  parseAllowedHosts,
+  setLever,
+  type THaltResult,
+  type TLeverEvent,
+  type TLeverState,
+} from '../../chaos/index.js';
 import { toAppError } from '../../core/errors.js';
 import { parseWith } from '../../core/validate.js';
 import { appendRunEvent } from '../runner/event-sink.js';
@@ -112,7 +122,12 @@ function allowedHostsOf(p: TLeverPlatform): readonly string[] | undefined {
 }
 
 /** Publish an abort until a runner receives it (PUBLISH answers how many subscribers got it). */
-async function sendAbort(p: TLeverPlatform, runId: string, reason: string, o: Required<TEngageLeverOptions>): Promise<Pick<TLeverRunOutcome, 'outcome' | 'detail'>> {
+async function sendAbort(
+  p: TLeverPlatform,
+  runId: string,
+  reason: string,
+  o: Required<TEngageLeverOptions>,
+): Promise<Pick<TLeverRunOutcome, 'outcome' | 'detail'>> {
   // `source: 'lever'` lets the runner keep the reason as is ("halted by …"), not prefix it as a user abort.
   const msg = JSON.stringify({ action: 'abort', reason, source: 'lever' });
   const deadline = Date.now() + o.redeliverForMs;
@@ -124,7 +139,12 @@ async function sendAbort(p: TLeverPlatform, runId: string, reason: string, o: Re
   }
 }
 
-async function stopRun(p: TLeverPlatform, run: { id: string; state: string; experimentName: string }, reason: string, o: Required<TEngageLeverOptions>): Promise<TLeverRunOutcome> {
+async function stopRun(
+  p: TLeverPlatform,
+  run: { id: string; state: string; experimentName: string },
+  reason: string,
+  o: Required<TEngageLeverOptions>,
+): Promise<TLeverRunOutcome> {
   const base = { id: run.id, experimentName: run.experimentName, state: run.state };
   try {
     // A queued run has no runner yet: end it here (guarded: if a runner took it meanwhile, tell that runner instead).
@@ -163,7 +183,10 @@ export async function engageLever(p: TLeverPlatform, input: TEngageLeverInput, o
 }
 
 /** Release the lever: runs and hand-applied faults may start again. Nothing is restarted. */
-export async function releaseLever(p: Pick<TPlatform, 'db'>, input: TReleaseLeverInput): Promise<{ released: boolean; previous: TLeverState; lever: TLeverState }> {
+export async function releaseLever(
+  p: Pick<TPlatform, 'db'>,
+  input: TReleaseLeverInput,
+): Promise<{ released: boolean; previous: TLeverState; lever: TLeverState }> {
   const i = parseWith(ReleaseLeverInputSchema, input, 'safety lever release');
   const r = await clearLever(p.db, { by: i.by, reason: i.reason });
   return { ...r, lever: await leverState(p.db) };

@@ -62,16 +62,34 @@ export type TEnqueueRunInput = z.input<typeof EnqueueRunInputSchema>;
 export async function enqueueRun(p: TPlatform, input: TEnqueueRunInput): Promise<{ runId: string; experiment: TExperiment }> {
   const i = parseWith(EnqueueRunInputSchema, input, 'run request');
   // A parsed experiment holds durations in ms; only YAML / raw input goes through the schema again.
-  const experiment: TExperiment = i.yaml !== undefined ? parseExperiment(i.yaml, i.sourcePath ?? 'experiment.yaml') : isParsed(i.experiment) ? i.experiment : parseWith(ExperimentSchema, i.experiment, 'experiment');
+  const experiment: TExperiment =
+    i.yaml !== undefined
+      ? parseExperiment(i.yaml, i.sourcePath ?? 'experiment.yaml')
+      : isParsed(i.experiment)
+        ? i.experiment
+        : parseWith(ExperimentSchema, i.experiment, 'experiment');
   // Checked before anything is written: a refused run leaves no row and no job.
   await assertLeverReleased(p.db, 'new runs');
   const runId = newRunId();
   await p.db
     .insert(experiments)
-    .values({ id: experiment.name, name: experiment.name, description: experiment.description, sourcePath: i.sourcePath ?? null, sourceText: i.yaml ?? null, definition: experiment })
+    .values({
+      id: experiment.name,
+      name: experiment.name,
+      description: experiment.description,
+      sourcePath: i.sourcePath ?? null,
+      sourceText: i.yaml ?? null,
+      definition: experiment,
+    })
     .onConflictDoUpdate({
       target: experiments.id,
-      set: { description: experiment.description, definition: experiment, updatedAt: sql`now()`, ...(i.sourcePath ? { sourcePath: i.sourcePath } : {}), ...(i.yaml ? { sourceText: i.yaml } : {}) },
+      set: {
+        description: experiment.description,
+        definition: experiment,
+        updatedAt: sql`now()`,
+        ...(i.sourcePath ? { sourcePath: i.sourcePath } : {}),
+        ...(i.yaml ? { sourceText: i.yaml } : {}),
+      },
       // A run of a file never overwrites an edited copy saved from the console (source_path null): the copy is the user's.
       ...(i.sourcePath ? { setWhere: sql`${experiments.sourcePath} is not null` } : {}),
     });
@@ -94,5 +112,13 @@ export async function enqueueRun(p: TPlatform, input: TEnqueueRunInput): Promise
 /** A value produced by ExperimentSchema (durations already numbers, defaults filled). */
 function isParsed(v: unknown): v is TExperiment {
   const e = v as Partial<TExperiment> | null;
-  return !!e && typeof e === 'object' && typeof e.quiescence === 'number' && Array.isArray(e.faults) && Array.isArray(e.abort) && typeof e.expectations === 'object' && e.faults.every((f) => typeof f.at === 'number' && typeof f.duration === 'number');
+  return (
+    !!e &&
+    typeof e === 'object' &&
+    typeof e.quiescence === 'number' &&
+    Array.isArray(e.faults) &&
+    Array.isArray(e.abort) &&
+    typeof e.expectations === 'object' &&
+    e.faults.every((f) => typeof f.at === 'number' && typeof f.duration === 'number')
+  );
 }

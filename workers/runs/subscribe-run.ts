@@ -16,7 +16,12 @@ export interface SubscribeRunOptions {
 }
 
 /** Calls `onEvent` for every event in order; resolves to an unsubscribe function. */
-export async function subscribeRun(p: TPlatform, runId: string, onEvent: (e: TStoredRunEvent) => void, opts: SubscribeRunOptions = {}): Promise<() => Promise<void>> {
+export async function subscribeRun(
+  p: TPlatform,
+  runId: string,
+  onEvent: (e: TStoredRunEvent) => void,
+  opts: SubscribeRunOptions = {},
+): Promise<() => Promise<void>> {
   await getRun(p, runId);
   const sub = p.newRedis({ subscriber: true });
   let last = opts.afterSeq ?? 0;
@@ -62,7 +67,11 @@ export async function requestAbort(p: TPlatform, runId: string, reason = 'reques
 }
 
 /** Resolve with the run once it reaches a terminal state (or reject after `timeoutMs`). */
-export async function waitForRun(p: TPlatform, runId: string, opts: { timeoutMs?: number; onEvent?: (e: TStoredRunEvent) => void } = {}): Promise<Awaited<ReturnType<typeof getRun>>> {
+export async function waitForRun(
+  p: TPlatform,
+  runId: string,
+  opts: { timeoutMs?: number; onEvent?: (e: TStoredRunEvent) => void } = {},
+): Promise<Awaited<ReturnType<typeof getRun>>> {
   const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
   let resolveDone!: () => void;
   const done = new Promise<void>((r) => (resolveDone = r));

@@ -53,11 +53,15 @@ export async function createSchedule(deps: TScheduleDeps, input: TScheduleInput,
   const spec = parseWith(ScheduleInputSchema, input, 'schedule');
   // Refuse a schedule of something that does not exist now rather than at 3 am.
   await deps.starter.targets(spec.kind, spec.ref).catch((e) => {
-    if (e instanceof AppError && e.code === 'NOT_FOUND') throw new AppError('VALIDATION', 'invalid schedule', { issues: [{ path: 'ref', message: e.message }] });
+    if (e instanceof AppError && e.code === 'NOT_FOUND')
+      throw new AppError('VALIDATION', 'invalid schedule', { issues: [{ path: 'ref', message: e.message }] });
     throw e;
   });
   const id = `sch_${randomBytes(6).toString('hex')}`;
-  const [row] = await deps.db.insert(schedules).values({ id, ...spec, createdBy }).returning();
+  const [row] = await deps.db
+    .insert(schedules)
+    .values({ id, ...spec, createdBy })
+    .returning();
   try {
     await upsertScheduler(deps.queue, row);
   } catch (e) {
@@ -79,7 +83,11 @@ export async function updateSchedule(deps: TScheduleDeps, id: string, patch: TSc
   // Validate the merged result so cron + timezone are checked together.
   const merged = parseWith(ScheduleInputSchema, { ...current, ...p }, 'schedule');
   if (p.ref !== undefined || p.kind !== undefined) await deps.starter.targets(merged.kind, merged.ref);
-  const [row] = await deps.db.update(schedules).set({ ...merged, updatedAt: new Date() }).where(eq(schedules.id, id)).returning();
+  const [row] = await deps.db
+    .update(schedules)
+    .set({ ...merged, updatedAt: new Date() })
+    .where(eq(schedules.id, id))
+    .returning();
   await upsertScheduler(deps.queue, row);
   return row;
 }

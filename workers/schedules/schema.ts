@@ -2,10 +2,7 @@
 import { z } from 'zod';
 import { cronProblem, isValidTimeZone } from './cron.js';
 
-const TimezoneSchema = z
-  .string()
-  .trim()
-  .refine(isValidTimeZone, { message: 'unknown time zone (use an IANA name such as UTC or Europe/Berlin)' });
+const TimezoneSchema = z.string().trim().refine(isValidTimeZone, { message: 'unknown time zone (use an IANA name such as UTC or Europe/Berlin)' });
 
 export const ScheduleInputSchema = z.object({
   name: z.string().trim().min(1, 'required').max(100),

@@ -38,7 +38,8 @@ export async function startScheduleWorker(o: TScheduleWorkerOptions): Promise<{ 
     async (job) => {
       if (job.name !== SCHEDULE_FIRE_JOB) throw new UnrecoverableError(`unknown job ${job.name}`);
       const p = ScheduleFireJobSchema.safeParse(job.data);
-      if (!p.success) throw new UnrecoverableError(`bad ${SCHEDULE_FIRE_JOB} payload: ${p.error.issues.map((i) => i.path.join('.') + ' ' + i.message).join('; ')}`);
+      if (!p.success)
+        throw new UnrecoverableError(`bad ${SCHEDULE_FIRE_JOB} payload: ${p.error.issues.map((i) => i.path.join('.') + ' ' + i.message).join('; ')}`);
       const r = await fireSchedule({ db: o.db, starter: o.starter, scheduleId: p.data.scheduleId, jobId: job.id, firedAt: new Date(job.timestamp) });
       o.onFired?.({ scheduleId: p.data.scheduleId, outcome: r.outcome, ...(r.outcome === 'started' ? { runIds: r.runIds } : { reason: r.reason }) });
       return r;

@@ -79,7 +79,11 @@ async function checkEdges(t: TTarget, o: { timeoutMs: number }, add: TLineSink) 
   }
   if (t.edges.source === 'supervisor') {
     const n = [...proxies.keys()].filter((k) => k.includes('->')).length;
-    add({ piece: 'edges.proxies', ok: n > 0, detail: n > 0 ? `${n} edge proxies created by the supervisor` : 'no "<from>-><to>" proxy on the server yet (is the supervisor up?)' });
+    add({
+      piece: 'edges.proxies',
+      ok: n > 0,
+      detail: n > 0 ? `${n} edge proxies created by the supervisor` : 'no "<from>-><to>" proxy on the server yet (is the supervisor up?)',
+    });
     return;
   }
   for (const p of t.edges.proxies) {
@@ -88,15 +92,29 @@ async function checkEdges(t: TTarget, o: { timeoutMs: number }, add: TLineSink) 
     else if (p.listen) add({ piece: `edges.proxies.${p.name}`, ok: true, detail: `absent; created at run start (${p.listen} → ${p.upstream})` });
     else {
       const known = [...proxies.keys()].slice(0, 10).join(', ') || 'none';
-      add({ piece: `edges.proxies.${p.name}`, ok: false, detail: `no proxy "${p.name}" on ${t.edges.toxiproxy} (it has: ${known}); fix the name or give listen and upstream` });
+      add({
+        piece: `edges.proxies.${p.name}`,
+        ok: false,
+        detail: `no proxy "${p.name}" on ${t.edges.toxiproxy} (it has: ${known}); fix the name or give listen and upstream`,
+      });
     }
   }
 }
 
 async function onPath(program: string): Promise<boolean> {
-  if (program.includes('/')) return access(program, constants.X_OK).then(() => true, () => false);
+  if (program.includes('/'))
+    return access(program, constants.X_OK).then(
+      () => true,
+      () => false,
+    );
   for (const dir of (process.env.PATH ?? '').split(path.delimiter).filter(Boolean)) {
-    if (await access(path.join(dir, program), constants.X_OK).then(() => true, () => false)) return true;
+    if (
+      await access(path.join(dir, program), constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
   }
   return false;
 }
@@ -121,7 +139,12 @@ async function checkScrape(url: string, piece: string, t: TTarget, o: { timeoutM
   try {
     const r = await httpGet(url, o.timeoutMs);
     if (r.status !== 200) return add({ piece, ok: false, detail: `GET ${url} → HTTP ${r.status}` });
-    if (/html/i.test(r.type) || /^\s*<(!doctype|html)/i.test(r.body)) return add({ piece, ok: false, detail: `GET ${url} answers HTML (${r.type || 'no content type'}), not the Prometheus text format: is this the /metrics path?` });
+    if (/html/i.test(r.type) || /^\s*<(!doctype|html)/i.test(r.body))
+      return add({
+        piece,
+        ok: false,
+        detail: `GET ${url} answers HTML (${r.type || 'no content type'}), not the Prometheus text format: is this the /metrics path?`,
+      });
     const samples = parseExposition(r.body);
     if (samples.length === 0) return add({ piece, ok: false, detail: `GET ${url} answers no Prometheus sample` });
     const families = new Set(samples.map((s) => s.metric.replace(/_(bucket|sum|count)$/, '')));
@@ -129,7 +152,12 @@ async function checkScrape(url: string, piece: string, t: TTarget, o: { timeoutM
     if (t.metrics?.requests && !families.has(t.metrics.requests.histogram)) missing.push(`histogram ${t.metrics.requests.histogram}`);
     const br = t.metrics?.breakers ? breakerMapping(t.metrics.breakers) : undefined;
     if (br && !families.has(br.metric)) missing.push(`breaker metric ${br.metric}`);
-    add({ piece, ok: true, warn: missing.length > 0, detail: `${samples.length} samples${missing.length ? `; not exposed (yet): ${missing.join(', ')}` : ''}` });
+    add({
+      piece,
+      ok: true,
+      warn: missing.length > 0,
+      detail: `${samples.length} samples${missing.length ? `; not exposed (yet): ${missing.join(', ')}` : ''}`,
+    });
   } catch (e) {
     add({ piece, ok: false, detail: `GET ${url}: ${reason(e)}` });
   }
@@ -166,7 +194,10 @@ async function checkLogs(t: TTarget, o: { timeoutMs: number }, add: TLineSink) {
   const l = t.logs;
   if (!l) return;
   if (l.kind === 'file') {
-    const ok = await access(l.path, constants.R_OK).then(() => true, () => false);
+    const ok = await access(l.path, constants.R_OK).then(
+      () => true,
+      () => false,
+    );
     return add({ piece: 'logs', ok, detail: ok ? `${l.path} readable` : `${l.path} is not a readable file` });
   }
   const url = l.kind === 'supervisor' ? `${l.url.replace(/\/+$/, '')}/health` : l.url;
@@ -195,7 +226,9 @@ async function checkDatabase(t: TTarget, name: string, o: Required<TCheckTargetO
     add({ piece: `databases.${name}`, ok: true, detail: 'connected (read-only)' });
     const queries: [string, string][] = [
       ...t.invariants.filter((i) => i.database === name).map((i): [string, string] => [`invariants.${i.name}`, i.sql]),
-      ...t.acknowledged.flatMap((a, i) => ('database' in a.confirm && a.confirm.database === name ? [[`acknowledged.${i}.confirm`, a.confirm.sql] as [string, string]] : [])),
+      ...t.acknowledged.flatMap((a, i) =>
+        'database' in a.confirm && a.confirm.database === name ? [[`acknowledged.${i}.confirm`, a.confirm.sql] as [string, string]] : [],
+      ),
       ...(t.settled?.database === name ? [['settled', t.settled.sql] as [string, string]] : []),
     ];
     for (const [piece, sql] of queries) {

@@ -45,7 +45,11 @@ export async function createSession(db: TDb, user: Pick<TUser, 'name' | 'role'>,
 
 export async function resolveSession(db: TDb, secret: string, now = new Date()): Promise<TPrincipal | null> {
   if (!secret || secret.length > 200) return null;
-  const [row] = await db.select().from(sessions).where(eq(sessions.id, sha256(secret))).limit(1);
+  const [row] = await db
+    .select()
+    .from(sessions)
+    .where(eq(sessions.id, sha256(secret)))
+    .limit(1);
   if (!row || row.expiresAt.getTime() <= now.getTime()) return null;
   return { name: row.username, role: row.role, via: 'session', csrfToken: row.csrfToken };
 }
@@ -60,12 +64,16 @@ export function configuredTokens(env: Record<string, string | undefined> = proce
   if (!spec) return [];
   const out: { name: string; role: TRole; hash: string }[] = [];
   const issues: { path: string; message: string }[] = [];
-  spec.split(',').map((s) => s.trim()).filter(Boolean).forEach((e, i) => {
-    const [name, role, hash] = e.split(':');
-    if (!name || !(ROLES as readonly string[]).includes(role ?? '') || !/^[0-9a-f]{64}$/.test(hash ?? ''))
-      issues.push({ path: `FAULTLINE_API_TOKENS.${i}`, message: 'expected name:viewer|operator:<sha256 hex of the token>' });
-    else out.push({ name, role: role as TRole, hash });
-  });
+  spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .forEach((e, i) => {
+      const [name, role, hash] = e.split(':');
+      if (!name || !(ROLES as readonly string[]).includes(role ?? '') || !/^[0-9a-f]{64}$/.test(hash ?? ''))
+        issues.push({ path: `FAULTLINE_API_TOKENS.${i}`, message: 'expected name:viewer|operator:<sha256 hex of the token>' });
+      else out.push({ name, role: role as TRole, hash });
+    });
   if (issues.length) throw new AppError('VALIDATION', 'invalid FAULTLINE_API_TOKENS', { issues });
   return out;
 }
@@ -79,13 +87,25 @@ export async function createApiToken(db: TDb, opts: { name: string; role: TRole;
 
 export async function listApiTokens(db: TDb) {
   return db
-    .select({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role, createdBy: apiTokens.createdBy, createdAt: apiTokens.createdAt, lastUsedAt: apiTokens.lastUsedAt, revokedAt: apiTokens.revokedAt })
+    .select({
+      id: apiTokens.id,
+      name: apiTokens.name,
+      role: apiTokens.role,
+      createdBy: apiTokens.createdBy,
+      createdAt: apiTokens.createdAt,
+      lastUsedAt: apiTokens.lastUsedAt,
+      revokedAt: apiTokens.revokedAt,
+    })
     .from(apiTokens)
     .orderBy(apiTokens.createdAt);
 }
 
 export async function revokeApiToken(db: TDb, id: string): Promise<void> {
-  const r = await db.update(apiTokens).set({ revokedAt: new Date() }).where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt))).returning({ id: apiTokens.id });
+  const r = await db
+    .update(apiTokens)
+    .set({ revokedAt: new Date() })
+    .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
+    .returning({ id: apiTokens.id });
   if (!r.length) throw new AppError('NOT_FOUND', `no active API token ${id}`);
 }
 
@@ -93,7 +113,11 @@ export async function resolveToken(db: TDb, token: string, env: Record<string, s
   if (!token || token.length > 200) return null;
   const h = sha256(token);
   for (const t of configuredTokens(env)) if (safeEqual(t.hash, h)) return { name: `token:${t.name}`, role: t.role, via: 'token' };
-  const [row] = await db.select().from(apiTokens).where(and(eq(apiTokens.tokenHash, h), isNull(apiTokens.revokedAt))).limit(1);
+  const [row] = await db
+    .select()
+    .from(apiTokens)
+    .where(and(eq(apiTokens.tokenHash, h), isNull(apiTokens.revokedAt)))
+    .limit(1);
   if (!row) return null;
   await db.update(apiTokens).set({ lastUsedAt: new Date() }).where(eq(apiTokens.id, row.id));
   return { name: `token:${row.name}`, role: row.role, via: 'token' };

@@ -102,7 +102,10 @@ export class LoginThrottle {
    * has failed too often overall.
    */
   async attempt(user: string, address: string): Promise<void> {
-    const [which, pttl] = (await bounded(this.store.redis.eval(ATTEMPT, 2, ...keys(this.store, user, address), this.maxPerUserAddress, this.maxPerAddress, this.windowMs), this.timeoutMs)) as [number, number];
+    const [which, pttl] = (await bounded(
+      this.store.redis.eval(ATTEMPT, 2, ...keys(this.store, user, address), this.maxPerUserAddress, this.maxPerAddress, this.windowMs),
+      this.timeoutMs,
+    )) as [number, number];
     if (which === 0) return;
     const retryAfterSeconds = Math.max(1, Math.ceil((pttl > 0 ? pttl : this.windowMs) / 1000));
     const message =

@@ -34,9 +34,7 @@ export function hashPassword(password: string, salt: Buffer = randomBytes(16)): 
   return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
 }
 
-const HashSchema = z
-  .string()
-  .regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/, 'expected scrypt$N$r$p$salt$key (see hash-password.ts)');
+const HashSchema = z.string().regex(/^scrypt\$\d+\$\d+\$\d+\$[A-Za-z0-9_-]+\$[A-Za-z0-9_-]+$/, 'expected scrypt$N$r$p$salt$key (see hash-password.ts)');
 
 export function verifyPassword(password: string, hash: string): boolean {
   const parts = hash.split('$');

@@ -11,6 +11,10 @@ const ReleaseBody = z.object({ reason: z.string().trim().max(1000).optional() })
 /** The safety lever: everyone signed in sees it (the console banner); operators engage and release it. */
 export const GET = route({ role: 'viewer' }, async () => leverStatus(platform()));
 
-export const POST = route({ role: 'operator', body: EngageBody }, async ({ body, principal }) => engageLever(platform(), { by: principal.name, reason: body.reason }));
+export const POST = route({ role: 'operator', body: EngageBody }, async ({ body, principal }) =>
+  engageLever(platform(), { by: principal.name, reason: body.reason }),
+);
 
-export const DELETE = route({ role: 'operator', body: ReleaseBody }, async ({ body, principal }) => releaseLever(platform(), { by: principal.name, reason: body.reason }));
+export const DELETE = route({ role: 'operator', body: ReleaseBody }, async ({ body, principal }) =>
+  releaseLever(platform(), { by: principal.name, reason: body.reason }),
+);

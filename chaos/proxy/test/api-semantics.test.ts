@@ -141,8 +141,16 @@ describe('fault proxy API semantics', () => {
     await api(fp.url, 'POST', '/proxies', { name: 't', listen: '127.0.0.1:0', upstream: up() });
     const cases: [unknown, number, string][] = [
       [{ type: 'down' }, 400, 'invalid toxic type'],
-      [{ type: 'latency', toxicity: 'high' }, 400, 'bad request body: json: cannot unmarshal string into Go struct field ToxicWrapper.toxicity of type float32'],
-      [{ type: 'latency', attributes: { latency: 1.5 } }, 400, 'bad request body: json: cannot unmarshal number 1.5 into Go struct field LatencyToxic.attributes.latency of type int64'],
+      [
+        { type: 'latency', toxicity: 'high' },
+        400,
+        'bad request body: json: cannot unmarshal string into Go struct field ToxicWrapper.toxicity of type float32',
+      ],
+      [
+        { type: 'latency', attributes: { latency: 1.5 } },
+        400,
+        'bad request body: json: cannot unmarshal number 1.5 into Go struct field LatencyToxic.attributes.latency of type int64',
+      ],
       [[], 400, 'bad request body: json: cannot unmarshal array into Go value of type toxics.ToxicWrapper'],
       ['', 400, 'bad request body: EOF'],
     ];

@@ -45,8 +45,8 @@ describe('Toxiproxy 2.12 transcript replay', () => {
         const actual = JSON.parse(text) as unknown;
         // learn the ports this server picked where the recording asked for :0
         const reqs = Array.isArray(call.request) ? call.request : [call.request];
-        const got = (Array.isArray(actual) ? actual : (actual as { proxies?: unknown[] })?.proxies ?? [actual]) as { listen?: string }[];
-        const want = (Array.isArray(call.response) ? call.response : (call.response as { proxies?: unknown[] })?.proxies ?? [call.response]) as {
+        const got = (Array.isArray(actual) ? actual : ((actual as { proxies?: unknown[] })?.proxies ?? [actual])) as { listen?: string }[];
+        const want = (Array.isArray(call.response) ? call.response : ((call.response as { proxies?: unknown[] })?.proxies ?? [call.response])) as {
           listen?: string;
         }[];
         reqs.forEach((rq, k) => {

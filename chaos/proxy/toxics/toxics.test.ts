@@ -83,7 +83,7 @@ describe('toxics (pure)', () => {
 
   it('slicer cuts into pieces of at most average+variation, in order, nothing lost', () => {
     let seed = 1;
-    const { io, events } = recorder(() => ((seed = (seed * 16807) % 2147483647) / 2147483647));
+    const { io, events } = recorder(() => (seed = (seed * 16807) % 2147483647) / 2147483647);
     const p = slicer.create({ average_size: 10, size_variation: 3, delay: 0 }, io, undefined);
     const text = 'abcdefghijklmnopqrstuvwxyz'.repeat(8);
     p.write(chunk(text));

@@ -40,7 +40,11 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
 }
 
 function startProcess(env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'examples/transfers/server.ts')], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'examples/transfers/server.ts')], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   return new Promise((ok, fail) => {
     let out = '';
     const timer = setTimeout(() => fail(new Error(`transfers did not start: ${out}`)), 60_000);
@@ -93,7 +97,11 @@ async function restart(s: TStack): Promise<void> {
 async function transfer(s: TStack, amountCents = 100): Promise<string> {
   const from = `acct-0${1 + Math.floor(Math.random() * 9)}`;
   const to = from === 'acct-10' ? 'acct-11' : 'acct-10';
-  const r = await fetch(`${s.url}/transfers`, { method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() }, body: JSON.stringify({ from, to, amountCents }) });
+  const r = await fetch(`${s.url}/transfers`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    body: JSON.stringify({ from, to, amountCents }),
+  });
   expect(r.status).toBe(202);
   return ((await r.json()) as { transferId: string }).transferId;
 }
@@ -102,7 +110,12 @@ async function transfer(s: TStack, amountCents = 100): Promise<string> {
 async function targetFor(s: TStack) {
   const { loadTarget } = await import('../../../targets/index.js');
   const saved = { ...process.env };
-  Object.assign(process.env, { TRANSFERS_URL: s.url, TRANSFERS_DATABASE_URL: s.dbUrl, TRANSFERS_LOG_FILE: s.env.TRANSFERS_LOG_FILE, TRANSFERS_PID_FILE: s.env.TRANSFERS_PID_FILE });
+  Object.assign(process.env, {
+    TRANSFERS_URL: s.url,
+    TRANSFERS_DATABASE_URL: s.dbUrl,
+    TRANSFERS_LOG_FILE: s.env.TRANSFERS_LOG_FILE,
+    TRANSFERS_PID_FILE: s.env.TRANSFERS_PID_FILE,
+  });
   try {
     return (await loadTarget(path.join(root, 'examples/transfers/target.yaml'))).target;
   } finally {
@@ -145,7 +158,10 @@ async function crashMidSettlement(s: TStack, attempts = 60): Promise<boolean> {
     for (let i = 0; i < attempts; i++) {
       const id = await transfer(s);
       for (let k = 0; k < 2000; k++) {
-        const { rows } = await c.query(`SELECT t.status, (SELECT count(*)::int FROM bank.ledger l WHERE l.transfer_id = t.id) AS legs FROM bank.transfers t WHERE t.id = $1`, [id]);
+        const { rows } = await c.query(
+          `SELECT t.status, (SELECT count(*)::int FROM bank.ledger l WHERE l.transfer_id = t.id) AS legs FROM bank.transfers t WHERE t.id = $1`,
+          [id],
+        );
         if (rows[0]?.legs === 1) {
           await restart(s);
           return true;
@@ -195,7 +211,15 @@ describe('examples/transfers through its target file', () => {
     const lines = await checkTarget({ ...t, edges: { ...t.edges!, toxiproxy: proxy.url } }, { env: { TRANSFERS_DATABASE_URL: s.dbUrl } });
     expect(lines.filter((l) => !l.ok)).toEqual([]);
     expect(lines.map((l) => l.piece)).toEqual(
-      expect.arrayContaining(['entry', 'edges.proxies.transfers->postgres', 'metrics.scrape.0', 'logs', 'databases.bank', 'invariants.money-conserved', 'settled']),
+      expect.arrayContaining([
+        'entry',
+        'edges.proxies.transfers->postgres',
+        'metrics.scrape.0',
+        'logs',
+        'databases.bank',
+        'invariants.money-conserved',
+        'settled',
+      ]),
     );
     expect(lines.find((l) => l.piece === 'metrics.scrape.0')).toMatchObject({ warn: false });
   });

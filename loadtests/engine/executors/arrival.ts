@@ -32,9 +32,13 @@ export async function runArrivalRate(
   // child listener each would again walk a list as long as the VU count).
   const signals = new Map<TVu, AbortSignal>();
   const vuControllers = new Set<AbortController>();
-  interrupt.signal.addEventListener('abort', () => {
-    for (const c of vuControllers) c.abort(interrupt.signal.reason);
-  }, { once: true });
+  interrupt.signal.addEventListener(
+    'abort',
+    () => {
+      for (const c of vuControllers) c.abort(interrupt.signal.reason);
+    },
+    { once: true },
+  );
   const newVu = (): TVu => {
     const vu = rt.newVu();
     const c = new AbortController();

@@ -12,7 +12,11 @@ export const constantArrivalRate: TExecutorModule<C> = {
   run: (cfg, rt, tuple) =>
     runArrivalRate(
       constantArrivalOffsets(cfg.rate, parseDuration(cfg.timeUnit)!, parseDuration(cfg.duration)!, tuple),
-      { preAllocatedVUs: scaleInt(tuple, cfg.preAllocatedVUs), maxVUs: scaleInt(tuple, cfg.maxVUs ?? cfg.preAllocatedVUs), gracefulStopMs: parseDuration(cfg.gracefulStop)! },
+      {
+        preAllocatedVUs: scaleInt(tuple, cfg.preAllocatedVUs),
+        maxVUs: scaleInt(tuple, cfg.maxVUs ?? cfg.preAllocatedVUs),
+        gracefulStopMs: parseDuration(cfg.gracefulStop)!,
+      },
       rt,
     ),
 };

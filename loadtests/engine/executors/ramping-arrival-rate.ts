@@ -17,7 +17,11 @@ export const rampingArrivalRate: TExecutorModule<C> = {
         cfg.stages.map((s) => ({ durationMs: parseDuration(s.duration)!, target: s.target })),
         tuple,
       ),
-      { preAllocatedVUs: scaleInt(tuple, cfg.preAllocatedVUs), maxVUs: scaleInt(tuple, cfg.maxVUs ?? cfg.preAllocatedVUs), gracefulStopMs: parseDuration(cfg.gracefulStop)! },
+      {
+        preAllocatedVUs: scaleInt(tuple, cfg.preAllocatedVUs),
+        maxVUs: scaleInt(tuple, cfg.maxVUs ?? cfg.preAllocatedVUs),
+        gracefulStopMs: parseDuration(cfg.gracefulStop)!,
+      },
       rt,
     ),
 };

@@ -18,7 +18,9 @@ export const products = catalogSchema.table('products', {
  * produce the anomaly the consistency checker looks for.
  */
 export const stock = catalogSchema.table('stock', {
-  productId: id64('product_id').primaryKey().references(() => products.id),
+  productId: id64('product_id')
+    .primaryKey()
+    .references(() => products.id),
   initial: integer('initial').notNull(),
   available: integer('available').notNull(),
   reserved: integer('reserved').notNull().default(0),
@@ -31,7 +33,9 @@ export const reservations = catalogSchema.table(
   {
     id: id64('id').primaryKey(),
     orderId: id64('order_id').notNull(),
-    productId: id64('product_id').notNull().references(() => products.id),
+    productId: id64('product_id')
+      .notNull()
+      .references(() => products.id),
     qty: integer('qty').notNull(),
     /** reserved | committed | released */
     status: text('status').notNull(),

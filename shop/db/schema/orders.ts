@@ -31,7 +31,9 @@ export const orders = ordersSchema.table(
 export const sagas = ordersSchema.table(
   'sagas',
   {
-    orderId: id64('order_id').primaryKey().references(() => orders.id),
+    orderId: id64('order_id')
+      .primaryKey()
+      .references(() => orders.id),
     /** started | stock_reserved | payment_captured | completed | compensating | compensated | failed */
     state: text('state').notNull(),
     /** What the saga is doing: checkout | cancel. */
@@ -39,7 +41,11 @@ export const sagas = ordersSchema.table(
     deadlineAt: timestamp('deadline_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('sagas_open_idx').on(t.deadlineAt).where(sql`${t.state} not in ('completed','compensated','failed')`)],
+  (t) => [
+    index('sagas_open_idx')
+      .on(t.deadlineAt)
+      .where(sql`${t.state} not in ('completed','compensated','failed')`),
+  ],
 );
 
 export const orderEvents = ordersSchema.table(
@@ -64,7 +70,11 @@ export const outbox = ordersSchema.table(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     publishedAt: timestamp('published_at', { withTimezone: true }),
   },
-  (t) => [index('outbox_pending_idx').on(t.id).where(sql`${t.publishedAt} is null`)],
+  (t) => [
+    index('outbox_pending_idx')
+      .on(t.id)
+      .where(sql`${t.publishedAt} is null`),
+  ],
 );
 
 export const inbox = ordersSchema.table(

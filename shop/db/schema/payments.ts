@@ -22,7 +22,9 @@ export const refunds = paymentsSchema.table(
   'refunds',
   {
     id: id64('id').primaryKey(),
-    paymentId: id64('payment_id').notNull().references(() => payments.id),
+    paymentId: id64('payment_id')
+      .notNull()
+      .references(() => payments.id),
     orderId: id64('order_id').notNull(),
     amountCents: integer('amount_cents').notNull(),
     idempotencyKey: text('idempotency_key').notNull(),

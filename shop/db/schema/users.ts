@@ -16,7 +16,9 @@ export const tokens = usersSchema.table(
   'tokens',
   {
     token: text('token').primaryKey(),
-    userId: id64('user_id').notNull().references(() => users.id),
+    userId: id64('user_id')
+      .notNull()
+      .references(() => users.id),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
   },
   (t) => [index('tokens_user_idx').on(t.userId)],

@@ -70,7 +70,11 @@ async function takeStock(ctx: TServiceContext, tx: TTx, it: { productId: string;
 }
 
 /** Reserve every item for the order in one transaction; a repeat answers from the rows already there. */
-async function reserve(ctx: TServiceContext, orderId: string, items: { productId: string; qty: number }[]): Promise<{ productId: string; qty: number; status: string }[]> {
+async function reserve(
+  ctx: TServiceContext,
+  orderId: string,
+  items: { productId: string; qty: number }[],
+): Promise<{ productId: string; qty: number; status: string }[]> {
   return ctx.db().transaction(async (tx) => {
     await lockOrder(tx, orderId);
     const out: { productId: string; qty: number; status: string }[] = [];
@@ -159,11 +163,17 @@ export async function setup(ctx: TServiceContext) {
       const list = await readProducts(ids);
       if (!ids && Date.now() - lastCacheWrite > 1000) {
         lastCacheWrite = Date.now();
-        ctx.cache().set(cacheKey, JSON.stringify(list), 'EX', 3600).catch(() => {});
+        ctx
+          .cache()
+          .set(cacheKey, JSON.stringify(list), 'EX', 3600)
+          .catch(() => {});
       }
       return list;
     } catch (e) {
-      const cached = await ctx.cache().get(cacheKey).catch(() => null);
+      const cached = await ctx
+        .cache()
+        .get(cacheKey)
+        .catch(() => null);
       if (!cached) throw new ShopError(503, 'catalog_unavailable', `product store unavailable: ${(e as Error).message}`);
       metrics.cacheFallbacks.inc({ service: ctx.service, cache: 'products' });
       log.warn({ err: (e as Error).message }, 'products served from cache');

@@ -29,7 +29,11 @@ export async function setup(ctx: TServiceContext) {
     const path = req.url.split('?')[0];
     if (path === '/health' || path === '/metrics' || path.startsWith('/__admin')) return;
     const auth = req.headers.authorization;
-    const client = auth?.startsWith('Bearer ') ? `t:${auth.slice(7)}` : typeof req.headers['x-client-id'] === 'string' ? `c:${req.headers['x-client-id']}` : `ip:${req.ip}`;
+    const client = auth?.startsWith('Bearer ')
+      ? `t:${auth.slice(7)}`
+      : typeof req.headers['x-client-id'] === 'string'
+        ? `c:${req.headers['x-client-id']}`
+        : `ip:${req.ip}`;
     const wait = limiter.take(client);
     if (wait > 0) {
       metrics.rateLimited.inc({ service: ctx.service });
@@ -81,8 +85,12 @@ export async function setup(ctx: TServiceContext) {
 
   // Password hashing (scrypt) is deliberately slow: these two get a wider timeout than plain reads.
   const hashTimeoutMs = settings.clientTimeoutMs * 5;
-  app.post('/users', async (req, reply) => send(reply, await forwardCall(users, { method: 'POST', path: '/users', body: req.body ?? {}, timeoutMs: hashTimeoutMs }, req)));
-  app.post('/login', async (req, reply) => send(reply, await forwardCall(users, { method: 'POST', path: '/login', body: req.body ?? {}, timeoutMs: hashTimeoutMs }, req)));
+  app.post('/users', async (req, reply) =>
+    send(reply, await forwardCall(users, { method: 'POST', path: '/users', body: req.body ?? {}, timeoutMs: hashTimeoutMs }, req)),
+  );
+  app.post('/login', async (req, reply) =>
+    send(reply, await forwardCall(users, { method: 'POST', path: '/login', body: req.body ?? {}, timeoutMs: hashTimeoutMs }, req)),
+  );
 
   app.get('/products', async (req, reply) => {
     try {
@@ -111,7 +119,13 @@ export async function setup(ctx: TServiceContext) {
     // retry a sent checkout here (the key would make it answer 409 in flight anyway).
     const r = await forwardCall(
       orders,
-      { method: 'POST', path: '/checkout', body: req.body ?? {}, headers: { 'x-user-id': userId, 'idempotency-key': key }, timeoutMs: settings.clientTimeoutMs * 10 },
+      {
+        method: 'POST',
+        path: '/checkout',
+        body: req.body ?? {},
+        headers: { 'x-user-id': userId, 'idempotency-key': key },
+        timeoutMs: settings.clientTimeoutMs * 10,
+      },
       req,
     );
     return send(reply, r);
@@ -126,6 +140,13 @@ export async function setup(ctx: TServiceContext) {
   app.post('/orders/:id/cancel', async (req, reply) => {
     const userId = await authenticate(req);
     const { id } = parseWith(z.object({ id: z.string().regex(/^\d{1,20}$/, 'expected a numeric id string') }), req.params, 'params');
-    return send(reply, await forwardCall(orders, { method: 'POST', path: `/orders/${id}/cancel`, headers: { 'x-user-id': userId }, timeoutMs: settings.clientTimeoutMs * 5 }, req));
+    return send(
+      reply,
+      await forwardCall(
+        orders,
+        { method: 'POST', path: `/orders/${id}/cancel`, headers: { 'x-user-id': userId }, timeoutMs: settings.clientTimeoutMs * 5 },
+        req,
+      ),
+    );
   });
 }

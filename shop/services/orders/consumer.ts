@@ -29,7 +29,10 @@ async function recordHandled(o: TOrders, messageId: string): Promise<boolean> {
 export async function consume(o: TOrders, job: TEventJob): Promise<{ duplicate: boolean }> {
   const { messageId, topic, aggregateId } = job.data;
   const count = (result: string) => o.metrics.inboxMessages.inc({ ...o.svc, consumer: CONSUMER, result });
-  const [seen] = await o.db.select().from(s.inbox).where(and(eq(s.inbox.messageId, messageId), eq(s.inbox.consumer, CONSUMER)));
+  const [seen] = await o.db
+    .select()
+    .from(s.inbox)
+    .where(and(eq(s.inbox.messageId, messageId), eq(s.inbox.consumer, CONSUMER)));
   if (seen) {
     count('duplicate');
     return { duplicate: true };

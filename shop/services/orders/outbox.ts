@@ -18,7 +18,10 @@ export function createRelay(o: TOrders, queue: Queue): (final?: boolean) => Prom
     if (Date.now() - lastPendingSample < 1000) return;
     lastPendingSample = Date.now();
     try {
-      const [p] = await o.db.select({ n: sql<number>`count(*)::int` }).from(s.outbox).where(isNull(s.outbox.publishedAt));
+      const [p] = await o.db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(s.outbox)
+        .where(isNull(s.outbox.publishedAt));
       o.metrics.outboxPending.set(o.svc, p?.n ?? 0);
     } catch {
       // Postgres unreachable: the gauge keeps its last value.
@@ -28,7 +31,13 @@ export function createRelay(o: TOrders, queue: Queue): (final?: boolean) => Prom
   /** Publish up to 100 rows in one transaction; the number published. */
   async function publishBatch(): Promise<number> {
     return o.db.transaction(async (tx) => {
-      const rows = await tx.select().from(s.outbox).where(isNull(s.outbox.publishedAt)).orderBy(asc(s.outbox.id)).limit(100).for('update', { skipLocked: true });
+      const rows = await tx
+        .select()
+        .from(s.outbox)
+        .where(isNull(s.outbox.publishedAt))
+        .orderBy(asc(s.outbox.id))
+        .limit(100)
+        .for('update', { skipLocked: true });
       if (rows.length === 0) return 0;
       // jobId = message id ("m" prefix: BullMQ refuses all-digit custom ids); a re-publish after a crash is a no-op.
       // Bounded: with Redis unreachable the add would wait in ioredis' offline queue while we
@@ -38,12 +47,26 @@ export function createRelay(o: TOrders, queue: Queue): (final?: boolean) => Prom
           rows.map((r) => ({
             name: r.topic,
             data: { messageId: r.id, topic: r.topic, aggregateId: r.aggregateId, payload: r.payload },
-            opts: { jobId: `m${r.id}`, attempts: EVENT_RETRY.attempts, backoff: { type: 'capped' }, removeOnComplete: { count: 5000 }, removeOnFail: { count: 5000 } },
+            opts: {
+              jobId: `m${r.id}`,
+              attempts: EVENT_RETRY.attempts,
+              backoff: { type: 'capped' },
+              removeOnComplete: { count: 5000 },
+              removeOnFail: { count: 5000 },
+            },
           })),
         ),
         3000,
       );
-      await tx.update(s.outbox).set({ publishedAt: new Date() }).where(inArray(s.outbox.id, rows.map((r) => r.id)));
+      await tx
+        .update(s.outbox)
+        .set({ publishedAt: new Date() })
+        .where(
+          inArray(
+            s.outbox.id,
+            rows.map((r) => r.id),
+          ),
+        );
       for (const r of rows) o.metrics.outboxPublished.inc({ ...o.svc, topic: r.topic });
       return rows.length;
     });

@@ -84,7 +84,10 @@ function checkoutRoute(o: TOrders) {
       .digest('hex');
 
     const replay = async (): Promise<boolean> => {
-      const [row] = await o.db.select().from(s.orders).where(and(eq(s.orders.userId, user), eq(s.orders.idempotencyKey, key)));
+      const [row] = await o.db
+        .select()
+        .from(s.orders)
+        .where(and(eq(s.orders.userId, user), eq(s.orders.idempotencyKey, key)));
       if (!row) return false;
       if (row.requestHash !== requestHash) throw new ShopError(422, 'idempotency_key_reused', `Idempotency-Key ${key} was used with a different request body`);
       const a = answerFor(row);
@@ -136,7 +139,10 @@ export function registerRoutes(app: FastifyInstance, o: TOrders): void {
     const [saga] = await o.db.select().from(s.sagas).where(eq(s.sagas.orderId, id));
     if (saga?.state !== 'completed') throw new ShopError(409, 'not_cancellable', `order ${id} is already being cancelled`);
     const done = await compensate(o, id, 'cancelled', 'cancelled_by_user', { refund: true });
-    if (!done) throw new ShopError(503, 'cancel_incomplete', `order ${id}: refund or stock release unavailable; the cancellation completes in the background`, { [DEPENDENCY_FAILURE_HEADER]: 'true' });
+    if (!done)
+      throw new ShopError(503, 'cancel_incomplete', `order ${id}: refund or stock release unavailable; the cancellation completes in the background`, {
+        [DEPENDENCY_FAILURE_HEADER]: 'true',
+      });
     return view((await loadOrder(o, id))!);
   });
 }

@@ -66,7 +66,13 @@ export async function compensate(o: TOrders, orderId: string, final: TFinal, rea
   });
   try {
     if (opts.refund) {
-      const r = await o.payments.call({ method: 'POST', path: '/refunds', body: { orderId }, headers: { 'idempotency-key': `refund-${orderId}` }, idempotent: true });
+      const r = await o.payments.call({
+        method: 'POST',
+        path: '/refunds',
+        body: { orderId },
+        headers: { 'idempotency-key': `refund-${orderId}` },
+        idempotent: true,
+      });
       // 404: nothing was captured, nothing to refund.
       if (r.status !== 201 && r.status !== 404) throw new Error(`refund answered ${r.status}`);
     }
@@ -74,7 +80,12 @@ export async function compensate(o: TOrders, orderId: string, final: TFinal, rea
       // BUG (missing-compensation): the reservation is never released: stock leaks.
     } else {
       const order = await loadOrder(o, orderId);
-      const r = await o.catalog.call({ method: 'POST', path: `/reservations/${orderId}/release`, body: { productIds: (order?.items ?? []).map((i) => i.productId) }, idempotent: true });
+      const r = await o.catalog.call({
+        method: 'POST',
+        path: `/reservations/${orderId}/release`,
+        body: { productIds: (order?.items ?? []).map((i) => i.productId) },
+        idempotent: true,
+      });
       if (r.status !== 200) throw new Error(`release answered ${r.status}`);
     }
   } catch (e) {
@@ -98,7 +109,10 @@ export async function compensate(o: TOrders, orderId: string, final: TFinal, rea
  */
 async function scheduleCompensationRetry(o: TOrders, orderId: string): Promise<number | null> {
   try {
-    const [row] = await o.db.select({ step: s.sagas.step }).from(s.sagas).where(and(eq(s.sagas.orderId, orderId), eq(s.sagas.state, 'compensating')));
+    const [row] = await o.db
+      .select({ step: s.sagas.step })
+      .from(s.sagas)
+      .where(and(eq(s.sagas.orderId, orderId), eq(s.sagas.state, 'compensating')));
     if (!row) return null;
     const [kind, final, reason, n] = row.step.split(':');
     if (kind !== 'compensate') return null;
@@ -263,7 +277,10 @@ export function createSweeper(o: TOrders): () => Promise<void> {
         }
       };
       await Promise.all(Array.from({ length: 4 }, drive));
-      const [open] = await o.db.select({ n: sql<number>`count(*)::int` }).from(s.sagas).where(notInArray(s.sagas.state, TERMINAL));
+      const [open] = await o.db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(s.sagas)
+        .where(notInArray(s.sagas.state, TERMINAL));
       o.metrics.sagaOpen.set(o.svc, open?.n ?? 0);
     } catch (e) {
       o.log.warn({ err: (e as Error).message }, 'sweeper pass failed');

@@ -105,7 +105,10 @@ export async function setOrderStatus(tx: TTx, orderId: string, from: string[], t
     WITH prev AS (SELECT id, status FROM orders.orders WHERE id = ${orderId} FOR UPDATE),
     upd AS (
       UPDATE orders.orders o SET status = ${to}, failure_reason = ${reason}, updated_at = now()
-      FROM prev WHERE o.id = prev.id AND prev.status IN (${sql.join(from.map((f) => sql`${f}`), sql`, `)})
+      FROM prev WHERE o.id = prev.id AND prev.status IN (${sql.join(
+        from.map((f) => sql`${f}`),
+        sql`, `,
+      )})
       RETURNING prev.status AS from_status)
     INSERT INTO orders.order_events (order_id, from_status, to_status)
     SELECT ${orderId}, from_status, ${to} FROM upd
@@ -127,7 +130,8 @@ export async function loadOrder(o: TOrders, orderId: string): Promise<TOrderRow 
 export function answerFor(o: TOrderRow): TAnswer {
   const ok = { orderId: o.id, status: o.status, totalCents: o.totalCents };
   if (o.status === 'confirmed' || (o.status === 'cancelled' && o.failureReason === 'cancelled_by_user')) return { status: 201, body: ok };
-  if (o.status === 'pending') return { status: 409, body: { error: { code: 'idempotency_key_in_flight', message: `checkout ${o.id} is still in progress` }, orderId: o.id } };
+  if (o.status === 'pending')
+    return { status: 409, body: { error: { code: 'idempotency_key_in_flight', message: `checkout ${o.id} is still in progress` }, orderId: o.id } };
   return failureAnswer(o.id, o.status, o.failureReason ?? 'failed');
 }
 

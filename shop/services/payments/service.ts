@@ -55,7 +55,11 @@ export async function setup(ctx: TServiceContext) {
       const ans = await db.transaction((tx) => work(tx));
       return reply.status(ans.status).send(ans.body);
     }
-    const claimed = await db.insert(s.idempotency).values({ key: fullKey, requestHash: hash, lockedAt: new Date() }).onConflictDoNothing().returning({ key: s.idempotency.key });
+    const claimed = await db
+      .insert(s.idempotency)
+      .values({ key: fullKey, requestHash: hash, lockedAt: new Date() })
+      .onConflictDoNothing()
+      .returning({ key: s.idempotency.key });
     if (!claimed[0]) {
       const [row] = await db.select().from(s.idempotency).where(eq(s.idempotency.key, fullKey));
       if (!row) throw new ShopError(409, 'idempotency_key_in_flight', `request with Idempotency-Key ${key} is in flight`);
@@ -83,7 +87,10 @@ export async function setup(ctx: TServiceContext) {
       });
     } catch (e) {
       // Nothing happened: free the key so the caller's retry can run.
-      await db.delete(s.idempotency).where(and(eq(s.idempotency.key, fullKey), isNull(s.idempotency.statusCode))).catch(() => {});
+      await db
+        .delete(s.idempotency)
+        .where(and(eq(s.idempotency.key, fullKey), isNull(s.idempotency.statusCode)))
+        .catch(() => {});
       throw e;
     }
     if (ans.store === false) await db.delete(s.idempotency).where(and(eq(s.idempotency.key, fullKey), isNull(s.idempotency.statusCode)));
@@ -100,7 +107,10 @@ export async function setup(ctx: TServiceContext) {
     const body = parseWith(ChargeSchema, req.body);
     return once('charge', key, body, reply, async (tx) => {
       await lockOrder(tx, body.orderId);
-      const [voided] = await tx.select({ key: s.idempotency.key }).from(s.idempotency).where(eq(s.idempotency.key, `void:${body.orderId}`));
+      const [voided] = await tx
+        .select({ key: s.idempotency.key })
+        .from(s.idempotency)
+        .where(eq(s.idempotency.key, `void:${body.orderId}`));
       if (voided) {
         return { status: 409, body: { error: { code: 'order_voided', message: `order ${body.orderId} was compensated before this charge arrived` } } };
       }
@@ -109,7 +119,10 @@ export async function setup(ctx: TServiceContext) {
         await tx.insert(s.payments).values({ id, orderId: body.orderId, idempotencyKey: key, amountCents: body.amountCents, status: 'failed' });
         return {
           status: 402,
-          body: { error: { code: 'card_declined', message: `charge of ${body.amountCents} cents declined: above the ${ctx.settings.paymentLimitCents} cents limit` }, paymentId: id },
+          body: {
+            error: { code: 'card_declined', message: `charge of ${body.amountCents} cents declined: above the ${ctx.settings.paymentLimitCents} cents limit` },
+            paymentId: id,
+          },
         };
       }
       await tx.insert(s.payments).values({ id, orderId: body.orderId, idempotencyKey: key, amountCents: body.amountCents, status: 'captured' });

@@ -58,7 +58,10 @@ export async function setup(ctx: TServiceContext) {
 
   app.get('/users/:id', async (req) => {
     const { id } = parseWith(z.object({ id: z.string().regex(/^\d{1,20}$/) }), req.params, 'params');
-    const [u] = await db.select({ id: s.users.id, email: s.users.email, name: s.users.name, createdAt: s.users.createdAt }).from(s.users).where(eq(s.users.id, id));
+    const [u] = await db
+      .select({ id: s.users.id, email: s.users.email, name: s.users.name, createdAt: s.users.createdAt })
+      .from(s.users)
+      .where(eq(s.users.id, id));
     if (!u) throw new ShopError(404, 'not_found', `user ${id} not found`);
     return u;
   });

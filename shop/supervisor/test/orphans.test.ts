@@ -50,7 +50,14 @@ describe('reapOrphans', () => {
     const bystander = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
     children.push(bystander);
     const file = stateFilePath(dir, 23000);
-    writeState(file, { supervisorPid: await deadPid(), portBase: 23000, children: [{ id: 'payments-0', pid: orphan.pid! }, { id: 'orders-0', pid: bystander.pid! }] });
+    writeState(file, {
+      supervisorPid: await deadPid(),
+      portBase: 23000,
+      children: [
+        { id: 'payments-0', pid: orphan.pid! },
+        { id: 'orders-0', pid: bystander.pid! },
+      ],
+    });
     const { killed } = await reapOrphans(file, { checkoutRoot: dir });
     expect(killed).toEqual([{ id: 'payments-0', pid: orphan.pid }]);
     await waitFor('orphan gone', () => orphan.signalCode === 'SIGKILL');
@@ -76,7 +83,12 @@ describe('reapOrphans', () => {
     children.push(live);
     const file = stateFilePath(dir, 23100);
     // same pid, but the recorded supervisor started at another time
-    writeState(file, { supervisorPid: live.pid!, supervisorStart: (processStart(live.pid!) ?? 0) - 1000, portBase: 23100, children: [{ id: 'x-0', pid: live.pid! }] });
+    writeState(file, {
+      supervisorPid: live.pid!,
+      supervisorStart: (processStart(live.pid!) ?? 0) - 1000,
+      portBase: 23100,
+      children: [{ id: 'x-0', pid: live.pid! }],
+    });
     await expect(reapOrphans(file)).resolves.toEqual({ killed: [] });
     expect(live.exitCode).toBeNull();
   });
@@ -129,7 +141,10 @@ describe('assertPortsFree', () => {
     const taken = (server.address() as net.AddressInfo).port;
     const free = await freePort();
     try {
-      const err = await assertPortsFree('127.0.0.1', [{ id: 'payments-0', port: taken }, { id: 'payments-1', port: free }]).catch((e: unknown) => e);
+      const err = await assertPortsFree('127.0.0.1', [
+        { id: 'payments-0', port: taken },
+        { id: 'payments-1', port: free },
+      ]).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(SupervisorError);
       expect((err as SupervisorError).issues).toEqual([{ path: 'instances.payments-0', message: `port ${taken} is in use` }]);
     } finally {

@@ -124,7 +124,11 @@ describe('planProxies and SHOP_EDGES', () => {
 
 describe('parseHttpFaultInput', () => {
   it('accepts an abort on a route and defaults the percentage', () => {
-    expect(parseHttpFaultInput({ service: 'payments', route: '/charges', kind: 'abort', status: 503 })).toMatchObject({ service: 'payments', percentage: 100, status: 503 });
+    expect(parseHttpFaultInput({ service: 'payments', route: '/charges', kind: 'abort', status: 503 })).toMatchObject({
+      service: 'payments',
+      percentage: 100,
+      status: 503,
+    });
   });
 
   it('names each bad field', () => {

@@ -134,7 +134,9 @@ describe('InstanceManager', () => {
 
   it('fails the start fast, with the reason, when an instance keeps crashing before it is healthy', async () => {
     const t0 = Date.now();
-    const err = await startTiny(1, { healthTimeoutMs: 30_000, backoffInitialMs: 50 }, { TINY_FAIL_AT_START: 'SHOP_BUGS: unknown bug switch' }).catch((e: unknown) => e as Error);
+    const err = await startTiny(1, { healthTimeoutMs: 30_000, backoffInitialMs: 50 }, { TINY_FAIL_AT_START: 'SHOP_BUGS: unknown bug switch' }).catch(
+      (e: unknown) => e as Error,
+    );
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toContain('instances keep crashing at start');
     expect((err as Error).message).toContain('tiny: bad configuration: SHOP_BUGS: unknown bug switch');

@@ -66,10 +66,14 @@ describe('supervisor admin API', () => {
     const before = await instance('payments-1');
     const r = await json(api('/instances/payments-1/kill'), { method: 'POST', body: '{}' });
     expect(r.status).toBe(200);
-    const after = await waitFor('payments-1 restarted', async () => {
-      const i = await instance('payments-1');
-      return i.state === 'running' && i.pid !== before.pid ? i : null;
-    }, 30_000);
+    const after = await waitFor(
+      'payments-1 restarted',
+      async () => {
+        const i = await instance('payments-1');
+        return i.state === 'running' && i.pid !== before.pid ? i : null;
+      },
+      30_000,
+    );
     expect(after.restarts).toBe(before.restarts + 1);
     expect(await statusOf(`${paymentsUrl(1)}/health`)).toBe(200);
   });
@@ -110,10 +114,14 @@ describe('supervisor admin API', () => {
     // a restarted instance gets the fault back before it counts as running
     const pid = (await instance('payments-0')).pid;
     await json(api('/instances/payments-0/kill'), { method: 'POST' });
-    await waitFor('restarted', async () => {
-      const i = await instance('payments-0');
-      return i.state === 'running' && i.pid !== pid;
-    }, 30_000);
+    await waitFor(
+      'restarted',
+      async () => {
+        const i = await instance('payments-0');
+        return i.state === 'running' && i.pid !== pid;
+      },
+      30_000,
+    );
     expect(await statusOf(route, 3000)).toBe(418);
 
     const listed = await json<{ id: string }[]>(api('/http-faults'));
@@ -187,7 +195,11 @@ describe('supervisor admin API', () => {
     expect(notJson.status).toBe(400);
     expect((await json(api('/logs?after=-1'))).status).toBe(400);
     // curl -d sends form encoding: the body is still read as JSON
-    const form = await fetch(api('/instances/payments-0/kill'), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '{"hold":"x"}' });
+    const form = await fetch(api('/instances/payments-0/kill'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: '{"hold":"x"}',
+    });
     expect(form.status).toBe(400);
     expect(((await form.json()) as { error: { issues: { path: string }[] } }).error.issues[0].path).toBe('hold');
   });

@@ -11,7 +11,16 @@ async function record(over: Partial<TRunRecord> = {}): Promise<TRunRecord> {
   const history: THistoryEventLike[] = [];
   for (let i = 0; i < 40; i++) {
     history.push({ index: 2 * i, type: 'invoke', f: 'browse', process: i, time: T0 + i * 1000, value: {} });
-    history.push({ index: 2 * i + 1, type: 'ok', f: 'browse', process: i, time: T0 + i * 1000 + 20, value: { status: 200 }, latencyMs: 20, correctedLatencyMs: 20 });
+    history.push({
+      index: 2 * i + 1,
+      type: 'ok',
+      f: 'browse',
+      process: i,
+      time: T0 + i * 1000 + 20,
+      value: { status: 200 },
+      latencyMs: 20,
+      correctedLatencyMs: 20,
+    });
   }
   return {
     runId: 'r1',

@@ -22,10 +22,7 @@ const fault = { name: 'payments-slow', appliedAt: T0 + 10_000, removedAt: T0 + 2
 describe('breaker timelines', () => {
   it('builds segments, aligns trips with the fault, measures open and close', () => {
     // orders-0 opens at 12 s, half-open at 27 s, closed at 28 s; orders-1 opens at 13 s, closed at 30 s
-    const samples = [
-      ...gauge('orders-0', 40, (s) => (s >= 12 && s < 27 ? 1 : s === 27 ? 2 : 0)),
-      ...gauge('orders-1', 40, (s) => (s >= 13 && s < 30 ? 1 : 0)),
-    ];
+    const samples = [...gauge('orders-0', 40, (s) => (s >= 12 && s < 27 ? 1 : s === 27 ? 2 : 0)), ...gauge('orders-1', 40, (s) => (s >= 13 && s < 30 ? 1 : 0))];
     const [tl] = breakerTimelines(samples, [], [fault], T0 + 40_000);
     expect(tl.breaker).toBe(B);
     expect(tl.instances).toEqual(['orders-0', 'orders-1']);
@@ -49,7 +46,12 @@ describe('breaker timelines', () => {
   });
 
   it('a breaker that never opens (breaker disabled) fails the expectation', () => {
-    const tl = breakerTimelines(gauge('orders-0', 40, () => 0), [], [fault], T0 + 40_000);
+    const tl = breakerTimelines(
+      gauge('orders-0', 40, () => 0),
+      [],
+      [fault],
+      T0 + 40_000,
+    );
     const [r] = checkBreakerExpectations([{ breaker: B, opens_during: 'payments-slow', closes_within: 10_000 }], tl, [fault], T0 + 40_000);
     expect(r.pass).toBe(false);
     expect(r.timeToOpenMs).toBeNull();

@@ -36,9 +36,13 @@ beforeEach(async () => {
   await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES
     (100, 1, 'k100', 'h', 'confirmed', 1000, '[{"productId":"1","qty":2}]'),
     (101, 1, 'k101', 'h', 'cancelled', 700, '[{"productId":"2","qty":1}]')`);
-  await db.query(`INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (1000, 100, 1, 2, 'committed'), (1001, 101, 2, 1, 'released')`);
+  await db.query(
+    `INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (1000, 100, 1, 2, 'committed'), (1001, 101, 2, 1, 'released')`,
+  );
   await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (100, 'completed', 'done', now()), (101, 'compensated', 'done', now())`);
-  await db.query(`INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES (500, 100, 'p100', 1000, 'captured'), (501, 101, 'p101', 700, 'refunded')`);
+  await db.query(
+    `INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES (500, 100, 'p100', 1000, 'captured'), (501, 101, 'p101', 700, 'refunded')`,
+  );
   await db.query(`INSERT INTO payments.refunds (id, payment_id, order_id, amount_cents, idempotency_key) VALUES (600, 501, 101, 700, 'r101')`);
   await db.query(`INSERT INTO orders.outbox (id, topic, aggregate_id, payload, published_at) VALUES (700, 'order.confirmed', 100, '{}', now())`);
 });
@@ -97,7 +101,9 @@ describe('consistency invariants on the shop database', () => {
   });
 
   it('missing-compensation: a failed order keeps its reservation and stock', async () => {
-    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (102, 1, 'k102', 'h', 'cancelled', 500, '[]')`);
+    await db.query(
+      `INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (102, 1, 'k102', 'h', 'cancelled', 500, '[]')`,
+    );
     await db.query(`INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (1002, 102, 1, 1, 'reserved')`);
     await db.query(`UPDATE catalog.stock SET available = 7, reserved = 1 WHERE product_id = 1`);
     await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (102, 'compensated', 'done', now())`);
@@ -111,7 +117,9 @@ describe('consistency invariants on the shop database', () => {
 
   it('oversell: negative stock and more taken than there was', async () => {
     await db.query(`UPDATE catalog.stock SET available = -1, sold = 11 WHERE product_id = 2`);
-    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (103, 1, 'k103', 'h', 'confirmed', 7700, '[]')`);
+    await db.query(
+      `INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (103, 1, 'k103', 'h', 'confirmed', 7700, '[]')`,
+    );
     await db.query(`INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (1003, 103, 2, 11, 'committed')`);
     const r = await check();
     const v = r.byName['stock-non-negative'];
@@ -123,7 +131,11 @@ describe('consistency invariants on the shop database', () => {
   });
 
   it('lost-ack: an acknowledged order that does not exist, with the client events', async () => {
-    const history = [...cleanHistory, ev(6, 'invoke', 'checkout', 3, { idempotencyKey: 'k999' }), ev(7, 'ok', 'checkout', 3, { status: 201, orderId: '999', totalCents: 500 })];
+    const history = [
+      ...cleanHistory,
+      ev(6, 'invoke', 'checkout', 3, { idempotencyKey: 'k999' }),
+      ev(7, 'ok', 'checkout', 3, { status: 201, orderId: '999', totalCents: 500 }),
+    ];
     const r = await check(history);
     const v = r.byName['acknowledged-orders-exist'];
     expect(v.pass).toBe(false);
@@ -132,9 +144,15 @@ describe('consistency invariants on the shop database', () => {
   });
 
   it('lost-ack: acknowledged as confirmed, the write-behind never landed and the sweeper failed the order', async () => {
-    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (107, 1, 'k107', 'h', 'failed', 500, '[]')`);
+    await db.query(
+      `INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (107, 1, 'k107', 'h', 'failed', 500, '[]')`,
+    );
     await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (107, 'compensated', 'done', now())`);
-    const history = [...cleanHistory, ev(6, 'invoke', 'checkout', 3, { idempotencyKey: 'k107' }), ev(7, 'ok', 'checkout', 3, { status: 201, orderId: '107', totalCents: 500 })];
+    const history = [
+      ...cleanHistory,
+      ev(6, 'invoke', 'checkout', 3, { idempotencyKey: 'k107' }),
+      ev(7, 'ok', 'checkout', 3, { status: 201, orderId: '107', totalCents: 500 }),
+    ];
     const r = await check(history);
     const v = r.byName['acknowledged-orders-exist'];
     expect(v.violations.map((x) => [x.kind, x.ids])).toEqual([['lost-ack', ['107', 'k107']]]);
@@ -143,7 +161,9 @@ describe('consistency invariants on the shop database', () => {
   });
 
   it('history: failed-but-confirmed, unknown orders, info ops recovered or not', async () => {
-    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (104, 1, 'stranger', 'h', 'failed', 0, '[]')`);
+    await db.query(
+      `INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (104, 1, 'stranger', 'h', 'failed', 0, '[]')`,
+    );
     const history = [
       ...cleanHistory,
       ev(6, 'invoke', 'checkout', 3, { idempotencyKey: 'k100' }),
@@ -164,8 +184,12 @@ describe('consistency invariants on the shop database', () => {
   });
 
   it('sagas stuck, unpublished outbox, cancelled but not refunded', async () => {
-    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (105, 1, 'k105', 'h', 'pending', 500, '[]'), (106, 1, 'k106', 'h', 'cancelled', 500, '[]')`);
-    await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (105, 'payment_captured', 'confirm', now()), (106, 'compensated', 'done', now())`);
+    await db.query(
+      `INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (105, 1, 'k105', 'h', 'pending', 500, '[]'), (106, 1, 'k106', 'h', 'cancelled', 500, '[]')`,
+    );
+    await db.query(
+      `INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (105, 'payment_captured', 'confirm', now()), (106, 'compensated', 'done', now())`,
+    );
     await db.query(`INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES (503, 106, 'p106', 500, 'captured')`);
     await db.query(`INSERT INTO orders.outbox (id, topic, aggregate_id, payload) VALUES (701, 'order.cancelled', 106, '{}')`);
     const r = await check([]);
@@ -192,11 +216,18 @@ describe('runs judged on themselves: baseline and settling', () => {
     expect(await isSettled(url)).toEqual({ settled: true, detail: 'settled' });
     await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES
       (110, 1, 'k110', 'h', 'pending', 500, '[]'), (111, 1, 'k111', 'h', 'pending', 500, '[]'), (112, 1, 'k112', 'h', 'cancelled', 500, '[]')`);
-    await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (110, 'started', 'reserve', now()), (111, 'stock_reserved', 'charge', now()), (112, 'compensated', 'done', now())`);
+    await db.query(
+      `INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (110, 'started', 'reserve', now()), (111, 'stock_reserved', 'charge', now()), (112, 'compensated', 'done', now())`,
+    );
     await db.query(`INSERT INTO orders.outbox (id, topic, aggregate_id, payload) VALUES (710, 'order.cancelled', 112, '{}')`);
     // 110's reservation is live but its order is still pending: in flight, counted by its saga, not as a leak
-    await db.query(`INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (1010, 110, 1, 1, 'reserved'), (1012, 112, 2, 1, 'reserved')`);
-    expect(await isSettled(url)).toEqual({ settled: false, detail: '2 sagas in flight, 1 outbox row unpublished, 1 reservation still held for finished orders' });
+    await db.query(
+      `INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (1010, 110, 1, 1, 'reserved'), (1012, 112, 2, 1, 'reserved')`,
+    );
+    expect(await isSettled(url)).toEqual({
+      settled: false,
+      detail: '2 sagas in flight, 1 outbox row unpublished, 1 reservation still held for finished orders',
+    });
     await db.query(`UPDATE orders.sagas SET state = 'compensated' WHERE order_id IN (110, 111)`);
     await db.query(`UPDATE orders.outbox SET published_at = now()`);
     await db.query(`UPDATE catalog.reservations SET status = 'released' WHERE id IN (1010, 1012)`);
@@ -207,14 +238,18 @@ describe('runs judged on themselves: baseline and settling', () => {
     // an earlier experiment leaked a reservation and left a saga the sweeper could not finish
     await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES
       (113, 1, 'k113', 'h', 'cancelled', 500, '[]'), (114, 1, 'k114', 'h', 'pending', 500, '[]')`);
-    await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (113, 'compensated', 'done', now()), (114, 'compensating', 'release', now())`);
+    await db.query(
+      `INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (113, 'compensated', 'done', now()), (114, 'compensating', 'release', now())`,
+    );
     await db.query(`INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (1013, 113, 1, 1, 'reserved')`);
     await db.query(`UPDATE catalog.stock SET available = 7, reserved = 1 WHERE product_id = 1`);
     const baseline = await captureConsistencyBaseline(url);
     expect(await isSettled(url)).toEqual({ settled: false, detail: '1 saga in flight, 1 reservation still held for finished orders' });
     expect(await isSettled(url, { baseline })).toEqual({ settled: true, detail: 'settled' });
     // this run's own work in flight is still waited for
-    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (115, 1, 'k115', 'h', 'pending', 500, '[]')`);
+    await db.query(
+      `INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (115, 1, 'k115', 'h', 'pending', 500, '[]')`,
+    );
     await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (115, 'started', 'reserve', now())`);
     expect(await isSettled(url, { baseline })).toEqual({ settled: false, detail: '1 saga in flight' });
   });
@@ -231,7 +266,9 @@ describe('runs judged on themselves: baseline and settling', () => {
     expect(baseline.findings).toEqual([{ invariant: 'payment-exactly-once', kind: 'double-capture', key: 'order 100', measure: 2 }]);
 
     // this run: a cancelled order keeps its reservation
-    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (102, 1, 'k102', 'h', 'cancelled', 500, '[]')`);
+    await db.query(
+      `INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (102, 1, 'k102', 'h', 'cancelled', 500, '[]')`,
+    );
     await db.query(`INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (1002, 102, 1, 1, 'reserved')`);
     await db.query(`UPDATE catalog.stock SET available = 7, reserved = 1 WHERE product_id = 1`);
     await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (102, 'compensated', 'done', now())`);
@@ -267,4 +304,3 @@ describe('runs judged on themselves: baseline and settling', () => {
     expect(r.invariants[0]).toMatchObject({ pass: true, preExisting: 0, violations: [] });
   });
 });
-

@@ -16,8 +16,7 @@ function history(): THistoryEventLike[] {
     if (i >= 40 && i < 50) out.push({ ...base, type: 'fail', value: { ...base.value, status: 503 }, latencyMs: 100, correctedLatencyMs: 100 });
     else if (i >= 60 && i < 65) out.push({ ...base, type: 'info', value: { ...base.value, error: 'timeout' } });
     else if (i >= 70 && i < 73) out.push({ ...base, type: 'fail', value: { ...base.value, status: 402 }, latencyMs: 80, correctedLatencyMs: 80 });
-    else
-      out.push({ ...base, type: 'ok', value: { ...base.value, status: 201 }, latencyMs: 100, correctedLatencyMs: i >= 20 && i < 40 ? 900 : 100 });
+    else out.push({ ...base, type: 'ok', value: { ...base.value, status: 201 }, latencyMs: 100, correctedLatencyMs: i >= 20 && i < 40 ? 900 : 100 });
   }
   // other routes and invokes must be ignored
   out.push({ index: 1000, type: 'invoke', f: 'checkout', process: 1, time: T0, value: {} });
@@ -65,7 +64,16 @@ describe('SLOs from the client history', () => {
   it('a 503 the load engine marks info (effect unknown) is still an answer: fast is good latency, bad availability', () => {
     const h: THistoryEventLike[] = [
       { index: 0, type: 'info', f: 'checkout', process: 1, time: T0 + 500, value: { status: 503 }, latencyMs: 40, correctedLatencyMs: 40 },
-      { index: 1, type: 'info', f: 'checkout', process: 2, time: T0 + 600, value: { status: 0, error: 'timeout' }, latencyMs: 10_000, correctedLatencyMs: 10_000 },
+      {
+        index: 1,
+        type: 'info',
+        f: 'checkout',
+        process: 2,
+        time: T0 + 600,
+        value: { status: 0, error: 'timeout' },
+        latencyMs: 10_000,
+        correctedLatencyMs: 10_000,
+      },
       { index: 2, type: 'fail', f: 'checkout', process: 3, time: T0 + 700, value: { status: 409 }, latencyMs: 30, correctedLatencyMs: 30 },
     ];
     const [a, l] = evaluateSlos({ slos: [avail, lat], history: h, samples: [], runStart: T0, runEnd: T0 + 1000 });
@@ -74,7 +82,9 @@ describe('SLOs from the client history', () => {
   });
 
   it('passes when the objective is met', () => {
-    const h = history().map((e) => (e.type === 'fail' || e.type === 'info' ? { ...e, type: 'ok' as const, value: { status: 201 }, latencyMs: 90, correctedLatencyMs: 90 } : e));
+    const h = history().map((e) =>
+      e.type === 'fail' || e.type === 'info' ? { ...e, type: 'ok' as const, value: { status: 201 }, latencyMs: 90, correctedLatencyMs: 90 } : e,
+    );
     const [r] = evaluateSlos({ slos: [avail], history: h, samples: [], runStart: T0, runEnd: T0 + 100_000 });
     expect(r.verdict).toBe('pass');
     expect(r.figures[0].worstBurn1m).toBe(0);
@@ -131,7 +141,10 @@ describe('SLOs from scraped histograms', () => {
       samples.push(hist(t, 'g-0', '503', '+Inf', 100 + 5 * i));
       samples.push(hist(t, 'g-0', '503', '', 100 + 5 * i, 'http_server_request_duration_seconds_count'));
       // another route must not count
-      samples.push({ ...hist(t, 'g-0', '500', '', 7 * i, 'http_server_request_duration_seconds_count'), labels: { service: 'gateway', route: '/products', method: 'GET', status: '500' } });
+      samples.push({
+        ...hist(t, 'g-0', '500', '', 7 * i, 'http_server_request_duration_seconds_count'),
+        labels: { service: 'gateway', route: '/products', method: 'GET', status: '500' },
+      });
     }
     const [a, l] = evaluateSlos({ slos: [avail, lat], history: [], samples, runStart: T0, runEnd: T0 + 20_000 });
     const sa = a.figures.find((f) => f.source === 'server')!;

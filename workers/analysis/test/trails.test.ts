@@ -49,17 +49,43 @@ beforeEach(async () => {
 describe('violation trails', () => {
   it('stock leak: the counters finding names the failed order, and its trail tells the story across tables and services', async () => {
     // order 120 failed as invalid_items; its reservation of product 1 was never released
-    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items, failure_reason, created_at, updated_at)
-                    VALUES (120, 1, 'co-120', 'h', 'failed', 500, '[{"productId":"1","qty":1}]', 'invalid_items', $1, $2)`, [at(0), at(2600)]);
-    await db.query(`INSERT INTO orders.order_events (order_id, from_status, to_status, at) VALUES (120, NULL, 'pending', $1), (120, 'pending', 'failed', $2)`, [at(1), at(2600)]);
+    await db.query(
+      `INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items, failure_reason, created_at, updated_at)
+                    VALUES (120, 1, 'co-120', 'h', 'failed', 500, '[{"productId":"1","qty":1}]', 'invalid_items', $1, $2)`,
+      [at(0), at(2600)],
+    );
+    await db.query(`INSERT INTO orders.order_events (order_id, from_status, to_status, at) VALUES (120, NULL, 'pending', $1), (120, 'pending', 'failed', $2)`, [
+      at(1),
+      at(2600),
+    ]);
     await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at, updated_at) VALUES (120, 'failed', 'done', $1, $2)`, [at(30_000), at(2601)]);
-    await db.query(`INSERT INTO orders.outbox (id, topic, aggregate_id, payload, created_at, published_at) VALUES (720, 'order.failed', 120, '{}', $1, $2)`, [at(2602), at(2650)]);
-    await db.query(`INSERT INTO catalog.reservations (id, order_id, product_id, qty, status, created_at, updated_at) VALUES (1020, 120, 1, 1, 'reserved', $1, $1)`, [at(2100)]);
+    await db.query(`INSERT INTO orders.outbox (id, topic, aggregate_id, payload, created_at, published_at) VALUES (720, 'order.failed', 120, '{}', $1, $2)`, [
+      at(2602),
+      at(2650),
+    ]);
+    await db.query(
+      `INSERT INTO catalog.reservations (id, order_id, product_id, qty, status, created_at, updated_at) VALUES (1020, 120, 1, 1, 'reserved', $1, $1)`,
+      [at(2100)],
+    );
     // the counters lost track too: reserved says 2 where one live reservation exists
     await db.query(`UPDATE catalog.stock SET available = 8, reserved = 2 WHERE product_id = 1`);
     await logs.writeBatch([
-      { time: new Date(T + 2000), level: 'warn', service: 'orders', instance: 'orders-0', msg: 'stock reservation failed', fields: { orderId: '120', err: 'timeout after 2000 ms' } },
-      { time: new Date(T + 2500), level: 'warn', service: 'orders', instance: 'orders-1', msg: 'stock reservation failed', fields: { orderId: '120', err: '409 reservation_released' } },
+      {
+        time: new Date(T + 2000),
+        level: 'warn',
+        service: 'orders',
+        instance: 'orders-0',
+        msg: 'stock reservation failed',
+        fields: { orderId: '120', err: 'timeout after 2000 ms' },
+      },
+      {
+        time: new Date(T + 2500),
+        level: 'warn',
+        service: 'orders',
+        instance: 'orders-1',
+        msg: 'stock reservation failed',
+        fields: { orderId: '120', err: '409 reservation_released' },
+      },
       { time: new Date(T + 2550), level: 'info', service: 'catalog', instance: 'catalog-0', msg: 'reservation committed late', fields: { orderId: '120' } },
       { time: new Date(T + 2560), level: 'info', service: 'orders', instance: 'orders-0', msg: 'unrelated order', fields: { orderId: '121' } },
       // another run's line about the same id, long before: outside the window
@@ -96,14 +122,29 @@ describe('violation trails', () => {
   });
 
   it('double charge: both payments with their idempotency keys, and what the payments service answered for each', async () => {
-    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items, created_at, updated_at)
-                    VALUES (130, 1, 'co-130', 'h', 'confirmed', 700, '[{"productId":"2","qty":1}]', $1, $2)`, [at(0), at(3000)]);
-    await db.query(`INSERT INTO catalog.reservations (id, order_id, product_id, qty, status, created_at, updated_at) VALUES (1030, 130, 2, 1, 'committed', $1, $2)`, [at(100), at(2900)]);
+    await db.query(
+      `INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items, created_at, updated_at)
+                    VALUES (130, 1, 'co-130', 'h', 'confirmed', 700, '[{"productId":"2","qty":1}]', $1, $2)`,
+      [at(0), at(3000)],
+    );
+    await db.query(
+      `INSERT INTO catalog.reservations (id, order_id, product_id, qty, status, created_at, updated_at) VALUES (1030, 130, 2, 1, 'committed', $1, $2)`,
+      [at(100), at(2900)],
+    );
     await db.query(`UPDATE catalog.stock SET available = 9, sold = 1 WHERE product_id = 2`);
-    await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at, updated_at) VALUES (130, 'completed', 'done', $1, $2)`, [at(30_000), at(3000)]);
-    await db.query(`INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status, created_at) VALUES
-                    (530, 130, 'pay-130', 700, 'captured', $1), (531, 130, 'pay-130-retry1', 700, 'captured', $2)`, [at(1200), at(2800)]);
-    await db.query(`INSERT INTO payments.idempotency (key, request_hash, status_code, created_at) VALUES ('pay-130', 'h', 201, $1), ('pay-130-retry1', 'h', 201, $2)`, [at(1190), at(2790)]);
+    await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at, updated_at) VALUES (130, 'completed', 'done', $1, $2)`, [
+      at(30_000),
+      at(3000),
+    ]);
+    await db.query(
+      `INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status, created_at) VALUES
+                    (530, 130, 'pay-130', 700, 'captured', $1), (531, 130, 'pay-130-retry1', 700, 'captured', $2)`,
+      [at(1200), at(2800)],
+    );
+    await db.query(
+      `INSERT INTO payments.idempotency (key, request_hash, status_code, created_at) VALUES ('pay-130', 'h', 201, $1), ('pay-130-retry1', 'h', 201, $2)`,
+      [at(1190), at(2790)],
+    );
 
     const r = await checkConsistency(url, { invariants: ['payment-exactly-once'], history: [], runStart: T, runEnd: T + 10_000, trail: { logs, window } });
     const v = r.invariants[0]!.violations[0]!;
@@ -118,22 +159,37 @@ describe('violation trails', () => {
   });
 
   it('a counter drift no reservation explains names the orders that reserved concurrently', async () => {
-    for (const [id, ms] of [[140, 0], [141, 8], [142, 900]] as const) {
-      await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES ($1, 1, $2, 'h', 'confirmed', 500, '[{"productId":"1","qty":1}]')`, [id, `co-${id}`]);
-      await db.query(`INSERT INTO catalog.reservations (id, order_id, product_id, qty, status, created_at) VALUES ($1, $2, 1, 1, 'committed', $3)`, [id + 1000, id, at(ms)]);
+    for (const [id, ms] of [
+      [140, 0],
+      [141, 8],
+      [142, 900],
+    ] as const) {
+      await db.query(
+        `INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES ($1, 1, $2, 'h', 'confirmed', 500, '[{"productId":"1","qty":1}]')`,
+        [id, `co-${id}`],
+      );
+      await db.query(`INSERT INTO catalog.reservations (id, order_id, product_id, qty, status, created_at) VALUES ($1, $2, 1, 1, 'committed', $3)`, [
+        id + 1000,
+        id,
+        at(ms),
+      ]);
     }
     // a lost update: three sold, the counter says two
     await db.query(`UPDATE catalog.stock SET available = 8, sold = 2 WHERE product_id = 1`);
     const r = await checkConsistency(url, { invariants: ['stock-conserved'], history: [], runStart: T, runEnd: T + 10_000 });
     const v = r.invariants[0]!.violations.find((x) => x.kind === 'stock-ledger-mismatch')!;
-    expect(v.message).toContain('every reservation of the product agrees with its order, so a counter moved without one: reservations made concurrently (a lost update?): orders 140 and 141 8 ms apart');
+    expect(v.message).toContain(
+      'every reservation of the product agrees with its order, so a counter moved without one: reservations made concurrently (a lost update?): orders 140 and 141 8 ms apart',
+    );
     expect(v.ids).toEqual(['1', '140', '141']);
     // no trail asked for: none attached
     expect(v.trail).toBeUndefined();
   });
 
   it('without a log store the trail holds the rows and says logs were not searched; a broken log store is named', async () => {
-    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (150, 1, 'co-150', 'h', 'pending', 500, '[]')`);
+    await db.query(
+      `INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (150, 1, 'co-150', 'h', 'pending', 500, '[]')`,
+    );
     await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (150, 'stock_reserved', 'charge', now())`);
     const plain = await checkConsistency(url, { invariants: ['saga-terminal'], history: [], runStart: T, runEnd: T + 10_000, trail: {} });
     const v = plain.invariants[0]!.violations.find((x) => x.kind === 'saga-not-terminal')!;
@@ -148,15 +204,30 @@ describe('violation trails', () => {
 });
 
 describe('analyseRun: a run judged on itself', () => {
-  it('an earlier run\'s double charge is pre-existing; this run\'s stuck saga fails it with its trail; settling is reported', async () => {
-    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (160, 1, 'co-160', 'h', 'confirmed', 700, '[]')`);
+  it("an earlier run's double charge is pre-existing; this run's stuck saga fails it with its trail; settling is reported", async () => {
+    await db.query(
+      `INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (160, 1, 'co-160', 'h', 'confirmed', 700, '[]')`,
+    );
     await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (160, 'completed', 'done', now())`);
-    await db.query(`INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES (560, 160, 'p-160', 700, 'captured'), (561, 160, 'p-160-r', 700, 'captured')`);
+    await db.query(
+      `INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES (560, 160, 'p-160', 700, 'captured'), (561, 160, 'p-160-r', 700, 'captured')`,
+    );
     const baseline = await captureConsistencyBaseline(url);
     // during the run
-    await db.query(`INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (161, 1, 'co-161', 'h', 'pending', 500, '[]')`);
+    await db.query(
+      `INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items) VALUES (161, 1, 'co-161', 'h', 'pending', 500, '[]')`,
+    );
     await db.query(`INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (161, 'payment_captured', 'confirm', now())`);
-    await logs.writeBatch([{ time: new Date(), level: 'error', service: 'orders', instance: 'orders-0', msg: 'deferred confirmation failed', fields: { orderId: '161', err: 'connection reset' } }]);
+    await logs.writeBatch([
+      {
+        time: new Date(),
+        level: 'error',
+        service: 'orders',
+        instance: 'orders-0',
+        msg: 'deferred confirmation failed',
+        fields: { orderId: '161', err: 'connection reset' },
+      },
+    ]);
     const experiment = await loadExperimentFile(path.join(EXPERIMENTS_DIR, 'payments-latency.yaml'));
     const now = Date.now();
     const report = await analyseRun(
@@ -196,7 +267,13 @@ describe('analyseRun: a run judged on itself', () => {
 
 describe('buildTrail and subjectsOf (pure)', () => {
   it('keeps rows before log lines when bounded, and says how much it left out', () => {
-    const logLines = Array.from({ length: 60 }, (_, i) => ({ time: T + i, level: i === 59 ? 'error' : 'info', service: 'orders', instance: 'orders-0', msg: `line ${i}` }));
+    const logLines = Array.from({ length: 60 }, (_, i) => ({
+      time: T + i,
+      level: i === 59 ? 'error' : 'info',
+      service: 'orders',
+      instance: 'orders-0',
+      msg: `line ${i}`,
+    }));
     const trail = buildTrail({
       orders: [{ id: '1', idempotency_key: 'k', status: 'failed', total_cents: 5, created_at: new Date(T + 100) }],
       orderEvents: [],
@@ -216,10 +293,24 @@ describe('buildTrail and subjectsOf (pure)', () => {
   });
 
   it('finds the orders and keys of SQL and history violations', () => {
-    expect(subjectsOf({ kind: 'double-capture', ids: ['9', '1', '2'], rows: [{ order_id: '9', keys: ['a', 'b'] }], events: [] })).toEqual({ orders: ['9'], terms: [] });
-    expect(subjectsOf({ kind: 'outbox-pending', ids: ['7', '9'], rows: [{ outbox_id: '7', aggregate_id: '9' }], events: [] })).toEqual({ orders: ['9'], terms: [] });
+    expect(subjectsOf({ kind: 'double-capture', ids: ['9', '1', '2'], rows: [{ order_id: '9', keys: ['a', 'b'] }], events: [] })).toEqual({
+      orders: ['9'],
+      terms: [],
+    });
+    expect(subjectsOf({ kind: 'outbox-pending', ids: ['7', '9'], rows: [{ outbox_id: '7', aggregate_id: '9' }], events: [] })).toEqual({
+      orders: ['9'],
+      terms: [],
+    });
     expect(
-      subjectsOf({ kind: 'lost-ack', ids: ['999', 'k999'], rows: [], events: [{ type: 'invoke', value: { idempotencyKey: 'k999' } }, { type: 'ok', value: { orderId: '999' } }] }),
+      subjectsOf({
+        kind: 'lost-ack',
+        ids: ['999', 'k999'],
+        rows: [],
+        events: [
+          { type: 'invoke', value: { idempotencyKey: 'k999' } },
+          { type: 'ok', value: { orderId: '999' } },
+        ],
+      }),
     ).toEqual({ orders: ['999'], terms: ['k999'] });
   });
 });

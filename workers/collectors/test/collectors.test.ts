@@ -16,7 +16,13 @@ function listen(handler: Parameters<typeof createServer>[1]): Promise<{ server: 
 describe('parseExposition', () => {
   it('keeps every labelled histogram series (prom-client writes le first)', async () => {
     const reg = new client.Registry();
-    const h = new client.Histogram({ name: 'http_server_request_duration_seconds', help: 'x', labelNames: ['route', 'status'], buckets: [0.1, 1], registers: [reg] });
+    const h = new client.Histogram({
+      name: 'http_server_request_duration_seconds',
+      help: 'x',
+      labelNames: ['route', 'status'],
+      buckets: [0.1, 1],
+      registers: [reg],
+    });
     h.observe({ route: '/a', status: '200' }, 0.05);
     h.observe({ route: '/b', status: '500' }, 0.5);
     new client.Counter({ name: 'nodejs_whatever_total', help: 'x', registers: [reg] }).inc();
@@ -32,10 +38,41 @@ describe('parseExposition', () => {
 
 describe('toLogRecord', () => {
   it('maps a pino line, keeps extra fields, tags the run', () => {
-    const r = toLogRecord({ cursor: 1, instance: 'orders-0', service: 'orders', line: JSON.stringify({ time: '2026-11-23T10:00:00.000Z', level: 'warn', service: 'orders', instance: 'orders-0', msg: 'breaker open', breaker: 'orders->payments', pid: 12 }) }, 'r1');
-    expect(r).toEqual({ time: new Date('2026-11-23T10:00:00.000Z'), level: 'warn', service: 'orders', instance: 'orders-0', msg: 'breaker open', runId: 'r1', fields: { breaker: 'orders->payments' } });
-    expect(toLogRecord({ cursor: 2, instance: 'x-0', service: 'x', line: '{"level":50,"msg":"boom","runId":"other"}' }, 'r1')).toMatchObject({ level: 'error', runId: 'other' });
-    expect(toLogRecord({ cursor: 3, instance: 'x-0', service: 'x', line: 'not json at all' }, 'r1')).toMatchObject({ level: 'error', msg: 'not json at all', runId: 'r1' });
+    const r = toLogRecord(
+      {
+        cursor: 1,
+        instance: 'orders-0',
+        service: 'orders',
+        line: JSON.stringify({
+          time: '2026-11-23T10:00:00.000Z',
+          level: 'warn',
+          service: 'orders',
+          instance: 'orders-0',
+          msg: 'breaker open',
+          breaker: 'orders->payments',
+          pid: 12,
+        }),
+      },
+      'r1',
+    );
+    expect(r).toEqual({
+      time: new Date('2026-11-23T10:00:00.000Z'),
+      level: 'warn',
+      service: 'orders',
+      instance: 'orders-0',
+      msg: 'breaker open',
+      runId: 'r1',
+      fields: { breaker: 'orders->payments' },
+    });
+    expect(toLogRecord({ cursor: 2, instance: 'x-0', service: 'x', line: '{"level":50,"msg":"boom","runId":"other"}' }, 'r1')).toMatchObject({
+      level: 'error',
+      runId: 'other',
+    });
+    expect(toLogRecord({ cursor: 3, instance: 'x-0', service: 'x', line: 'not json at all' }, 'r1')).toMatchObject({
+      level: 'error',
+      msg: 'not json at all',
+      runId: 'r1',
+    });
   });
 });
 
@@ -45,7 +82,13 @@ describe('collectors against HTTP instances and a supervisor', () => {
   let instanceUrl = '';
   let supervisorUrl = '';
   const reg = new client.Registry();
-  const hist = new client.Histogram({ name: 'http_server_request_duration_seconds', help: 'x', labelNames: ['service', 'route', 'method', 'status'], buckets: [0.05, 0.5], registers: [reg] });
+  const hist = new client.Histogram({
+    name: 'http_server_request_duration_seconds',
+    help: 'x',
+    labelNames: ['service', 'route', 'method', 'status'],
+    buckets: [0.05, 0.5],
+    registers: [reg],
+  });
   const breaker = new client.Gauge({ name: 'circuit_breaker_state', help: 'x', labelNames: ['service', 'breaker'], registers: [reg] });
   const logLines: { cursor: number; instance: string; service: string; line: string }[] = [];
   const runId = 'run-collect-1';
@@ -129,7 +172,8 @@ describe('collectors against HTTP instances and a supervisor', () => {
   });
 
   it('ships only lines from the start cursor on, tagged with the run, into the log store', async () => {
-    const push = (instance: string, obj: Record<string, unknown>) => logLines.push({ cursor: logLines.length + 1, instance, service: instance.split('-')[0]!, line: JSON.stringify(obj) });
+    const push = (instance: string, obj: Record<string, unknown>) =>
+      logLines.push({ cursor: logLines.length + 1, instance, service: instance.split('-')[0]!, line: JSON.stringify(obj) });
     push('orders-0', { time: new Date().toISOString(), level: 'info', msg: 'before the run' });
     const store = new PostgresLogStore(t.db);
     const lc = new LogCollector({ supervisor: new SupervisorClient({ url: supervisorUrl }), store, runId, intervalMs: 50, pageSize: 2 });

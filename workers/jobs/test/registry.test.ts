@@ -32,9 +32,16 @@ describe('job registry on a real BullMQ queue', () => {
     const events = new QueueEvents(queueName, { connection, prefix });
     await events.waitUntilReady();
     const worker = createJobWorker({ queueName, connection, prefix, defs: [echo], concurrency: 2 });
-    closers.push(() => queue.obliterate({ force: true }).then(() => queue.close()), () => events.close(), () => worker.close());
+    closers.push(
+      () => queue.obliterate({ force: true }).then(() => queue.close()),
+      () => events.close(),
+      () => worker.close(),
+    );
 
-    await expect(enqueueJob(queue, echo, { n: 'x' as unknown as number })).rejects.toMatchObject({ code: 'VALIDATION', issues: [expect.objectContaining({ path: 'n' })] });
+    await expect(enqueueJob(queue, echo, { n: 'x' as unknown as number })).rejects.toMatchObject({
+      code: 'VALIDATION',
+      issues: [expect.objectContaining({ path: 'n' })],
+    });
 
     const ok = await enqueueJob(queue, echo, { n: 5, failTimes: 2 });
     expect(ok.name).toBe('echo@v2');

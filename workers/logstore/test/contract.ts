@@ -31,8 +31,27 @@ export function logStoreContract(name: string, setup: () => Promise<{ store: Log
       ({ store, teardown } = await setup());
       const batch: TLogRecord[] = [];
       for (let i = 0; i < 25; i++) batch.push(rec(i, { runId: runA }));
-      batch.push(rec(30, { runId: runA, level: 'warn', service: 'payments', instance: 'payments-1', msg: 'circuit breaker opened', fields: { breaker: 'orders->payments', state: 'open' } }));
-      batch.push(rec(31, { runId: runA, level: 'error', service: 'payments', instance: 'payments-1', msg: 'charge failed upstream timeout', requestId: 'req-77', fields: { orderId: '9001' } }));
+      batch.push(
+        rec(30, {
+          runId: runA,
+          level: 'warn',
+          service: 'payments',
+          instance: 'payments-1',
+          msg: 'circuit breaker opened',
+          fields: { breaker: 'orders->payments', state: 'open' },
+        }),
+      );
+      batch.push(
+        rec(31, {
+          runId: runA,
+          level: 'error',
+          service: 'payments',
+          instance: 'payments-1',
+          msg: 'charge failed upstream timeout',
+          requestId: 'req-77',
+          fields: { orderId: '9001' },
+        }),
+      );
       batch.push(rec(32, { runId: runB, level: 'error', service: 'orders', msg: 'saga compensation failed', fields: {} }));
       // a line on the next UTC day (another daily index in Elasticsearch)
       batch.push(rec(0, { runId: runB, time: new Date(T0 + 14 * 3600_000), msg: 'late line after midnight' }));
@@ -57,7 +76,15 @@ export function logStoreContract(name: string, setup: () => Promise<{ store: Log
       const p = await store.search({ runId: runA, text: 'upstream timeout' });
       expect(p.records).toHaveLength(1);
       const r = p.records[0]!;
-      expect(r).toMatchObject({ level: 'error', service: 'payments', instance: 'payments-1', msg: 'charge failed upstream timeout', requestId: 'req-77', runId: runA, fields: { orderId: '9001' } });
+      expect(r).toMatchObject({
+        level: 'error',
+        service: 'payments',
+        instance: 'payments-1',
+        msg: 'charge failed upstream timeout',
+        requestId: 'req-77',
+        runId: runA,
+        fields: { orderId: '9001' },
+      });
       expect(r.time.toISOString()).toBe(new Date(T0 + 310).toISOString());
       expect(typeof r.id).toBe('string');
     });
@@ -100,7 +127,10 @@ export function logStoreContract(name: string, setup: () => Promise<{ store: Log
 
     it('rejects a bad query naming the field', async () => {
       await expect(store.search({ runId: runA, limit: 0 })).rejects.toMatchObject({ code: 'VALIDATION', issues: [expect.objectContaining({ path: 'limit' })] });
-      await expect(store.search({ cursor: 'not-a-cursor' })).rejects.toMatchObject({ code: 'VALIDATION', issues: [expect.objectContaining({ path: 'cursor' })] });
+      await expect(store.search({ cursor: 'not-a-cursor' })).rejects.toMatchObject({
+        code: 'VALIDATION',
+        issues: [expect.objectContaining({ path: 'cursor' })],
+      });
     });
   });
 }

@@ -31,7 +31,17 @@ describe('Elasticsearch adapter: exact requests', () => {
     const lines = bulks[0]!.body as Record<string, any>[];
     expect(lines).toHaveLength(4);
     expect(lines[0]).toEqual({ create: { _index: 'fl-x-2026.11.23', _id: lines[1]!.id } });
-    expect(lines[1]).toEqual({ '@timestamp': day1.toISOString(), id: lines[1]!.id, level: 'info', service: 'orders', instance: 'orders-0', msg: 'a', runId: 'r1', fields: { k: 'v' }, search: 'a k v' });
+    expect(lines[1]).toEqual({
+      '@timestamp': day1.toISOString(),
+      id: lines[1]!.id,
+      level: 'info',
+      service: 'orders',
+      instance: 'orders-0',
+      msg: 'a',
+      runId: 'r1',
+      fields: { k: 'v' },
+      search: 'a k v',
+    });
     expect(lines[2]).toEqual({ create: { _index: 'fl-x-2026.11.24', _id: lines[3]!.id } });
     expect([...es.indices.keys()].sort()).toEqual(['fl-x-2026.11.23', 'fl-x-2026.11.24']);
     expect(es.requests.filter((r) => r.path.endsWith('/_refresh')).map((r) => r.path)).toEqual(['/fl-x-*/_refresh', '/fl-x-*/_refresh']);
@@ -40,7 +50,15 @@ describe('Elasticsearch adapter: exact requests', () => {
   it('sends one search over the daily pattern with filters, match and search_after', async () => {
     const es = createFakeElasticsearch();
     const store = new ElasticsearchLogStore({ client: es.client, indexPrefix: 'fl-y' });
-    const first = await store.search({ runId: 'r9', service: 'payments', level: 'error', text: 'timeout', from: new Date('2026-11-23T10:00:00Z'), to: new Date('2026-11-23T11:00:00Z'), limit: 2 });
+    const first = await store.search({
+      runId: 'r9',
+      service: 'payments',
+      level: 'error',
+      text: 'timeout',
+      from: new Date('2026-11-23T10:00:00Z'),
+      to: new Date('2026-11-23T11:00:00Z'),
+      limit: 2,
+    });
     expect(first.records).toEqual([]);
     const req = es.requests.at(-1)!;
     expect(req.method).toBe('POST');
@@ -67,14 +85,23 @@ describe('Elasticsearch adapter: exact requests', () => {
     const es = createFakeElasticsearch();
     const store = new ElasticsearchLogStore({ client: es.client, indexPrefix: 'fl-f' });
     await store.flush();
-    expect(es.requests.at(-1)).toMatchObject({ method: 'GET', path: '/fl-f-*/_refresh', querystring: { ignore_unavailable: 'true', allow_no_indices: 'true' } });
+    expect(es.requests.at(-1)).toMatchObject({
+      method: 'GET',
+      path: '/fl-f-*/_refresh',
+      querystring: { ignore_unavailable: 'true', allow_no_indices: 'true' },
+    });
   });
 
   it('reports rejected documents instead of losing them silently', async () => {
     const es = createFakeElasticsearch({ reject: (d) => d.msg === 'unparseable' });
     const store = new ElasticsearchLogStore({ client: es.client, indexPrefix: 'fl-z' });
     const base = { time: new Date('2026-11-23T10:00:00Z'), level: 'info' as const, service: 's', instance: 's-0', fields: {} };
-    await expect(store.writeBatch([{ ...base, msg: 'fine' }, { ...base, msg: 'unparseable' }])).rejects.toMatchObject({
+    await expect(
+      store.writeBatch([
+        { ...base, msg: 'fine' },
+        { ...base, msg: 'unparseable' },
+      ]),
+    ).rejects.toMatchObject({
       code: 'UNAVAILABLE',
       message: expect.stringContaining('rejected 1 of 2'),
     });

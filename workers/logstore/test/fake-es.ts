@@ -19,11 +19,19 @@ export interface TRecordedRequest {
 type Doc = Record<string, unknown> & { '@timestamp': string; id: string };
 
 function tokens(s: string): string[] {
-  return s.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  return s
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean);
 }
 
 function globToRe(pattern: string): RegExp {
-  return new RegExp(`^(${pattern.split(',').map((p) => p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')).join('|')})$`);
+  return new RegExp(
+    `^(${pattern
+      .split(',')
+      .map((p) => p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*'))
+      .join('|')})$`,
+  );
 }
 
 function matchClause(doc: Doc, clause: Record<string, unknown>): boolean {
@@ -50,7 +58,12 @@ function matchClause(doc: Doc, clause: Record<string, unknown>): boolean {
   }
 }
 
-export function createFakeElasticsearch(opts: { reject?: (doc: Doc) => boolean } = {}): { client: Client; requests: TRecordedRequest[]; indices: Map<string, Map<string, Doc>>; templates: Map<string, unknown> } {
+export function createFakeElasticsearch(opts: { reject?: (doc: Doc) => boolean } = {}): {
+  client: Client;
+  requests: TRecordedRequest[];
+  indices: Map<string, Map<string, Doc>>;
+  templates: Map<string, unknown>;
+} {
   const mock = new Mock();
   const requests: TRecordedRequest[] = [];
   const indices = new Map<string, Map<string, Doc>>();
@@ -96,7 +109,15 @@ export function createFakeElasticsearch(opts: { reject?: (doc: Doc) => boolean }
   });
 
   mock.add({ method: ['POST', 'GET'], path: '/:index/_search' }, (p: any) => {
-    const params = p as { path: string; body: { size: number; query: { bool: { filter: Record<string, unknown>[]; must: Record<string, unknown>[] } }; sort: unknown[]; search_after?: [number, string] } };
+    const params = p as {
+      path: string;
+      body: {
+        size: number;
+        query: { bool: { filter: Record<string, unknown>[]; must: Record<string, unknown>[] } };
+        sort: unknown[];
+        search_after?: [number, string];
+      };
+    };
     rec(params as never);
     const re = globToRe(decodeURIComponent(params.path.split('/')[1]!));
     const all: Doc[] = [];
@@ -108,7 +129,11 @@ export function createFakeElasticsearch(opts: { reject?: (doc: Doc) => boolean }
     const after = params.body.search_after;
     if (after) hits = hits.filter((d) => key(d)[0] > after[0] || (key(d)[0] === after[0] && key(d)[1] > after[1]));
     hits = hits.slice(0, params.body.size);
-    return { took: 1, timed_out: false, hits: { total: { value: hits.length, relation: 'eq' }, hits: hits.map((d) => ({ _index: 'x', _id: d.id, _source: d, sort: key(d) })) } };
+    return {
+      took: 1,
+      timed_out: false,
+      hits: { total: { value: hits.length, relation: 'eq' }, hits: hits.map((d) => ({ _index: 'x', _id: d.id, _source: d, sort: key(d) })) },
+    };
   });
 
   const client = new Client({ node: 'http://127.0.0.1:9200', Connection: mock.getConnection() });

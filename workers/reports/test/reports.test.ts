@@ -53,7 +53,10 @@ describe('junit.xml', () => {
     const cases = xml.match(/<testcase /g) ?? [];
     expect(cases).toHaveLength(doubleCharge.slos.length + doubleCharge.breakers.expectations.length + doubleCharge.invariants.length);
     expect(xml).toMatch(/<testsuites name="faultline" tests="12" failures="1" errors="0"/);
-    const failure = /<testcase classname="faultline\.payments-latency\.invariant" name="payment-exactly-once" time="0">\s*<failure type="invariant" message="([^"]*)">([^<]*)<\/failure>/.exec(xml);
+    const failure =
+      /<testcase classname="faultline\.payments-latency\.invariant" name="payment-exactly-once" time="0">\s*<failure type="invariant" message="([^"]*)">([^<]*)<\/failure>/.exec(
+        xml,
+      );
     expect(failure?.[1]).toMatch(/^2 violation\(s\): order 9000123 charged 2 times/);
     expect(failure?.[2]).toContain('ids: 9000123, 4411, 4417');
     // the trail explains it: both captures with their idempotency keys, in time order
@@ -75,7 +78,9 @@ describe('junit.xml', () => {
     expect(xml).not.toContain('</script>');
     expect(xml).not.toContain('\u0001');
     expect(xml).toContain('k&lt;&amp;&gt;');
-    expect(xml).toMatch(/<testcase classname="faultline\.payments-latency\.run" name="run" time="0">\s*<error type="aborted" message="abort: error rate &gt; 90% for 10s &lt;now&gt;"/);
+    expect(xml).toMatch(
+      /<testcase classname="faultline\.payments-latency\.run" name="run" time="0">\s*<error type="aborted" message="abort: error rate &gt; 90% for 10s &lt;now&gt;"/,
+    );
   });
 });
 
@@ -88,9 +93,13 @@ describe('summary.md', () => {
     expect(md).toMatch(/\| \d+% \(\d+ bad of \d+\.\d allowed\) \|/);
     expect(md).toMatch(/\| ✅ \| checkout-latency \| `POST \/checkout` latency ≤ 2500 ms for ≥ 55% \| \*\*\d+\.\d\d%\*\* \| \d+\.\d\d% \| \d+\.\d\d% \|/);
     expect(md).toMatch(/\| ✅ \| `orders->payments` \| payments-slow \| [12]\.\d s \|/);
-    expect(md).toContain('- `double-capture` order 9000123 charged 2 times: payments 4411 (key co-9000123), 4417 (key co-9000123-retry1) — ids `9000123`, `4411`, `4417`');
+    expect(md).toContain(
+      '- `double-capture` order 9000123 charged 2 times: payments 4411 (key co-9000123), 4417 (key co-9000123-retry1) — ids `9000123`, `4411`, `4417`',
+    );
     // first lines of the trail under the violation
-    expect(md).toMatch(/ {2}```\n {2}\d\d:\d\d:\d\d\.\d+ \[orders\.orders\] order 9000123 created: 1299 cents, key k-9000123\n {2}\d\d:\d\d:\d\d\.\d+ \[orders\.order_events\] order 9000123: ∅ → pending\n/);
+    expect(md).toMatch(
+      / {2}```\n {2}\d\d:\d\d:\d\d\.\d+ \[orders\.orders\] order 9000123 created: 1299 cents, key k-9000123\n {2}\d\d:\d\d:\d\d\.\d+ \[orders\.order_events\] order 9000123: ∅ → pending\n/,
+    );
     expect(md).toMatch(/more steps in report\.json/);
     expect(md).toContain('After the load: settled in 1.8 s (max ');
     expect(md).toContain('(2 violations, 1 pre-existing)');
@@ -174,10 +183,15 @@ describe('writeReport', () => {
     expect(await readFile(files['summary.md'], 'utf8')).toBe(renderSummary(doubleCharge));
   });
 
-  it('reads a version-1 report back, its budget recomputed as the run\'s own', () => {
+  it("reads a version-1 report back, its budget recomputed as the run's own", () => {
     const v1 = JSON.parse(JSON.stringify(passed)) as Record<string, any>;
     v1.schemaVersion = 1;
-    for (const s of v1.slos) for (const f of s.figures) { delete f.bad; delete f.allowedBad; f.budgetConsumedPct = 0.0001; }
+    for (const s of v1.slos)
+      for (const f of s.figures) {
+        delete f.bad;
+        delete f.allowedBad;
+        f.budgetConsumedPct = 0.0001;
+      }
     const back = parseReport(v1);
     expect(back.schemaVersion).toBe(2);
     expect(back.slos).toEqual(passed.slos);
@@ -198,7 +212,10 @@ describe.skipIf(!existsSync(CHROMIUM))('report.html in headless chromium', () =>
     const dir = await mkdtemp(path.join(os.tmpdir(), 'fl-report-'));
     dirs.push(dir);
     const files = await writeReport(hostile(noBreaker), dir);
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const problems: string[] = [];

@@ -28,7 +28,9 @@ function starterFor(db: typeof t.db): TRunStarter {
     },
     async start(_kind, ref, ctx) {
       const id = `run_${randomBytes(4).toString('hex')}`;
-      await db.insert(runs).values({ id, experimentName: ref, target: 'shop', state: 'running', trigger: 'schedule', scheduleId: ctx.scheduleId, definition: {} });
+      await db
+        .insert(runs)
+        .values({ id, experimentName: ref, target: 'shop', state: 'running', trigger: 'schedule', scheduleId: ctx.scheduleId, definition: {} });
       started.push(id);
       return [id];
     },
@@ -47,7 +49,13 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 1
 
 beforeAll(async () => {
   t = await createTestDatabase();
-  w = await startScheduleWorker({ connection, prefix: `fltest_${randomBytes(4).toString('hex')}`, queueName: 'schedules', db: t.db, starter: starterFor(t.db) });
+  w = await startScheduleWorker({
+    connection,
+    prefix: `fltest_${randomBytes(4).toString('hex')}`,
+    queueName: 'schedules',
+    db: t.db,
+    starter: starterFor(t.db),
+  });
 });
 
 afterAll(async () => {
@@ -58,7 +66,11 @@ afterAll(async () => {
 
 describe('schedules', () => {
   it('refuses a schedule of an unknown experiment, naming the field', async () => {
-    const e = await createSchedule({ db: t.db, queue: w.queue, starter: starterFor(t.db) }, { name: 'x', kind: 'experiment', ref: 'missing', cron: '* * * * *' }, 'op').catch((x) => x);
+    const e = await createSchedule(
+      { db: t.db, queue: w.queue, starter: starterFor(t.db) },
+      { name: 'x', kind: 'experiment', ref: 'missing', cron: '* * * * *' },
+      'op',
+    ).catch((x) => x);
     expect(e).toBeInstanceOf(AppError);
     expect((e as AppError).issues[0].path).toBe('ref');
   });
@@ -67,7 +79,11 @@ describe('schedules', () => {
     const deps = { db: t.db, queue: w.queue, starter: starterFor(t.db) };
     // Six fields: every second, so the test sees several firings quickly (allowed for tests only).
     process.env.FAULTLINE_ALLOW_SUBMINUTE_CRON = '1';
-    const s = await createSchedule(deps, { name: 'every second', kind: 'experiment', ref: 'payments-latency', cron: '* * * * * *', timezone: 'Europe/Berlin' }, 'op');
+    const s = await createSchedule(
+      deps,
+      { name: 'every second', kind: 'experiment', ref: 'payments-latency', cron: '* * * * * *', timezone: 'Europe/Berlin' },
+      'op',
+    );
     delete process.env.FAULTLINE_ALLOW_SUBMINUTE_CRON;
     expect(withNextFires(s).next).toHaveLength(3);
     expect((await w.queue.getJobSchedulers()).map((j) => j.key)).toContain(s.id);

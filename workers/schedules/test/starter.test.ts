@@ -18,13 +18,19 @@ describe('what a schedule runs', () => {
   it('an edited copy wins over the shipped file of the same name, a run record never does; unknown names are NOT_FOUND', async () => {
     const shipped = await resolveExperiment(t.db, 'payments-latency');
     expect(shipped.name).toBe('payments-latency');
-    await t.db.insert(experiments).values({ id: 'payments-latency', name: 'payments-latency', description: 'edited', definition: { ...shipped, description: 'edited' } });
+    await t.db
+      .insert(experiments)
+      .values({ id: 'payments-latency', name: 'payments-latency', description: 'edited', definition: { ...shipped, description: 'edited' } });
     expect((await resolveExperiment(t.db, 'payments-latency')).description).toBe('edited');
     // A row a run wrote for the shipped file (source_path set) is no copy: the file, as it is now, runs.
-    await t.db.update(experiments).set({ sourcePath: 'experiments/payments-latency.yaml', definition: { ...shipped, description: 'stale text a run recorded' } });
+    await t.db
+      .update(experiments)
+      .set({ sourcePath: 'experiments/payments-latency.yaml', definition: { ...shipped, description: 'stale text a run recorded' } });
     expect((await resolveExperiment(t.db, 'payments-latency')).description).toBe(shipped.description);
     // A saved experiment with no file behind it runs from its row, wherever it came from.
-    await t.db.insert(experiments).values({ id: 'cli-only', name: 'cli-only', sourcePath: '/home/me/cli-only.yaml', definition: { ...shipped, name: 'cli-only' } });
+    await t.db
+      .insert(experiments)
+      .values({ id: 'cli-only', name: 'cli-only', sourcePath: '/home/me/cli-only.yaml', definition: { ...shipped, name: 'cli-only' } });
     expect((await resolveExperiment(t.db, 'cli-only')).name).toBe('cli-only');
     const e = await resolveExperiment(t.db, 'no-such-experiment').catch((x) => x);
     expect(e).toBeInstanceOf(AppError);

@@ -18,12 +18,17 @@ let database: Awaited<ReturnType<typeof createTestDatabase>>;
 
 beforeAll(async () => {
   proxy = await startFaultProxy({ host: '127.0.0.1', port: 0 });
-  const r = await fetch(`${proxy.url}/proxies`, { method: 'POST', body: JSON.stringify({ name: 'api->postgres', listen: '127.0.0.1:0', upstream: '127.0.0.1:5432' }) });
+  const r = await fetch(`${proxy.url}/proxies`, {
+    method: 'POST',
+    body: JSON.stringify({ name: 'api->postgres', listen: '127.0.0.1:0', upstream: '127.0.0.1:5432' }),
+  });
   expect(r.status).toBe(201);
   web = createServer((req, res) => {
     if (req.url === '/metrics') {
       res.setHeader('content-type', 'text/plain; version=0.0.4');
-      res.end('# TYPE http_requests_seconds histogram\nhttp_requests_seconds_bucket{le="0.1",route="/x",code="200"} 3\nhttp_requests_seconds_count{route="/x",code="200"} 3\n');
+      res.end(
+        '# TYPE http_requests_seconds histogram\nhttp_requests_seconds_bucket{le="0.1",route="/x",code="200"} 3\nhttp_requests_seconds_count{route="/x",code="200"} 3\n',
+      );
     } else if (req.url === '/dashboard') {
       res.setHeader('content-type', 'text/html');
       res.end('<!doctype html><html><body>Grafana</body></html>');
@@ -82,7 +87,10 @@ invariants:
 
 describe('faultline target check', () => {
   it('names the wrong proxy, the unreachable database, the HTML metrics URL and the broken invariant', async () => {
-    const lines = await checkTarget(target(), { timeoutMs: 5000, env: { FL_CHECK_MAIN_URL: database.url, FL_CHECK_GONE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' } });
+    const lines = await checkTarget(target(), {
+      timeoutMs: 5000,
+      env: { FL_CHECK_MAIN_URL: database.url, FL_CHECK_GONE_URL: 'postgres://postgres@127.0.0.1:1/nowhere' },
+    });
     const by = (piece: string) => lines.find((l) => l.piece === piece);
     expect(by('entry')).toMatchObject({ ok: true });
     expect(by('edges.toxiproxy')).toMatchObject({ ok: true });
@@ -101,6 +109,11 @@ describe('faultline target check', () => {
     expect(by('invariants.transfers-balanced')!.detail).toMatch(/transfers/);
     expect(by('databases.gone')).toMatchObject({ ok: false });
     expect(by('databases.gone')!.detail).toMatch(/cannot connect to 127\.0\.0\.1:1/);
-    expect(lines.filter((l) => !l.ok).map((l) => l.piece).sort()).toEqual(['databases.gone', 'edges.proxies.api->postgress', 'invariants.transfers-balanced', 'metrics.scrape.1']);
+    expect(
+      lines
+        .filter((l) => !l.ok)
+        .map((l) => l.piece)
+        .sort(),
+    ).toEqual(['databases.gone', 'edges.proxies.api->postgress', 'invariants.transfers-balanced', 'metrics.scrape.1']);
   });
 });

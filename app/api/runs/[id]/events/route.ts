@@ -14,6 +14,11 @@ export const GET = route({ role: 'viewer', params: z.object({ id: z.string().min
   const lastId = Number(req.headers.get('last-event-id'));
   const after = Number.isInteger(lastId) && lastId > 0 ? lastId : query.after;
   return new Response(runEventStream(params.id, after, req.signal), {
-    headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' },
+    headers: {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    },
   });
 });

@@ -13,4 +13,6 @@ const Query = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(200),
 });
 
-export const GET = route({ role: 'viewer', params: z.object({ id: z.string().min(1).max(64) }), query: Query }, async ({ params, query }) => searchRunLogs(params.id, query));
+export const GET = route({ role: 'viewer', params: z.object({ id: z.string().min(1).max(64) }), query: Query }, async ({ params, query }) =>
+  searchRunLogs(params.id, query),
+);
