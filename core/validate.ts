@@ -3,7 +3,7 @@
  * typed value: zod parses, and every issue becomes a field-level message with
  * the YAML line when the input came from a file.
  */
-import { parseDocument, isAlias, isMap, isSeq, LineCounter, visit, type Document, type Node as YamlNode } from 'yaml';
+import { parseDocument, isMap, isSeq, LineCounter, visit, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
 import { AppError, type TFieldIssue } from './errors.js';
 

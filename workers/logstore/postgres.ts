@@ -27,7 +27,7 @@ export class PostgresLogStore implements LogStore {
           service: r.service,
           instance: r.instance,
           // Postgres text cannot hold NUL; a log line may.
-          msg: r.msg.replace(/\u0000/g, ''),
+          msg: r.msg.replaceAll('\u0000', ''),
           requestId: r.requestId ?? null,
           runId: r.runId ?? null,
           fields: r.fields,

@@ -5,7 +5,6 @@
  * adapter sends (bool.filter term/terms/range, match with operator and,
  * sort + search_after). A request outside that subset fails the test.
  */
-/* eslint-disable @typescript-eslint/no-explicit-any -- the mock's resolver params are untyped */
 import Mock from '@elastic/elasticsearch-mock';
 import { Client } from '@elastic/elasticsearch';
 
