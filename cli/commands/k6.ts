@@ -13,10 +13,7 @@ import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { AppError } from '../../core/errors.js';
 import { loadConfig } from '../../core/config.js';
-import { k6SetupData, runSetup } from '../../loadtests/engine/engine.js';
-import { k6OperatorManifest } from '../../loadtests/k6-adapter/manifest.js';
-import { mergeK6Outputs } from '../../loadtests/k6-adapter/raw.js';
-import { formatSummary, loadScenarioFile } from '../../loadtests/index.js';
+import { formatSummary, k6OperatorManifest, k6SetupData, loadScenarioFile, mergeK6Outputs, runSetup } from '../../loadtests/index.js';
 import { resolveScenarioArg } from './load.js';
 
 function flagError(field: string, message: string): AppError {

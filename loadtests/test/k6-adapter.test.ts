@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromHandleSummary, fromSummaryExport, k6ErrorKind, parseK6History, parseK6Points } from '../k6-adapter/parse.js';
 import { formatSummary } from '../summary.js';
 
-const FIX = '/work/shared/fixtures/k6';
+// shared/ lies beside the checkout (as in CI's fresh clone)
+const FIX = path.resolve(import.meta.dirname, '../../../shared/fixtures/k6');
 const read = (f: string) => readFileSync(`${FIX}/${f}`, 'utf8');
 
 describe('k6 output parsers on the recorded k6 v1.3.0 run', () => {

@@ -12,7 +12,8 @@ import { resolveK6Bin, runK6 } from '../k6-adapter/run.js';
 import { parseScenario } from '../scenario.js';
 import type { THistoryEvent, TLoadSecond } from '../types.js';
 
-const FIX = '/work/shared/fixtures/k6';
+// shared/ lies beside the checkout (as in CI's fresh clone)
+const FIX = path.resolve(import.meta.dirname, '../../../shared/fixtures/k6');
 let dir: string;
 let fakeK6: string;
 

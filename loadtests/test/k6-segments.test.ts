@@ -17,7 +17,8 @@ import { evenSegmentSpec, parseSegment, parseSegmentSequence } from '../segments
 import type { TLoadResult, TLoadSecond } from '../types.js';
 import { startFakeShop, type TFakeShop } from './fake-shop.js';
 
-const FIX = '/work/shared/fixtures/k6';
+// shared/ lies beside the checkout (as in CI's fresh clone)
+const FIX = path.resolve(import.meta.dirname, '../../../shared/fixtures/k6');
 const POINTS = readFileSync(`${FIX}/points.jsonl`, 'utf8');
 let dir: string;
 let fakeK6: string;

@@ -12,13 +12,14 @@ import { Command } from 'commander';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { register } from '../../cli/commands/k6.js';
-import { constantArrivalOffsets } from '../engine/schedule.js';
-import { k6OperatorManifest, operatorSegmentFlags } from '../k6-adapter/manifest.js';
-import { mergeK6Outputs } from '../k6-adapter/raw.js';
-import { evenSegmentSpec, executionTuple, formatSegment, formatSequence, parseSegment, parseSegmentSequence } from '../segments.js';
+import { register } from './k6.js';
+import { constantArrivalOffsets } from '../../loadtests/engine/schedule.js';
+import { k6OperatorManifest, operatorSegmentFlags } from '../../loadtests/k6-adapter/manifest.js';
+import { mergeK6Outputs } from '../../loadtests/k6-adapter/raw.js';
+import { evenSegmentSpec, executionTuple, formatSegment, formatSequence, parseSegment, parseSegmentSequence } from '../../loadtests/segments.js';
 
-const FIX = '/work/shared/fixtures/k6';
+// shared/ lies beside the checkout (as in CI's fresh clone)
+const FIX = path.resolve(import.meta.dirname, '../../../shared/fixtures/k6');
 
 // ── the documented TestRun fields (k6-operator api/v1alpha1/testrun_types.go) ──
 const EnvVar = z

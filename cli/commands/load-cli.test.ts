@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeShop, type TFakeShop } from './fake-shop.js';
+import { startFakeShop, type TFakeShop } from '../../loadtests/test/fake-shop.js';
 
 const ROOT = path.join(import.meta.dirname, '..', '..');
 let shop: TFakeShop;
