@@ -14,7 +14,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', path.join(import.meta.dirname, 'load-cli-harness.ts'), 'load', ...args],
+      ['--import', 'tsx', path.join(import.meta.dirname, '..', 'test', 'load-cli-harness.ts'), 'load', ...args],
       { cwd: ROOT, env: { ...process.env, K6_BIN: '', PATH: path.dirname(process.execPath) } },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );

@@ -2,7 +2,7 @@
 // only this command registered, so the CLI test does not depend on every
 // other command of the tree importing cleanly.
 import { Command, CommanderError } from 'commander';
-import { register } from './load.js';
+import { register } from '../commands/load.js';
 import { toAppError } from '../../core/errors.js';
 
 const program = new Command('faultline').exitOverride();
