@@ -118,7 +118,7 @@ async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
       ...(input.baseline ? { baseline: input.baseline } : {}),
       ...(input.settle ? { settle: input.settle } : {}),
     },
-    { shopDatabaseUrl: input.shopDatabaseUrl },
+    { shopDatabaseUrl: input.shopDatabaseUrl, logStore: input.logStore },
   );
   const files = await writeReport(report, input.reportDir);
   return {
@@ -146,6 +146,6 @@ export const realDeps: TRunnerDeps = {
   runLoad: (scenario, opts) => runLoad(scenario, { baseUrl: opts.baseUrl, signal: opts.signal, onSecond: opts.onSecond, onHistory: opts.onHistory }),
   analyse,
   leverState: (db) => leverState(db),
-  isSettled: (url) => isSettled(url),
+  isSettled: (url, baseline) => isSettled(url, { baseline }),
   captureBaseline: (url) => captureConsistencyBaseline(url),
 };

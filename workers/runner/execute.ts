@@ -35,7 +35,7 @@ import { parseStoredExperiment } from './run-definition.js';
 import { RunGuards } from './run-guards.js';
 import { RunObservers } from './run-observers.js';
 import { planRun } from './run-plan.js';
-import { settleShop } from './settle.js';
+import { breakerObservationEnd, settleShop } from './settle.js';
 import { runSteadyState } from './steady-state.js';
 import { faultExpiry } from './timeline.js';
 
@@ -91,7 +91,11 @@ export async function executeRun(runId: string, o: ExecuteRunOptions): Promise<T
     ctx.throwIfStopped();
 
     await ctx.moveTo('recovering');
-    ctx.settle = await settleShop(ctx, { maxMs: ctx.experiment.quiescence, pollMs: o.settlePollMs });
+    ctx.settle = await settleShop(ctx, {
+      maxMs: ctx.experiment.quiescence,
+      pollMs: o.settlePollMs,
+      observeUntil: breakerObservationEnd(ctx.experiment, timeline.windows),
+    });
     ctx.throwIfStopped();
 
     await ctx.moveTo('analysing');

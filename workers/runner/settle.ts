@@ -8,9 +8,11 @@
  *
  *   check ─ settled? ─ no ──▶ wait pollMs ─▶ check …           (until maxMs)
  *                    └ yes ─▶ wait confirmMs ─▶ check ─ settled ─▶ done
+ *                                                  (not before observeUntil: breakers must be seen closing)
  */
 import { toAppError } from '../../core/errors.js';
-import type { TSettleOutcome } from './ports.js';
+import type { TExperiment } from '../../experiments/index.js';
+import type { TFaultWindow, TSettleOutcome } from './ports.js';
 import type { RunContext } from './run-context.js';
 
 /** Options of settleShop. */
@@ -21,6 +23,12 @@ export interface TSettleOptions {
   pollMs?: number;
   /** Wait before the confirming second reading. @defaultValue min(pollMs, 250) */
   confirmMs?: number;
+  /**
+   * Epoch ms before which a settled shop is not yet done: the metric collectors
+   * must still see the breakers close (the latest `closes_within` deadline).
+   * @defaultValue no such bound
+   */
+  observeUntil?: number;
 }
 
 /** Wait `ms`, or less when the run is stopped (never rejects). */
@@ -38,7 +46,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 
 async function readSettled(ctx: RunContext): Promise<{ settled: boolean; detail: string }> {
   try {
-    return await ctx.deps.isSettled(ctx.p.shopDatabaseUrl);
+    return await ctx.deps.isSettled(ctx.p.shopDatabaseUrl, ctx.baseline);
   } catch (e) {
     return { settled: false, detail: `settled check failed: ${toAppError(e).message}` };
   }
@@ -55,16 +63,33 @@ export async function settleShop(ctx: RunContext, o: TSettleOptions): Promise<TS
     const left = o.maxMs - (Date.now() - t0);
     if (left <= 0) break;
     const wasSettled = reading.settled;
-    await pause(Math.min(wasSettled ? confirmMs : pollMs, left), ctx.signal);
+    const observing = confirmed && o.observeUntil !== undefined ? Math.max(0, o.observeUntil - Date.now()) : undefined;
+    await pause(Math.min(observing ?? (wasSettled ? confirmMs : pollMs), left), ctx.signal);
     if (ctx.signal.aborted) break;
     reading = await readSettled(ctx);
     if (wasSettled && reading.settled) {
       confirmed = true;
-      break;
+      if (Date.now() >= (o.observeUntil ?? 0)) break;
     }
   }
   // a single settled reading when the time ran out still counts: it was the shop's last word
   const outcome: TSettleOutcome = { settled: confirmed || reading.settled, waitedMs: Date.now() - t0, maxMs: o.maxMs, detail: reading.detail };
   await ctx.emit({ type: 'settle', ...outcome });
   return outcome;
+}
+
+/**
+ * The latest moment a breaker expectation can still be judged: the removal of
+ * the fault it opens during plus its `closes_within`. Settling does not end
+ * before it, so a shop that settles in a second still has its breakers
+ * observed closing (or not).
+ */
+export function breakerObservationEnd(experiment: TExperiment, windows: readonly Pick<TFaultWindow, 'name' | 'removedAt'>[]): number | undefined {
+  let end: number | undefined;
+  for (const b of experiment.expectations.breakers) {
+    const removed = windows.find((w) => w.name === b.opens_during)?.removedAt;
+    if (removed == null) continue;
+    end = Math.max(end ?? 0, removed + b.closes_within);
+  }
+  return end;
 }

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { TRunEvent } from '../events.js';
 import type { RunContext } from '../run-context.js';
-import { settleShop } from '../settle.js';
+import { breakerObservationEnd, settleShop } from '../settle.js';
 
 function fakeRun(answers: (n: number) => { settled: boolean; detail: string } | Error) {
   const events: TRunEvent[] = [];
@@ -72,5 +72,35 @@ describe('settling after the load', () => {
     const out = await settle(run, 0);
     expect(out).toMatchObject({ settled: true, waitedMs: 0 });
     expect(run.reads()).toBe(1);
+  });
+
+  it('a settled shop is still observed until the last breaker expectation can be judged (settling alone ended runs before breakers closed)', async () => {
+    const run = fakeRun(() => ({ settled: true, detail: 'settled' }));
+    const p = settleShop(run.ctx, { maxMs: 35_000, pollMs: 500, observeUntil: 12_000 });
+    await vi.advanceTimersByTimeAsync(40_000);
+    const out = await p;
+    expect(out.settled).toBe(true);
+    expect(out.waitedMs).toBe(12_000);
+    // without the bound the same shop ends at the confirming reading
+    const quick = fakeRun(() => ({ settled: true, detail: 'settled' }));
+    expect((await settle(quick, 35_000)).waitedMs).toBe(250);
+  });
+
+  it('the observation bound is the latest fault removal plus its breaker closes_within', () => {
+    const experiment = {
+      expectations: {
+        breakers: [
+          { breaker: 'orders->payments', opens_during: 'slow', closes_within: 12_000 },
+          { breaker: 'orders->catalog', opens_during: 'never-applied', closes_within: 60_000 },
+        ],
+      },
+    } as never;
+    expect(
+      breakerObservationEnd(experiment, [
+        { name: 'slow', removedAt: 100_000 },
+        { name: 'never-applied', removedAt: null },
+      ]),
+    ).toBe(112_000);
+    expect(breakerObservationEnd({ expectations: { breakers: [] } } as never, [])).toBeUndefined();
   });
 });
