@@ -39,6 +39,8 @@ export interface TRunRecord {
   baseline?: TConsistencyBaseline;
   /** How the runner waited for the shop to settle (isSettled polled up to maxMs); shown in the report. */
   settle?: TSettleOutcome;
+  /** The scenario's k6 thresholds as the load engine judged them; a load test (tag `loadtest`) is judged by them. */
+  thresholds?: readonly { metric: string; expression: string; ok: boolean }[];
 }
 
 /** Options of analyseRun. */
@@ -130,8 +132,12 @@ export async function analyseRun(run: TRunRecord, opts: TAnalyseOptions): Promis
       }));
     }
   }
+  // A load test (a scenario run on its own) is judged by its k6 thresholds too; an
+  // experiment's load runs under faults, where its thresholds are expected to fail.
+  const judged = x.tags.includes('loadtest') && run.thresholds !== undefined;
+  const thresholds = run.thresholds ? { thresholds: run.thresholds.map((t) => ({ ...t })), thresholdsJudged: judged } : {};
   const partial = { slos, breakers: { timelines, expectations }, invariants };
-  const { verdict, reason } = deriveVerdict(partial, run.ended);
+  const { verdict, reason } = deriveVerdict({ ...partial, load: thresholds }, run.ended);
   const requests = run.history.filter((e) => e.type !== 'invoke').length;
   return ReportSchema.parse({
     schemaVersion: REPORT_SCHEMA_VERSION,
@@ -148,7 +154,7 @@ export async function analyseRun(run: TRunRecord, opts: TAnalyseOptions): Promis
     },
     verdict,
     reason: run.ended === 'completed' ? reason : (run.endReason ?? reason),
-    load: { scenario: x.load.scenario, engine: run.engine, requests, dropped: run.seconds.reduce((a, s) => a + s.dropped, 0) },
+    load: { scenario: x.load.scenario, engine: run.engine, requests, dropped: run.seconds.reduce((a, s) => a + s.dropped, 0), ...thresholds },
     faults,
     ...(run.settle ? { settle: run.settle } : {}),
     ...(run.baseline ? { baseline: { capturedAt: run.baseline.capturedAt, findings: run.baseline.findings.length } } : {}),

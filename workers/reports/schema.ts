@@ -244,6 +244,10 @@ export const ReportSchema = z.object({
     requests: z.number(),
     /** Arrivals the open-model engine could not start in time (coordinated omission shows here). */
     dropped: z.number(),
+    /** The scenario's k6 thresholds as the load engine judged them (absent: none recorded). */
+    thresholds: z.array(z.object({ metric: z.string(), expression: z.string(), ok: z.boolean() })).optional(),
+    /** Whether they count in the verdict: a load test on its own (tag `loadtest`), not an experiment's load under faults. */
+    thresholdsJudged: z.boolean().optional(),
   }),
   faults: z.array(FaultWindowSchema),
   /** How the run waited for the shop to settle before the consistency checks (absent: not measured). */
@@ -268,11 +272,12 @@ export type TReportInput = z.input<typeof ReportSchema>;
  * otherwise any failed SLO, breaker expectation or invariant fails the run.
  */
 export function deriveVerdict(
-  r: Pick<TReport, 'slos' | 'breakers' | 'invariants'>,
+  r: Pick<TReport, 'slos' | 'breakers' | 'invariants'> & { load?: Partial<Pick<TReport['load'], 'thresholds' | 'thresholdsJudged'>> },
   ended: 'completed' | 'aborted' | 'errored' = 'completed',
 ): { verdict: TVerdict; reason: string | null } {
   if (ended !== 'completed') return { verdict: ended, reason: null };
   const failed = [
+    ...(r.load?.thresholdsJudged ? (r.load.thresholds ?? []).filter((t) => !t.ok).map((t) => `threshold ${t.metric}: ${t.expression}`) : []),
     ...r.slos.filter((s) => s.verdict === 'fail').map((s) => `SLO ${s.name}`),
     ...r.breakers.expectations.filter((b) => !b.pass).map((b) => `breaker ${b.breaker} during ${b.fault}`),
     ...r.invariants.filter((i) => !i.pass).map((i) => `invariant ${i.name}`),

@@ -32,6 +32,10 @@ export function renderSummary(r: TReport): string {
     r.baseline ? `consistency baseline before the load: ${r.baseline.findings} finding${r.baseline.findings === 1 ? '' : 's'}` : null,
   ].filter(Boolean);
   if (after.length) L.push(`After the load: ${after.join(' · ')}`, '');
+  if (r.load.thresholds?.length) {
+    const how = r.load.thresholdsJudged ? 'judged' : 'recorded, not judged under faults';
+    L.push(`**k6 thresholds** (${how}): ${r.load.thresholds.map((t) => `${t.ok ? '✓' : '✗'} \`${t.metric}\` ${cell(t.expression)}`).join(' · ')}`, '');
+  }
   L.push(
     `**SLOs** ${c.slos[0]}/${c.slos[1]} · **breakers** ${c.breakers[0]}/${c.breakers[1]} · **invariants** ${c.invariants[0]}/${c.invariants[1]} (${c.violations} violations${c.preExisting ? `, ${c.preExisting} pre-existing` : ''})`,
   );

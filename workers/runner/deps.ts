@@ -117,6 +117,7 @@ async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
       faultTimes: input.faults.map((f) => ({ name: f.name, appliedAt: f.appliedAt, removedAt: f.removedAt })),
       ...(input.baseline ? { baseline: input.baseline } : {}),
       ...(input.settle ? { settle: input.settle } : {}),
+      ...(input.load ? { thresholds: input.load.thresholds } : {}),
     },
     { shopDatabaseUrl: input.shopDatabaseUrl, logStore: input.logStore },
   );

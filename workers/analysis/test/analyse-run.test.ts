@@ -55,6 +55,24 @@ describe('analyseRun', () => {
     expect(r.faults[0]).toMatchObject({ name: 'payments-slow', type: 'latency', target: 'orders->payments', plannedAtMs: 4000, appliedAt: T0 + 10_000 });
   });
 
+  it('a load test is judged by its k6 thresholds; an experiment under faults only records them (console load tests ignored them)', async () => {
+    const thresholds = [
+      { metric: 'http_req_failed', expression: 'rate<0.01', ok: false },
+      { metric: 'http_req_duration', expression: 'p(95)<500', ok: true },
+    ];
+    const base = await record();
+    const loadTest = { ...base.experiment, tags: ['loadtest'], faults: [], expectations: { ...base.experiment.expectations, breakers: [], invariants: [] } };
+    const judged = await analyseRun({ ...base, experiment: loadTest, faultTimes: [], thresholds }, { shopDatabaseUrl: null });
+    expect(judged.load.thresholds).toEqual(thresholds);
+    expect(judged.load.thresholdsJudged).toBe(true);
+    expect(judged.reason).toContain('threshold http_req_failed: rate<0.01');
+    const passing = await analyseRun({ ...base, experiment: loadTest, faultTimes: [], thresholds: [thresholds[1]!] }, { shopDatabaseUrl: null });
+    expect(passing.reason ?? '').not.toContain('threshold');
+    const experiment = await analyseRun({ ...base, thresholds }, { shopDatabaseUrl: null });
+    expect(experiment.load.thresholdsJudged).toBe(false);
+    expect(experiment.reason ?? '').not.toContain('threshold');
+  });
+
   it('an aborted run keeps its state and reason', async () => {
     const r = await analyseRun(await record({ ended: 'aborted', endReason: 'error rate above 90% for 10s' }), { shopDatabaseUrl: null });
     expect(r.verdict).toBe('aborted');
