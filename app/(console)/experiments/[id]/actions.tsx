@@ -83,3 +83,43 @@ export function ExperimentActions({ id, canRun }: { id: string; canRun: boolean 
     </section>
   );
 }
+
+/**
+ * An edited copy can go back to its shipped file; a saved experiment can be
+ * deleted (the API refuses while a schedule starts it). Operators only.
+ */
+export function SourceActions({ id, source, editedFrom, canEdit }: { id: string; source: string; editedFrom?: string; canEdit: boolean }) {
+  const router = useRouter();
+  const [err, setErr] = useState<ApiError | null>(null);
+  if (source === 'shipped') return null;
+  const edited = source === 'edited';
+  return (
+    <div className="row" data-testid="experiment-source">
+      {edited && (
+        <span className="muted">
+          edited copy of <span className="mono">{editedFrom}</span>
+        </span>
+      )}
+      {canEdit && (
+        <button
+          className="ghost"
+          data-testid={edited ? 'back-to-file' : 'delete-experiment'}
+          onClick={async () => {
+            if (!confirm(edited ? `Drop the edited copy of ${id} and go back to ${editedFrom}?` : `Delete experiment ${id}?`)) return;
+            setErr(null);
+            try {
+              await api(`/api/experiments/${encodeURIComponent(id)}`, { method: 'DELETE' });
+              if (edited) router.refresh();
+              else router.push('/experiments');
+            } catch (e) {
+              setErr(e as ApiError);
+            }
+          }}
+        >
+          {edited ? 'Back to the file' : 'Delete'}
+        </button>
+      )}
+      {err && <ErrorBox error={err} />}
+    </div>
+  );
+}

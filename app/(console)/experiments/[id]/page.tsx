@@ -12,7 +12,7 @@ import { Time } from '../../../_components/time.js';
 import { Badge, VerdictBadge } from '../../../_components/verdict-badge.js';
 import { dur } from '../../../_components/format.js';
 import { AppError, toAppError } from '../../../../core/errors.js';
-import { ExperimentActions } from './actions.js';
+import { ExperimentActions, SourceActions } from './actions.js';
 
 export const dynamic = 'force-dynamic';
 
@@ -46,6 +46,7 @@ export default async function ExperimentPage({ params }: { params: Promise<{ id:
         )}
       </div>
       <p className="muted lead">{e.description}</p>
+      <SourceActions id={id} source={detail.source} editedFrom={detail.editedFrom} canEdit={user.role === 'operator'} />
       <ExperimentActions id={id} canRun={user.role === 'operator'} />
       <Panel title="Fault timeline" note={`load ${e.load.scenario}${e.load.rate ? ` at ${e.load.rate} req/s` : ''}, quiescence ${dur(e.quiescence)}`}>
         <FaultTimeline e={e} />
