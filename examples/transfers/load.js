@@ -8,7 +8,14 @@ const BASE_URL = (__ENV.BASE_URL || 'http://127.0.0.1:8600').replace(/\/$/, '');
 
 export const options = {
   scenarios: {
-    transfers: { executor: 'constant-arrival-rate', rate: Number(__ENV.RATE || 50), timeUnit: '1s', duration: __ENV.DURATION || '30s', preAllocatedVUs: 20, maxVUs: 100 },
+    transfers: {
+      executor: 'constant-arrival-rate',
+      rate: Number(__ENV.RATE || 50),
+      timeUnit: '1s',
+      duration: __ENV.DURATION || '30s',
+      preAllocatedVUs: 20,
+      maxVUs: 100,
+    },
   },
   thresholds: {
     http_req_failed: ['rate<0.01'],

@@ -18,7 +18,8 @@
  *
  * Environment: TRANSFERS_PORT (0 = any), TRANSFERS_HOST (127.0.0.1),
  * TRANSFERS_DATABASE_URL, TRANSFERS_REDIS_URL, TRANSFERS_REDIS_PREFIX
- * (transfers:), TRANSFERS_BUGS, TRANSFERS_PID_FILE, TRANSFERS_LOG_FILE.
+ * (transfers:), TRANSFERS_BUGS, TRANSFERS_BUG_GAP_MS (30), TRANSFERS_PID_FILE,
+ * TRANSFERS_LOG_FILE.
  */
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,8 @@ const PREFIX = env.TRANSFERS_REDIS_PREFIX ?? 'transfers:';
 const QUEUE = `${PREFIX}queue`;
 const PROCESSING = `${PREFIX}processing`;
 const BUGS = new Set((env.TRANSFERS_BUGS ?? '').split(',').filter(Boolean));
+/** The round trip between the two transactions of the split-settle bug (TRANSFERS_BUG_GAP_MS). */
+const BUG_GAP_MS = Number(env.TRANSFERS_BUG_GAP_MS ?? 30);
 const INITIAL_ACCOUNTS = 20;
 const INITIAL_BALANCE = 100_000;
 
@@ -144,7 +147,7 @@ async function settle(id: string): Promise<void> {
       // trip. A crash or a dropped database connection in between, and the
       // retry debits again: money disappears.
       await c.query('COMMIT');
-      await new Promise((r) => setTimeout(r, 30));
+      await new Promise((r) => setTimeout(r, BUG_GAP_MS));
       await c.query('BEGIN');
     }
     await c.query('UPDATE bank.accounts SET balance_cents = balance_cents + $2 WHERE id = $1', [t.to_account, t.amount_cents]);
@@ -284,6 +287,9 @@ const server = createServer((req, res) => {
 
 async function main() {
   await migrate();
+  // commands fail at once while not connected (no offline queue): wait for Redis first,
+  // or the recovery below would silently skip what a crash left in processing
+  if (redis.status !== 'ready') await new Promise((ok) => redis.once('ready', ok));
   // a crash mid-settlement left ids in processing: put them back
   while (await redis.lmove(PROCESSING, QUEUE, 'LEFT', 'RIGHT').catch(() => null));
   await new Promise<void>((ok) => server.listen(Number(env.TRANSFERS_PORT ?? 0), env.TRANSFERS_HOST ?? '127.0.0.1', ok));
