@@ -140,7 +140,10 @@ async function judge(s: TStack) {
   const t = await targetFor(s);
   const deadline = Date.now() + 60_000;
   while ((await query(s.dbUrl, t.settled!.sql)).length > 0) {
-    if (Date.now() > deadline) throw new Error(`transfers did not settle within 60 s: ${JSON.stringify(await query(s.dbUrl, 'SELECT id, status, created_at FROM bank.transfers WHERE status = $1', ['pending']))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `transfers did not settle within 60 s: ${JSON.stringify(await query(s.dbUrl, 'SELECT id, status, created_at FROM bank.transfers WHERE status = $1', ['pending']))}`,
+      );
     await new Promise((r) => setTimeout(r, 200));
   }
   const findings: Record<string, unknown[]> = {};
