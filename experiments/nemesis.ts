@@ -15,6 +15,7 @@
 import { AppError } from '../core/errors.js';
 import { FaultSpecSchema, type TFaultSpecInput } from '../chaos/index.js';
 import { formatDuration, NEMESIS_ROUTE_RE, type TNemesis, type TNemesisKind, type TTimedFault } from './schema.js';
+import { mulberry32 } from '../core/random.js';
 
 /** An edge as the supervisor lists it (GET /edges). */
 export interface TNemesisEdge {
@@ -63,17 +64,7 @@ const ATTEMPTS = 60;
 /** One fault per this much of the active window when the block gives neither `count` nor `every`. */
 export const DEFAULT_EVERY_MS = 4000;
 
-/** mulberry32: a tiny, well-mixed 32-bit PRNG; deterministic across platforms (Math.random is not seedable). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+export { mulberry32 };
 
 interface TCandidate {
   kind: TNemesisKind;

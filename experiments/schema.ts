@@ -10,35 +10,15 @@
  */
 import { z } from 'zod';
 import { FaultSpecSchema } from '../chaos/index.js';
+import { FAULTLINE_DURATION, formatDuration as formatCoreDuration, parseDuration } from '../core/duration.js';
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parse `"1.5s"` / `"250ms"` / `"30d"` / `12` (seconds) to ms; `undefined` when malformed. */
+/** Parse `"1.5s"` / `"1m30s"` / `"250ms"` / `"30d"` / `12` (seconds) to ms; `undefined` when malformed (core/duration). */
 export function parseDurationMs(v: string | number): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? Math.round(v * 1000) : undefined;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$/.exec(v);
-  if (!m) return undefined;
-  return Math.round(Number(m[1]) * UNIT_MS[m[2]]);
+  return parseDuration(v, FAULTLINE_DURATION);
 }
 
-/** Inverse of parseDurationMs for display (`90000` → `1m30s`). */
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${ms}ms`;
-  const parts: string[] = [];
-  let rest = Math.round(ms);
-  for (const [u, size] of [
-    ['d', 86_400_000],
-    ['h', 3_600_000],
-    ['m', 60_000],
-    ['s', 1000],
-  ] as const) {
-    const n = Math.floor(rest / size);
-    if (n > 0) parts.push(`${n}${u}`);
-    rest -= n * size;
-  }
-  if (rest > 0) parts.push(`${rest}ms`);
-  return parts.join('');
-}
+/** Inverse of parseDurationMs for display (`90000` → `1m30s`): core/duration. */
+export const formatDuration = formatCoreDuration;
 
 /** A duration field; parses to ms. */
 export const DurationSchema = z.union([z.string(), z.number()]).transform((v, ctx) => {

@@ -12,6 +12,7 @@ import { AppError } from '../../core/errors.js';
 import { apiHandler } from './api.js';
 import { ProxyCollection } from './collection.js';
 import { metricsEndpoint } from './metrics.js';
+import { mulberry32 } from '../../core/random.js';
 
 export { TOXIPROXY_VERSION } from './api.js';
 export { TOXICS } from './toxics/index.js';
@@ -42,15 +43,7 @@ export interface TFaultProxy {
 
 /** A small, fast seeded generator (mulberry32); Math.random when no seed is given. */
 export function seededRandom(seed: number | undefined): () => number {
-  if (seed === undefined) return Math.random;
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return seed === undefined ? Math.random : mulberry32(seed);
 }
 
 export async function startFaultProxy(opts: TFaultProxyOptions = {}): Promise<TFaultProxy> {

@@ -17,18 +17,10 @@ import { evaluateSlos } from '../analysis/slo.js';
 import type { THistoryEventLike, TLogRecord, TMetricSample } from '../analysis/types.js';
 import { deriveVerdict, REPORT_SCHEMA_VERSION, ReportSchema, type TInvariantResult, type TLoadSecondRow, type TReport } from './schema.js';
 import { writeReport } from './write-report.js';
+import { mulberry32 } from '../../core/random.js';
 
-/** mulberry32: a tiny seeded PRNG so the sample is the same on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The sample is the same on every machine. */
+const rng = mulberry32;
 
 function quantile(xs: number[], q: number): number {
   if (xs.length === 0) return 0;
