@@ -130,11 +130,12 @@ describe('crash cleanup and halt on the full shop', () => {
   });
 
   it('removes a detached fault when its expiry passes', async () => {
-    const f = await applyFault({ type: 'edge_down', target: 'orders->payments' }, { ...shop.ctx, detached: true, expiresAt: new Date(Date.now() + 300) });
+    // the clock is the reconciler's `now`, not the wall: a busy machine must not let the expiry pass before the first look
+    const expiresAt = new Date(Date.now() + 60_000);
+    const f = await applyFault({ type: 'edge_down', target: 'orders->payments' }, { ...shop.ctx, detached: true, expiresAt });
     expect(await statusOf(`http://${edgeListen()}/health`, 1000)).toBe(0);
-    expect((await reconcileFaults(shop.ctx, { isRunActive })).removed).toEqual([]);
-    await new Promise((r) => setTimeout(r, 350));
-    const r = await reconcileFaults(shop.ctx, { isRunActive });
+    expect((await reconcileFaults(shop.ctx, { isRunActive, now: new Date(expiresAt.getTime() - 1000) })).removed).toEqual([]);
+    const r = await reconcileFaults(shop.ctx, { isRunActive, now: new Date(expiresAt.getTime() + 1) });
     expect(r.removed.map((x) => [x.id, x.reason])).toEqual([[f.id, 'expired']]);
     expect(await statusOf(`http://${edgeListen()}/health`, 2000)).toBe(200);
   });
