@@ -129,9 +129,11 @@ async function scheduleCompensationRetry(o: TOrders, orderId: string): Promise<n
   }
 }
 
-/** Record the write-behind confirmations of the `lost-ack` bug switch. */
-export async function flushConfirms(o: TOrders): Promise<void> {
-  for (const [id, order] of [...o.pendingConfirms]) {
+/** Record the write-behind confirmations of the `lost-ack` bug switch acknowledged at least `olderThanMs` ago (all by default). */
+export async function flushConfirms(o: TOrders, olderThanMs = 0): Promise<void> {
+  const cutoff = Date.now() - olderThanMs;
+  for (const [id, { order, ackedAt }] of [...o.pendingConfirms]) {
+    if (ackedAt > cutoff) continue;
     o.pendingConfirms.delete(id);
     try {
       if (await advance(o, id, ['stock_reserved'], 'payment_captured')) await confirm(o, order);
@@ -222,7 +224,7 @@ export async function runCheckout(o: TOrders, order: TOrderDraft): Promise<TAnsw
     // BUG (lost-ack): acknowledge first, record later (write-behind). A crash
     // before the flush loses the capture and the confirmation of an order the
     // client was told is confirmed; the sweeper then compensates it.
-    o.pendingConfirms.set(order.id, order);
+    o.pendingConfirms.set(order.id, { order, ackedAt: Date.now() });
     return confirmedAnswer(order);
   }
   if (!(await advance(o, order.id, ['stock_reserved'], 'payment_captured'))) {

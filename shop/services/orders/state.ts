@@ -55,8 +55,8 @@ export interface TOrders {
   nextId: () => string;
   /** Metric labels of this service. */
   svc: { service: string };
-  /** Write-behind confirmations, used only by the `lost-ack` bug switch. */
-  pendingConfirms: Map<string, TOrderDraft>;
+  /** Write-behind confirmations and when each was acknowledged (ms), used only by the `lost-ack` bug switch. */
+  pendingConfirms: Map<string, { order: TOrderDraft; ackedAt: number }>;
   /** Is the instance shutting down (background loops stop). */
   readonly closing: boolean;
 }
