@@ -7,6 +7,7 @@
  * (`--cpu-hog`); with a bug switch its experiment fails N of N.
  *
  *   npm run bench:verdicts -- --suite ci --runs 5 [--bugs oversell] [--cpu-hog] [--report-dir DIR]
+ *   npm run bench:verdicts -- --bugs lost-ack --runs 5     (no --suite: the shipped experiments whose `detects` names the bug)
  *
  *   for each run ─▶ spawn `faultline gate --suite S --report-dir DIR/run-<i> --quiet [--bugs B]`
  *                    └▶ read DIR/run-<i>/gate.json, and report.json of each failed experiment
@@ -17,13 +18,16 @@
  * failed with them), 1 otherwise, 2 on bad flags.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
+import { EXPERIMENTS_DIR, experimentsDetecting } from '../../experiments/index.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** `--suite` left out with `--bugs`: a suite of the first shipped experiment detecting each switch. */
+const DETECTORS = '<detectors>';
 
 const FlagsSchema = z.object({
   suite: z.string().min(1, '--suite is required'),
@@ -41,7 +45,7 @@ function parseFlags(argv: string[]): z.infer<typeof FlagsSchema> {
     return i >= 0 ? argv[i + 1] : undefined;
   };
   const r = FlagsSchema.safeParse({
-    suite: get('suite') ?? 'ci',
+    suite: get('suite') ?? (get('bugs') ? DETECTORS : 'ci'),
     runs: get('runs') ?? 5,
     bugs: get('bugs'),
     cpuHog: argv.includes('--cpu-hog'),
@@ -129,13 +133,31 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
 
+/** A suite file (in `dir`) of the first shipped experiment whose `detects` names each bug, as the bug matrix test picks it. */
+async function detectorSuite(bugs: string, dir: string): Promise<string> {
+  const detecting = await experimentsDetecting();
+  const names = bugs.split(',').map((b) => {
+    const first = detecting.get(b.trim())?.[0];
+    if (!first) {
+      process.stderr.write(`bench:verdicts: --bugs: no shipped experiment detects ${b.trim()}\n`);
+      process.exit(2);
+    }
+    return first;
+  });
+  const file = path.join(dir, 'detectors.yaml');
+  const entries = [...new Set(names)].map((n) => `  - ${path.join(EXPERIMENTS_DIR, `${n}.yaml`)}`);
+  writeFileSync(file, `name: detectors\ndescription: the shipped experiments detecting ${bugs}\nexperiments:\n${entries.join('\n')}\n`);
+  return file;
+}
+
 const flags = parseFlags(process.argv.slice(2));
-const suite = suiteFile(flags.suite);
+const root = flags.reportDir ? path.resolve(flags.reportDir) : mkdtempSync(path.join(os.tmpdir(), 'fl-verdicts-'));
+mkdirSync(root, { recursive: true });
+const suite = flags.suite === DETECTORS ? await detectorSuite(flags.bugs!, root) : suiteFile(flags.suite);
 if (!existsSync(suite)) {
   process.stderr.write(`bench:verdicts: --suite: no suite file ${suite}\n`);
   process.exit(2);
 }
-const root = flags.reportDir ? path.resolve(flags.reportDir) : mkdtempSync(path.join(os.tmpdir(), 'fl-verdicts-'));
 const expectPass = !flags.bugs;
 const timeoutMs = flags.timeoutMin * 60_000;
 const hog = flags.cpuHog ? startHog(Date.now() + flags.runs * timeoutMs + 60_000) : [];
