@@ -1,10 +1,10 @@
 /** The toxic registry: every toxic the fault proxy knows, by its API `type`. */
 import { bandwidth } from './bandwidth.js';
 import { latency } from './latency.js';
-import { limitData } from './limit_data.js';
-import { resetPeer } from './reset_peer.js';
+import { limitData } from './limit-data.js';
+import { resetPeer } from './reset-peer.js';
 import { slicer } from './slicer.js';
-import { slowClose } from './slow_close.js';
+import { slowClose } from './slow-close.js';
 import { timeout } from './timeout.js';
 import type { TToxicModule } from './types.js';
 

@@ -2,9 +2,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { bandwidth } from './bandwidth.js';
 import { latency } from './latency.js';
-import { limitData } from './limit_data.js';
+import { limitData } from './limit-data.js';
 import { slicer } from './slicer.js';
-import { slowClose } from './slow_close.js';
+import { slowClose } from './slow-close.js';
 import { timeout } from './timeout.js';
 import type { TChunk, TStageIO } from './types.js';
 
