@@ -4,3 +4,4 @@ export { renderJunit, xmlEscape } from './junit.js';
 export { renderSummary } from './summary.js';
 export { renderHtml, chartData } from './html.js';
 export { writeReport, parseReport, upgradeReport, REPORT_FILES } from './write-report.js';
+export { summaryOf, violationsOf, type TViolationRecord } from './records.js';

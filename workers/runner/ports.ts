@@ -11,10 +11,10 @@ import type { TExperiment } from '../../experiments/index.js';
 import type { TFaultContext, TLeverState } from '../../chaos/index.js';
 import type { THistoryEvent, TLoadResult, TLoadSecond, TScenario } from '../../loadtests/index.js';
 import type { TConsistencyBaseline, TSettleOutcome } from '../analysis/index.js';
-import type { TFaultWindow } from '../reports/index.js';
+import type { TFaultWindow, TViolationRecord } from '../reports/index.js';
 import type { LogStore } from '../logstore/index.js';
 
-export type { TConsistencyBaseline, TFaultWindow, TLeverState, TSettleOutcome };
+export type { TConsistencyBaseline, TFaultWindow, TLeverState, TSettleOutcome, TViolationRecord };
 
 export interface TAppliedFaultHandle {
   id: string;
@@ -56,13 +56,6 @@ export interface TAnalyseInput {
   logStore: LogStore;
   /** The run's report directory (created by the writer). */
   reportDir: string;
-}
-
-export interface TViolationRecord {
-  kind: 'slo' | 'breaker' | 'consistency' | 'history';
-  name: string;
-  message: string;
-  evidence: unknown;
 }
 
 export interface TAnalyseOutput {

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../../core/errors.js';
-import { chartData, parseReport, renderHtml, renderJunit, renderSummary, writeReport, type TReport } from '../index.js';
+import { chartData, parseReport, renderHtml, renderJunit, renderSummary, summaryOf, violationsOf, writeReport, type TReport } from '../index.js';
 import { sampleReport } from '../sample.js';
 
 let passed: TReport;
@@ -44,6 +44,19 @@ describe('sample reports (analysis over realistic data)', () => {
     expect(noBreaker.breakers.expectations[0].pass).toBe(false);
     expect(noBreaker.slos.find((s) => s.name === 'checkout-latency')?.verdict).toBe('fail');
     expect(noBreaker.reason).toMatch(/SLO checkout-latency.*breaker orders->payments during payments-slow/);
+  });
+});
+
+describe('runs table records', () => {
+  it('a healthy run has no violation rows; a failed check gives one row per violation, kind by check', () => {
+    expect(violationsOf(passed)).toEqual([]);
+    expect(summaryOf(passed)).toMatchObject({ slos: { failed: 0 }, breakers: { failed: 0 }, invariants: { failed: 0 } });
+    const rows = violationsOf(doubleCharge);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.filter((r) => r.name === 'payment-exactly-once').every((r) => r.kind === 'consistency')).toBe(true);
+    const failed = violationsOf(noBreaker);
+    expect(failed.map((r) => r.kind)).toEqual(expect.arrayContaining(['slo', 'breaker']));
+    expect(summaryOf(noBreaker)).toMatchObject({ breakers: { passed: 0, failed: 1 } });
   });
 });
 
