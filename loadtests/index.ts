@@ -86,7 +86,8 @@ const WORKER_ENTRY = fileURLToPath(new URL('./engine/worker-entry.mjs', import.m
 /** Run a scenario with the built-in engine (in a worker thread) or k6. */
 export async function runLoad(scenario: TScenario, opts: TRunLoadOptions = {}): Promise<TLoadResult> {
   const baseUrl = opts.baseUrl ?? scenario.baseUrl ?? loadConfig().SHOP_GATEWAY_URL;
-  const k6 = opts.engine === 'builtin' ? undefined : resolveK6Bin();
+  // a plain-HTTP scenario (`requests`) runs on the built-in engine: the k6 scripts drive the shop's mix
+  const k6 = opts.engine === 'builtin' || scenario.requests ? undefined : resolveK6Bin();
   const engine = opts.engine ?? (k6 ? 'k6' : 'builtin');
   const segments = opts.segments ?? scenario.segments ?? 1;
   if (!Number.isInteger(segments) || segments < 1 || segments > 64)
@@ -158,6 +159,42 @@ async function runBuiltinSegments(scenario: TScenario, baseUrl: string, n: numbe
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
   }
+}
+
+export interface TRunSegmentOptions {
+  /** Shop gateway URL. */
+  baseUrl: string;
+  /** Which part of the schedule this generator runs (k6 flags' values, e.g. `evenSegmentSpec(i, n)`). */
+  segment: TSegmentSpec;
+  /** Setup data from one `runSetup` for every segment (users and tokens are not registered again). */
+  setupData: TShopData;
+  /**
+   * The engine finished its warm-up: call `start(at)` with the agreed epoch ms
+   * (every segment of the run gets the same one).
+   */
+  onReady: (start: (at: number) => void) => void;
+  /** Each finished second; carries `hdr` histograms, so a collector can merge it (`SecondMerger`). */
+  onSecond?: (s: TLoadSecond) => void;
+  /** Each history event (batched from the engine thread every 50 ms). */
+  onHistory?: (e: THistoryEvent) => void;
+  /** Abort the segment (k6 exit status 105). */
+  signal?: AbortSignal;
+  /** @defaultValue true */
+  history?: boolean;
+}
+
+/**
+ * One execution segment of a run on the built-in engine, in a worker thread,
+ * for a generator that is not the process merging the run (a BullMQ worker):
+ * the result keeps its raw metrics for `mergeLoadResults`.
+ */
+export function runSegment(scenario: TScenario, o: TRunSegmentOptions): Promise<TLoadResult> {
+  return runBuiltinInWorker(
+    scenario,
+    o.baseUrl,
+    { onSecond: o.onSecond, onHistory: o.onHistory, signal: o.signal, history: o.history },
+    { segment: o.segment, setupData: o.setupData, mergeable: true, onReady: o.onReady },
+  );
 }
 
 interface TWorkerExtras {

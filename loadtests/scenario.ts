@@ -100,8 +100,51 @@ const ThresholdInputSchema = z.union([
 
 const MixSchema = z
   .object(Object.fromEntries(SHOP_ACTIONS.map((a) => [a, z.number().min(0).default(0)])) as Record<TShopAction, z.ZodDefault<z.ZodNumber>>)
-  .strict()
-  .refine((m) => Object.values(m).reduce((s, w) => s + w, 0) > 0, { message: 'at least one request weight must be > 0' });
+  .strict();
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * One request of a plain-HTTP scenario (any system under test, not the shop's
+ * mix). `path`, header values and string values of `body` may hold generated
+ * values, fresh in every iteration: `${uuid}`, `${randInt 1 500}` (a whole
+ * number; `${randInt 1 20 2}` zero-pads to 2 digits), `${pick a b c}`, `${vu}`.
+ * A body value that is exactly one `${randInt …}` is sent as a number.
+ */
+export const HttpRequestSchema = z
+  .object({
+    /** The k6 `name` tag (thresholds such as `http_req_duration{name:transfer}`). */
+    name: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, "_" and "-" only'),
+    method: z.enum(HTTP_METHODS),
+    path: z.string().startsWith('/'),
+    headers: z.record(z.string(), z.string()).default({}),
+    body: z.unknown().optional(),
+    /** Relative weight; one weighted pick per iteration. @defaultValue 1 */
+    weight: z.number().positive().default(1),
+    /** `METHOD /route` as the service's route label shows it (SLOs, acknowledged writes). @defaultValue method and path */
+    route: z
+      .string()
+      .regex(/^(GET|POST|PUT|PATCH|DELETE) \/\S*$/, 'expected "METHOD /path", e.g. "GET /transfers/:id"')
+      .optional(),
+    /** Statuses the `checks` metric counts as passed. @defaultValue [200, 201, 202, 204] */
+    expect: z.array(Int.min(100).max(599)).min(1).default([200, 201, 202, 204]),
+  })
+  .strict();
+export type THttpRequestDef = z.infer<typeof HttpRequestSchema>;
+
+/**
+ * Which responses acknowledge a write (a target file's `acknowledged`): the
+ * history records the id at `id` of such a response, so the analysis can
+ * confirm every acknowledged write exists after the run.
+ */
+export const AcknowledgedWriteSchema = z
+  .object({
+    route: z.string().regex(/^(GET|POST|PUT|PATCH|DELETE) \/\S*$/, 'expected "METHOD /path"'),
+    status: z.array(Int.min(200).max(299)).min(1),
+    id: z.string().regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+$/, 'expected a JSON path like "$.transferId"'),
+  })
+  .strict();
+export type TAcknowledgedWrite = z.infer<typeof AcknowledgedWriteSchema>;
 
 export const ScenarioSchema = z
   .object({
@@ -119,8 +162,12 @@ export const ScenarioSchema = z
       })
       .strict()
       .prefault({}),
-    /** Relative weights of the request kinds; one weighted pick per iteration. */
-    mix: MixSchema,
+    /** The shop's request kinds with relative weights; one weighted pick per iteration (or `requests`). */
+    mix: MixSchema.prefault({}),
+    /** Plain HTTP requests for any system under test, instead of the shop's `mix` (built-in engine only). */
+    requests: z.array(HttpRequestSchema).min(1).optional(),
+    /** Responses that acknowledge a write (with `requests`); the run adds its target file's. */
+    acknowledged: z.array(AcknowledgedWriteSchema).default([]),
     checkout: z
       .object({ maxItems: Int.min(1).max(10).default(1), maxQty: Int.min(1).max(10).default(1) })
       .strict()
@@ -141,10 +188,15 @@ export const ScenarioSchema = z
   })
   .strict()
   .superRefine((s, ctx) => {
-    const needsUsers = s.mix.checkout > 0 || s.mix.order_status > 0 || s.mix.cancel > 0;
+    const mixWeight = Object.values(s.mix).reduce((a, w) => a + w, 0);
+    if (!s.requests && mixWeight === 0) ctx.addIssue({ code: 'custom', path: ['mix'], message: 'at least one request weight must be > 0 (or give requests)' });
+    if (s.requests && mixWeight > 0)
+      ctx.addIssue({ code: 'custom', path: ['requests'], message: 'give either mix (the shop) or requests (plain HTTP), not both' });
+    // the shop's setup serves its mix; a plain-HTTP scenario has none
+    const needsUsers = !s.requests && (s.mix.checkout > 0 || s.mix.order_status > 0 || s.mix.cancel > 0);
     if (needsUsers && s.setup.users === 0)
       ctx.addIssue({ code: 'custom', path: ['setup', 'users'], message: 'checkout, order_status and cancel need at least one user' });
-    if ((s.mix.checkout > 0 || s.mix.view_product > 0) && s.setup.products === 0)
+    if (!s.requests && (s.mix.checkout > 0 || s.mix.view_product > 0) && s.setup.products === 0)
       ctx.addIssue({ code: 'custom', path: ['setup', 'products'], message: 'checkout and view_product need at least one product' });
     for (const [key, list] of Object.entries(s.thresholds)) {
       let metric: string;

@@ -54,7 +54,8 @@ export interface TRawRun {
   metrics: Record<string, TRawSink>;
 }
 
-export type THistoryF = 'checkout' | 'cancel' | 'order_status' | 'browse' | 'view_product' | 'login' | 'register';
+/** The shop's operations, or `request`: one request of a plain-HTTP scenario (its name in `value.name`). */
+export type THistoryF = 'checkout' | 'cancel' | 'order_status' | 'browse' | 'view_product' | 'login' | 'register' | 'request';
 
 /** One operation in Jepsen-style history: `invoke`, then `ok`, `fail`, or `info` (outcome unknown). */
 export interface THistoryEvent {
@@ -72,6 +73,10 @@ export interface THistoryEvent {
     totalCents?: number;
     items?: { productId: string; qty: number }[];
     error?: string;
+    /** Plain-HTTP scenarios: the request's name. */
+    name?: string;
+    /** Plain-HTTP scenarios: the id an acknowledged write answered with (the scenario's `acknowledged`). */
+    id?: string;
   };
   latencyMs?: number;
   correctedLatencyMs?: number;

@@ -22,6 +22,7 @@ import { runExecutor, type TExecutorRuntime, type TVu } from './executors/index.
 import { send } from './http.js';
 import { encodeHistogram, MetricRegistry, newHistogram, percentileMs, recordMs } from './metrics.js';
 import { scaleInt, tupleOf, type TSegmentSpec } from '../segments.js';
+import { requestIteration } from './requests.js';
 import { SetupError, shopIteration, shopSetup, type TShopData, type TShopIO } from './shop.js';
 
 /** Bound on remembered dropped iterations awaiting their corrected latency (flat memory). */
@@ -239,7 +240,7 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     history: emit,
     historyOn: collect || opts.onHistory !== undefined,
     async call(f, req) {
-      const headers: Record<string, string> = {};
+      const headers: Record<string, string> = { ...req.headers };
       if (req.token) headers.authorization = `Bearer ${req.token}`;
       if (req.idempotencyKey) headers['idempotency-key'] = req.idempotencyKey;
       const r = await send(pool, {
@@ -290,7 +291,8 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     let data: TShopData;
     const runTag = `${startedAt.toString(36)}${randomBytes(3).toString('hex')}`;
     try {
-      data = opts.setupData ?? (await shopSetup(s, makeIO({ intended: 0, signal: stop.signal }), runTag));
+      // a plain-HTTP scenario has no setup (no shop users or products)
+      data = opts.setupData ?? (s.requests ? { users: [], products: [] } : await shopSetup(s, makeIO({ intended: 0, signal: stop.signal }), runTag));
     } catch (e) {
       if (stop.signal.aborted) data = { users: [], products: [] };
       else {
@@ -451,7 +453,8 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
         const ctx = { intended: intendedMs, signal };
         const bound = pendingDropped.length ? pendingDropped.splice(0) : undefined;
         try {
-          await shopIteration(s, data, makeIO(ctx), vu.id);
+          if (s.requests) await requestIteration(s, makeIO(ctx), vu.id);
+          else await shopIteration(s, data, makeIO(ctx), vu.id);
         } catch {
           // the mix never throws by design; an unexpected bug still counts the iteration (k6 counts thrown iterations)
         }
@@ -539,6 +542,7 @@ export async function runSetup(s: TScenario, opts: { baseUrl: string; signal?: A
     },
   };
   try {
+    if (s.requests) return { users: [], products: [] };
     return await shopSetup(s, io, `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`);
   } catch (e) {
     const msg = e instanceof SetupError ? e.message : (e as Error).message;

@@ -34,9 +34,20 @@ export interface TCallResult {
 
 /** What the mix needs from the engine: a recorded request and a history sink. */
 export interface TShopIO {
+  /** `f`: the request's name (its k6 `name` tag): a shop operation, or a plain-HTTP request's name. */
   call(
-    f: THistoryF,
-    req: { method: 'GET' | 'POST'; path: string; body?: unknown; token?: string; idempotencyKey?: string; route: string; expected: number; readBody?: boolean },
+    f: THistoryF | (string & {}),
+    req: {
+      method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+      path: string;
+      body?: unknown;
+      token?: string;
+      idempotencyKey?: string;
+      headers?: Record<string, string>;
+      route: string;
+      expected: number;
+      readBody?: boolean;
+    },
   ): Promise<TCallResult>;
   history(e: Omit<THistoryEvent, 'index' | 'time'>): void;
   /**
