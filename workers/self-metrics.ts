@@ -6,10 +6,9 @@
  */
 import http from 'node:http';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { sql } from 'drizzle-orm';
+import { inArray, notInArray, sql } from 'drizzle-orm';
 import type { TDb } from '../db/client.js';
-
-const TERMINAL = ['passed', 'failed', 'aborted', 'errored'] as const;
+import { runs, TERMINAL_RUN_STATES } from '../db/schema/index.js';
 
 const lag = new Map<string, number>();
 
@@ -22,6 +21,16 @@ export function recordCollectorLag(collector: string, lagSeconds: number): void 
   lag.set(collector, Math.max(0, lagSeconds));
 }
 
+/** Run counts by state, of the ended runs (`ended`) or of the others. */
+function runsByState(db: TDb, ended: boolean): Promise<{ state: string; n: string }[]> {
+  const states = [...TERMINAL_RUN_STATES];
+  return db
+    .select({ state: runs.state, n: sql<string>`count(*)::text` })
+    .from(runs)
+    .where(ended ? inArray(runs.state, states) : notInArray(runs.state, states))
+    .groupBy(runs.state);
+}
+
 export function createSelfMetrics(db: TDb): Registry {
   const registry = new Registry();
   new Counter({
@@ -30,12 +39,10 @@ export function createSelfMetrics(db: TDb): Registry {
     labelNames: ['verdict'] as const,
     registers: [registry],
     async collect() {
-      const r = await db.execute<{ state: string; n: string }>(
-        sql`SELECT state, count(*)::text AS n FROM runs WHERE state IN ('passed','failed','aborted','errored') GROUP BY state`,
-      );
+      const rows = await runsByState(db, true);
       this.reset();
-      const seen = new Map(r.rows.map((x) => [x.state, Number(x.n)]));
-      for (const v of TERMINAL) this.inc({ verdict: v }, seen.get(v) ?? 0);
+      const seen = new Map(rows.map((x) => [x.state, Number(x.n)]));
+      for (const v of TERMINAL_RUN_STATES) this.inc({ verdict: v }, seen.get(v) ?? 0);
     },
   });
   new Gauge({
@@ -44,11 +51,9 @@ export function createSelfMetrics(db: TDb): Registry {
     labelNames: ['state'] as const,
     registers: [registry],
     async collect() {
-      const r = await db.execute<{ state: string; n: string }>(
-        sql`SELECT state, count(*)::text AS n FROM runs WHERE state NOT IN ('passed','failed','aborted','errored') GROUP BY state`,
-      );
+      const rows = await runsByState(db, false);
       this.reset();
-      for (const x of r.rows) this.set({ state: x.state }, Number(x.n));
+      for (const x of rows) this.set({ state: x.state }, Number(x.n));
     },
   });
   new Gauge({

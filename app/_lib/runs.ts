@@ -10,7 +10,7 @@ import { getExperiment } from './experiments.js';
 import { AppError } from '../../core/errors.js';
 import { parseReport, renderHtml, renderJunit, renderSummary, type TReport } from '../../workers/reports/index.js';
 import { getRun, runEventsAfter, runReport, runViolations } from './queries.js';
-import { TERMINAL_RUN_STATES } from '../../db/schema/index.js';
+import { isTerminal } from '../../db/schema/index.js';
 
 /** The platform handles, with the key prefix the workers use (FAULTLINE_PREFIX, for isolated stacks). */
 export function platform(): TPlatform {
@@ -53,7 +53,7 @@ export type TRunView = Awaited<ReturnType<typeof runView>>;
 
 export async function abortRun(id: string, by: string) {
   const run = await getRun(db(), id);
-  if ((TERMINAL_RUN_STATES as readonly string[]).includes(run.state)) throw new AppError('CONFLICT', `run ${id} already ended (${run.state})`);
+  if (isTerminal(run.state)) throw new AppError('CONFLICT', `run ${id} already ended (${run.state})`);
   // A queued run is ended at once; a running one is told over its control channel.
   await requestAbort(platform(), id, `by ${by} from the console`);
   return { ok: true };
@@ -214,7 +214,7 @@ export function runEventStream(id: string, after: number, signal: AbortSignal): 
         for (const e of pending.sort((a, b) => a.seq - b.seq)) send(e as never);
         // A run that ended before we subscribed may have no verdict event (errored early): end the stream.
         const run = await getRun(db(), id);
-        if ((TERMINAL_RUN_STATES as readonly string[]).includes(run.state) && !closed) {
+        if (isTerminal(run.state) && !closed) {
           ctl.enqueue(enc.encode(`event: end\ndata: ${JSON.stringify({ state: run.state })}\n\n`));
           finish();
         }

@@ -9,10 +9,9 @@
  */
 import { sql } from 'drizzle-orm';
 import { bigserial, check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { RUN_STATES } from './run-states.js';
 
-export const RUN_STATES = ['queued', 'steady_state', 'running', 'recovering', 'analysing', 'passed', 'failed', 'aborted', 'errored'] as const;
-export type TRunState = (typeof RUN_STATES)[number];
-export const TERMINAL_RUN_STATES = ['passed', 'failed', 'aborted', 'errored'] as const satisfies readonly TRunState[];
+export { RUN_STATES, TERMINAL_RUN_STATES, isTerminal, type TRunState } from './run-states.js';
 
 /** Where a run was started from. */
 export const RUN_TRIGGERS = ['cli', 'console', 'schedule', 'gate', 'api'] as const;

@@ -5,7 +5,9 @@
  */
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { TDb } from '../../db/client.js';
-import { runs, TERMINAL_RUN_STATES, type TRunState } from '../../db/schema/index.js';
+import { isTerminal, runs, type TRunState } from '../../db/schema/index.js';
+
+export { isTerminal };
 
 export const TRANSITIONS: Record<TRunState, readonly TRunState[]> = {
   queued: ['steady_state', 'aborted', 'errored'],
@@ -18,10 +20,6 @@ export const TRANSITIONS: Record<TRunState, readonly TRunState[]> = {
   aborted: [],
   errored: [],
 };
-
-export function isTerminal(s: TRunState): boolean {
-  return (TERMINAL_RUN_STATES as readonly TRunState[]).includes(s);
-}
 
 export function canTransition(from: TRunState, to: TRunState): boolean {
   return TRANSITIONS[from].includes(to);

@@ -5,13 +5,13 @@
  */
 import { eq, notInArray } from 'drizzle-orm';
 import type { TDb } from '../../db/client.js';
-import { runs, TERMINAL_RUN_STATES, type TRunState } from '../../db/schema/index.js';
+import { isTerminal, runs, TERMINAL_RUN_STATES, type TRunState } from '../../db/schema/index.js';
 
 /** The reconciler's run liveness: the run exists and is not in a terminal state (an unknown run is not active). */
 export function isRunActiveInDb(db: TDb): (runId: string) => Promise<boolean> {
   return async (runId) => {
     const [r] = await db.select({ state: runs.state }).from(runs).where(eq(runs.id, runId));
-    return !!r && !(TERMINAL_RUN_STATES as readonly string[]).includes(r.state);
+    return !!r && !isTerminal(r.state);
   };
 }
 

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
 import { applyFault, clearLever, leverState, startFaultProxy, type TFaultProxy } from '../../chaos/index.js';
-import { faults, reports, runs, scheduleFires, schedules } from '../../db/schema/index.js';
+import { faults, isTerminal, reports, runs, scheduleFires, schedules } from '../../db/schema/index.js';
 import { startRunnerFixture, waitFor, type TRunnerFixture } from '../runner/test/helpers.js';
 import { startWorker, type TRunningWorker } from '../main.js';
 import { fireSchedule } from '../schedules/fire.js';
@@ -117,7 +117,7 @@ describe('safety lever (issue 13)', () => {
         const a = await applied();
         if (a.length >= 2) return a;
         const [row] = await fx.platform.db.select({ state: runs.state, reason: runs.reason }).from(runs).where(eq(runs.id, runId));
-        if (row && ['passed', 'failed', 'aborted', 'errored'].includes(row.state)) {
+        if (row && isTerminal(row.state)) {
           const evs = (await getRunEvents(fx.platform, runId)).filter((e) => e.type !== 'load.second');
           throw new Error(`run ended ${row.state} before both faults were on: ${row.reason}\n${evs.map((e) => JSON.stringify(e).slice(0, 300)).join('\n')}`);
         }

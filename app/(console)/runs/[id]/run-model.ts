@@ -7,6 +7,8 @@
  *           ├─▶ load start (first second) ─▶ elapsed, x range
  *           └─▶ settle ────────────────────▶ recovery phase label
  */
+// the pure state list, not workers/index (this module runs in the browser)
+import { isTerminal } from '../../../../db/schema/run-states.js';
 import type { TStoredRunEvent } from '../../../../workers/index.js';
 import type { TRunView } from '../../../_lib/runs.js';
 import type { TWindow } from '../../../_components/chart.js';
@@ -15,8 +17,6 @@ export type TReport = NonNullable<TRunView['report']>;
 export type TSecond = TReport['series']['seconds'][number];
 export type TSettle = NonNullable<TReport['settle']>;
 export type TTimeline = TReport['breakers']['timelines'][number];
-
-export const TERMINAL = ['passed', 'failed', 'aborted', 'errored'];
 
 /** The steps shown above the progress bar; `setting_up` is `running` before the first second of load. */
 export const STAGES = ['queued', 'steady_state', 'setting_up', 'running', 'recovering', 'analysing'] as const;
@@ -29,7 +29,7 @@ export function stageLabel(s: TStage, o: { loadTest: boolean; settle: TSettle | 
 }
 
 export function stageOf(state: string, loadStarted: boolean): TStage | 'done' {
-  if (TERMINAL.includes(state)) return 'done';
+  if (isTerminal(state)) return 'done';
   if (state === 'running') return loadStarted ? 'running' : 'setting_up';
   return (STAGES as readonly string[]).includes(state) ? (state as TStage) : 'queued';
 }

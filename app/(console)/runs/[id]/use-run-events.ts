@@ -9,7 +9,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError } from '../../../_components/api.js';
 import type { TStoredRunEvent } from '../../../../workers/index.js';
 import type { TRunView } from '../../../_lib/runs.js';
-import { TERMINAL } from './run-model.js';
+import { isTerminal } from '../../../../db/schema/run-states.js';
 
 export type TStreamState = 'connecting' | 'live' | 'ended' | 'error';
 
@@ -19,7 +19,7 @@ export function useRunEvents(initial: TRunView) {
   const [events, setEvents] = useState<TStoredRunEvent[]>([]);
   const [stream, setStream] = useState<TStreamState>('connecting');
   const [error, setError] = useState<ApiError | null>(null);
-  const terminal = TERMINAL.includes(view.run.state);
+  const terminal = isTerminal(view.run.state);
 
   const refresh = useCallback(async () => {
     try {
@@ -38,7 +38,7 @@ export function useRunEvents(initial: TRunView) {
       if (e.type === 'phase' || e.type === 'verdict') {
         const state = e.type === 'phase' ? e.phase : e.verdict;
         const at = new Date(e.t).toISOString() as unknown as Date;
-        setView((v) => ({ ...v, run: { ...v.run, state, ...(TERMINAL.includes(state) && !v.run.endedAt ? { endedAt: at } : {}) } }));
+        setView((v) => ({ ...v, run: { ...v.run, state, ...(isTerminal(state) && !v.run.endedAt ? { endedAt: at } : {}) } }));
       }
       if (e.type === 'verdict') {
         // The report row is written right after the verdict event: fetch now and once more shortly after.
