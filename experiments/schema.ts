@@ -134,6 +134,13 @@ export const LoadSchema = z
     duration: boundedDuration(DURATION_BOUNDS.load.min, DURATION_BOUNDS.load.max).optional(),
     /** Override of the scenario's maximum VUs. */
     vus: z.number().int().positive().max(5000).optional(),
+    /**
+     * Split the load into this many k6 execution segments, each a job on the
+     * platform's load queue that any connected worker takes (built-in engine;
+     * with k6: N local k6 processes); one setup, one agreed start, one merged
+     * result. Absent: the scenario's `segments`, else 1.
+     */
+    segments: z.number().int().min(1).max(64).optional(),
   })
   .strict();
 

@@ -3,6 +3,7 @@
  * and keeps the fault reconciler running so no fault outlives its run.
  *
  *   startWorker ─┬─ BullMQ Worker('runs') ─▶ run.execute@v1 ─▶ executeRun
+ *                ├─ BullMQ Worker('load') ─▶ load.segment@v1 ─▶ runSegmentJob (one segment of a split load)
  *                ├─ stall sweeper (every 5 s): stale heartbeat ─▶ errored
  *                └─ fault reconciler (chaos/): run ended / expired / holder gone ─▶ remove
  */
@@ -11,7 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { DelayedError, type Worker } from 'bullmq';
 import { startReconciler } from '../chaos/index.js';
 import { createJobWorker, defineJob } from './jobs/index.js';
-import { getPlatform, RUNS_QUEUE, type PlatformOptions, type TPlatform } from './platform.js';
+import { LOAD_SEGMENT_JOB_NAME, LOAD_SEGMENT_JOB_VERSION, LoadSegmentPayloadSchema, runSegmentJob } from './load/index.js';
+import { getPlatform, LOAD_QUEUE, RUNS_QUEUE, type PlatformOptions, type TPlatform } from './platform.js';
 import { realDeps } from './runner/deps.js';
 import { executeRun, TargetBusyError } from './runner/execute.js';
 import type { TStoredRunEvent } from './runner/events.js';
@@ -31,6 +33,22 @@ export interface StartWorkerOptions extends PlatformOptions {
    * @defaultValue 2
    */
   concurrency?: number;
+  /**
+   * What this worker takes: runs (`runs` queue) and/or segments of split loads (`load` queue).
+   * A machine that only generates load runs `['load']`.
+   * @defaultValue ['runs', 'load']
+   */
+  roles?: readonly ('runs' | 'load')[];
+  /**
+   * Load segments run at once (each in its own engine thread).
+   * @defaultValue 1
+   */
+  loadConcurrency?: number;
+  /**
+   * A segment of a split load whose worker says nothing for this long ends the run `errored`.
+   * @defaultValue 10000
+   */
+  segmentHeartbeatTimeoutMs?: number;
   /**
    * A run whose heartbeat is older than this is ended `errored`.
    * @defaultValue 20000
@@ -67,7 +85,10 @@ export interface StartWorkerOptions extends PlatformOptions {
 
 export interface TRunningWorker {
   workerId: string;
-  worker: Worker;
+  /** The runs queue's worker (absent without the `runs` role). */
+  worker: Worker | undefined;
+  /** The load queue's worker (absent without the `load` role). */
+  loadWorker: Worker | undefined;
   platform: TPlatform;
   stop(): Promise<void>;
 }
@@ -92,6 +113,7 @@ export async function startWorker(o: StartWorkerOptions = {}): Promise<TRunningW
           signal: shutdown.signal,
           heartbeatMs: o.heartbeatMs,
           steadyStateWaitMs: o.steadyStateWaitMs,
+          segmentHeartbeatTimeoutMs: o.segmentHeartbeatTimeoutMs,
           onEvent: o.onEvent,
         });
         log(`[worker] run ${runId} ended ${state}`);
@@ -107,19 +129,47 @@ export async function startWorker(o: StartWorkerOptions = {}): Promise<TRunningW
     },
   });
 
-  // BullMQ does not close a connection it was handed: keep it to disconnect on stop.
-  const connection = p.newRedis();
-  const worker = createJobWorker({
-    queueName: RUNS_QUEUE,
-    connection,
-    prefix: p.prefix,
-    defs: [runJob],
-    concurrency: o.concurrency ?? 2,
-    // A crashed worker's job is handed out again once (executeRun then ends the run errored).
-    worker: { maxStalledCount: 1, stalledInterval: 15_000, lockDuration: 30_000 },
+  const loadJob = defineJob({
+    name: LOAD_SEGMENT_JOB_NAME,
+    version: LOAD_SEGMENT_JOB_VERSION,
+    schema: LoadSegmentPayloadSchema,
+    handler: async (payload) => {
+      const r = await runSegmentJob(p, payload, { workerId, signal: shutdown.signal });
+      log(`[worker] load ${payload.loadId} segment ${payload.index + 1}/${payload.count} ended (exit ${r.exitCode})`);
+      return r;
+    },
   });
-  worker.on('failed', (job, err) => log(`[worker] job ${job?.id ?? '?'} failed: ${err.message}`));
-  worker.on('error', (err) => log(`[worker] ${err.message}`));
+
+  const roles = new Set(o.roles ?? ['runs', 'load']);
+  // BullMQ does not close a connection it was handed: keep them to disconnect on stop.
+  const connection = p.newRedis();
+  const loadConnection = p.newRedis();
+  const worker = roles.has('runs')
+    ? createJobWorker({
+        queueName: RUNS_QUEUE,
+        connection,
+        prefix: p.prefix,
+        defs: [runJob],
+        concurrency: o.concurrency ?? 2,
+        // A crashed worker's job is handed out again once (executeRun then ends the run errored).
+        worker: { maxStalledCount: 1, stalledInterval: 15_000, lockDuration: 30_000 },
+      })
+    : undefined;
+  // A segment cannot be resumed (its part of the schedule is past): a stalled one fails, the coordinator ends the run.
+  const loadWorker = roles.has('load')
+    ? createJobWorker({
+        queueName: LOAD_QUEUE,
+        connection: loadConnection,
+        prefix: p.prefix,
+        defs: [loadJob],
+        concurrency: o.loadConcurrency ?? 1,
+        worker: { maxStalledCount: 0, stalledInterval: 10_000, lockDuration: 20_000 },
+      })
+    : undefined;
+  for (const w of [worker, loadWorker]) {
+    w?.on('failed', (job, err) => log(`[worker] job ${job?.id ?? '?'} failed: ${err.message}`));
+    w?.on('error', (err) => log(`[worker] ${err.message}`));
+  }
 
   const reconciler = startReconciler(
     { toxiproxyUrl: p.toxiproxyUrl, supervisorUrl: p.supervisorUrl, db: p.db },
@@ -162,20 +212,24 @@ export async function startWorker(o: StartWorkerOptions = {}): Promise<TRunningW
     if (metricsServer) log(`[worker] faultline metrics on http://${host}:${port}/metrics`);
   }
 
-  await worker.waitUntilReady();
+  await worker?.waitUntilReady();
+  await loadWorker?.waitUntilReady();
   return {
     workerId,
     worker,
+    loadWorker,
     platform: p,
     async stop() {
       clearInterval(sweepTimer);
       // Running runs see the abort and end `errored` with their faults removed.
       shutdown.abort();
-      await worker.close();
+      await worker?.close();
+      await loadWorker?.close();
       await reconciler.stop();
       await schedules?.close();
       if (metricsServer) await new Promise<void>((r) => metricsServer!.close(() => r()));
       connection.disconnect();
+      loadConnection.disconnect();
     },
   };
 }

@@ -44,6 +44,8 @@ export interface TPlatform {
   redis: Redis;
   prefix: string;
   queue: Queue;
+  /** Segment jobs of runs whose load is split over workers (`load.segments`). */
+  loadQueue: Queue;
   logStore: LogStore;
   toxiproxyUrl: string;
   supervisorUrl: string;
@@ -59,6 +61,8 @@ export interface TPlatform {
 }
 
 export const RUNS_QUEUE = 'runs';
+/** Queue of load segments (workers/load): any worker on the same Redis and prefix takes them. */
+export const LOAD_QUEUE = 'load';
 
 const g = globalThis as unknown as { __faultlinePlatforms?: Map<string, TPlatform> };
 
@@ -89,6 +93,7 @@ export function getPlatform(opts: PlatformOptions = {}): TPlatform {
   const redis = newRedis();
   const db = getDb(resolved.databaseUrl);
   const queue = new Queue(RUNS_QUEUE, { connection: redis, prefix: resolved.prefix });
+  const loadQueue = new Queue(LOAD_QUEUE, { connection: redis, prefix: resolved.prefix });
   const logStore = createLogStore({ db, elasticsearchUrl: resolved.elasticsearchUrl });
   const p: TPlatform = {
     cfg,
@@ -98,6 +103,7 @@ export function getPlatform(opts: PlatformOptions = {}): TPlatform {
     redis,
     prefix: resolved.prefix,
     queue,
+    loadQueue,
     logStore,
     toxiproxyUrl: resolved.toxiproxyUrl,
     supervisorUrl: resolved.supervisorUrl,
@@ -108,6 +114,7 @@ export function getPlatform(opts: PlatformOptions = {}): TPlatform {
     async close() {
       g.__faultlinePlatforms?.delete(key);
       await queue.close().catch(() => undefined);
+      await loadQueue.close().catch(() => undefined);
       await logStore.close().catch(() => undefined);
       redis.disconnect();
     },

@@ -18,6 +18,17 @@ const WorkerFlagsSchema = z.object({
     .min(1, '--concurrency must be at least 1')
     .max(32)
     .default(2),
+  roles: z
+    .string()
+    .default('runs,load')
+    .transform((v) => v.split(',').map((r) => r.trim()))
+    .pipe(z.array(z.enum(['runs', 'load'], { error: '--roles takes runs, load or runs,load' })).min(1)),
+  loadConcurrency: z.coerce
+    .number({ error: '--load-concurrency must be a number' })
+    .int('--load-concurrency must be a whole number')
+    .min(1, '--load-concurrency must be at least 1')
+    .max(16)
+    .default(1),
 });
 
 /** Resolve when SIGINT or SIGTERM arrives. */
@@ -39,17 +50,25 @@ export function register(program: Command): void {
     .command('worker')
     .description('run the faultline worker: executes queued runs, ends stalled runs, removes orphaned faults')
     .option('--concurrency <n>', 'runs executed at once (one per target)', '2')
+    .option('--roles <list>', 'what this worker takes: runs, load (segments of split loads) or both', 'runs,load')
+    .option('--load-concurrency <n>', 'load segments run at once (each its own engine thread)', '1')
     .action(async (raw: unknown) => {
       const flags = parseWith(WorkerFlagsSchema, raw, 'worker options');
       await migratePlatformDatabase(loadConfig().DATABASE_URL);
       await assertRedisReachable(loadConfig().REDIS_URL);
       const w = await startWorker({
         concurrency: flags.concurrency,
-        schedules: true,
+        roles: flags.roles,
+        loadConcurrency: flags.loadConcurrency,
+        schedules: flags.roles.includes('runs'),
         metrics: {},
         log: (l) => process.stderr.write(`${new Date().toISOString()} ${l}\n`),
       });
-      process.stderr.write(`faultline worker ${w.workerId} ready (queue ${w.platform.prefix}:runs, concurrency ${flags.concurrency})\n`);
+      const queues = [
+        ...(w.worker ? [`${w.platform.prefix}:runs ×${flags.concurrency}`] : []),
+        ...(w.loadWorker ? [`${w.platform.prefix}:load ×${flags.loadConcurrency}`] : []),
+      ];
+      process.stderr.write(`faultline worker ${w.workerId} ready (queues ${queues.join(', ')})\n`);
       await untilSignal((sig) => process.stderr.write(`${sig}: stopping; runs in progress end errored with their faults removed…\n`));
       await w.stop();
       await w.platform.close();

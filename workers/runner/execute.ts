@@ -85,7 +85,7 @@ export async function executeRun(runId: string, o: ExecuteRunOptions): Promise<T
 
     timeline = newTimeline(ctx, plan.faults);
     await ctx.moveTo('running');
-    await runLoadPhase(ctx, plan.scenario, timeline);
+    await runLoadPhase(ctx, plan.scenario, timeline, plan.segments);
     // Every path out of `running` removes the faults before anything else.
     await timeline.removeAll();
     ctx.throwIfStopped();

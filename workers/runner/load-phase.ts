@@ -2,17 +2,24 @@
  * The `running` phase: the load, with the fault timeline counting from the
  * load's first scheduled iteration and the abort conditions fed every second
  * and every client history event.
+ *
+ * A load of N > 1 segments on the built-in engine is split over the
+ * platform's `load` queue (workers/load: any worker takes a segment; seconds
+ * merged live, the result exactly); a lost segment ends the run errored
+ * naming it. With k6, loadtests runs the N k6 processes here.
  */
+import { resolveK6Bin, type TScenario } from '../../loadtests/index.js';
+import { distributeLoad } from '../load/index.js';
 import { AbortEvaluator } from './abort.js';
 import type { FaultTimeline } from './fault-timeline.js';
-import type { TScenario } from '../../loadtests/index.js';
+import type { TRunLoadOptions } from './ports.js';
 import type { RunContext } from './run-context.js';
 
 /** Run the load to its end (or until the run is stopped); the result is kept on the context. */
-export async function runLoadPhase(ctx: RunContext, scenario: TScenario, timeline: FaultTimeline): Promise<void> {
+export async function runLoadPhase(ctx: RunContext, scenario: TScenario, timeline: FaultTimeline, segments = 1): Promise<void> {
   const abortEval = new AbortEvaluator(ctx.experiment.abort, ctx.experiment.steady_state.slos);
   try {
-    ctx.load = await ctx.deps.runLoad(scenario, {
+    const opts: TRunLoadOptions = {
       baseUrl: ctx.p.gatewayUrl,
       signal: ctx.signal,
       onStart: (t) => timeline.start(t),
@@ -44,7 +51,17 @@ export async function runLoadPhase(ctx: RunContext, scenario: TScenario, timelin
           ctx.abort(trip.reason);
         }
       },
-    });
+    };
+    if (segments > 1 && !resolveK6Bin()) {
+      await ctx.emit({ type: 'note', level: 'info', msg: `load split into ${segments} segments on the ${ctx.p.prefix}:load queue` });
+      ctx.load = await distributeLoad(ctx.p, scenario, {
+        ...opts,
+        baseUrl: opts.baseUrl!,
+        loadId: ctx.runId,
+        segments,
+        heartbeatTimeoutMs: ctx.o.segmentHeartbeatTimeoutMs,
+      });
+    } else ctx.load = await ctx.deps.runLoad((scenario.segments ?? 1) === segments ? scenario : { ...scenario, segments }, opts);
   } catch (e) {
     // a stopped run's load ends by throwing; only an unexpected failure is the load's
     if (!ctx.signal.aborted) throw e;

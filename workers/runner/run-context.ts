@@ -58,6 +58,11 @@ export interface ExecuteRunOptions {
    * @defaultValue twice the planned load + quiescence, plus 2 minutes
    */
   timeBudgetMs?: number;
+  /**
+   * A segment of a split load (`load.segments`) whose worker says nothing for this long ends the run errored.
+   * @defaultValue 10000
+   */
+  segmentHeartbeatTimeoutMs?: number;
   /** Aborts the run when the worker shuts down. */
   signal?: AbortSignal;
   /** Every stored event (the CLI's in-process progress display). */

@@ -20,6 +20,8 @@ export interface TRunPlan {
   /** Longest the run may take before it is ended errored (ms). */
   budgetMs: number;
   faults: TTimedFault[];
+  /** Execution segments of the load (`load.segments`, else the scenario's, else 1); more than 1: split over workers. */
+  segments: number;
 }
 
 export async function planRun(ctx: RunContext): Promise<TRunPlan> {
@@ -29,5 +31,6 @@ export async function planRun(ctx: RunContext): Promise<TRunPlan> {
   const loadMs = executorDurationMs(scenario.load) ?? UNKNOWN_LOAD_MS;
   const budgetMs = ctx.o.timeBudgetMs ?? 2 * (loadMs + x.quiescence) + 120_000;
   const faults = await resolveFaults(x, { supervisorUrl: ctx.p.supervisorUrl, loadDurationMs: loadMs });
-  return { scenario, loadMs, budgetMs, faults };
+  const segments = x.load.segments ?? scenario.segments ?? 1;
+  return { scenario, loadMs, budgetMs, faults, segments };
 }

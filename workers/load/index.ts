@@ -1,0 +1,9 @@
+/**
+ * workers/load: a run's load split over the workers of the platform's `load`
+ * queue (`load.segments: N`): the coordinator (distributeLoad) and the
+ * segment job (runSegmentJob) that any worker with the load role runs.
+ */
+export { distributeLoad, loadSegmentJobRef, type TDistributeLoadOptions, type TSegmentState } from './distribute-load.js';
+export { runSegmentJob, type TRunSegmentJobOptions } from './run-segment.js';
+export { LOAD_SEGMENT_JOB_NAME, LOAD_SEGMENT_JOB_VERSION, LoadSegmentPayloadSchema, type TLoadSegmentPayload } from './segment-job.js';
+export { upStream, downStream, segmentName, type TSegmentUp, type TSegmentDown } from './messages.js';
