@@ -19,6 +19,7 @@ export {
   type TLeverRunOutcome,
 } from './runs/engage-lever.js';
 export { subscribeRun, requestAbort, waitForRun, type SubscribeRunOptions } from './runs/subscribe-run.js';
+export { closeRunHub } from './runs/run-hub.js';
 export { startWorker, type StartWorkerOptions, type TRunningWorker } from './main.js';
 export { runChannel, runControlChannel, type TRunEvent, type TRunEventType, type TStoredRunEvent, type TLoadSecondEvent } from './runner/events.js';
 export { isTerminal, TRANSITIONS } from './runner/lifecycle.js';

@@ -3,8 +3,8 @@
  * pages and API routes show. Writes never happen here — they go through the
  * owning module (runner, fault catalog, schedules).
  */
-import { and, desc, eq, gt, inArray, isNull, notInArray, sql } from 'drizzle-orm';
-import { experiments, faults, reports, runEvents, runs, scheduleFires, schedules, TERMINAL_RUN_STATES, violations } from '../../db/schema/index.js';
+import { and, desc, eq, inArray, isNull, notInArray, sql } from 'drizzle-orm';
+import { experiments, faults, reports, runs, scheduleFires, schedules, TERMINAL_RUN_STATES, violations } from '../../db/schema/index.js';
 import type { TDb } from '../../db/client.js';
 import { AppError } from '../../core/errors.js';
 
@@ -67,15 +67,6 @@ export async function getRun(db: TDb, id: string) {
   const [run] = await db.select().from(runs).where(eq(runs.id, id)).limit(1);
   if (!run) throw new AppError('NOT_FOUND', `no run ${id}`);
   return run;
-}
-
-export async function runEventsAfter(db: TDb, runId: string, afterSeq = -1, limit = 5000) {
-  return db
-    .select({ seq: runEvents.seq, t: runEvents.t, type: runEvents.type, data: runEvents.data })
-    .from(runEvents)
-    .where(and(eq(runEvents.runId, runId), gt(runEvents.seq, afterSeq)))
-    .orderBy(runEvents.seq)
-    .limit(limit);
 }
 
 export async function runReport(db: TDb, runId: string) {

@@ -3,14 +3,16 @@
  * by the runner's `enqueueRun`; the console never executes one itself.
  */
 import type { TExperiment } from '../../experiments/index.js';
-import { enqueueRun, getPlatform, readSamples, requestAbort, runChannel, type TPlatform, type TStoredRunEvent } from '../../workers/index.js';
+import { enqueueRun, getPlatform, readSamples, requestAbort, subscribeRun, type TPlatform, type TStoredRunEvent } from '../../workers/index.js';
 import { breakerTimelines } from '../../workers/analysis/index.js';
 import { db } from './deps.js';
 import { getExperiment } from './experiments.js';
 import { AppError } from '../../core/errors.js';
 import { parseReport, renderHtml, renderJunit, renderSummary, type TReport } from '../../workers/reports/index.js';
-import { getRun, runEventsAfter, runReport, runViolations } from './queries.js';
+import { getRun, runReport, runViolations } from './queries.js';
 import { isTerminal } from '../../db/schema/index.js';
+
+export { closeRunHub } from '../../workers/index.js';
 
 /** The platform handles, with the key prefix the workers use (FAULTLINE_PREFIX, for isolated stacks). */
 export function platform(): TPlatform {
@@ -99,69 +101,6 @@ export async function runBreakers(id: string) {
 }
 
 /**
- * One Redis subscriber connection per console process, shared by every open
- * run stream: a channel is subscribed while at least one browser follows
- * that run (200 open run pages = 1 connection, not 200).
- */
-class RunHub {
-  private readonly listeners = new Map<string, Set<(msg: string) => void>>();
-  private readonly sub: ReturnType<TPlatform['newRedis']>;
-
-  constructor(p: TPlatform) {
-    this.sub = p.newRedis();
-    this.sub.on('error', () => {
-      /* ioredis reconnects and resubscribes; browsers resume with Last-Event-ID */
-    });
-    this.sub.on('message', (ch: string, msg: string) => {
-      for (const l of this.listeners.get(ch) ?? []) l(msg);
-    });
-  }
-
-  /** Resolves once subscribed (so nothing published afterwards is missed); returns the unsubscribe. */
-  async listen(channel: string, fn: (msg: string) => void): Promise<() => void> {
-    let set = this.listeners.get(channel);
-    if (!set) {
-      set = new Set();
-      this.listeners.set(channel, set);
-    }
-    set.add(fn);
-    await this.sub.subscribe(channel);
-    return () => {
-      const cur = this.listeners.get(channel);
-      if (!cur) return;
-      cur.delete(fn);
-      if (cur.size === 0) {
-        this.listeners.delete(channel);
-        void this.sub.unsubscribe(channel).catch(() => undefined);
-      }
-    };
-  }
-
-  close(): void {
-    this.listeners.clear();
-    this.sub.disconnect();
-  }
-}
-
-const hubs = globalThis as unknown as { __faultlineRunHubs?: Map<TPlatform, RunHub> };
-
-function runHub(p: TPlatform): RunHub {
-  hubs.__faultlineRunHubs ??= new Map();
-  let h = hubs.__faultlineRunHubs.get(p);
-  if (!h) {
-    h = new RunHub(p);
-    hubs.__faultlineRunHubs.set(p, h);
-  }
-  return h;
-}
-
-/** Close this process's shared subscriber (tests, shutdown). */
-export function closeRunHub(): void {
-  for (const h of hubs.__faultlineRunHubs?.values() ?? []) h.close();
-  hubs.__faultlineRunHubs?.clear();
-}
-
-/**
  * Server-Sent Events of a run: stored events after `after`, then live ones
  * from Redis pub/sub, in seq order without gaps or duplicates. Subscribes
  * before reading the table so nothing published in between is lost; ends
@@ -174,13 +113,9 @@ export function runEventStream(id: string, after: number, signal: AbortSignal): 
   let cleanup = () => {};
   return new ReadableStream<Uint8Array>({
     async start(ctl) {
-      let unsubscribe = () => {};
-      let last = after;
-      const pending: TStoredRunEvent[] = [];
-      let replaying = true;
-      const send = (e: { seq: number; type: string } & Record<string, unknown>) => {
-        if (closed || e.seq <= last) return;
-        last = e.seq;
+      let unsubscribe = async () => {};
+      const send = (e: TStoredRunEvent) => {
+        if (closed) return;
         ctl.enqueue(enc.encode(`id: ${e.seq}\nevent: run\ndata: ${JSON.stringify(e)}\n\n`));
         if (e.type === 'verdict') finish();
       };
@@ -189,7 +124,7 @@ export function runEventStream(id: string, after: number, signal: AbortSignal): 
         if (closed) return;
         closed = true;
         clearInterval(heartbeat);
-        unsubscribe();
+        void unsubscribe();
         try {
           ctl.close();
         } catch {
@@ -199,25 +134,16 @@ export function runEventStream(id: string, after: number, signal: AbortSignal): 
       cleanup = finish;
       signal.addEventListener('abort', finish);
       try {
-        unsubscribe = await runHub(p).listen(runChannel(id, p.prefix), (msg) => {
-          try {
-            const e = JSON.parse(msg) as TStoredRunEvent;
-            if (replaying) pending.push(e);
-            else send(e as never);
-          } catch {
-            /* not an event */
-          }
-        });
-        const stored = await runEventsAfter(db(), id, after);
-        for (const r of stored) send({ ...(r.data as object), type: r.type, seq: r.seq, t: r.t.getTime(), runId: id });
-        replaying = false;
-        for (const e of pending.sort((a, b) => a.seq - b.seq)) send(e as never);
         // A run that ended before we subscribed may have no verdict event (errored early): end the stream.
-        const run = await getRun(db(), id);
-        if (isTerminal(run.state) && !closed) {
-          ctl.enqueue(enc.encode(`event: end\ndata: ${JSON.stringify({ state: run.state })}\n\n`));
+        const onEnded = (state: string) => {
+          if (closed) return;
+          ctl.enqueue(enc.encode(`event: end\ndata: ${JSON.stringify({ state })}\n\n`));
           finish();
-        }
+        };
+        const unsub = await subscribeRun(p, id, send, { afterSeq: after, shared: true, onEnded });
+        // the stream may have ended during the catch-up (verdict, client gone): let go at once
+        if (closed) await unsub();
+        else unsubscribe = unsub;
       } catch (e) {
         if (!closed) ctl.enqueue(enc.encode(`event: error\ndata: ${JSON.stringify({ message: (e as Error).message })}\n\n`));
         finish();

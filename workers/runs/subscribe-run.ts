@@ -2,17 +2,41 @@
  * Live progress of a run: catch up from `run_events`, then follow the Redis
  * channel, without gaps or duplicates (subscribe first, then read the
  * backlog, then drop live events already seen by `seq`).
+ *
+ *   subscribe (own connection | shared hub) ─▶ backlog after afterSeq ─▶ early live events ─▶ live
+ *                                                                         (each seq once, in order)
  */
 import { AppError } from '../../core/errors.js';
+import type { TRunState } from '../../db/schema/index.js';
 import { runChannel, runControlChannel, type TStoredRunEvent } from '../runner/events.js';
 import { isTerminal, transitionRun } from '../runner/lifecycle.js';
 import { appendRunEvent } from '../runner/event-sink.js';
 import type { TPlatform } from '../platform.js';
 import { getRun, getRunEvents } from './query-runs.js';
+import { runHub } from './run-hub.js';
 
 export interface SubscribeRunOptions {
   /** Only events after this seq (SSE `Last-Event-ID`). @defaultValue 0 */
   afterSeq?: number;
+  /**
+   * Listen on this process's one shared subscriber connection (workers/runs/run-hub.ts; the console's
+   * many open run pages) instead of a connection of its own. `closeRunHub` closes it.
+   * @defaultValue false
+   */
+  shared?: boolean;
+  /**
+   * Called after the catch-up when the run has already ended by then: a run that ended early
+   * (errored before it started) may have no verdict event to wait for.
+   */
+  onEnded?: (state: TRunState) => void;
+}
+
+/** Subscribe to a run's channel on a connection of its own; resolves once subscribed. */
+async function ownSubscriber(p: TPlatform, channel: string, onMessage: (msg: string) => void): Promise<() => void> {
+  const sub = p.newRedis({ subscriber: true });
+  sub.on('message', (_ch, msg) => onMessage(msg));
+  await sub.subscribe(channel);
+  return () => sub.disconnect();
 }
 
 /** Calls `onEvent` for every event in order; resolves to an unsubscribe function. */
@@ -23,7 +47,6 @@ export async function subscribeRun(
   opts: SubscribeRunOptions = {},
 ): Promise<() => Promise<void>> {
   await getRun(p, runId);
-  const sub = p.newRedis({ subscriber: true });
   let last = opts.afterSeq ?? 0;
   let caughtUp = false;
   const early: TStoredRunEvent[] = [];
@@ -32,7 +55,7 @@ export async function subscribeRun(
     last = e.seq;
     onEvent(e);
   };
-  sub.on('message', (_ch, msg) => {
+  const onMessage = (msg: string) => {
     let e: TStoredRunEvent;
     try {
       e = JSON.parse(msg) as TStoredRunEvent;
@@ -41,14 +64,22 @@ export async function subscribeRun(
     }
     if (!caughtUp) early.push(e);
     else deliver(e);
-  });
-  await sub.subscribe(runChannel(runId, p.prefix));
-  for (const e of await getRunEvents(p, runId, last)) deliver(e);
-  caughtUp = true;
-  for (const e of early.sort((a, b) => a.seq - b.seq)) deliver(e);
-  return async () => {
-    sub.disconnect();
   };
+  const channel = runChannel(runId, p.prefix);
+  const unsubscribe = opts.shared ? await runHub(p).listen(channel, onMessage) : await ownSubscriber(p, channel, onMessage);
+  try {
+    for (const e of await getRunEvents(p, runId, last)) deliver(e);
+    caughtUp = true;
+    for (const e of early.sort((a, b) => a.seq - b.seq)) deliver(e);
+    if (opts.onEnded) {
+      const run = await getRun(p, runId);
+      if (isTerminal(run.state)) opts.onEnded(run.state);
+    }
+  } catch (e) {
+    unsubscribe();
+    throw e;
+  }
+  return async () => unsubscribe();
 }
 
 /**
