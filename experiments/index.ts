@@ -2,3 +2,4 @@
 export * from './schema.js';
 export * from './load.js';
 export * from './nemesis.js';
+export * from './target-file.js';

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../core/errors.js';
 import { parseYamlWith } from '../core/validate.js';
-import { ExperimentSchema, SuiteSchema, type TExperiment, type TSuite } from './schema.js';
+import { ExperimentSchema, isTargetFile, SuiteSchema, type TExperiment, type TSuite } from './schema.js';
+import { checkExperimentTarget, resolveExperimentRefs } from './target-file.js';
 
 /** Folder of the experiments shipped with faultline. */
 export const EXPERIMENTS_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -27,9 +28,17 @@ export function parseExperiment(text: string, filename = 'experiment.yaml'): TEx
   return parseYamlWith(ExperimentSchema, text, filename);
 }
 
-/** Read and validate one experiment file. */
+/**
+ * Read and validate one experiment file. A target file (`target: ../target.yaml`)
+ * and a scenario file are resolved against the experiment's folder (the
+ * returned experiment holds absolute paths), and the experiment is checked
+ * against the target: every fault's edge or instance, breakers, invariants.
+ */
 export async function loadExperimentFile(file: string): Promise<TExperiment> {
-  return parseExperiment(await readText(file, 'experiment file'), file);
+  const text = await readText(file, 'experiment file');
+  const e = resolveExperimentRefs(parseExperiment(text, file), path.dirname(path.resolve(file)));
+  if (isTargetFile(e.target)) await checkExperimentTarget(e, file, text);
+  return e;
 }
 
 /** Parse suite YAML text. */

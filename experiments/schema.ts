@@ -124,10 +124,30 @@ export const SloSchema = z
       ctx.addIssue({ code: 'custom', path: ['threshold_ms'], message: 'only valid when sli is latency' });
   });
 
+/** `checkout-mix` (a shipped scenario) or the path of a scenario file (`../load.yaml`, relative to the experiment file). */
+export const ScenarioRefSchema = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$|^\S+\.ya?ml$/, 'a shipped scenario name (lowercase letters, digits and "-") or the path of a .yaml scenario file')
+  .max(500);
+
+/** `shop` (the bundled shop) or the path of a target file (`../target.yaml`, relative to the experiment file). */
+export const TargetRefSchema = z
+  .string()
+  .regex(/^shop$|^\S+\.ya?ml$/, '"shop", or the path of a target file ending in .yaml (relative to the experiment file)')
+  .max(500);
+
+/** True when an experiment's target is a target file rather than the bundled shop. */
+export function isTargetFile(target: string): boolean {
+  return target !== 'shop';
+}
+
+/** An invariant of the target: a shop invariant name, a target file's invariant name, or `*` (every one of the target's). */
+const InvariantRefSchema = z.string().regex(/^\*$|^[a-z0-9][a-z0-9_-]*$/, 'an invariant name, or "*" for all of the target\'s');
+
 export const LoadSchema = z
   .object({
-    /** Scenario file `loadtests/scenarios/<scenario>.yaml`. */
-    scenario: NameSchema,
+    /** Scenario: a shipped name (`loadtests/scenarios/<scenario>.yaml`) or a scenario file path relative to the experiment. */
+    scenario: ScenarioRefSchema,
     /** Override of the scenario's arrival rate (requests/s). */
     rate: z.number().positive().max(10_000).optional(),
     /** Override of the scenario's duration (1s..24h). */
@@ -276,8 +296,11 @@ export const ExperimentSchema = z
   .object({
     name: NameSchema,
     description: z.string().min(1),
-    /** System under test. Only the bundled shop for now. @defaultValue shop */
-    target: z.literal('shop').default('shop'),
+    /**
+     * System under test: `shop` (the bundled shop), or the path of a target
+     * file (docs/targets.md), relative to the experiment file. @defaultValue shop
+     */
+    target: TargetRefSchema.default('shop'),
     load: LoadSchema,
     steady_state: z
       .object({
@@ -292,11 +315,15 @@ export const ExperimentSchema = z
     expectations: z
       .object({
         breakers: z.array(BreakerExpectationSchema).default([]),
-        /** Invariants that must hold after quiescence. @defaultValue all of them */
-        invariants: z.array(z.enum(INVARIANT_NAMES)).default([...INVARIANT_NAMES]),
+        /**
+         * Invariants that must hold after quiescence: the shop's (INVARIANT_NAMES), or for a
+         * target file its `invariants` names plus `acknowledged-writes-exist`; `*` means all
+         * of the target's. @defaultValue all of them (`*` for a target file)
+         */
+        invariants: z.array(InvariantRefSchema).optional(),
       })
       .strict()
-      .default({ breakers: [], invariants: [...INVARIANT_NAMES] }),
+      .default({ breakers: [] }),
     /**
      * The longest fault-free wait after the load for the shop to settle
      * before the consistency checks (the run goes on as soon as it has
@@ -346,7 +373,31 @@ export const ExperimentSchema = z
       if (!faults.has(b.opens_during))
         ctx.addIssue({ code: 'custom', path: ['expectations', 'breakers', i, 'opens_during'], message: `no fault named "${b.opens_during}"` });
     });
-  });
+    shopOnlyIssues(e, ctx);
+  })
+  // the default invariants depend on the target: the shop's names, or every one of a target file's
+  .transform((e) => ({
+    ...e,
+    expectations: { ...e.expectations, invariants: e.expectations.invariants ?? (isTargetFile(e.target) ? ['*'] : [...INVARIANT_NAMES]) },
+  }));
+
+/** What only the shop has: its invariant names; what a target file cannot do yet: a nemesis. */
+function shopOnlyIssues(e: { target: string; expectations: { invariants?: string[] }; nemesis?: unknown }, ctx: z.RefinementCtx): void {
+  const shopNames: readonly string[] = INVARIANT_NAMES;
+  if (!isTargetFile(e.target)) {
+    e.expectations.invariants?.forEach((n, i) => {
+      if (!shopNames.includes(n))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['expectations', 'invariants', i],
+          message: `unknown invariant "${n}"; the shop's: ${INVARIANT_NAMES.join(', ')}`,
+        });
+    });
+    return;
+  }
+  if (e.nemesis)
+    ctx.addIssue({ code: 'custom', path: ['nemesis'], message: "a nemesis needs the shop supervisor's topology; not available for target files yet" });
+}
 
 export type TExperiment = z.infer<typeof ExperimentSchema>;
 export type TExperimentInput = z.input<typeof ExperimentSchema>;

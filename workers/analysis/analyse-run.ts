@@ -3,7 +3,7 @@
  * report out. SLOs and breakers are pure; consistency reads the shop
  * database (after quiescence: the caller waits `experiment.quiescence`).
  */
-import type { TExperiment } from '../../experiments/index.js';
+import type { TExperiment, TInvariantName } from '../../experiments/index.js';
 import { deriveVerdict, REPORT_SCHEMA_VERSION, ReportSchema, type TFaultWindow, type TLoadSecondRow, type TReport } from '../reports/schema.js';
 import { breakerTimelines, checkBreakerExpectations, type TBreakerAnalysisOptions } from './breakers.js';
 import { checkConsistency, INVARIANT_DESCRIPTIONS } from './consistency.js';
@@ -57,6 +57,16 @@ export interface TAnalyseOptions {
   logStore?: TTrailLogSearch;
   /** @defaultValue Date.now() */
   now?: number;
+  /**
+   * The consistency checker of a system under test other than the shop (a
+   * target file's SQL invariants and acknowledged writes). Given, it replaces
+   * the shop's checks and `shopDatabaseUrl` is not read.
+   * @defaultValue the shop's checkConsistency
+   */
+  consistency?: (input: { invariants: readonly string[]; history: TRunRecord['history']; baseline?: TConsistencyBaseline }) => Promise<{
+    invariants: TReport['invariants'];
+    infoOps?: TReport['infoOps'];
+  }>;
 }
 
 /** The fault windows of a run: planned (from the experiment) with actual times. */
@@ -73,6 +83,38 @@ export function faultWindows(experiment: TExperiment, times: TRunRecord['faultTi
       removedAt: actual?.removedAt ?? null,
     };
   });
+}
+
+/** The consistency verdicts: the target's own checker when given, else the shop's SQL and history checks. */
+async function judgeConsistency(run: TRunRecord, opts: TAnalyseOptions): Promise<{ invariants: TReport['invariants']; infoOps: TReport['infoOps'] }> {
+  const names = run.experiment.expectations.invariants;
+  if (names.length === 0) return { invariants: [], infoOps: [] };
+  if (opts.consistency) {
+    const r = await opts.consistency({ invariants: names, history: run.history, ...(run.baseline ? { baseline: run.baseline } : {}) });
+    return { invariants: r.invariants, infoOps: r.infoOps ?? [] };
+  }
+  const failAll = (error: string) => ({
+    invariants: names.map((name) => ({ name, description: INVARIANT_DESCRIPTIONS[name], pass: false, checked: 0, violations: [], error })),
+    infoOps: [],
+  });
+  if (!opts.shopDatabaseUrl) return failAll('no shop database configured');
+  try {
+    return await checkConsistency(opts.shopDatabaseUrl, {
+      // the schema admits only the shop's names for the shop
+      invariants: names as TInvariantName[],
+      history: run.history,
+      runStart: run.loadStart,
+      runEnd: run.endedAt,
+      ...(run.baseline ? { baseline: run.baseline } : {}),
+      // log lines from just before the load to now: the run's own, not other runs'
+      trail: {
+        ...(opts.logStore ? { logs: opts.logStore } : {}),
+        window: { from: run.loadStart - 5_000, to: Math.max(run.endedAt, opts.now ?? Date.now()) + 1_000 },
+      },
+    });
+  } catch (e) {
+    return failAll(`shop database unreachable: ${(e as Error).message}`);
+  }
 }
 
 /** Analyse a finished run into a validated report. */
@@ -94,44 +136,7 @@ export async function analyseRun(run: TRunRecord, opts: TAnalyseOptions): Promis
     faults.map((f) => ({ ...f, duration: f.plannedDurationMs })),
     run.endedAt,
   );
-  let invariants: TReport['invariants'] = [];
-  let infoOps: TReport['infoOps'] = [];
-  if (x.expectations.invariants.length > 0) {
-    if (opts.shopDatabaseUrl) {
-      try {
-        ({ invariants, infoOps } = await checkConsistency(opts.shopDatabaseUrl, {
-          invariants: x.expectations.invariants,
-          history: run.history,
-          runStart: run.loadStart,
-          runEnd: run.endedAt,
-          ...(run.baseline ? { baseline: run.baseline } : {}),
-          // log lines from just before the load to now: the run's own, not other runs'
-          trail: {
-            ...(opts.logStore ? { logs: opts.logStore } : {}),
-            window: { from: run.loadStart - 5_000, to: Math.max(run.endedAt, opts.now ?? Date.now()) + 1_000 },
-          },
-        }));
-      } catch (e) {
-        invariants = x.expectations.invariants.map((name) => ({
-          name,
-          description: INVARIANT_DESCRIPTIONS[name],
-          pass: false,
-          checked: 0,
-          violations: [],
-          error: `shop database unreachable: ${(e as Error).message}`,
-        }));
-      }
-    } else {
-      invariants = x.expectations.invariants.map((name) => ({
-        name,
-        description: INVARIANT_DESCRIPTIONS[name],
-        pass: false,
-        checked: 0,
-        violations: [],
-        error: 'no shop database configured',
-      }));
-    }
-  }
+  const { invariants, infoOps } = await judgeConsistency(run, opts);
   // A load test (a scenario run on its own) is judged by its k6 thresholds too; an
   // experiment's load runs under faults, where its thresholds are expected to fail.
   const judged = x.tags.includes('loadtest') && run.thresholds !== undefined;

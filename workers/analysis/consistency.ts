@@ -275,8 +275,8 @@ const CHECKS: Record<Exclude<TInvariantName, 'acknowledged-orders-exist' | 'hist
   },
 };
 
-/** One line per invariant, as reports show it. */
-export const INVARIANT_DESCRIPTIONS = {
+/** One line per invariant, as reports show it (indexed by any name: experiments list invariants as strings). */
+export const INVARIANT_DESCRIPTIONS: Readonly<Record<string, string>> = {
   ...(Object.fromEntries(Object.entries(CHECKS).map(([k, v]) => [k, v.description])) as Record<keyof typeof CHECKS, string>),
   'acknowledged-orders-exist': ACKED_DESCRIPTION,
   'history-consistent': HISTORY_DESCRIPTION,

@@ -6,13 +6,14 @@
  * whoever asks: console, CLI, API or a schedule firing.
  */
 import { randomInt } from 'node:crypto';
+import path from 'node:path';
 import { Snowflake } from '@sapphire/snowflake';
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { assertLeverReleased } from '../../chaos/index.js';
 import { parseWith } from '../../core/validate.js';
 import { experiments, runs, RUN_TRIGGERS, type TRunTrigger } from '../../db/schema/index.js';
-import { ExperimentSchema, parseExperiment, type TExperiment } from '../../experiments/index.js';
+import { ExperimentSchema, parseExperiment, resolveExperimentRefs, type TExperiment } from '../../experiments/index.js';
 import { enqueueJob, defineJob } from '../jobs/index.js';
 import type { TPlatform } from '../platform.js';
 import { RUN_JOB_NAME, RUN_JOB_VERSION, RunJobPayloadSchema } from './run-job.js';
@@ -62,12 +63,14 @@ export type TEnqueueRunInput = z.input<typeof EnqueueRunInputSchema>;
 export async function enqueueRun(p: TPlatform, input: TEnqueueRunInput): Promise<{ runId: string; experiment: TExperiment }> {
   const i = parseWith(EnqueueRunInputSchema, input, 'run request');
   // A parsed experiment holds durations in ms; only YAML / raw input goes through the schema again.
-  const experiment: TExperiment =
+  const parsed: TExperiment =
     i.yaml !== undefined
       ? parseExperiment(i.yaml, i.sourcePath ?? 'experiment.yaml')
       : isParsed(i.experiment)
         ? i.experiment
         : parseWith(ExperimentSchema, i.experiment, 'experiment');
+  // a target or scenario file named relative to the experiment file: the run keeps absolute paths
+  const experiment = i.sourcePath ? resolveExperimentRefs(parsed, path.dirname(path.resolve(i.sourcePath))) : parsed;
   // Checked before anything is written: a refused run leaves no row and no job.
   await assertLeverReleased(p.db, 'new runs');
   const runId = newRunId();

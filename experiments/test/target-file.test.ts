@@ -1,0 +1,90 @@
+/**
+ * Experiments against a target file: the target and scenario paths resolve
+ * against the experiment file, and what the experiment names is checked
+ * against what the target declares — each problem at its field and line.
+ */
+import { mkdtemp, rm, writeFile, cp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppError } from '../../core/errors.js';
+import { loadExperimentFile, loadSuiteFile, parseExperiment } from '../index.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const examples = path.join(root, 'examples/transfers/experiments');
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'fl-exp-target-'));
+  await cp(path.join(root, 'examples/transfers/target.yaml'), path.join(dir, 'target.yaml'));
+  await cp(path.join(root, 'examples/transfers/load.yaml'), path.join(dir, 'load.yaml'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const BASE = `name: t
+description: test
+target: target.yaml
+load: { scenario: load.yaml, duration: 20s }
+steady_state:
+  slos:
+    - { name: a, route: POST /transfers, sli: availability, objective: 99 }
+`;
+
+async function issuesOf(text: string): Promise<AppError['issues']> {
+  const file = path.join(dir, `e${Math.random().toString(36).slice(2)}.yaml`);
+  await writeFile(file, text);
+  try {
+    await loadExperimentFile(file);
+  } catch (e) {
+    expect(e).toBeInstanceOf(AppError);
+    return (e as AppError).issues;
+  }
+  throw new Error('expected a validation error');
+}
+
+describe('experiments against a target file', () => {
+  it('loads the shipped transfers suite with absolute target and scenario paths and every target check', async () => {
+    const { experiments } = await loadSuiteFile(path.join(examples, 'suite.yaml'));
+    expect(experiments.map((x) => x.experiment.name)).toEqual(['transfers-worker-killed', 'transfers-postgres-reset']);
+    for (const { experiment } of experiments) {
+      expect(experiment.target).toBe(path.join(root, 'examples/transfers/target.yaml'));
+      expect(experiment.load.scenario).toBe(path.join(root, 'examples/transfers/load.yaml'));
+      expect(experiment.expectations.invariants).toEqual(['*']);
+    }
+  });
+
+  it('names an unknown target file at the target field with its line', async () => {
+    const issues = await issuesOf(BASE.replace('target: target.yaml', 'target: nowhere.yaml'));
+    expect(issues).toEqual([expect.objectContaining({ path: 'target', line: 3, message: expect.stringContaining('no target file') })]);
+  });
+
+  it('names an edge and an instance the target does not declare, and a shop invariant', async () => {
+    const issues = await issuesOf(`${BASE}faults:
+  - { name: slow, at: 1s, duration: 2s, fault: { type: latency, target: transfers->payments, params: { latencyMs: 100 } } }
+  - { name: dead, at: 1s, duration: 2s, fault: { type: kill, target: transfers-7 } }
+  - { name: http, at: 1s, duration: 2s, fault: { type: http_abort, target: transfers, params: { status: 503, percentage: 50 } } }
+expectations:
+  invariants: [money-conserved, stock-conserved]
+`);
+    expect(issues.map((i) => [i.path, i.line])).toEqual([
+      ['faults.0.fault.target', 9],
+      ['faults.1.fault.target', 10],
+      ['faults.2.fault.target', 11],
+      ['expectations.invariants.1', 13],
+    ]);
+    expect(issues[0]!.message).toMatch(/unknown edge "transfers->payments"; the target's edges: transfers->postgres, transfers->redis/);
+    expect(issues[1]!.message).toMatch(/unknown instance "transfers-7"/);
+    expect(issues[2]!.message).toMatch(/needs a faultline supervisor/);
+  });
+
+  it('keeps the shop as it was: its invariant names only, shipped scenarios by name', () => {
+    expect(() =>
+      parseExperiment(
+        BASE.replace('target: target.yaml', 'target: shop').replace('load.yaml', 'checkout-mix') + 'expectations: { invariants: [money-conserved] }\n',
+      ),
+    ).toThrow(AppError);
+    const e = parseExperiment(BASE.replace('target: target.yaml\n', '').replace('load.yaml', 'checkout-mix'));
+    expect(e.target).toBe('shop');
+    expect(e.expectations.invariants).toContain('stock-conserved');
+  });
+});
