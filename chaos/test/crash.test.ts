@@ -13,7 +13,7 @@ import { eq } from 'drizzle-orm';
 import { applyFault, haltAll, reconcileFaults, startReconciler } from '../index.js';
 import { getFault, openFaults } from '../safety/ledger.js';
 import { ToxiproxyApi } from '../faults/toxiproxy-api.js';
-import { pidAlive, startShop, statusOf, timedGet, waitFor, type TShopFixture } from './helpers.js';
+import { median, pidAlive, startShop, statusOf, timedGet, waitFor, type TShopFixture } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let shop: TShopFixture;
@@ -43,6 +43,17 @@ async function isRunActive(id: string): Promise<boolean> {
   return !!r && r.state === 'running';
 }
 
+/**
+ * A health GET straight to payments-0 and one through the edge's proxy, one
+ * after the other: the proxied one's extra time is what the edge adds, with
+ * whatever a busy machine adds to both taken out.
+ */
+async function edgeAddedMs(): Promise<{ status: number; added: number }> {
+  const direct = await timedGet(`${shop.sup.instance('payments-0').url}/health`, 10_000);
+  const via = await timedGet(`http://${edgeListen()}/health`, 10_000);
+  return { status: direct.status === 200 ? via.status : direct.status, added: via.ms - direct.ms };
+}
+
 async function toxicCount(): Promise<number> {
   const list = await new ToxiproxyApi(shop.ctx.toxiproxyUrl).list();
   return [...list.values()].reduce((n, p) => n + p.toxics.length, 0);
@@ -55,7 +66,7 @@ describe('crash cleanup and halt on the full shop', () => {
     // only the dead holder tells the reconciler the faults are orphaned.
     await insertRun(runId, 'running');
     const healthUrl = `http://${edgeListen()}/health`;
-    expect(await statusOf(healthUrl, 2000)).toBe(200);
+    expect(await statusOf(healthUrl, 10_000)).toBe(200);
 
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'fixtures', 'apply-and-hang.ts')], {
       env: {
@@ -102,8 +113,9 @@ describe('crash cleanup and halt on the full shop', () => {
           if ((await openFaults(shop.ctx.db)).length) return false;
           if (shop.sup.instance('payments-0').state !== 'running') return false;
           if ((await toxicCount()) !== 0) return false;
-          const r = await timedGet(healthUrl, 2000);
-          return r.status === 200 && r.ms < 300;
+          // the 800 ms latency is gone (a slow pair on a busy machine is simply polled again)
+          const r = await edgeAddedMs();
+          return r.status === 200 && r.added < 800 / 2;
         },
         10_000,
         100,
@@ -114,7 +126,7 @@ describe('crash cleanup and halt on the full shop', () => {
     console.log(`crash cleanup: both faults gone and healthy ${Math.round(performance.now() - t0)} ms after the reconciler started`);
     expect(removed.sort()).toEqual(['latency:holder-gone', 'pause:holder-gone']);
     for (const id of ids) expect((await getFault(shop.ctx.db, id))?.status).toBe('removed');
-    expect(await statusOf(`${shop.sup.instance('payments-0').url}/health`, 2000)).toBe(200);
+    expect(await statusOf(`${shop.sup.instance('payments-0').url}/health`, 10_000)).toBe(200);
   });
 
   it('removes a live process fault once its run ended, and leaves an active run alone', async () => {
@@ -137,7 +149,7 @@ describe('crash cleanup and halt on the full shop', () => {
     expect((await reconcileFaults(shop.ctx, { isRunActive, now: new Date(expiresAt.getTime() - 1000) })).removed).toEqual([]);
     const r = await reconcileFaults(shop.ctx, { isRunActive, now: new Date(expiresAt.getTime() + 1) });
     expect(r.removed.map((x) => [x.id, x.reason])).toEqual([[f.id, 'expired']]);
-    expect(await statusOf(`http://${edgeListen()}/health`, 2000)).toBe(200);
+    expect(await statusOf(`http://${edgeListen()}/health`, 10_000)).toBe(200);
   });
 
   it('halt removes network, process and HTTP faults across proxy and supervisor in one call', async () => {
@@ -162,9 +174,10 @@ describe('crash cleanup and halt on the full shop', () => {
     expect(r.httpFaults).toHaveLength(1);
     expect(await openFaults(shop.ctx.db)).toEqual([]);
     expect(await toxicCount()).toBe(0);
-    const viaEdge = await timedGet(`http://${edgeListen()}/health`, 2000);
-    expect(viaEdge.status).toBe(200);
-    expect(viaEdge.ms).toBeLessThan(300);
+    // the 700 ms latency is gone: paired with a direct GET, the edge adds well under half of it
+    const pairs = [await edgeAddedMs(), await edgeAddedMs(), await edgeAddedMs()];
+    expect(pairs.map((p) => p.status)).toEqual([200, 200, 200]);
+    expect(median(pairs.map((p) => p.added))).toBeLessThan(700 / 2);
     await waitFor('catalog-0 back', () => healthy('catalog-0'), 30_000, 100);
     expect(shop.sup.httpFaults()).toEqual([]);
   });

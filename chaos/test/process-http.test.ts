@@ -45,10 +45,10 @@ describe('process faults', () => {
     expect(inst('payments-0').state).toBe('paused');
     expect(await statusOf(`${inst('payments-0').url}/health`, 800)).toBe(0);
     // The other instance of the service is untouched.
-    expect(await statusOf(`${inst('payments-1').url}/health`, 2000)).toBe(200);
+    expect(await statusOf(`${inst('payments-1').url}/health`, 10_000)).toBe(200);
     expect((await getFault(shop.ctx.db, f.id))?.status).toBe('active');
     await f.remove();
-    expect(await statusOf(`${inst('payments-0').url}/health`, 2000)).toBe(200);
+    expect(await statusOf(`${inst('payments-0').url}/health`, 10_000)).toBe(200);
     const row = await getFault(shop.ctx.db, f.id);
     expect(row?.status).toBe('removed');
     expect(row?.removedAt).toBeInstanceOf(Date);
@@ -100,21 +100,21 @@ describe('HTTP faults', () => {
 
   it('abort answers the status for the route, and only that route; remove restores it', async () => {
     await waitFor('catalog healthy', () => healthy('catalog-0'), 30_000, 100);
-    expect(await statusOf(productsUrl(), 3000)).toBe(200);
+    expect(await statusOf(productsUrl(), 10_000)).toBe(200);
     const f = await applyFault({ type: 'http_abort', target: 'catalog', params: { route: '/products', status: 502 } }, shop.ctx);
-    const statuses = await Promise.all(Array.from({ length: 10 }, () => statusOf(productsUrl(), 3000)));
+    const statuses = await Promise.all(Array.from({ length: 10 }, () => statusOf(productsUrl(), 10_000)));
     expect(statuses.every((s) => s === 502)).toBe(true);
     // Control paths stay reachable so the platform can observe and heal.
-    expect(await statusOf(`${inst('catalog-0').url}/health`, 2000)).toBe(200);
+    expect(await statusOf(`${inst('catalog-0').url}/health`, 10_000)).toBe(200);
     await f.remove();
-    expect(await statusOf(productsUrl(), 3000)).toBe(200);
+    expect(await statusOf(productsUrl(), 10_000)).toBe(200);
     expect(shop.sup.httpFaults()).toHaveLength(0);
   });
 
   it('abort at 50 % hits about half of the requests', async () => {
     const f = await applyFault({ type: 'http_abort', target: 'catalog', params: { route: '/products', percentage: 50 } }, shop.ctx);
     const statuses: number[] = [];
-    for (let i = 0; i < 200; i++) statuses.push(await statusOf(productsUrl(), 3000));
+    for (let i = 0; i < 200; i++) statuses.push(await statusOf(productsUrl(), 10_000));
     await f.remove();
     const aborted = statuses.filter((s) => s === 503).length;
     expect(statuses.filter((s) => s !== 503 && s !== 200)).toEqual([]);
@@ -135,12 +135,15 @@ describe('HTTP faults', () => {
     await f.remove();
     const after: number[] = [];
     for (let i = 0; i < 5; i++) after.push((await timedGet(productsUrl())).ms);
-    // a delay only ever adds: every delayed request took at least the delay
+    // a delay only ever adds: every delayed request took at least the delay (exact on any machine)
     expect(Math.min(...slow)).toBeGreaterThanOrEqual(300);
-    expect(median(slow) - base).toBeGreaterThan(270);
+    // and it is the delay, not a slow route: well above the baseline (half the delay is the
+    // margin a busy machine may take from one median and not the other), and not many times it
+    expect(median(slow) - base).toBeGreaterThan(300 / 2);
     expect(median(slow) - base).toBeLessThan(300 + 1000);
-    // removed: back to the baseline, well under the delay it had
-    expect(median(after)).toBeLessThan(base + 150);
+    // removed: requests are faster than the delay's floor again; one fast one proves it,
+    // so a load spike during some of them cannot fail this
+    expect(Math.min(...after)).toBeLessThan(base + 300 / 2);
   });
 });
 
@@ -155,7 +158,7 @@ describe('recovery from the ledger alone', () => {
     const r = await removeFault('flt_lostid', shop.ctx);
     expect(r.httpFaultsRemoved).toHaveLength(1);
     expect(shop.sup.httpFaults()).toEqual([]);
-    expect(await statusOf(`${inst('catalog-0').url}/products`, 3000)).toBe(200);
+    expect(await statusOf(`${inst('catalog-0').url}/products`, 10_000)).toBe(200);
     expect((await getFault(shop.ctx.db, 'flt_lostid'))?.status).toBe('removed');
   });
 });
@@ -198,8 +201,8 @@ describe('halt', () => {
     expect(r.httpFaults).toHaveLength(1);
     // The proxy is not running in this suite: reported, and it did not stop the rest.
     expect(r.errors.map((e) => e.component)).toEqual(['proxy']);
-    expect(await statusOf(`${inst('payments-0').url}/health`, 2000)).toBe(200);
-    expect(await statusOf(productsUrl(), 3000)).toBe(200);
+    expect(await statusOf(`${inst('payments-0').url}/health`, 10_000)).toBe(200);
+    expect(await statusOf(productsUrl(), 10_000)).toBe(200);
     await waitFor('payments-1 back', () => healthy('payments-1'), 30_000, 100);
     for (const f of [a, b, c]) expect((await getFault(shop.ctx.db, f.id))?.removedAt).toBeInstanceOf(Date);
   });
