@@ -16,7 +16,7 @@ import { createLogger, type TRunContext } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { ServiceRegistry } from './registry.js';
 import { createApp } from './server.js';
-import { DEFAULT_SETTINGS, bounded, type TServiceContext, type TServiceSettings } from './service-context.js';
+import { DEFAULT_SETTINGS, bounded, type TServiceContext, type TServiceModule, type TServiceSettings } from './service-context.js';
 import { SERVICE_MODULES } from '../services/registry.js';
 
 // Re-exported: the runtime is where callers start services and read their settings.
@@ -71,65 +71,87 @@ export interface TRunningService {
   close(opts?: { graceful?: boolean }): Promise<void>;
 }
 
-export async function startService(name: TShopService, opts: TStartServiceOptions = {}): Promise<TRunningService> {
-  if (!SHOP_SERVICES.includes(name)) throw new Error(`unknown shop service "${name}" (known: ${SHOP_SERVICES.join(', ')})`);
+/** What an instance holds: the control plane, opened at start, and the data plane, opened on first use. */
+interface TInstance {
+  name: TShopService;
+  index: number;
+  id: string;
+  settings: TServiceSettings;
+  edges: TEdges;
+  bugs: Set<TShopBug>;
+  redisPrefix: string;
+  dataRedisUrl: string;
+  /** The database URL before its edge is resolved (resolved when the service first uses it). */
+  baseDbUrl: string;
+  log: TServiceContext['log'];
+  metrics: TServiceContext['metrics'];
+  control: Redis;
+  registry: ServiceRegistry;
+  agent: Agent;
+  db?: TShopDb;
+  redis?: Redis;
+  cache?: Redis;
+  clients: Map<string, EdgeClient>;
+  /** Set when the service touched its database (health then reports it). */
+  dbHealthy?: () => Promise<Record<string, unknown>>;
+  closing: boolean;
+}
+
+/** The instance's settings, logger, metrics and control plane (registry and HTTP agent) from the options. */
+function openInstance(name: TShopService, opts: TStartServiceOptions, context: TRunContext): TInstance {
   const index = opts.index ?? 0;
   const id = opts.instanceId ?? instanceId(name, index);
   const settings: TServiceSettings = { ...DEFAULT_SETTINGS, ...opts.settings };
   const edges = opts.edges ?? {};
-  const bugs = new Set(opts.bugs ?? []);
   const redisPrefix = opts.redisPrefix ?? SHOP_DEFAULTS.queuePrefix;
   const baseRedisUrl = opts.redisUrl ?? SHOP_DEFAULTS.redisUrl;
-  const baseDbUrl = opts.databaseUrl ?? SHOP_DEFAULTS.databaseUrl;
-  const context: TRunContext = { runId: null };
   const log = createLogger({ service: name, instance: id, level: opts.logLevel, destination: opts.logDestination, context });
   const metrics = createMetrics(name, { defaultMetrics: opts.defaultMetrics });
-
   // Control plane: direct, never through a fault proxy.
   const control = new Redis(baseRedisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
   control.on('error', () => {});
-  const registry = new ServiceRegistry(control, opts.registryPrefix ?? `${redisPrefix}:registry`, opts.registryTtlMs ?? SHOP_DEFAULTS.registryTtlMs);
-
-  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 128, connect: { timeout: settings.clientTimeoutMs } });
-  let db: TShopDb | undefined;
-  let redis: Redis | undefined;
-  let cache: Redis | undefined;
-  const clients = new Map<string, EdgeClient>();
-  let closing = false;
-  const dataRedisUrl = resolveUrl(edges, `${name}->redis`, baseRedisUrl);
-
-  let dbHealthy: (() => Promise<Record<string, unknown>>) | undefined;
-  const { app, faults } = createApp({
-    service: name,
-    instance: id,
+  return {
+    name,
+    index,
+    id,
+    settings,
+    edges,
+    bugs: new Set(opts.bugs ?? []),
+    redisPrefix,
+    dataRedisUrl: resolveUrl(edges, `${name}->redis`, baseRedisUrl),
+    baseDbUrl: opts.databaseUrl ?? SHOP_DEFAULTS.databaseUrl,
     log,
     metrics,
-    context,
-    health: async () => {
-      if (closing) return { ok: false, closing: true };
-      return dbHealthy ? dbHealthy() : {};
-    },
-  });
+    control,
+    registry: new ServiceRegistry(control, opts.registryPrefix ?? `${redisPrefix}:registry`, opts.registryTtlMs ?? SHOP_DEFAULTS.registryTtlMs),
+    agent: new Agent({ keepAliveTimeout: 30_000, connections: 128, connect: { timeout: settings.clientTimeoutMs } }),
+    clients: new Map(),
+    closing: false,
+  };
+}
 
-  const ctx: TServiceContext = {
+/** The service module's view of the instance: data-plane connections and edge clients, each opened on first use. */
+function serviceContext(i: TInstance, app: TServiceContext['app']): TServiceContext {
+  const { name, settings, log, metrics } = i;
+  return {
     service: name,
-    instance: id,
-    index,
-    bugs,
+    instance: i.id,
+    index: i.index,
+    bugs: i.bugs,
     settings,
     log,
     metrics,
     app,
-    nextId: createIdGenerator(name, index),
-    redisPrefix,
-    redisUrl: dataRedisUrl,
+    nextId: createIdGenerator(name, i.index),
+    redisPrefix: i.redisPrefix,
+    redisUrl: i.dataRedisUrl,
     db() {
-      db ??= createShopDb(resolveUrl(edges, `${name}->postgres`, baseDbUrl), { max: settings.dbPoolMax });
+      const db = (i.db ??= createShopDb(resolveUrl(i.edges, `${name}->postgres`, i.baseDbUrl), { max: settings.dbPoolMax }));
       // Liveness, not readiness: a database fault must not make the supervisor see a
       // crash loop, so the answer stays 200 and only reports the dependency.
-      dbHealthy ??= async () => {
+      i.dbHealthy ??= async () => {
         try {
-          await bounded(db!.$client.query('SELECT 1'), 500);
+          await bounded(db.$client.query('SELECT 1'), 500);
           return { db: 'ok' };
         } catch (e) {
           return { db: 'down', dbError: (e as Error).message };
@@ -138,74 +160,100 @@ export async function startService(name: TShopService, opts: TStartServiceOption
       return db;
     },
     redis() {
-      if (!redis) {
-        redis = new Redis(dataRedisUrl, { maxRetriesPerRequest: null });
-        redis.on('error', () => {});
+      if (!i.redis) {
+        i.redis = new Redis(i.dataRedisUrl, { maxRetriesPerRequest: null });
+        i.redis.on('error', () => {});
       }
-      return redis;
+      return i.redis;
     },
     cache() {
-      if (!cache) {
-        cache = new Redis(dataRedisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500 });
-        cache.on('error', () => {});
+      if (!i.cache) {
+        i.cache = new Redis(i.dataRedisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500 });
+        i.cache.on('error', () => {});
       }
-      return cache;
+      return i.cache;
     },
     client(target) {
-      let c = clients.get(target);
+      let c = i.clients.get(target);
       if (!c) {
         const policy: TEdgePolicyOptions = {
           timeoutMs: settings.clientTimeoutMs,
           retries: settings.clientRetries,
           breakerThreshold: settings.breakerThreshold,
           breakerHalfOpenAfterMs: settings.breakerHalfOpenAfterMs,
-          breakerDisabled: bugs.has('breaker-disabled'),
+          breakerDisabled: i.bugs.has('breaker-disabled'),
         };
-        c = new EdgeClient({ service: name, target, registry, edges, agent, metrics, log }, policy);
-        clients.set(target, c);
+        c = new EdgeClient({ service: name, target, registry: i.registry, edges: i.edges, agent: i.agent, metrics, log }, policy);
+        i.clients.set(target, c);
       }
       return c;
     },
     get closing() {
-      return closing;
+      return i.closing;
     },
   };
+}
+
+/** Stop an instance (see TRunningService.close); every step is bounded. */
+async function closeInstance(
+  i: TInstance,
+  app: TServiceContext['app'],
+  faults: ReturnType<typeof createApp>['faults'],
+  hooks: Awaited<ReturnType<TServiceModule['setup']>> & object,
+  graceful: boolean,
+): Promise<void> {
+  const { registry, log, agent, control } = i;
+  i.closing = true;
+  faults.clear();
+  if (graceful) await registry.deregister().catch(() => {});
+  else registry.stopHeartbeat();
+  if (!graceful) app.server.closeAllConnections();
+  // Every step is bounded: a dependency that hangs (a proxy holding a
+  // connection open) must not keep a stopping instance alive.
+  await bounded(hooks.stop?.(graceful), 5000).catch((e: Error) => log.warn({ err: e.message }, 'stop hook failed'));
+  await bounded(app.close(), 5000).catch(() => app.server.closeAllConnections());
+  await bounded(agent.close(), 2000).catch(() => agent.destroy().catch(() => {}));
+  // read now, not at the start: the stop hook may have opened them
+  const { db, redis } = i;
+  if (db) await bounded(db.$client.end(), 3000).catch(() => {});
+  if (redis) {
+    if (graceful) await bounded(redis.quit(), 2000).catch(() => redis.disconnect());
+    else redis.disconnect();
+  }
+  i.cache?.disconnect();
+  await bounded(control.quit(), 2000).catch(() => control.disconnect());
+  log.info({ graceful }, 'service stopped');
+  log.flush?.();
+}
+
+export async function startService(name: TShopService, opts: TStartServiceOptions = {}): Promise<TRunningService> {
+  if (!SHOP_SERVICES.includes(name)) throw new Error(`unknown shop service "${name}" (known: ${SHOP_SERVICES.join(', ')})`);
+  const context: TRunContext = { runId: null };
+  const i = openInstance(name, opts, context);
+  const { id, index, log, registry } = i;
+  const { app, faults } = createApp({
+    service: name,
+    instance: id,
+    log,
+    metrics: i.metrics,
+    context,
+    health: async () => {
+      if (i.closing) return { ok: false, closing: true };
+      return i.dbHealthy ? i.dbHealthy() : {};
+    },
+  });
 
   const mod = await SERVICE_MODULES[name]();
-  const hooks = (await mod.setup(ctx)) ?? {};
+  const hooks = (await mod.setup(serviceContext(i, app))) ?? {};
   await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
   const bound = opts.host ?? '127.0.0.1';
   const url = `http://${opts.advertiseHost ?? (bound === '0.0.0.0' || bound === '::' ? '127.0.0.1' : bound)}:${port}`;
   await registry.register(name, { id, index, url });
-  log.info({ url, bugs: [...bugs], edges: Object.keys(edges).filter((e) => e.startsWith(`${name}->`)) }, 'service started');
+  log.info({ url, bugs: [...i.bugs], edges: Object.keys(i.edges).filter((e) => e.startsWith(`${name}->`)) }, 'service started');
 
   let closed: Promise<void> | undefined;
-  const close = (o: { graceful?: boolean } = {}) => {
-    closed ??= (async () => {
-      const graceful = o.graceful ?? true;
-      closing = true;
-      faults.clear();
-      if (graceful) await registry.deregister().catch(() => {});
-      else registry.stopHeartbeat();
-      if (!graceful) app.server.closeAllConnections();
-      // Every step is bounded: a dependency that hangs (a proxy holding a
-      // connection open) must not keep a stopping instance alive.
-      await bounded(hooks.stop?.(graceful), 5000).catch((e: Error) => log.warn({ err: e.message }, 'stop hook failed'));
-      await bounded(app.close(), 5000).catch(() => app.server.closeAllConnections());
-      await bounded(agent.close(), 2000).catch(() => agent.destroy().catch(() => {}));
-      if (db) await bounded(db.$client.end(), 3000).catch(() => {});
-      if (redis) {
-        if (graceful) await bounded(redis.quit(), 2000).catch(() => redis!.disconnect());
-        else redis.disconnect();
-      }
-      cache?.disconnect();
-      await bounded(control.quit(), 2000).catch(() => control.disconnect());
-      log.info({ graceful }, 'service stopped');
-      log.flush?.();
-    })();
-    return closed;
-  };
+  const close = (o: { graceful?: boolean } = {}) => (closed ??= closeInstance(i, app, faults, hooks, o.graceful ?? true));
   return { url, id, service: name, index, port, close };
 }
 
