@@ -26,7 +26,7 @@ function isLoopback(addr: string | undefined): boolean {
   return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1';
 }
 
-export function createApp(opts: {
+export interface TAppOptions {
   service: string;
   instance: string;
   log: Logger;
@@ -34,20 +34,10 @@ export function createApp(opts: {
   context: TRunContext;
   /** Extra health detail (e.g. database reachable). */
   health?: () => Promise<Record<string, unknown>>;
-}): { app: FastifyInstance; faults: Map<string, THttpFault> } {
-  const { service, metrics, log } = opts;
-  const faults = new Map<string, THttpFault>();
-  const app: FastifyInstance = Fastify({
-    loggerInstance: log as FastifyBaseLogger,
-    // We write one line per request ourselves (onResponse) with the route pattern and status.
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
-    bodyLimit: 1024 * 1024,
-    // The process may be under heavy load tests; keep sockets open between calls.
-    keepAliveTimeout: 65_000,
-  });
+}
 
+/** Request ids in the async context, HTTP faults (abort, delay), and one metric and log line per request. */
+function addRequestHooks(app: FastifyInstance, faults: Map<string, THttpFault>, { service, metrics }: TAppOptions): void {
   // Callback style on purpose: `done` runs inside the store, so the handler and
   // every outbound call it makes see this request's id.
   app.addHook('onRequest', (req, _reply, done) => {
@@ -84,7 +74,10 @@ export function createApp(opts: {
     if (status >= 500) req.log.warn(line, 'request failed');
     else req.log.info(line, 'request completed');
   });
+}
 
+/** JSON errors: `{"error":{"code","message"}}` for ShopErrors, client errors, 404s and anything unhandled. */
+function addErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err, req, reply) => {
     if (err instanceof ShopError) {
       for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
@@ -103,7 +96,11 @@ export function createApp(opts: {
   app.setNotFoundHandler((req, reply) => {
     reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
+}
 
+/** /health and /metrics. */
+function addProbes(app: FastifyInstance, opts: TAppOptions): void {
+  const { service, metrics } = opts;
   app.get('/health', async (_req, reply) => {
     const extra = opts.health ? await opts.health().catch((e: Error) => ({ ok: false, error: e.message })) : {};
     const ok = (extra as { ok?: boolean }).ok !== false;
@@ -114,8 +111,10 @@ export function createApp(opts: {
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
+}
 
-  // ---- loopback-only admin API, driven by the supervisor ----
+/** The loopback-only admin API, driven by the supervisor: HTTP faults and the run context. */
+function addAdminRoutes(app: FastifyInstance, faults: Map<string, THttpFault>, { log, context }: TAppOptions): void {
   const admin = async (req: FastifyRequest) => {
     if (!isLoopback(req.socket.remoteAddress)) throw new ShopError(403, 'forbidden', '/__admin is served on loopback only');
   };
@@ -150,13 +149,30 @@ export function createApp(opts: {
     if (n) log.info({ count: n }, 'http faults cleared');
     return { removed: n };
   });
-  app.get('/__admin/context', { onRequest: admin }, async () => ({ runId: opts.context.runId }));
+  app.get('/__admin/context', { onRequest: admin }, async () => ({ runId: context.runId }));
   app.put('/__admin/context', { onRequest: admin }, async (req) => {
     const { runId } = parseWith(z.object({ runId: z.string().min(1).max(200).nullable() }), req.body);
-    opts.context.runId = runId;
+    context.runId = runId;
     log.info({ runIdSet: runId }, runId ? 'run context set' : 'run context cleared');
     return { runId };
   });
+}
 
+export function createApp(opts: TAppOptions): { app: FastifyInstance; faults: Map<string, THttpFault> } {
+  const faults = new Map<string, THttpFault>();
+  const app: FastifyInstance = Fastify({
+    loggerInstance: opts.log as FastifyBaseLogger,
+    // We write one line per request ourselves (onResponse) with the route pattern and status.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    bodyLimit: 1024 * 1024,
+    // The process may be under heavy load tests; keep sockets open between calls.
+    keepAliveTimeout: 65_000,
+  });
+  addRequestHooks(app, faults, opts);
+  addErrorHandlers(app);
+  addProbes(app, opts);
+  addAdminRoutes(app, faults, opts);
   return { app, faults };
 }
