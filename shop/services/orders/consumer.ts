@@ -67,6 +67,15 @@ export function startConsumer(o: TOrders, connection: Redis, prefix: string): Wo
     prefix,
     concurrency: 8,
     autorun: true,
+    // A consumer killed mid-job leaves the job locked until the lock lapses;
+    // BullMQ's defaults (30 s lock, checked every 30 s) held a confirmed
+    // order's stock commit for up to a minute, past the runner's settling
+    // bound, and a job stalled twice was failed for good (maxStalledCount 1),
+    // leaking its reservation. Handling is idempotent (the inbox), so a job
+    // that stalls is simply handed out again, within ~15 s, as often as it takes.
+    lockDuration: 10_000,
+    stalledInterval: 5_000,
+    maxStalledCount: 1_000,
     // 'capped' jobs (EVENT_RETRY); jobs published before it existed keep BullMQ's built-in 'exponential'.
     settings: { backoffStrategy: (attemptsMade: number) => cappedBackoffMs(attemptsMade, EVENT_RETRY) },
   });
