@@ -6,10 +6,7 @@
  * unsplit, with the same scheduled iterations. Effects are asserted (counts,
  * thresholds, which process ran what), never wall-clock bounds.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../db/testing.js';
@@ -17,49 +14,7 @@ import { parseScenario, runLoad, type TLoadResult, type TLoadSecond } from '../.
 import { startFakeShop, type TFakeShop } from '../../../loadtests/test/fake-shop.js';
 import { getPlatform, type TPlatform } from '../../platform.js';
 import { distributeLoad, type TSegmentState } from '../index.js';
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-
-export interface TLoadChild {
-  proc: ChildProcess;
-  workerId: string;
-  out: () => string;
-}
-
-/** A load-only worker process on the given platform; resolves once it takes jobs. */
-export async function spawnLoadWorker(env: Record<string, string>): Promise<TLoadChild> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'segment-worker-child.ts')], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (d) => (out += String(d)));
-  proc.stderr!.on('data', (d) => (out += String(d)));
-  const workerId = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`load worker not ready within 90 s:\n${out}`)), 90_000);
-    const check = () => {
-      const m = /^ready (\S+)$/m.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]);
-      } else if (proc.exitCode !== null) {
-        clearTimeout(timer);
-        reject(new Error(`load worker exited (${proc.exitCode}):\n${out}`));
-      } else setTimeout(check, 100);
-    };
-    check();
-  });
-  return { proc, workerId, out: () => out };
-}
-
-export async function stopChild(c: TLoadChild | undefined): Promise<void> {
-  if (!c || c.proc.exitCode !== null || c.proc.signalCode !== null) return;
-  const exited = new Promise((r) => c.proc.once('exit', r));
-  c.proc.kill('SIGTERM');
-  const t = setTimeout(() => c.proc.kill('SIGKILL'), 20_000);
-  await exited;
-  clearTimeout(t);
-}
+import { spawnLoadWorker, stopChild, type TLoadChild } from './children.js';
 
 // 20 iterations/s for 6 s: 120 scheduled iterations; checkout is answered 30 ms late by the stand-in, so its p(95)<5 threshold fails
 // on any machine, and nothing else fails: the verdict is exit 99 with one failed threshold, split or not.
