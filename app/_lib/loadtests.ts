@@ -61,8 +61,8 @@ export async function listScenarios(dir = SCENARIO_DIR): Promise<TScenarioSummar
   );
 }
 
-/** Start a fault-free run of a scenario. */
-export async function runScenario(name: string) {
+/** Start a fault-free run of a scenario; `segments` > 1 splits its load over the workers' load queue. */
+export async function runScenario(name: string, segments?: number) {
   const all = await listScenarios();
   const s = all.find((x) => x.name === name);
   if (!s)
@@ -76,6 +76,7 @@ export async function runScenario(name: string) {
     `description: Load test of scenario ${name} on its own, no faults.`,
     'load:',
     `  scenario: ${name}`,
+    ...(segments !== undefined && segments > 1 ? [`  segments: ${segments}`] : []),
     'steady_state:',
     '  slos:',
     '    - name: availability',
