@@ -171,57 +171,43 @@ export interface TSupervisor extends TSupervisorControl {
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 const WILDCARD = new Set(['0.0.0.0', '::', '[::]']);
 
-/** Start the supervised shop; resolves when every instance is healthy. */
-export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TSupervisor> {
-  const portBase = opts.portBase ?? SHOP_DEFAULT_PORT_BASE;
-  const host = opts.host ?? '127.0.0.1';
-  const advertiseHost = opts.advertiseHost ?? (WILDCARD.has(host) ? '127.0.0.1' : host);
-  const databaseUrl = opts.databaseUrl ?? process.env.SHOP_DATABASE_URL ?? SHOP_DEFAULTS.databaseUrl;
-  const redisUrl = opts.redisUrl ?? process.env.REDIS_URL ?? SHOP_DEFAULTS.redisUrl;
-  const toxiproxyUrl = opts.toxiproxyUrl ?? null;
-  const counts: TInstanceCounts = { ...defaultCounts(), ...opts.instances };
-  const planned = planInstances(counts, portBase);
-
-  const stateDir = opts.stateDir === undefined ? path.join(repoRoot, '.faultline', 'shop') : opts.stateDir;
-  const stateFile = stateDir ? stateFilePath(stateDir, portBase) : null;
-  const reaped = stateFile ? (await reapOrphans(stateFile, { checkoutRoot: repoRoot })).killed : [];
-  await assertPortsFree(host, planned);
-
-  if (opts.prepareDatabase ?? true) {
-    try {
-      if (opts.freshDatabase) await dropShopDatabase(databaseUrl);
-      await migrateShop(databaseUrl);
-      await seedShop(databaseUrl);
-    } catch (e) {
-      throw new SupervisorError('UNAVAILABLE', `could not prepare the shop database ${redact(databaseUrl)}: ${(e as Error).message}`);
-    }
+/** Step 1: migrate and seed the shop database (dropped first when `fresh`). */
+async function prepareDatabase(databaseUrl: string, fresh: boolean | undefined): Promise<void> {
+  try {
+    if (fresh) await dropShopDatabase(databaseUrl);
+    await migrateShop(databaseUrl);
+    await seedShop(databaseUrl);
+  } catch (e) {
+    throw new SupervisorError('UNAVAILABLE', `could not prepare the shop database ${redact(databaseUrl)}: ${(e as Error).message}`);
   }
+}
 
-  let bound: TBoundProxy[] = [];
-  if (toxiproxyUrl) {
-    const proxyHost = new URL(toxiproxyUrl).hostname;
-    const dialHost = opts.proxyDialHost ?? proxyHost;
-    const listenHost = opts.proxyListenHost ?? (LOOPBACK.has(proxyHost) ? '127.0.0.1' : '0.0.0.0');
-    const plannedProxies = planProxies({ instances: planned, databaseUrl, redisUrl, listenHost, advertiseHost });
-    bound = await populateProxies(toxiproxyUrl, plannedProxies, dialHost);
-  }
+interface TShopPlan {
+  planned: ReturnType<typeof planInstances>;
+  portBase: number;
+  host: string;
+  advertiseHost: string;
+  databaseUrl: string;
+  redisUrl: string;
+}
 
-  const logs = new LogRing({ dir: opts.logDir === undefined ? path.join(repoRoot, '.faultline', 'logs') : opts.logDir });
-  for (const r of reaped) logs.note(r.id, r.id.replace(/-\d+$/, ''), 'warn', 'killed an instance left behind by a supervisor that died', { pid: r.pid });
-  const faults = new HttpFaultStore();
-  let runId: string | null = null;
-
-  const manager = new InstanceManager({
-    logs,
-    restart: opts.restart ?? true,
-    backoffInitialMs: opts.backoffInitialMs,
-    healthTimeoutMs: opts.startTimeoutMs ?? 60_000,
-    // A restarted instance forgot its faults and context: give them back before it counts as running.
-    onHealthy: async (info) => {
-      await syncInstance(info);
-    },
+/** Step 3: one proxy per edge × target instance on the Toxiproxy server. */
+async function bindProxies(toxiproxyUrl: string, opts: TSupervisorOptions, plan: TShopPlan): Promise<TBoundProxy[]> {
+  const proxyHost = new URL(toxiproxyUrl).hostname;
+  const dialHost = opts.proxyDialHost ?? proxyHost;
+  const listenHost = opts.proxyListenHost ?? (LOOPBACK.has(proxyHost) ? '127.0.0.1' : '0.0.0.0');
+  const plannedProxies = planProxies({
+    instances: plan.planned,
+    databaseUrl: plan.databaseUrl,
+    redisUrl: plan.redisUrl,
+    listenHost,
+    advertiseHost: plan.advertiseHost,
   });
+  return populateProxies(toxiproxyUrl, plannedProxies, dialHost);
+}
 
+/** Keep the state file (children's pids and start times, for orphan reaping) current on every spawn and exit. */
+function keepStateFile(manager: InstanceManager, stateFile: string | null, portBase: number, logs: LogRing): void {
   const saveState = () => {
     if (!stateFile) return;
     const children = manager
@@ -236,7 +222,11 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
   };
   manager.on('spawn', saveState);
   manager.on('exit', saveState);
+}
 
+/** Step 5 (planned): every instance as a child process, its SHOP_EDGES pointing at its proxies. */
+function addInstances(manager: InstanceManager, plan: TShopPlan, bound: TBoundProxy[], opts: TSupervisorOptions): void {
+  const { planned, host, advertiseHost, portBase, databaseUrl, redisUrl } = plan;
   const edgesByService = new Map<TShopService, string>();
   for (const p of planned) {
     if (!edgesByService.has(p.service)) edgesByService.set(p.service, JSON.stringify(edgesEnvFor(p.service, bound)));
@@ -278,8 +268,44 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
       },
     });
   }
+}
 
-  const control: TSupervisorControl = {
+/**
+ * Gives an instance the current fault list and run context. Pushes to one
+ * instance run one after the other and read the state when they are sent,
+ * so an older list can never land after a newer one (e.g. the re-push of a
+ * restart racing a POST /http-faults).
+ */
+class InstanceSync {
+  runId: string | null = null;
+  private readonly queues = new Map<string, Promise<void>>();
+  private readonly faults: HttpFaultStore;
+
+  constructor(faults: HttpFaultStore) {
+    this.faults = faults;
+  }
+
+  push = (info: TInstanceInfo): Promise<void> => {
+    const prev = this.queues.get(info.id) ?? Promise.resolve();
+    const next = prev
+      .catch(() => undefined)
+      .then(async () => {
+        await pushFaults(info, this.faults.forService(info.service));
+        await pushContext(info, this.runId);
+      });
+    this.queues.set(info.id, next);
+    return next;
+  };
+}
+
+/** What the admin API drives: the instances, the edges, HTTP faults and the run context (pushed to the instances). */
+function supervisorControl(manager: InstanceManager, faults: HttpFaultStore, sync: InstanceSync, bound: TBoundProxy[], logs: LogRing): TSupervisorControl {
+  const pushService = (service: string): Promise<TPushResult> =>
+    pushAll(
+      manager.list().filter((i) => i.service === service),
+      sync.push,
+    );
+  return {
     instances: () => manager.list(),
     instance: (id) => manager.get(id),
     kill: (id, hold) => manager.kill(id, hold),
@@ -287,7 +313,7 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
     resume: (id) => {
       const info = manager.resume(id);
       // Faults added while it was stopped never reached it.
-      if (info.state === 'running') void syncInstance(info).catch(() => undefined);
+      if (info.state === 'running') void sync.push(info).catch(() => undefined);
       return info;
     },
     restart: (id) => manager.restart(id),
@@ -309,40 +335,70 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
       const results = await Promise.all(services.map((s) => pushService(s)));
       return { removed, instances: results.flatMap((r) => r.instances), failed: results.flatMap((r) => r.failed) };
     },
-    context: () => ({ runId }),
+    context: () => ({ runId: sync.runId }),
     setContext: async (id) => {
-      runId = id;
-      const r = await pushAll(manager.list(), syncInstance);
-      return { runId, ...r };
+      sync.runId = id;
+      const r = await pushAll(manager.list(), sync.push);
+      return { runId: sync.runId, ...r };
     },
     logs: (after, limit) => logs.read(after, limit),
   };
+}
 
-  /**
-   * Give an instance the current fault list and run context. Pushes to one
-   * instance run one after the other and read the state when they are sent,
-   * so an older list can never land after a newer one (e.g. the re-push of a
-   * restart racing a POST /http-faults).
-   */
-  const queues = new Map<string, Promise<void>>();
-  function syncInstance(info: TInstanceInfo): Promise<void> {
-    const prev = queues.get(info.id) ?? Promise.resolve();
-    const next = prev
-      .catch(() => undefined)
-      .then(async () => {
-        await pushFaults(info, faults.forService(info.service));
-        await pushContext(info, runId);
-      });
-    queues.set(info.id, next);
-    return next;
+/** Step 4: the admin API listening; resolves to its base URL. */
+async function listenAdmin(api: FastifyInstance, opts: TSupervisorOptions): Promise<string> {
+  const adminPort = opts.adminPort ?? 8479;
+  const adminHost = opts.adminHost ?? '127.0.0.1';
+  try {
+    await api.listen({ host: adminHost, port: adminPort });
+  } catch (e) {
+    throw new SupervisorError('UNAVAILABLE', `supervisor admin API cannot listen on ${adminHost}:${adminPort}: ${(e as Error).message}`);
   }
+  const addr = api.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : adminPort;
+  return `http://${adminHost.includes(':') ? `[${adminHost}]` : adminHost}:${port}`;
+}
 
-  async function pushService(service: string): Promise<TPushResult> {
-    return pushAll(
-      manager.list().filter((i) => i.service === service),
-      syncInstance,
-    );
-  }
+/** Start the supervised shop; resolves when every instance is healthy. */
+export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TSupervisor> {
+  const portBase = opts.portBase ?? SHOP_DEFAULT_PORT_BASE;
+  const host = opts.host ?? '127.0.0.1';
+  const plan: TShopPlan = {
+    planned: planInstances({ ...defaultCounts(), ...opts.instances } satisfies TInstanceCounts, portBase),
+    portBase,
+    host,
+    advertiseHost: opts.advertiseHost ?? (WILDCARD.has(host) ? '127.0.0.1' : host),
+    databaseUrl: opts.databaseUrl ?? process.env.SHOP_DATABASE_URL ?? SHOP_DEFAULTS.databaseUrl,
+    redisUrl: opts.redisUrl ?? process.env.REDIS_URL ?? SHOP_DEFAULTS.redisUrl,
+  };
+  const toxiproxyUrl = opts.toxiproxyUrl ?? null;
+
+  const stateDir = opts.stateDir === undefined ? path.join(repoRoot, '.faultline', 'shop') : opts.stateDir;
+  const stateFile = stateDir ? stateFilePath(stateDir, portBase) : null;
+  const reaped = stateFile ? (await reapOrphans(stateFile, { checkoutRoot: repoRoot })).killed : [];
+  await assertPortsFree(host, plan.planned);
+
+  if (opts.prepareDatabase ?? true) await prepareDatabase(plan.databaseUrl, opts.freshDatabase);
+  const bound = toxiproxyUrl ? await bindProxies(toxiproxyUrl, opts, plan) : [];
+
+  const logs = new LogRing({ dir: opts.logDir === undefined ? path.join(repoRoot, '.faultline', 'logs') : opts.logDir });
+  for (const r of reaped) logs.note(r.id, r.id.replace(/-\d+$/, ''), 'warn', 'killed an instance left behind by a supervisor that died', { pid: r.pid });
+  const faults = new HttpFaultStore();
+  const sync = new InstanceSync(faults);
+
+  const manager = new InstanceManager({
+    logs,
+    restart: opts.restart ?? true,
+    backoffInitialMs: opts.backoffInitialMs,
+    healthTimeoutMs: opts.startTimeoutMs ?? 60_000,
+    // A restarted instance forgot its faults and context: give them back before it counts as running.
+    onHealthy: async (info) => {
+      await sync.push(info);
+    },
+  });
+  keepStateFile(manager, stateFile, portBase, logs);
+  addInstances(manager, plan, bound, opts);
+  const control = supervisorControl(manager, faults, sync, bound, logs);
 
   let api: FastifyInstance | null = null;
   let closed = false;
@@ -364,25 +420,9 @@ export async function startSupervisor(opts: TSupervisorOptions = {}): Promise<TS
 
   try {
     api = buildAdminApi(control);
-    const adminPort = opts.adminPort ?? 8479;
-    const adminHost = opts.adminHost ?? '127.0.0.1';
-    try {
-      await api.listen({ host: adminHost, port: adminPort });
-    } catch (e) {
-      throw new SupervisorError('UNAVAILABLE', `supervisor admin API cannot listen on ${adminHost}:${adminPort}: ${(e as Error).message}`);
-    }
-    const addr = api.server.address();
-    const port = typeof addr === 'object' && addr ? addr.port : adminPort;
-    const url = `http://${adminHost.includes(':') ? `[${adminHost}]` : adminHost}:${port}`;
+    const url = await listenAdmin(api, opts);
     await manager.startAll();
-    return {
-      ...control,
-      url,
-      gatewayUrl: `http://${advertiseHost}:${portBase}`,
-      portBase,
-      toxiproxyUrl,
-      close,
-    };
+    return { ...control, url, gatewayUrl: `http://${plan.advertiseHost}:${portBase}`, portBase, toxiproxyUrl, close };
   } catch (e) {
     await close();
     throw e;
