@@ -123,6 +123,16 @@ async function migrate() {
 // ---------- settlement ----------
 async function settle(id: string): Promise<void> {
   const c = await db.connect();
+  // A connection reset while the settlement holds this client must fail the
+  // settlement (it is retried), not the process: pg emits 'error' on a
+  // checked-out client, and with no listener that is an uncaught exception.
+  // (Found by faultline's transfers-postgres-reset experiment.)
+  let broken: Error | undefined;
+  const onError = (e: Error) => {
+    broken = e;
+    log('warn', 'settlement connection failed', { transferId: id, err: e.message });
+  };
+  c.on('error', onError);
   try {
     await c.query('BEGIN');
     const t = (await c.query('SELECT * FROM bank.transfers WHERE id = $1 FOR UPDATE', [id])).rows[0];
@@ -157,9 +167,12 @@ async function settle(id: string): Promise<void> {
     settled.inc({ outcome: 'settled' });
   } catch (e) {
     await c.query('ROLLBACK').catch(() => undefined);
+    broken ??= e as Error;
     throw e;
   } finally {
-    c.release();
+    c.off('error', onError);
+    // a client that failed is destroyed rather than handed to the next settlement
+    c.release(broken);
   }
 }
 
