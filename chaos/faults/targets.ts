@@ -20,6 +20,10 @@ export function toxiproxyOf(ctx: TFaultContext): ToxiproxyApi {
 }
 
 export function supervisorOf(ctx: TFaultContext): SupervisorClient {
+  if (!ctx.supervisorUrl)
+    throw new AppError('VALIDATION', 'this system has no faultline supervisor', {
+      issues: [{ path: 'target', message: 'process and HTTP faults through a supervisor need one (the target declares none)' }],
+    });
   assertAddressAllowed(ctx.supervisorUrl, allowedHostsOf(ctx), 'supervisorUrl', 'the shop supervisor API');
   return new SupervisorClient({ url: ctx.supervisorUrl, timeoutMs: ctx.requestTimeoutMs });
 }
@@ -56,13 +60,15 @@ export async function loadNetworkView(ctx: TFaultContext): Promise<TNetworkView>
   proxiesP.catch(() => undefined);
   let edges: Map<string, string[]> | undefined;
   let source: TNetworkView['source'] = 'supervisor';
-  try {
-    const list = await supervisorOf(ctx).edges();
-    edges = new Map(list.map((e) => [e.name, e.proxies.map((p) => p.name)]));
-  } catch (e) {
-    const a = toAppError(e);
-    if (a.code !== 'UNAVAILABLE' && a.code !== 'TIMEOUT' && a.code !== 'NOT_FOUND') throw a;
-  }
+  // no supervisor (a target file's system): its edges are the proxies it has
+  if (ctx.supervisorUrl)
+    try {
+      const list = await supervisorOf(ctx).edges();
+      edges = new Map(list.map((e) => [e.name, e.proxies.map((p) => p.name)]));
+    } catch (e) {
+      const a = toAppError(e);
+      if (a.code !== 'UNAVAILABLE' && a.code !== 'TIMEOUT' && a.code !== 'NOT_FOUND') throw a;
+    }
   const proxies = await proxiesP;
   if (!edges) {
     source = 'proxy-list';

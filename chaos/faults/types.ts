@@ -11,7 +11,10 @@ import type { THttpFaultBody } from './supervisor-api.js';
 export interface TFaultContext {
   /** Toxiproxy (or faultline's compatible proxy) API, e.g. `http://127.0.0.1:8474`. */
   toxiproxyUrl: string;
-  /** Shop supervisor admin API, e.g. `http://127.0.0.1:8479`. */
+  /**
+   * Shop supervisor admin API, e.g. `http://127.0.0.1:8479`; `''` for a system
+   * without one (a target file's): edges are then the proxy's list.
+   */
   supervisorUrl: string;
   /** Platform database holding the `faults` ledger. */
   db: TDb;

@@ -129,18 +129,27 @@ export interface TServerSliOptions {
    * @defaultValue 'gateway'
    */
   service?: string;
+  /**
+   * The request-duration histogram and its labels (a target file's `metrics.requests`).
+   * @defaultValue http_server_request_duration_seconds with labels route, method, status, in seconds
+   */
+  histogram?: { name: string; route: string; method?: string; status: string; unit: 'seconds' | 'milliseconds' };
 }
+
+const SHOP_HISTOGRAM = { name: HIST, route: 'route', method: 'method', status: 'status', unit: 'seconds' } as const;
 
 /** Bins from the server histograms of one route, plus which bucket was used for latency. */
 export function serverBins(samples: readonly TMetricSample[], slo: TSlo, opts: TServerSliOptions = {}): { bins: TBins; note?: string; seen: number } {
   const service = opts.service ?? 'gateway';
+  const h = opts.histogram ?? SHOP_HISTOGRAM;
+  const HIST = h.name;
   const [method, route] = slo.route.split(' ');
   const mine = samples.filter(
     (s) =>
       (s.metric === `${HIST}_bucket` || s.metric === `${HIST}_count`) &&
       (s.labels.service ?? s.service) === service &&
-      s.labels.route === route &&
-      s.labels.method === method,
+      s.labels[h.route] === route &&
+      (h.method === undefined || s.labels[h.method] === method),
   );
   const bins: TBins = new Map();
   if (mine.length === 0) return { bins, seen: 0, note: `no ${HIST} samples for ${service} ${slo.route}` };
@@ -149,7 +158,8 @@ export function serverBins(samples: readonly TMetricSample[], slo: TSlo, opts: T
   let note: string | undefined;
   let le: string | undefined;
   if (slo.sli === 'latency') {
-    const limit = (slo.threshold_ms ?? 0) / 1000;
+    const perSecond = h.unit === 'milliseconds' ? 1000 : 1;
+    const limit = ((slo.threshold_ms ?? 0) / 1000) * perSecond;
     const les = [...new Set(mine.filter((s) => s.metric.endsWith('_bucket')).map((s) => s.labels.le))]
       .filter((l) => l !== undefined && l !== '+Inf')
       .map(Number)
@@ -157,7 +167,8 @@ export function serverBins(samples: readonly TMetricSample[], slo: TSlo, opts: T
       .sort((a, b) => b - a);
     if (les.length === 0) return { bins, seen: mine.length, note: `no histogram bucket at or below ${slo.threshold_ms} ms` };
     le = String(les[0]);
-    if (Math.abs(les[0] * 1000 - (slo.threshold_ms ?? 0)) > 1e-6) note = `bucket le=${les[0]}s used for threshold ${slo.threshold_ms} ms (conservative)`;
+    if (Math.abs((les[0] * 1000) / perSecond - (slo.threshold_ms ?? 0)) > 1e-6)
+      note = `bucket le=${les[0]}${h.unit === 'milliseconds' ? 'ms' : 's'} used for threshold ${slo.threshold_ms} ms (conservative)`;
   }
   // Increases are counted per (second) bin; a count never splits, so bins hold
   // numbers of requests rather than single events.
@@ -170,7 +181,7 @@ export function serverBins(samples: readonly TMetricSample[], slo: TSlo, opts: T
   };
   const hasCount = mine.some((s) => s.metric === `${HIST}_count`);
   for (const { t, sample, inc } of incs) {
-    const st = sample.labels.status;
+    const st = sample.labels[h.status];
     const isTotal = hasCount ? sample.metric === `${HIST}_count` : sample.labels.le === '+Inf';
     if (slo.sli === 'availability') {
       if (isTotal) add(t, badStatus(st) ? 0 : inc, inc);

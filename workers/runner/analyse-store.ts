@@ -39,6 +39,7 @@ export async function analyseAndStore(
     db: p.db,
     shopDatabaseUrl: p.shopDatabaseUrl,
     logStore: p.logStore,
+    ...(ctx.sut.analysis ? { system: ctx.sut.analysis } : {}),
     reportDir: dir,
   });
   await p.db.transaction(async (tx) => {

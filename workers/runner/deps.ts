@@ -6,12 +6,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyFault, leverState } from '../../chaos/index.js';
 import { AppError } from '../../core/errors.js';
-import type { TExperiment, TTimedFault } from '../../experiments/index.js';
+import { isTargetFile, type TExperiment, type TTimedFault } from '../../experiments/index.js';
+import { loadTarget } from '../../targets/index.js';
 import { loadScenarioFile, runLoad, withOverrides, type TScenario } from '../../loadtests/index.js';
 import { analyseRun, captureConsistencyBaseline, isSettled, type TLogRecord as TAnalysisLog } from '../analysis/index.js';
 import { summaryOf, violationsOf, writeReport, REPORT_SCHEMA_VERSION } from '../reports/index.js';
 import { readSamples } from '../collectors/index.js';
 import type { TAnalyseInput, TAnalyseOutput, TFaultWindow, TRunnerDeps } from './ports.js';
+import { shopSystem } from './shop-system.js';
+import { targetSystem } from './target-system.js';
 
 const SCENARIOS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../loadtests/scenarios');
 
@@ -87,7 +90,7 @@ async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
       ...(input.settle ? { settle: input.settle } : {}),
       ...(input.load ? { thresholds: input.load.thresholds } : {}),
     },
-    { shopDatabaseUrl: input.shopDatabaseUrl, logStore: input.logStore },
+    { shopDatabaseUrl: input.shopDatabaseUrl, logStore: input.logStore, ...input.system },
   );
   const files = await writeReport(report, input.reportDir);
   return {
@@ -102,8 +105,13 @@ async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
 }
 
 export const realDeps: TRunnerDeps = {
+  // the shop, or a target file (its path is absolute: experiments resolve it against the experiment file)
+  systemUnderTest: async (experiment, p, deps) =>
+    isTargetFile(experiment.target) ? targetSystem((await loadTarget(experiment.target)).target, p, deps) : shopSystem(p, deps),
   applyFault: (spec, ctx) => applyFault(spec, ctx),
   loadScenario: async (name) => {
+    // a scenario file of an experiment (a target's load), resolved against the experiment file
+    if (path.isAbsolute(name)) return loadScenarioFile(name);
     if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
       throw new AppError('VALIDATION', `invalid scenario name "${name}"`, {
         issues: [{ path: 'load.scenario', message: 'use lowercase letters, digits and "-"' }],

@@ -30,6 +30,7 @@ import { FaultTimeline } from './fault-timeline.js';
 import { isTerminal, transitionRun } from './lifecycle.js';
 import { runLoadPhase } from './load-phase.js';
 import { TargetLock } from './lock.js';
+import type { TSystemUnderTest } from './ports.js';
 import { RunContext, type ExecuteRunOptions } from './run-context.js';
 import { parseStoredExperiment } from './run-definition.js';
 import { RunGuards } from './run-guards.js';
@@ -66,17 +67,25 @@ export async function executeRun(runId: string, o: ExecuteRunOptions): Promise<T
 
   const start = await mayStart(o, row.definition);
   if ('refused' in start) return endUnstarted(p, sink, start.refused.ended, start.refused.reason);
+  let sut: TSystemUnderTest;
+  try {
+    sut = await o.deps.systemUnderTest(start.experiment, p, o.deps);
+  } catch (e) {
+    return endUnstarted(p, sink, 'errored', `target ${start.experiment.target}: ${toAppError(e).message}`);
+  }
 
   const lock = new TargetLock(p.redis, row.target, runId, o.lockTtlMs ?? 15_000, p.prefix);
   if (!(await lock.acquire())) throw new TargetBusyError(row.target, await TargetLock.holder(p.redis, row.target, p.prefix));
 
-  const ctx = new RunContext(o, runId, start.experiment, row.reportDir, sink);
+  const ctx = new RunContext(o, runId, start.experiment, row.reportDir, sink, sut);
   const guards = new RunGuards(ctx, lock);
   const observers = new RunObservers(ctx);
   let timeline: FaultTimeline | undefined;
+  let unprepare: (() => Promise<void>) | undefined;
   try {
     await ctx.moveTo('steady_state');
     await guards.start();
+    unprepare = await sut.prepare();
     const firstTick = await observers.start();
     const plan = await planRun(ctx);
     ctx.scenario = plan.scenario;
@@ -109,6 +118,8 @@ export async function executeRun(runId: string, o: ExecuteRunOptions): Promise<T
     await endStoppedRun(ctx, ended, reason, timeline?.windows ?? []);
   } finally {
     await timeline?.removeAll().catch(() => undefined);
+    // after the faults: a target's proxies are removed only once nothing is applied to them
+    await unprepare?.().catch((e: unknown) => ctx.emit({ type: 'note', level: 'warn', msg: `target clean-up failed: ${toAppError(e).message}` }));
     guards.stop();
     await observers.close();
     await lock.release().catch(() => undefined);
@@ -160,8 +171,8 @@ async function endUnstarted(p: TPlatform, sink: RunEventSink, ended: 'aborted' |
 function newTimeline(ctx: RunContext, faults: ConstructorParameters<typeof FaultTimeline>[0]): FaultTimeline {
   const p = ctx.p;
   const timeline = new FaultTimeline(faults, {
-    deps: ctx.deps,
-    faultContext: (f, t0) => ({ toxiproxyUrl: p.toxiproxyUrl, supervisorUrl: p.supervisorUrl, db: p.db, runId: ctx.runId, expiresAt: faultExpiry(t0, f) }),
+    deps: { applyFault: (spec, fctx) => ctx.sut.applyFault(spec, fctx) },
+    faultContext: (f, t0) => ({ ...ctx.sut.faultUrls, db: p.db, runId: ctx.runId, expiresAt: faultExpiry(t0, f) }),
     emit: (e) => ctx.emit(e),
     mayApply: async () => {
       const lever = await ctx.deps.leverState(p.db);

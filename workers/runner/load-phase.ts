@@ -9,7 +9,7 @@
  * naming it. With k6, loadtests runs the N k6 processes here.
  */
 import { resolveK6Bin, type TScenario } from '../../loadtests/index.js';
-import { distributeLoad } from '../load/index.js';
+import { distributeLoad, formatSegmentProgress } from '../load/index.js';
 import { AbortEvaluator } from './abort.js';
 import type { FaultTimeline } from './fault-timeline.js';
 import type { TRunLoadOptions } from './ports.js';
@@ -20,7 +20,7 @@ export async function runLoadPhase(ctx: RunContext, scenario: TScenario, timelin
   const abortEval = new AbortEvaluator(ctx.experiment.abort, ctx.experiment.steady_state.slos);
   try {
     const opts: TRunLoadOptions = {
-      baseUrl: ctx.p.gatewayUrl,
+      baseUrl: ctx.sut.entryUrl,
       signal: ctx.signal,
       onStart: (t) => timeline.start(t),
       onHistory: (e) => abortEval.addHistory(e),
@@ -54,12 +54,22 @@ export async function runLoadPhase(ctx: RunContext, scenario: TScenario, timelin
     };
     if (segments > 1 && !resolveK6Bin()) {
       await ctx.emit({ type: 'note', level: 'info', msg: `load split into ${segments} segments on the ${ctx.p.prefix}:load queue` });
+      // the run page shows the last note: the segments' states on every change, their seconds every 5 s at most
+      let lastStates = '';
+      let lastNoteAt = 0;
       ctx.load = await distributeLoad(ctx.p, scenario, {
         ...opts,
         baseUrl: opts.baseUrl!,
         loadId: ctx.runId,
         segments,
         heartbeatTimeoutMs: ctx.o.segmentHeartbeatTimeoutMs,
+        onSegments: (states) => {
+          const changed = states.map((s) => s.state).join() !== lastStates;
+          if (!changed && Date.now() - lastNoteAt < 5000) return;
+          lastStates = states.map((s) => s.state).join();
+          lastNoteAt = Date.now();
+          void ctx.emit({ type: 'note', level: 'info', msg: formatSegmentProgress(states) });
+        },
       });
     } else ctx.load = await ctx.deps.runLoad((scenario.segments ?? 1) === segments ? scenario : { ...scenario, segments }, opts);
   } catch (e) {

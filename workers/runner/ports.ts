@@ -10,7 +10,9 @@ import type { TDb } from '../../db/client.js';
 import type { TExperiment } from '../../experiments/index.js';
 import type { TFaultContext, TLeverState } from '../../chaos/index.js';
 import type { THistoryEvent, TLoadResult, TLoadSecond, TScenario } from '../../loadtests/index.js';
-import type { TConsistencyBaseline, TSettleOutcome } from '../analysis/index.js';
+import type { TAnalyseOptions, TConsistencyBaseline, TSettleOutcome } from '../analysis/index.js';
+import type { TInstance, TScrapeTick } from '../collectors/index.js';
+import type { TPlatform } from '../platform.js';
 import type { TFaultWindow, TViolationRecord } from '../reports/index.js';
 import type { LogStore } from '../logstore/index.js';
 
@@ -54,6 +56,8 @@ export interface TAnalyseInput {
   db: TDb;
   shopDatabaseUrl: string;
   logStore: LogStore;
+  /** How the system under test is judged beyond the shop's defaults (a target file's consistency checks and request histogram). */
+  system?: Pick<TAnalyseOptions, 'consistency' | 'server'>;
   /** The run's report directory (created by the writer). */
   reportDir: string;
 }
@@ -71,8 +75,51 @@ export interface TAnalyseOutput {
   summary: Record<string, unknown>;
 }
 
-export interface TRunnerDeps {
+export interface TSteadyStateCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+/**
+ * The system under test as the run's phases ask it (DESIGN.md "The runner
+ * asks the target, never the shop"): where the load goes, how a fault is
+ * applied, what to scrape, whether it holds its steady state, has settled,
+ * and how its consistency is judged. `shop-system.ts` is the bundled shop
+ * (its supervisor and database), `target-system.ts` a target file.
+ */
+export interface TSystemUnderTest {
+  /** `shop`, or the target's name. */
+  name: string;
+  /** Base URL of the load. */
+  entryUrl: string;
+  /** The fault context's URLs: the Toxiproxy API, and the supervisor ('' when there is none). */
+  faultUrls: { toxiproxyUrl: string; supervisorUrl: string };
+  /** Before the steady state: set up what the run needs (a target's proxies); resolves to its undo, called on every way out. */
+  prepare(): Promise<() => Promise<void>>;
   applyFault(spec: unknown, ctx: TFaultContext): Promise<TAppliedFaultHandle>;
+  /** What the metrics collector scrapes (running instances with a base URL serving `/metrics`). */
+  instances(): Promise<TInstance[]>;
+  /** Metric families the collector keeps; undefined = the collector's default (the shop's). */
+  keepMetrics?: readonly string[];
+  /** Tag the system's logs with the run (null clears); a system without the means does nothing. */
+  setRunContext(runId: string | null): Promise<void>;
+  /** Whether the system has a log stream the log collector can follow (the shop supervisor's). */
+  supervisorLogs: boolean;
+  steadyStateChecks(tick: TScrapeTick, probes: number): Promise<TSteadyStateCheck[]>;
+  captureBaseline(invariants: readonly string[]): Promise<TConsistencyBaseline>;
+  isSettled(baseline?: TConsistencyBaseline): Promise<{ settled: boolean; detail: string }>;
+  /** The run's scenario as this system needs it (a target adds its acknowledged writes and entry headers); absent = as is. */
+  adaptScenario?(s: TScenario): TScenario;
+  /** Judging beyond the shop's defaults, handed to the analysis. */
+  analysis?: Pick<TAnalyseOptions, 'consistency' | 'server'>;
+}
+
+export interface TRunnerDeps {
+  /** The system under test of an experiment (`target: shop` or a target file). */
+  systemUnderTest(experiment: TExperiment, p: TPlatform, deps: TRunnerDeps): Promise<TSystemUnderTest>;
+  applyFault(spec: unknown, ctx: TFaultContext): Promise<TAppliedFaultHandle>;
+  /** A shipped scenario by name, or a scenario file by absolute path. */
   loadScenario(name: string): Promise<TScenario>;
   /** Apply the experiment's load overrides (rate, duration, vus) and the gateway URL. */
   scenarioFor(base: TScenario, load: TExperiment['load'], baseUrl: string): TScenario;

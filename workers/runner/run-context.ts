@@ -16,7 +16,7 @@ import type { TPlatform } from '../platform.js';
 import type { RunEventSink } from './event-sink.js';
 import type { TRunEvent, TStoredRunEvent } from './events.js';
 import { transitionRun } from './lifecycle.js';
-import type { TConsistencyBaseline, TRunnerDeps, TSettleOutcome } from './ports.js';
+import type { TConsistencyBaseline, TRunnerDeps, TSettleOutcome, TSystemUnderTest } from './ports.js';
 
 export interface ExecuteRunOptions {
   platform: TPlatform;
@@ -95,6 +95,8 @@ export class RunContext {
     readonly experiment: TExperiment,
     readonly reportDir: string | null,
     readonly sink: RunEventSink,
+    /** What the run is against: the shop or a target file (the phases ask it, never the shop directly). */
+    readonly sut: TSystemUnderTest,
   ) {
     this.p = o.platform;
     this.deps = o.deps;

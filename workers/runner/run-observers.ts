@@ -17,27 +17,32 @@ export class RunObservers {
     this.supervisor = new SupervisorClient({ url: ctx.p.supervisorUrl });
   }
 
-  /** Tag the shop's logs with the run, start both collectors; returns the first scrape. */
+  /** Tag the system's logs with the run, start the collectors; returns the first scrape. */
   async start(): Promise<TScrapeTick> {
     const { ctx, supervisor } = this;
-    await supervisor.setContext(ctx.runId);
+    const sut = ctx.sut;
+    await sut.setRunContext(ctx.runId);
     this.metrics = new MetricsCollector({
       db: ctx.p.db,
       runId: ctx.runId,
-      instances: () => supervisor.instances(),
+      instances: () => sut.instances(),
+      ...(sut.keepMetrics ? { keep: sut.keepMetrics } : {}),
       intervalMs: ctx.o.scrapeIntervalMs ?? 1000,
       onTick: (t) => {
         recordCollectorLag('metrics', (Date.now() - t.t) / 1000);
         ctx.o.onCollectorTick?.(t);
       },
     });
-    this.logs = new LogCollector({
-      supervisor,
-      store: ctx.p.logStore,
-      runId: ctx.runId,
-      onBatch: (records) => recordCollectorLag('logs', (Date.now() - Math.max(...records.map((r) => r.time.getTime()))) / 1000),
-    });
-    await this.logs.start();
+    // a target file's logs (a file, Elasticsearch) are not collected yet: only a supervisor's stream
+    if (sut.supervisorLogs) {
+      this.logs = new LogCollector({
+        supervisor,
+        store: ctx.p.logStore,
+        runId: ctx.runId,
+        onBatch: (records) => recordCollectorLag('logs', (Date.now() - Math.max(...records.map((r) => r.time.getTime()))) / 1000),
+      });
+      await this.logs.start();
+    }
     const first = await this.metrics.tick();
     this.metrics.start();
     return first;
@@ -61,6 +66,6 @@ export class RunObservers {
   async close(): Promise<void> {
     // after the verdict: nothing left to tell the run's followers
     await this.stop().catch(() => undefined);
-    await this.supervisor.setContext(null).catch(() => undefined);
+    await this.ctx.sut.setRunContext(null).catch(() => undefined);
   }
 }

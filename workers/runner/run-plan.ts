@@ -26,7 +26,8 @@ export interface TRunPlan {
 
 export async function planRun(ctx: RunContext): Promise<TRunPlan> {
   const x = ctx.experiment;
-  const scenario = ctx.deps.scenarioFor(await ctx.deps.loadScenario(x.load.scenario), x.load, ctx.p.gatewayUrl);
+  const base = ctx.deps.scenarioFor(await ctx.deps.loadScenario(x.load.scenario), x.load, ctx.sut.entryUrl);
+  const scenario = ctx.sut.adaptScenario?.(base) ?? base;
   // scenario durations are k6 durations (`1m30s`, bare numbers in ms): executorDurationMs reads them so
   const loadMs = executorDurationMs(scenario.load) ?? UNKNOWN_LOAD_MS;
   const budgetMs = ctx.o.timeBudgetMs ?? 2 * (loadMs + x.quiescence) + 120_000;

@@ -46,7 +46,7 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
 
 async function readSettled(ctx: RunContext): Promise<{ settled: boolean; detail: string }> {
   try {
-    return await ctx.deps.isSettled(ctx.p.shopDatabaseUrl, ctx.baseline);
+    return await ctx.sut.isSettled(ctx.baseline);
   } catch (e) {
     return { settled: false, detail: `settled check failed: ${toAppError(e).message}` };
   }

@@ -7,16 +7,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toAppError } from '../../core/errors.js';
 import type { SupervisorClient, TScrapeTick } from '../collectors/index.js';
+import type { TSteadyStateCheck } from './ports.js';
 import type { RunContext } from './run-context.js';
 import type { RunObservers } from './run-observers.js';
 
-export interface TSteadyStateCheck {
-  name: string;
-  ok: boolean;
-  detail: string;
-}
+export type { TSteadyStateCheck } from './ports.js';
 
-/** Steady-state hypothesis before load: every instance up, the gateway answers, no breaker open. */
+/** The shop's steady-state hypothesis before load: every instance up, the gateway answers, no breaker open. */
 export async function steadyStateChecks(supervisor: SupervisorClient, gatewayUrl: string, tick: TScrapeTick, probes: number): Promise<TSteadyStateCheck[]> {
   const checks: TSteadyStateCheck[] = [await instancesCheck(supervisor), await gatewayCheck(gatewayUrl, probes)];
   // A breaker left open by an earlier run stays open until traffic probes it (half-open is entered on
@@ -77,13 +74,12 @@ async function gatewayCheck(gatewayUrl: string, probes: number): Promise<TSteady
  */
 export async function runSteadyState(ctx: RunContext, observers: RunObservers, firstTick: TScrapeTick): Promise<void> {
   const probes = ctx.o.steadyStateProbes ?? 5;
-  const gatewayUrl = ctx.p.gatewayUrl;
   // An instance restarting after an earlier run's kill needs a few seconds.
   const deadline = Date.now() + (ctx.o.steadyStateWaitMs ?? 30_000);
-  let checks = await steadyStateChecks(observers.supervisor, gatewayUrl, firstTick, probes);
+  let checks = await ctx.sut.steadyStateChecks(firstTick, probes);
   while (!checks.every((c) => c.ok) && Date.now() < deadline && !ctx.signal.aborted) {
     await sleep(2000);
-    checks = await steadyStateChecks(observers.supervisor, gatewayUrl, await observers.tick(), probes);
+    checks = await ctx.sut.steadyStateChecks(await observers.tick(), probes);
   }
   const ok = checks.every((c) => c.ok);
   await ctx.emit({ type: 'steady_state', ok, checks });
@@ -102,7 +98,7 @@ export async function runSteadyState(ctx: RunContext, observers: RunObservers, f
 async function captureBaseline(ctx: RunContext) {
   if (ctx.experiment.expectations.invariants.length === 0) return undefined;
   try {
-    const baseline = await ctx.deps.captureBaseline(ctx.p.shopDatabaseUrl);
+    const baseline = await ctx.sut.captureBaseline(ctx.experiment.expectations.invariants);
     if (baseline.findings.length > 0)
       await ctx.emit({
         type: 'note',

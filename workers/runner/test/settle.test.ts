@@ -14,11 +14,10 @@ function fakeRun(answers: (n: number) => { settled: boolean; detail: string } | 
   let n = 0;
   const ctl = new AbortController();
   const ctx = {
-    p: { shopDatabaseUrl: 'postgres://shop' },
     signal: ctl.signal,
-    deps: {
-      isSettled: async (url: string) => {
-        expect(url).toBe('postgres://shop');
+    // the system under test answers (the shop's answers its database's settled check)
+    sut: {
+      isSettled: async () => {
         const a = answers(n++);
         if (a instanceof Error) throw a;
         return a;

@@ -1,0 +1,146 @@
+/**
+ * A target file as the runner's system under test (docs/targets.md): the
+ * load goes to its entry, network faults to its edges (the Toxiproxy API it
+ * names; faultline's own fault proxy speaks it), process faults through its
+ * commands, metrics from its scrape URLs, settling and consistency from its
+ * SQL. Nothing here knows the shop.
+ *
+ *   prepare ─▶ create the listed proxies that do not exist (removed again at the end)
+ *   steady state ─▶ GET entry.health × probes, every scrape URL answers
+ *   faults ─▶ edges: fault catalog (Toxiproxy, ledger) │ processes: commands (kill/pause/restart)
+ *   settle ─▶ settled SQL returns no row
+ *   analysis ─▶ target invariants + acknowledged writes; SLOs from metrics.requests
+ */
+import { randomBytes } from 'node:crypto';
+import { AppError } from '../../core/errors.js';
+import type { TScenario } from '../../loadtests/index.js';
+import { breakerMapping, type TTarget } from '../../targets/index.js';
+import type { TInstance, TScrapeTick } from '../collectors/index.js';
+import type { TPlatform } from '../platform.js';
+import { applyCommandFault, captureTargetBaseline, checkTargetConsistency, isTargetSettled } from '../targets/index.js';
+import type { TAppliedFaultHandle, TRunnerDeps, TSteadyStateCheck, TSystemUnderTest } from './ports.js';
+
+const PROCESS_FAULTS = new Set(['kill', 'pause', 'restart']);
+
+/** The target's scrape URLs as collector instances (the collector appends `/metrics`). */
+function scrapeInstances(t: TTarget): TInstance[] {
+  return (t.metrics?.scrape ?? []).map((url, i) => ({
+    id: `${t.name}-${i}`,
+    service: t.name,
+    index: i,
+    pid: null,
+    port: Number(new URL(url).port) || 0,
+    url: url.replace(/\/metrics\/?$/, ''),
+    state: 'running' as const,
+    restarts: 0,
+  }));
+}
+
+async function proxyApi(base: string, method: 'GET' | 'POST' | 'DELETE', p: string, body?: unknown): Promise<unknown> {
+  const r = await fetch(`${base.replace(/\/+$/, '')}${p}`, {
+    method,
+    signal: AbortSignal.timeout(5000),
+    ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+  });
+  const text = await r.text();
+  if (!r.ok && !(method === 'DELETE' && r.status === 404))
+    throw new AppError('UNAVAILABLE', `fault proxy ${method} ${p}: HTTP ${r.status} ${text.slice(0, 200)}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** Create the listed proxies the Toxiproxy server does not have; the undo deletes exactly those. */
+async function ensureProxies(t: TTarget): Promise<() => Promise<void>> {
+  const edges = t.edges;
+  if (!edges || edges.source !== 'listed') return async () => undefined;
+  const existing = (await proxyApi(edges.toxiproxy, 'GET', '/proxies')) as Record<string, unknown>;
+  const created: string[] = [];
+  for (const p of edges.proxies) {
+    if (!p.listen || !p.upstream || p.name in existing) continue;
+    await proxyApi(edges.toxiproxy, 'POST', '/proxies', { name: p.name, listen: p.listen, upstream: p.upstream, enabled: true });
+    created.push(p.name);
+  }
+  return async () => {
+    for (const name of created) await proxyApi(edges.toxiproxy, 'DELETE', `/proxies/${encodeURIComponent(name)}`);
+  };
+}
+
+async function healthChecks(t: TTarget, tick: TScrapeTick, probes: number): Promise<TSteadyStateCheck[]> {
+  const url = `${t.entry.url.replace(/\/+$/, '')}${t.entry.health}`;
+  let ok = 0;
+  const failures = new Set<string>();
+  for (let i = 0; i < probes; i++) {
+    try {
+      const r = await fetch(url, { headers: t.entry.headers, signal: AbortSignal.timeout(3000) });
+      await r.arrayBuffer();
+      if (r.ok) ok++;
+      else failures.add(`HTTP ${r.status}`);
+    } catch (e) {
+      failures.add((e as Error).message);
+    }
+  }
+  const checks: TSteadyStateCheck[] = [
+    { name: `entry answers GET ${t.entry.health}`, ok: ok === probes, detail: `${ok}/${probes} ok${failures.size ? ` (${[...failures].join(', ')})` : ''}` },
+  ];
+  if (tick.failed.length) checks.push({ name: 'every metrics URL answers', ok: false, detail: tick.failed.map((f) => `${f.instance}: ${f.error}`).join(', ') });
+  return checks;
+}
+
+/** The run's scenario with the target's acknowledged writes (their ids go in the history) and entry headers. */
+function adaptScenario(t: TTarget, s: TScenario): TScenario {
+  const acks = [
+    ...s.acknowledged,
+    ...t.acknowledged.filter((a) => !s.acknowledged.some((b) => b.route === a.route)).map(({ route, status, id }) => ({ route, status, id })),
+  ];
+  const requests = s.requests?.map((r) => ({ ...r, headers: { ...t.entry.headers, ...r.headers } }));
+  return { ...s, acknowledged: acks, ...(requests ? { requests } : {}) };
+}
+
+function commandFault(t: TTarget, spec: unknown): Promise<TAppliedFaultHandle> | undefined {
+  const { type, target } = (spec ?? {}) as { type?: string; target?: unknown };
+  if (t.processes?.kind !== 'commands' || !type || !PROCESS_FAULTS.has(type)) return undefined;
+  const processes = t.processes;
+  return (async () => {
+    const remove = await applyCommandFault(processes, type, String(target));
+    let removed: Promise<void> | undefined;
+    return { id: `cmd-${randomBytes(6).toString('hex')}`, remove: () => (removed ??= remove()) };
+  })();
+}
+
+/** The system under test described by target file `t`. */
+export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps): TSystemUnderTest {
+  const requests = t.metrics?.requests;
+  const breakers = t.metrics?.breakers ? breakerMapping(t.metrics.breakers).metric : undefined;
+  return {
+    name: t.name,
+    entryUrl: t.entry.url,
+    faultUrls: { toxiproxyUrl: t.edges?.toxiproxy ?? p.toxiproxyUrl, supervisorUrl: t.processes?.kind === 'supervisor' ? t.processes.url : '' },
+    prepare: () => ensureProxies(t),
+    // process faults of a commands target run its commands; everything else goes through the fault catalog
+    applyFault: (spec, ctx) => commandFault(t, spec) ?? deps.applyFault(spec, ctx),
+    instances: async () => scrapeInstances(t),
+    keepMetrics: [...(requests ? [requests.histogram] : []), ...(breakers ? [breakers] : [])],
+    setRunContext: async () => undefined,
+    supervisorLogs: false,
+    adaptScenario: (s) => adaptScenario(t, s),
+    steadyStateChecks: (tick, probes) => healthChecks(t, tick, probes),
+    captureBaseline: (names) => captureTargetBaseline(t, names),
+    isSettled: () => isTargetSettled(t),
+    analysis: {
+      consistency: (input) => checkTargetConsistency(t, input),
+      ...(requests
+        ? {
+            server: {
+              service: t.name,
+              histogram: {
+                name: requests.histogram,
+                route: requests.route_label,
+                method: requests.method_label,
+                status: requests.status_label,
+                unit: requests.unit,
+              },
+            },
+          }
+        : {}),
+    },
+  };
+}

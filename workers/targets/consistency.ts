@@ -1,0 +1,166 @@
+/**
+ * A target file's consistency, as the runner and the analysis ask it: the
+ * `settled` query, the invariants (each a read-only SQL returning the
+ * offending rows; rows = violations, shown with the invariant's `show`
+ * template) and the acknowledged-write check (every id the load saw
+ * acknowledged must exist). Each database is read in one REPEATABLE READ
+ * READ ONLY snapshot with a statement timeout; a check that cannot run fails
+ * with its error, it never passes.
+ *
+ *   settled ──▶ rows? in flight : settled
+ *   baseline (before the load) ──▶ invariant rows as findings {invariant, key = row JSON}
+ *   after settling ──▶ invariants ─▶ rows − baseline = violations
+ *                  └─▶ acknowledged ids (history ok + value.id, by route) ─▶ confirm SQL / GET ─▶ missing = violations
+ */
+import pg from 'pg';
+import type { TEnv, TTarget, TTargetAcknowledged } from '../../targets/index.js';
+import { databaseUrl } from '../../targets/index.js';
+import type { TConsistencyBaseline, THistoryEventLike } from '../analysis/index.js';
+import type { TInvariantResult, TViolation } from '../reports/index.js';
+
+/** The name experiments list the acknowledged-write check under (experiments/ ACKNOWLEDGED_CHECK). */
+export const ACKNOWLEDGED_CHECK_NAME = 'acknowledged-writes-exist';
+/** Violations listed per invariant (the count is always complete). */
+const MAX_LISTED = 50;
+
+type TRow = Record<string, unknown>;
+
+/** `account {id}: balance {balance_cents}` filled from one row; the row as JSON without a template. */
+export function showRow(template: string | undefined, row: TRow): string {
+  if (!template) return JSON.stringify(row);
+  return template.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (m, k: string) => (k in row ? String(row[k]) : m));
+}
+
+function plain(r: TRow): TRow {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? String(v) : v]));
+}
+
+/** Run `fn` in one read-only snapshot of a target database. */
+async function inSnapshot<T>(t: TTarget, name: string, env: TEnv, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const url = databaseUrl(t, name, env);
+  if (!url) throw new Error(`database ${name}: ${t.databases[name]?.url_env ?? '?'} is not set and has no default`);
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, statement_timeout: 30_000 });
+  await c.connect();
+  try {
+    await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    return await fn(c);
+  } finally {
+    await c.query('ROLLBACK').catch(() => undefined);
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** Whether the target has settled: its `settled` query returns no row (no query: settled). */
+export async function isTargetSettled(t: TTarget, env: TEnv = process.env): Promise<{ settled: boolean; detail: string }> {
+  if (!t.settled) return { settled: true, detail: 'the target declares no settled condition' };
+  const q = t.settled;
+  const rows = await inSnapshot(t, q.database, env, async (c) => (await c.query(q.sql)).rows as TRow[]);
+  if (rows.length === 0) return { settled: true, detail: 'nothing in flight' };
+  return { settled: false, detail: `${rows.length} in flight, e.g. ${JSON.stringify(plain(rows[0]!))}` };
+}
+
+function wantedInvariants(t: TTarget, names: readonly string[]) {
+  return names.includes('*') ? t.invariants : t.invariants.filter((i) => names.includes(i.name));
+}
+
+/** The invariants' offending rows before the load: later the same rows are pre-existing. */
+export async function captureTargetBaseline(t: TTarget, names: readonly string[], env: TEnv = process.env): Promise<TConsistencyBaseline> {
+  const baseline: TConsistencyBaseline = { capturedAt: Date.now(), findings: [], errors: [] };
+  for (const inv of wantedInvariants(t, names)) {
+    try {
+      const rows = await inSnapshot(t, inv.database, env, async (c) => (await c.query(inv.sql)).rows as TRow[]);
+      for (const r of rows) baseline.findings.push({ invariant: inv.name, kind: inv.name, key: JSON.stringify(plain(r)), measure: 0 });
+    } catch (e) {
+      baseline.errors.push({ invariant: inv.name, message: (e as Error).message });
+    }
+  }
+  return baseline;
+}
+
+async function judgeInvariants(t: TTarget, names: readonly string[], env: TEnv, baseline?: TConsistencyBaseline): Promise<TInvariantResult[]> {
+  const out: TInvariantResult[] = [];
+  for (const inv of wantedInvariants(t, names)) {
+    try {
+      const rows = (await inSnapshot(t, inv.database, env, async (c) => (await c.query(inv.sql)).rows as TRow[])).map(plain);
+      const before = new Set(baseline?.findings.filter((f) => f.invariant === inv.name).map((f) => f.key));
+      const violations: TViolation[] = rows.map((r) => ({
+        kind: inv.name,
+        message: showRow(inv.show, r),
+        ids: 'id' in r ? [String(r.id)] : [],
+        rows: [r],
+        events: [],
+        ...(before.has(JSON.stringify(r)) ? { preExisting: true } : {}),
+      }));
+      const fresh = violations.filter((v) => !v.preExisting);
+      const old = violations.length - fresh.length;
+      out.push({
+        name: inv.name,
+        description: inv.description,
+        pass: fresh.length === 0,
+        checked: rows.length,
+        violations: [...fresh, ...violations.filter((v) => v.preExisting)].slice(0, MAX_LISTED),
+        ...(old ? { preExisting: old } : {}),
+      });
+    } catch (e) {
+      out.push({ name: inv.name, description: inv.description, pass: false, checked: 0, violations: [], error: (e as Error).message });
+    }
+  }
+  return out;
+}
+
+/** Ids the client saw acknowledged on `a`'s route (history `ok` events carrying `value.id`). */
+export function acknowledgedIds(a: TTargetAcknowledged, history: readonly THistoryEventLike[]): string[] {
+  const ids = new Set<string>();
+  for (const e of history) {
+    const id = (e.value as { id?: unknown }).id;
+    if (e.type === 'ok' && e.route === a.route && typeof id === 'string' && a.status.includes(e.value.status ?? 0)) ids.add(id);
+  }
+  return [...ids];
+}
+
+async function missingIds(t: TTarget, a: TTargetAcknowledged, ids: string[], env: TEnv): Promise<string[]> {
+  if (ids.length === 0) return [];
+  if ('database' in a.confirm) {
+    const { database, sql } = a.confirm;
+    const found = await inSnapshot(t, database, env, async (c) => (await c.query(sql, [ids])).rows as TRow[]);
+    const present = new Set(found.map((r) => String(Object.values(r)[0])));
+    return ids.filter((id) => !present.has(id));
+  }
+  const { get, expect_status } = a.confirm;
+  const missing: string[] = [];
+  for (const id of ids) {
+    const r = await fetch(`${t.entry.url.replace(/\/+$/, '')}${get.replaceAll('{id}', encodeURIComponent(id))}`, { signal: AbortSignal.timeout(5000) });
+    await r.arrayBuffer();
+    if (!expect_status.includes(r.status)) missing.push(id);
+  }
+  return missing;
+}
+
+async function judgeAcknowledged(t: TTarget, history: readonly THistoryEventLike[], env: TEnv): Promise<TInvariantResult> {
+  const description = 'every write the client saw acknowledged exists after the run';
+  try {
+    let checked = 0;
+    const violations: TViolation[] = [];
+    for (const a of t.acknowledged) {
+      const ids = acknowledgedIds(a, history);
+      checked += ids.length;
+      for (const id of await missingIds(t, a, ids, env))
+        violations.push({ kind: 'lost-ack', message: `${a.route} acknowledged ${id}, which does not exist`, ids: [id], rows: [], events: [] });
+    }
+    return { name: ACKNOWLEDGED_CHECK_NAME, description, pass: violations.length === 0, checked, violations: violations.slice(0, MAX_LISTED) };
+  } catch (e) {
+    return { name: ACKNOWLEDGED_CHECK_NAME, description, pass: false, checked: 0, violations: [], error: (e as Error).message };
+  }
+}
+
+/** The target's consistency verdicts after settling: its SQL invariants, then the acknowledged-write check. */
+export async function checkTargetConsistency(
+  t: TTarget,
+  input: { invariants: readonly string[]; history: readonly THistoryEventLike[]; baseline?: TConsistencyBaseline },
+  env: TEnv = process.env,
+): Promise<{ invariants: TInvariantResult[] }> {
+  const invariants = await judgeInvariants(t, input.invariants, env, input.baseline);
+  const wantAcks = input.invariants.includes('*') || input.invariants.includes(ACKNOWLEDGED_CHECK_NAME);
+  if (wantAcks && t.acknowledged.length) invariants.push(await judgeAcknowledged(t, input.history, env));
+  return { invariants };
+}
