@@ -6,4 +6,4 @@
 export { distributeLoad, loadSegmentJobRef, type TDistributeLoadOptions, type TSegmentState } from './distribute-load.js';
 export { runSegmentJob, type TRunSegmentJobOptions } from './run-segment.js';
 export { LOAD_SEGMENT_JOB_NAME, LOAD_SEGMENT_JOB_VERSION, LoadSegmentPayloadSchema, type TLoadSegmentPayload } from './segment-job.js';
-export { upStream, downStream, segmentName, type TSegmentUp, type TSegmentDown } from './messages.js';
+export { upStream, downStream, segmentName, formatSegmentProgress, type TSegmentUp, type TSegmentDown } from './messages.js';

@@ -62,3 +62,11 @@ export function entriesOf<T>(answer: [string, [string, string[]][]][] | null): [
 export function segmentName(index: number, count: number): string {
   return `load segment ${index + 1}/${count} (execution segment ${evenSegmentSpec(index, count).segment})`;
 }
+
+/** One line of a split load's progress for the run page: `load segments: 1/2 running on host:1:ab (12 s) · 2/2 done on host:2:cd (20 s)`. */
+export function formatSegmentProgress(states: readonly { index: number; state: string; worker?: string; seconds: number }[]): string {
+  const n = states.length;
+  return `load segments: ${states
+    .map((s) => `${s.index + 1}/${n} ${s.state}${s.worker ? ` on ${s.worker}` : ''}${s.seconds ? ` (${s.seconds} s)` : ''}`)
+    .join(' · ')}`;
+}

@@ -88,6 +88,10 @@ describe('a run split over two worker processes', () => {
 
     const events = await getRunEvents(fx.platform, split.runId);
     expect(events).toContainEqual(expect.objectContaining({ type: 'note', msg: expect.stringMatching(/load split into 2 segments/) }));
+    // the segments' progress, as the run page shows it (the last note)
+    const progress = events.filter((e) => e.type === 'note' && /^load segments: /.test((e as { msg: string }).msg)).map((e) => (e as { msg: string }).msg);
+    expect(progress.at(-1)).toMatch(/^load segments: 1\/2 done on \S+ \(\d+ s\) · 2\/2 done on \S+ \(\d+ s\)$/);
+    expect(progress.some((m) => /running/.test(m))).toBe(true);
     const seconds = events.filter((e) => e.type === 'load.second') as unknown as { second: { rps: number } }[];
     expect(seconds.length).toBeGreaterThanOrEqual(3);
     expect(seconds.reduce((n, e) => n + e.second.rps, 0)).toBeGreaterThan(0);
