@@ -20,7 +20,7 @@ export async function runLoadPhase(ctx: RunContext, scenario: TScenario, timelin
   const abortEval = new AbortEvaluator(ctx.experiment.abort, ctx.experiment.steady_state.slos);
   try {
     const opts: TRunLoadOptions = {
-      baseUrl: ctx.p.gatewayUrl,
+      baseUrl: ctx.sut.entryUrl,
       signal: ctx.signal,
       onStart: (t) => timeline.start(t),
       onHistory: (e) => abortEval.addHistory(e),
