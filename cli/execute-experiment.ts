@@ -6,7 +6,7 @@ import { loadConfig } from '../core/config.js';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../core/errors.js';
-import { parseExperiment, type TExperiment } from '../experiments/index.js';
+import { checkExperimentTarget, isTargetFile, parseExperiment, resolveExperimentRefs, type TExperiment } from '../experiments/index.js';
 import { enqueueRun, executorDurationMs, getReport, realDeps, requestAbort, waitForRun, type TRunRow } from '../workers/index.js';
 import { createProgressView } from './progress.js';
 import { assertShopTargets } from './shop-targets.js';
@@ -34,9 +34,15 @@ export async function readExperimentFile(file: string): Promise<{ yaml: string; 
       },
     );
   }
-  const experiment = parseExperiment(yaml, file);
-  assertShopTargets(experiment, yaml, file);
-  return { yaml, experiment };
+  const parsed = parseExperiment(yaml, file);
+  if (isTargetFile(parsed.target)) {
+    // a target file: paths relative to the experiment, faults checked against what the target declares
+    const experiment = resolveExperimentRefs(parsed, path.dirname(path.resolve(file)));
+    await checkExperimentTarget(experiment, file, yaml);
+    return { yaml, experiment };
+  }
+  assertShopTargets(parsed, yaml, file);
+  return { yaml, experiment: parsed };
 }
 
 /**
