@@ -135,7 +135,7 @@ export async function startWorker(o: StartWorkerOptions = {}): Promise<TRunningW
     schema: LoadSegmentPayloadSchema,
     handler: async (payload) => {
       const r = await runSegmentJob(p, payload, { workerId, signal: shutdown.signal });
-      log(`[worker] load ${payload.loadId} segment ${payload.index + 1}/${payload.count} ended (exit ${r.exitCode})`);
+      log(`[worker] load ${payload.loadId} segment ${payload.index + 1}/${payload.count} ended (exit ${r.exitCode})${r.stopped ? `: ${r.stopped}` : ''}`);
       return r;
     },
   });

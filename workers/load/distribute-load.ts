@@ -14,6 +14,7 @@
  *   lost: not taken within takeTimeoutMs, silent for heartbeatTimeoutMs, error message, job failed
  *     ─▶ down: abort, waiting jobs removed, AppError naming the segment
  *   signal ─▶ down: abort; the segments end (exit 105) and what they measured is merged
+ *   alive key refreshed every heartbeat: a segment that finds it gone (the coordinator died) stops
  *
  * Segments start at one wall-clock time, so the workers' clocks must agree
  * (NTP) to well under a second; seconds are merged by wall-clock second.
@@ -23,7 +24,7 @@ import { AppError, toAppError } from '../../core/errors.js';
 import { mergeLoadResults, runSetup, SecondMerger, type THistoryEvent, type TLoadResult, type TLoadSecond, type TScenario } from '../../loadtests/index.js';
 import { enqueueJob, defineJob } from '../jobs/index.js';
 import type { TPlatform } from '../platform.js';
-import { downStream, entriesOf, FIELD, segmentName, STREAM_TTL_MS, upStream, type TSegmentDown, type TSegmentUp } from './messages.js';
+import { aliveKey, downStream, entriesOf, FIELD, segmentName, STREAM_TTL_MS, upStream, type TSegmentDown, type TSegmentUp } from './messages.js';
 import { LOAD_SEGMENT_JOB_NAME, LOAD_SEGMENT_JOB_VERSION, LoadSegmentPayloadSchema } from './segment-job.js';
 
 /** The job definition as enqueued (the handler lives with the worker, main.ts). */
@@ -93,6 +94,10 @@ export async function distributeLoad(p: TPlatform, scenario: TScenario, o: TDist
   const setupData = await runSetup(scenario, { baseUrl: o.baseUrl, signal: o.signal, onHistory: o.history === false ? undefined : o.onHistory });
   if (o.signal?.aborted) throw new AppError('UNAVAILABLE', 'load aborted during setup');
   await p.redis.del(up, down);
+  // the segments stop when this key is gone: a runner that dies must not leave its load running
+  const alive = aliveKey(p.prefix, o.loadId);
+  let aliveAt = Date.now();
+  await p.redis.set(alive, '1', 'PX', heartbeatTimeoutMs);
 
   const states: TSegmentState[] = Array.from({ length: n }, (_, index) => ({ index, state: 'queued', seconds: 0 }));
   const lastHeard = Array.from({ length: n }, () => Date.now());
@@ -117,6 +122,7 @@ export async function distributeLoad(p: TPlatform, scenario: TScenario, o: TDist
           heartbeatMs,
           startWaitMs: takeTimeoutMs + 60_000,
           history: o.history ?? true,
+          coordinatorTimeoutMs: heartbeatTimeoutMs,
         },
         // a segment cannot be resumed elsewhere: one attempt, and a stalled one fails
         { jobId: `load-${o.loadId}-${index}`, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } },
@@ -148,6 +154,10 @@ export async function distributeLoad(p: TPlatform, scenario: TScenario, o: TDist
         await stopAll('load aborted');
         for (const s of states) if (s.state === 'queued') s.state = 'failed';
         report();
+      }
+      if (Date.now() - aliveAt >= heartbeatMs) {
+        aliveAt = Date.now();
+        await p.redis.set(alive, '1', 'PX', heartbeatTimeoutMs);
       }
       const answer = (await reader.xread('BLOCK', 500, 'STREAMS', up, last)) as [string, [string, string[]][]][] | null;
       const now = Date.now();
@@ -214,6 +224,7 @@ export async function distributeLoad(p: TPlatform, scenario: TScenario, o: TDist
     throw e;
   } finally {
     reader.disconnect();
+    await p.redis.del(alive).catch(() => undefined);
     await p.redis.pexpire(up, STREAM_TTL_MS).catch(() => undefined);
     await p.redis.pexpire(down, STREAM_TTL_MS).catch(() => undefined);
   }

@@ -9,6 +9,7 @@
  *   coordinator ──enqueue N × load.segment@v1──▶ BullMQ `load` queue ──▶ workers
  *   coordinator ◀──up: taken | ready | heartbeat | second | history | done | error── worker i
  *   coordinator ──down: start {at} | abort {reason}──▶ every worker of the load
+ *   coordinator ──key <prefix>:load:<id>:alive (expires unless refreshed)──▶ workers stop when it is gone
  */
 import { evenSegmentSpec, type THistoryEvent, type TLoadResult, type TLoadSecond } from '../../loadtests/index.js';
 
@@ -34,6 +35,14 @@ export function upStream(prefix: string, loadId: string): string {
 /** Stream of the coordinator's commands for one load. */
 export function downStream(prefix: string, loadId: string): string {
   return `${prefix}:load:${loadId}:down`;
+}
+
+/**
+ * Present while the coordinator is alive: set with an expiry of its heartbeat bound and refreshed
+ * while it reads; a segment that finds it gone stops (a dead runner must not leave load running).
+ */
+export function aliveKey(prefix: string, loadId: string): string {
+  return `${prefix}:load:${loadId}:alive`;
 }
 
 /** Streams outlive their load by this long (a late worker still reads the abort), then Redis drops them. */

@@ -6,14 +6,14 @@
  *   job taken ─▶ up: taken ─▶ engine warm-up ─▶ up: ready ─▶ wait down: start {at}
  *       │ heartbeat every heartbeatMs                         │
  *       │                                   engine from `at` ─┴▶ up: second… history… ─▶ up: done
- *       └── down: abort / worker shutdown ─▶ engine aborted (exit 105) ─▶ up: done
+ *       └── down: abort / worker shutdown / coordinator's alive key gone ─▶ engine aborted (exit 105) ─▶ up: done
  *   any failure ─▶ up: error, then the job fails (one attempt: a segment cannot be resumed)
  */
 import type { Redis } from 'ioredis';
 import { AppError, toAppError } from '../../core/errors.js';
 import { evenSegmentSpec, runSegment, type THistoryEvent, type TLoadResult } from '../../loadtests/index.js';
 import type { TPlatform } from '../platform.js';
-import { downStream, entriesOf, FIELD, STREAM_TTL_MS, upStream, type TSegmentDown, type TSegmentUp } from './messages.js';
+import { aliveKey, downStream, entriesOf, FIELD, STREAM_TTL_MS, upStream, type TSegmentDown, type TSegmentUp } from './messages.js';
 import type { TLoadSegmentPayload } from './segment-job.js';
 
 export interface TRunSegmentJobOptions {
@@ -22,8 +22,11 @@ export interface TRunSegmentJobOptions {
   signal?: AbortSignal;
 }
 
-/** Run one segment job to its end; resolves with the segment's exit code, rejects when it failed (after telling the coordinator). */
-export async function runSegmentJob(p: TPlatform, job: TLoadSegmentPayload, o: TRunSegmentJobOptions): Promise<{ exitCode: number }> {
+/**
+ * Run one segment job to its end; resolves with the segment's exit code (and why it was stopped early),
+ * rejects when it failed (after telling the coordinator).
+ */
+export async function runSegmentJob(p: TPlatform, job: TLoadSegmentPayload, o: TRunSegmentJobOptions): Promise<{ exitCode: number; stopped?: string }> {
   const up = upStream(p.prefix, job.loadId);
   const send = (m: TSegmentUp) => p.redis.xadd(up, '*', FIELD, JSON.stringify(m)).then(() => undefined);
   const stop = new AbortController();
@@ -37,13 +40,28 @@ export async function runSegmentJob(p: TPlatform, job: TLoadSegmentPayload, o: T
     if (history.length) void send({ type: 'history', index: job.index, events: history }).catch(() => undefined);
     history = [];
   };
-  const heartbeat = setInterval(() => void send({ type: 'heartbeat', index: job.index }).catch(() => undefined), job.heartbeatMs);
+  let stopReason: string | undefined;
+  const coordinatorGone = async () => {
+    if (job.coordinatorTimeoutMs === undefined || stop.signal.aborted) return;
+    if ((await p.redis.exists(aliveKey(p.prefix, job.loadId)).catch(() => 1)) === 0) {
+      stopReason = `the coordinator of load ${job.loadId} is gone (no sign of life for ${job.coordinatorTimeoutMs} ms)`;
+      stop.abort();
+    }
+  };
+  const heartbeat = setInterval(() => {
+    void send({ type: 'heartbeat', index: job.index }).catch(() => undefined);
+    void coordinatorGone();
+  }, job.heartbeatMs);
   const historyTimer = setInterval(flushHistory, 100);
   try {
     await send({ type: 'taken', index: job.index, worker: o.workerId });
+    await coordinatorGone();
     void readDown(reader, downStream(p.prefix, job.loadId), stop.signal, (m) => {
       if (m.type === 'start') start.resolve(m.at);
-      else stop.abort();
+      else {
+        stopReason ??= `aborted by the coordinator: ${m.reason}`;
+        stop.abort();
+      }
     });
     let result: TLoadResult;
     try {
@@ -60,7 +78,8 @@ export async function runSegmentJob(p: TPlatform, job: TLoadSegmentPayload, o: T
             job.startWaitMs,
           );
           const aborted = () => start.resolve(Date.now());
-          stop.signal.addEventListener('abort', aborted, { once: true });
+          if (stop.signal.aborted) aborted();
+          else stop.signal.addEventListener('abort', aborted, { once: true });
           start.promise.then(
             (at) => {
               clearTimeout(giveUp);
@@ -85,7 +104,8 @@ export async function runSegmentJob(p: TPlatform, job: TLoadSegmentPayload, o: T
     if (start.failed) throw start.failed;
     // history went in `history` messages already
     await send({ type: 'done', index: job.index, result: { ...result, history: [] } });
-    return { exitCode: result.exitCode };
+    if (o.signal?.aborted) stopReason ??= 'worker shutting down';
+    return { exitCode: result.exitCode, ...(stopReason ? { stopped: stopReason } : {}) };
   } catch (e) {
     const err = toAppError(e);
     await send({ type: 'error', index: job.index, code: err.code, message: err.message }).catch(() => undefined);

@@ -33,6 +33,8 @@ export const LoadSegmentPayloadSchema = z
     /** Longest wait for the agreed start after warm-up (ms); then the segment gives up. */
     startWaitMs: z.number().int().min(1000).max(3600_000),
     history: z.boolean(),
+    /** The coordinator refreshes its alive key within this bound (ms); a segment that finds the key gone stops. */
+    coordinatorTimeoutMs: z.number().int().min(500).max(600_000).optional(),
   })
   .strict()
   .refine((p) => p.index < p.count, { path: ['index'], message: 'must be below count' });

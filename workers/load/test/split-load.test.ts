@@ -10,10 +10,12 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../../db/testing.js';
-import { parseScenario, runLoad, type TLoadResult, type TLoadSecond } from '../../../loadtests/index.js';
+import { parseScenario, runLoad, runSetup, type TLoadResult, type TLoadSecond } from '../../../loadtests/index.js';
 import { startFakeShop, type TFakeShop } from '../../../loadtests/test/fake-shop.js';
 import { getPlatform, type TPlatform } from '../../platform.js';
-import { distributeLoad, type TSegmentState } from '../index.js';
+import { enqueueJob } from '../../jobs/index.js';
+import { distributeLoad, loadSegmentJobRef, upStream, downStream, type TSegmentState, type TSegmentUp } from '../index.js';
+import { aliveKey, entriesOf, FIELD } from '../messages.js';
 import { spawnLoadWorker, stopChild, type TLoadChild } from './children.js';
 
 // 20 iterations/s for 6 s: 120 scheduled iterations; checkout is answered 30 ms late by the stand-in, so its p(95)<5 threshold fails
@@ -113,4 +115,59 @@ describe('a load split over two worker processes (real Redis/BullMQ, loopback st
     expect(live.reduce((a, s) => a + s.rps, 0)).toBeLessThanOrEqual(split.metrics.http_reqs!.values.count);
     expect(live.reduce((a, s) => a + s.rps, 0)).toBeGreaterThan(0);
   }, 180_000);
+  it('a segment whose coordinator died (its alive key expired) stops instead of running out its schedule', async () => {
+    // the test plays a coordinator that is SIGKILLed mid-load: it stops refreshing its alive key
+    const scenario = parseScenario(SCENARIO.replace('duration: 6s', 'duration: 60s'), 'orphan.yaml');
+    const loadId = `orphan-${randomBytes(3).toString('hex')}`;
+    const alive = aliveKey(prefix, loadId);
+    await platform.redis.set(alive, '1', 'PX', 2000);
+    const refresher = setInterval(() => void platform.redis.set(alive, '1', 'PX', 2000), 300);
+    const reader = platform.newRedis();
+    try {
+      const setupData = await runSetup(scenario, { baseUrl: shop.url });
+      await enqueueJob(
+        platform.loadQueue,
+        loadSegmentJobRef,
+        {
+          loadId,
+          index: 0,
+          count: 2,
+          scenario,
+          baseUrl: shop.url,
+          setupData,
+          heartbeatMs: 300,
+          startWaitMs: 120_000,
+          history: false,
+          coordinatorTimeoutMs: 2000,
+        },
+        { jobId: `load-${loadId}-0`, attempts: 1 },
+      );
+      let last = '0';
+      const next = async (type: TSegmentUp['type']): Promise<TSegmentUp> => {
+        for (;;) {
+          const answer = (await reader.xread('BLOCK', 1000, 'STREAMS', upStream(prefix, loadId), last)) as [string, [string, string[]][]][] | null;
+          for (const [id, m] of entriesOf<TSegmentUp>(answer)) {
+            last = id;
+            if (m.type === type) return m;
+          }
+        }
+      };
+      await next('ready');
+      await platform.redis.xadd(downStream(prefix, loadId), '*', FIELD, JSON.stringify({ type: 'start', at: Date.now() + 500 }));
+      await next('second');
+      await next('second');
+      clearInterval(refresher); // the coordinator is gone
+      const done = (await next('done')) as Extract<TSegmentUp, { type: 'done' }>;
+      expect(done.result.exitCode).toBe(105);
+      // stopped, not run out: far fewer than its 300 of the 600 scheduled iterations
+      expect(done.result.metrics.iterations?.values.count ?? 0).toBeLessThan(250);
+      // the worker logs why once its job has returned
+      const said = new RegExp(`load ${loadId} segment 1/2 ended \\(exit 105\\): the coordinator of load ${loadId} is gone`);
+      for (let i = 0; i < 100 && !said.test(children.map((c) => c.out()).join('\n')); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(children.map((c) => c.out()).join('\n')).toMatch(said);
+    } finally {
+      clearInterval(refresher);
+      reader.disconnect();
+    }
+  }, 240_000);
 });
