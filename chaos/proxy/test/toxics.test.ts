@@ -71,6 +71,25 @@ function collect(s: Socket): Promise<{ data: Buffer; error?: NodeJS.ErrnoExcepti
   });
 }
 
+/**
+ * Paired round trips: one on `clean` (a connection through a proxy with no
+ * toxic), then one on `s`, alternated, so load drift on a busy machine hits
+ * both alike. `added` is the median extra time of `s`, `fastest` the least
+ * (a toxic still in force adds its delay to every pair, while a burst of
+ * load rarely spares none), `times` its own.
+ */
+async function pairedRoundTrips(clean: Socket, s: Socket, n: number): Promise<{ added: number; fastest: number; times: number[] }> {
+  const added: number[] = [];
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const base = await roundTrip(clean);
+    const ms = await roundTrip(s);
+    added.push(ms - base);
+    times.push(ms);
+  }
+  return { added: median(added), fastest: Math.min(...added), times };
+}
+
 async function addToxic(path: string, body: Record<string, unknown>): Promise<void> {
   const r = await api(fp.url, 'POST', `${path}/toxics`, body);
   expect(r.status, r.text).toBe(200);
@@ -94,7 +113,7 @@ describe('fault proxy links', () => {
     expect(data.equals(Buffer.from(payload).reverse())).toBe(true);
   });
 
-  it('latency adds the configured delay at p50 (±5 ms)', async () => {
+  it('latency adds the configured delay at p50 (−5 ms, +25 %)', async () => {
     // paired samples: a clean proxy and a poisoned one, alternated, so load drift on a busy machine cancels out
     const clean = await proxyToEcho();
     const slow = await proxyToEcho();
@@ -108,38 +127,53 @@ describe('fault proxy links', () => {
       const base = await roundTrip(a);
       added.push((await roundTrip(b)) - base);
     }
-    expect(Math.abs(median(added) - 60)).toBeLessThanOrEqual(5);
+    // A busy machine's timers only ever fire late, and pairing does not cancel that (the clean proxy has
+    // no timer), so the upper margin is relative to the delay: 2 cores hogged measured +6 ms here.
+    expect(median(added)).toBeGreaterThanOrEqual(60 - 5);
+    expect(median(added)).toBeLessThanOrEqual(60 * 1.25);
   });
 
   it('latency in both directions adds up, and jitter stays within ±jitter', async () => {
+    const clean = await proxyToEcho();
     const p = await proxyToEcho();
     await addToxic(p.path, { type: 'latency', stream: 'upstream', attributes: { latency: 30 } });
     await addToxic(p.path, { type: 'latency', attributes: { latency: 40, jitter: 20 } });
+    const a = await client(clean.port);
     const s = await client(p.port);
-    const xs: number[] = [];
-    for (let i = 0; i < 20; i++) xs.push(await roundTrip(s));
-    // never earlier than the least possible delay (a hard property); the middle near 70 ms;
-    // a late outlier is the scheduler of a busy machine, not the proxy, so no hard upper bound on the max
-    expect(Math.min(...xs)).toBeGreaterThanOrEqual(30 + 40 - 20 - 2);
+    await roundTrip(a);
+    const { added, times: xs } = await pairedRoundTrips(a, s, 20);
+    // never (much) earlier than the least possible delay, 50 ms: a timer counts from the event loop's
+    // cached clock, a few ms stale on a busy machine, hence 10 %; the middle near 70 ms, measured against
+    // a clean proxy alternated with it, with half of it as margin for two late timers (2 cores hogged
+    // measured +23 ms); a late outlier is the scheduler, not the proxy, so no hard upper bound on the max
+    expect(Math.min(...xs)).toBeGreaterThanOrEqual((30 + 40 - 20) * 0.9);
     expect(median(xs)).toBeGreaterThanOrEqual(60);
-    expect(median(xs)).toBeLessThanOrEqual(85);
+    expect(added).toBeLessThanOrEqual(70 * 1.5);
     expect(Math.max(...xs) - Math.min(...xs)).toBeGreaterThan(5); // jitter really varies
   });
 
-  it('bandwidth caps throughput (±10 %)', async () => {
+  it('bandwidth caps throughput (never over the rate; at most 50 % slower beyond the unthrottled transfer)', async () => {
     const size = 1_000_000;
     const server = await tcpServer((s) => s.end(randomBytes(size)));
     cleanups.push(() => server.close());
+    const download = async (port: number): Promise<number> => {
+      const t0 = performance.now();
+      const s = await client(port);
+      const { data } = await timeoutAfter(10_000, collect(s), 'download');
+      expect(data.length).toBe(size);
+      return performance.now() - t0;
+    };
+    // what this machine adds to any transfer right now: the same download through a clean proxy
+    const baseMs = await download((await proxyToEcho(server.port)).port);
     const p = await proxyToEcho(server.port);
     await addToxic(p.path, { type: 'bandwidth', attributes: { rate: 800 } }); // 800 KB/s = 800 000 B/s
-    const t0 = performance.now();
-    const s = await client(p.port);
-    const { data } = await timeoutAfter(10_000, collect(s), 'download');
-    const seconds = (performance.now() - t0) / 1000;
-    expect(data.length).toBe(size);
-    const rate = size / seconds;
-    expect(rate).toBeGreaterThan(800_000 * 0.9);
-    expect(rate).toBeLessThan(800_000 * 1.1);
+    const ms = await download(p.port);
+    const expectedMs = (size / 800_000) * 1000;
+    // never faster than the rate (load only slows a transfer, so this holds on any machine)
+    expect(size / (ms / 1000)).toBeLessThan(800_000 * 1.1);
+    // beyond the unthrottled transfer, the rate's time with half of it as margin: a busy machine (2 cores
+    // hogged beside the shared benchmark) measured up to +45 % here; a halved rate would double it
+    expect(ms - baseMs).toBeLessThan(expectedMs * 1.5);
   });
 
   it('timeout 0 holds data and the connection open; removing it closes the link', async () => {
@@ -161,11 +195,12 @@ describe('fault proxy links', () => {
     await addToxic(p.path, { type: 'timeout', attributes: { timeout: 150 } });
     const s = await client(p.port);
     const t0 = performance.now();
+    // the guard (20x the timeout) is the upper bound: the toxic closed it, not an idle-forever link;
+    // a tighter wall-clock bound would measure the machine's load, not the toxic
     const { data } = await timeoutAfter(3000, collect(s), 'timeout close');
     const waited = performance.now() - t0;
     expect(data.length).toBe(0);
     expect(waited).toBeGreaterThanOrEqual(140);
-    expect(waited).toBeLessThan(1000);
   });
 
   it('reset_peer gives ECONNRESET to the client', async () => {
@@ -204,8 +239,10 @@ describe('fault proxy links', () => {
     const { data } = await timeoutAfter(3000, collect(s), 'slow close');
     const closedAt = performance.now() - t0;
     expect(data.toString()).toBe('bye');
-    expect(dataAt).toBeLessThan(100);
     expect(closedAt).toBeGreaterThanOrEqual(190);
+    // the data was not held with the close: it came well before it (relative, so load cannot fail it)
+    expect(dataAt).toBeGreaterThan(0);
+    expect(closedAt - dataAt).toBeGreaterThan(200 / 2);
   });
 
   it('slicer cuts data into small pieces without changing it', async () => {
@@ -248,7 +285,7 @@ describe('fault proxy links', () => {
         // unaffected connections get all 4 bytes back, then are closed by the client
         s.on('data', () => s.bytesRead >= 4 && s.destroy());
       }
-      received.push(...(await timeoutAfter(5000, Promise.all(results), 'batch')).map((r) => r.data.length));
+      received.push(...(await timeoutAfter(15_000, Promise.all(results), 'batch')).map((r) => r.data.length));
     }
     expect(received.every((n) => n === 2 || n === 4)).toBe(true);
     const affected = received.filter((n) => n === 2).length;
@@ -258,13 +295,17 @@ describe('fault proxy links', () => {
   });
 
   it('a toxic added while a connection is open delays its later data; removing it restores the fast path', async () => {
+    // fast and slow are judged against a clean proxy's round trips, alternated with these
+    const clean = await client((await proxyToEcho()).port);
     const p = await proxyToEcho();
     const s = await client(p.port);
-    expect(await roundTrip(s)).toBeLessThan(30);
+    await roundTrip(clean);
+    expect((await pairedRoundTrips(clean, s, 5)).fastest).toBeLessThan(100 / 2);
     await addToxic(p.path, { type: 'latency', attributes: { latency: 100 } });
-    expect(await roundTrip(s)).toBeGreaterThanOrEqual(95);
+    // 10 % below the delay: a timer counts from the event loop's cached clock, a few ms stale when busy
+    expect(await roundTrip(s)).toBeGreaterThanOrEqual(100 * 0.9);
     await api(fp.url, 'DELETE', `${p.path}/toxics/latency_downstream`);
-    expect(await roundTrip(s)).toBeLessThan(30);
+    expect((await pairedRoundTrips(clean, s, 5)).fastest).toBeLessThan(100 / 2);
     // and bytes are intact across the switches
     const big = randomBytes(200_000);
     const back: Buffer[] = [];
@@ -281,15 +322,20 @@ describe('fault proxy links', () => {
   });
 
   it('updating a toxic applies to open connections', async () => {
+    const clean = await client((await proxyToEcho()).port);
     const p = await proxyToEcho();
     await addToxic(p.path, { type: 'latency', attributes: { latency: 20 } });
     const s = await client(p.port);
-    const before = await roundTrip(s);
+    await roundTrip(clean);
+    // 20 ms, not yet 120: against a clean proxy alternated with it, well under the 100 ms the update adds
+    const before = await pairedRoundTrips(clean, s, 5);
     const r = await api(fp.url, 'POST', `${p.path}/toxics/latency_downstream`, { attributes: { latency: 120 } });
     expect(r.body.attributes).toEqual({ latency: 120, jitter: 0 });
     const after = await roundTrip(s);
-    expect(before).toBeLessThan(60);
-    expect(after).toBeGreaterThanOrEqual(115);
+    expect(median(before.times)).toBeGreaterThanOrEqual(20 * 0.9);
+    expect(before.fastest).toBeLessThan(20 + 100 / 2);
+    // 10 % below the delay: a timer counts from the event loop's cached clock, a few ms stale when busy
+    expect(after).toBeGreaterThanOrEqual(120 * 0.9);
   });
 
   it('keeps bytes in order through a chain of toxics under load', async () => {
