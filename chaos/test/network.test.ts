@@ -203,8 +203,9 @@ afterAll(async () => {
 
 describe('network faults', () => {
   // Timing here follows one pattern, so a busy machine cannot fail a test:
-  // a fault's floor is exact (a latency toxic never releases a response
-  // early), so it is asserted absolutely; everything else ("no more than
+  // a fault's floor is asserted absolutely, less 10 % (a toxic's timer counts
+  // from the event loop's cached clock, a few ms stale when the machine is
+  // busy, so it can release a few ms early); everything else ("no more than
   // that", "untouched", "restored") is the median of paired samples against
   // the upstream reached directly, alternated, with margins of half the fault.
   it('latency delays every proxy of the edge by the configured time; remove restores it', async () => {
@@ -213,8 +214,8 @@ describe('network faults', () => {
     try {
       const slow0 = await pairedGet(listen['orders->payments']);
       const slow1 = await pairedGet(listen['orders->payments#1']);
-      expect(median(slow0.via)).toBeGreaterThanOrEqual(98);
-      expect(median(slow1.via)).toBeGreaterThanOrEqual(98);
+      expect(median(slow0.via)).toBeGreaterThanOrEqual(100 * 0.9);
+      expect(median(slow1.via)).toBeGreaterThanOrEqual(100 * 0.9);
       // once, not once per direction or per chunk (that would add 200 ms)
       expect(slow0.added).toBeLessThan(100 + 50);
       expect(slow1.added).toBeLessThan(100 + 50);
@@ -269,8 +270,9 @@ describe('network faults', () => {
     expect(r.bytes).toBe(BIG.length);
     // never faster than the cap (load only slows a transfer, so this holds on any machine)
     expect(r.bytes / 1000 / (r.ms / 1000)).toBeLessThan(600 * 1.15);
-    // and not much slower: the cap's time plus what the unthrottled transfer cost
-    expect(r.ms - before.ms).toBeLessThan(expectedMs * 1.25);
+    // and not much slower: beyond what the unthrottled transfer cost, the cap's time with half of it as
+    // margin (a busy machine stretches throttled transfers; a halved rate would double it)
+    expect(r.ms - before.ms).toBeLessThan(expectedMs * 1.5);
     // removed: unthrottled again, far from the cap's 500 ms
     const after = await get(listen['orders->payments'], '/big', 10_000);
     expect(after.bytes).toBe(BIG.length);
@@ -382,8 +384,8 @@ describe('dependency faults', () => {
     } finally {
       await f.remove();
     }
-    // every query held at least the latency (exact); about that much more than a direct query
-    expect(Math.min(...slow.via)).toBeGreaterThanOrEqual(78);
+    // every query held the latency (less 10 %, see above); about that much more than a direct query
+    expect(Math.min(...slow.via)).toBeGreaterThanOrEqual(80 * 0.9);
     expect(slow.added).toBeGreaterThan(80 / 2);
     expect(slow.added).toBeLessThan(80 + 60);
     expect((await pairedQuery(listen['orders->postgres'])).added).toBeLessThan(80 / 2);
