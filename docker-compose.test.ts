@@ -43,6 +43,10 @@ const ServiceSchema = z
       .strict()
       .optional(),
     restart: z.enum(['no', 'always', 'on-failure', 'unless-stopped']).optional(),
+    deploy: z
+      .object({ replicas: z.number().int().min(1) })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((s) => s.image !== undefined || s.build !== undefined, { message: 'a service needs image or build' });
@@ -78,6 +82,7 @@ describe('docker-compose.yml', () => {
         'k6',
         'kibana',
         'kibana-init',
+        'load-workers',
         'migrate',
         'postgres',
         'prometheus',
@@ -92,14 +97,21 @@ describe('docker-compose.yml', () => {
     expect(services.kibana.image).toMatch(/^docker\.elastic\.co\/kibana\/kibana:8\./);
     expect(services.k6.image).toMatch(/^grafana\/k6:/);
     expect(services.k6.profiles).toEqual(['k6']);
-    // only k6 is behind a profile: `docker compose up` starts the rest
+    // only k6 and the load-only workers are behind profiles: `docker compose up` starts the rest
     expect(
       Object.entries(services)
         .filter(([, s]) => s.profiles)
-        .map(([n]) => n),
-    ).toEqual(['k6']);
-    expect(ours.map(([n]) => n).sort()).toEqual(['console', 'migrate', 'shop', 'workers']);
+        .map(([n]) => n)
+        .sort(),
+    ).toEqual(['k6', 'load-workers']);
+    expect(ours.map(([n]) => n).sort()).toEqual(['console', 'load-workers', 'migrate', 'shop', 'workers']);
     expect(commandOf(services.workers)).toEqual(['faultline', 'worker']);
+    // two load generators that take segments, never runs (`faultline worker --roles load`)
+    expect(commandOf(services['load-workers'])).toEqual(['faultline', 'worker', '--roles', 'load']);
+    expect(services['load-workers'].deploy?.replicas).toBe(2);
+    // the same Redis, database and prefix as the workers that run the runs, or they never meet
+    for (const k of ['DATABASE_URL', 'REDIS_URL', 'FAULTLINE_PREFIX', 'SHOP_GATEWAY_URL'])
+      expect(envOf(services['load-workers'])[k], k).toBe(envOf(services.workers)[k]);
     expect(commandOf(services.console)).toContain('next');
   });
 
