@@ -103,14 +103,19 @@ describe('faultline shop up', () => {
   });
 
   it('routes traffic through the proxies: latency on gateway->users slows every login by at least that much', async () => {
-    // Lower bounds only: the toxic adds 800 ms to each gateway->users round trip whatever the machine's load.
+    // The toxic adds 800 ms to each gateway->users round trip whatever the machine's load: a lower bound.
+    // "Removed" is judged against logins measured the same way just before, not a wall-clock bound.
+    const before = [];
+    for (let i = 0; i < 3; i++) before.push(await login());
+    expect(before.every((r) => r.status === 200)).toBe(true);
     const proxy = await new Toxiproxy(proxyServer.url).get('gateway->users');
     const toxic = await proxy.addToxic({ name: 'e2e_latency', type: 'latency', stream: 'downstream', toxicity: 1, attributes: { latency: 800, jitter: 0 } });
     try {
       for (let i = 0; i < 3; i++) {
         const r = await login();
         expect(r.status).toBe(200);
-        expect(r.ms).toBeGreaterThanOrEqual(800 - 5);
+        // less 10 %: the toxic's timer counts from the event loop's cached clock, a few ms stale when busy
+        expect(r.ms).toBeGreaterThanOrEqual(800 * 0.9);
       }
     } finally {
       await toxic.remove();
@@ -118,7 +123,8 @@ describe('faultline shop up', () => {
     const after = [];
     for (let i = 0; i < 3; i++) after.push(await login());
     expect(after.every((r) => r.status === 200)).toBe(true);
-    expect(Math.min(...after.map((r) => r.ms))).toBeLessThan(800);
+    // the fastest login is back near the fastest one before, far under the 800 ms the toxic added
+    expect(Math.min(...after.map((r) => r.ms))).toBeLessThan(Math.min(...before.map((r) => r.ms)) + 800 / 2);
   });
 
   it('checkouts keep succeeding after the registry TTL when one of two payments instances is killed', async () => {
