@@ -47,7 +47,7 @@ describe('InstanceManager', () => {
     const list = manager.list();
     expect(list.map((i) => i.state)).toEqual(['running', 'running']);
     expect(list.every((i) => typeof i.pid === 'number' && i.pid > 0)).toBe(true);
-    expect(await statusOf(`http://127.0.0.1:${ports[1]}/health`)).toBe(200);
+    expect(await statusOf(`http://127.0.0.1:${ports[1]}/health`, 10_000)).toBe(200);
   });
 
   it('restarts an instance killed with SIGKILL, with a new pid', async () => {
@@ -60,7 +60,7 @@ describe('InstanceManager', () => {
     });
     expect(after.restarts).toBe(1);
     expect(after.lastExit?.signal).toBe('SIGKILL');
-    expect(await statusOf(`http://127.0.0.1:${ports[0]}/health`)).toBe(200);
+    expect(await statusOf(`http://127.0.0.1:${ports[0]}/health`, 10_000)).toBe(200);
   });
 
   it('pause stops answers, resume brings them back', async () => {
@@ -69,7 +69,7 @@ describe('InstanceManager', () => {
     expect(manager.pause('tiny-0').state).toBe('paused');
     expect(await statusOf(url, 300)).toBe(0);
     expect(manager.resume('tiny-0').state).toBe('running');
-    expect(await statusOf(url, 2000)).toBe(200);
+    expect(await statusOf(url, 10_000)).toBe(200);
   });
 
   it('kill with hold keeps the instance down until the hold ends', async () => {
@@ -87,7 +87,7 @@ describe('InstanceManager', () => {
     }
     await waitFor('restart after hold', () => manager.get('tiny-0').state === 'running', 15_000);
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(4000 - 50);
-    expect(await statusOf(url)).toBe(200);
+    expect(await statusOf(url, 10_000)).toBe(200);
   });
 
   it('start ends a hold early', async () => {
@@ -143,8 +143,8 @@ describe('InstanceManager', () => {
     expect((err as Error).message).toContain('instances keep crashing at start');
     expect((err as Error).message).toContain('tiny: bad configuration: SHOP_BUGS: unknown bug switch');
     expect((err as Error).message).toContain('code 2');
-    // well before the 30 s health timeout
-    expect(Date.now() - t0).toBeLessThan(20_000);
+    // before the health timeout could have ended it: that path takes at least 30 s on any machine
+    expect(Date.now() - t0).toBeLessThan(30_000);
   });
 
   it('stopAll ends every child and no restart follows', async () => {
