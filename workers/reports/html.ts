@@ -253,14 +253,13 @@ const CLIENT_JS = `
 })();
 `;
 
-export function renderHtml(r: TReport): string {
-  const c = counts(r);
-  const { js, css } = uplot();
-  const rows = (cells: string[]) => `<tr>${cells.join('')}</tr>`;
-  const td = (s: string, cls = '') => `<td${cls ? ` class="${cls}"` : ''}>${s}</td>`;
-  const verdictCell = (ok: boolean) => td(ok ? 'pass' : 'fail', ok ? 'pass' : 'fail');
+const tr = (cells: string[]) => `<tr>${cells.join('')}</tr>`;
+const td = (s: string, cls = '') => `<td${cls ? ` class="${cls}"` : ''}>${s}</td>`;
+const verdictCell = (ok: boolean) => td(ok ? 'pass' : 'fail', ok ? 'pass' : 'fail');
 
-  const sloRows = r.slos
+/** One row per SLO: its figure from each source, the run's error budget and the worst burn rates. */
+function sloRows(r: TReport): string {
+  return r.slos
     .map((s) => {
       const src = (k: 'client-corrected' | 'client-k6' | 'server') => {
         const f = figure(s, k);
@@ -269,7 +268,7 @@ export function renderHtml(r: TReport): string {
         return `<td class="n"${title}>${pct(f.sli, 3)}<br><span class="muted">${f.good}/${f.valid}${f.note ? ' *' : ''}</span></td>`;
       };
       const d = figure(s, s.decidedBy);
-      return rows([
+      return tr([
         verdictCell(s.verdict === 'pass'),
         td(`<b>${esc(s.name)}</b><br><code>${esc(s.route)}</code>`),
         td(esc(sloTarget(s))),
@@ -284,11 +283,12 @@ export function renderHtml(r: TReport): string {
       ]);
     })
     .join('');
-  const notes = r.slos.flatMap((s) => s.figures.filter((f) => f.note).map((f) => `<li><b>${esc(s.name)}</b> (${f.source}): ${esc(f.note!)}</li>`));
+}
 
-  const breakerRows = r.breakers.expectations
+function breakerRows(r: TReport): string {
+  return r.breakers.expectations
     .map((b) =>
-      rows([
+      tr([
         verdictCell(b.pass),
         td(`<code>${esc(b.breaker)}</code>`),
         td(esc(b.fault)),
@@ -298,9 +298,12 @@ export function renderHtml(r: TReport): string {
       ]),
     )
     .join('');
-  const timelineRows = r.breakers.timelines
+}
+
+function timelineRows(r: TReport): string {
+  return r.breakers.timelines
     .map((t) =>
-      rows([
+      tr([
         td(`<code>${esc(t.breaker)}</code>`),
         td(esc(t.service)),
         td(String(t.instances.length), 'n'),
@@ -314,9 +317,12 @@ export function renderHtml(r: TReport): string {
       ]),
     )
     .join('');
-  const faultRows = r.faults
+}
+
+function faultRows(r: TReport): string {
+  return r.faults
     .map((f) =>
-      rows([
+      tr([
         td(esc(f.name)),
         td(esc(f.type)),
         td(`<code>${esc(f.target)}</code>`),
@@ -329,9 +335,12 @@ export function renderHtml(r: TReport): string {
       ]),
     )
     .join('');
-  const invRows = r.invariants
+}
+
+function invariantRows(r: TReport): string {
+  return r.invariants
     .map((i) =>
-      rows([
+      tr([
         verdictCell(i.pass),
         td(`<b>${esc(i.name)}</b><br><span class="muted">${esc(i.description)}</span>`),
         td(String(i.checked), 'n'),
@@ -340,32 +349,45 @@ export function renderHtml(r: TReport): string {
       ]),
     )
     .join('');
-  const trailCell = (v: TViolation) => {
-    const trail = v.trail ?? [];
-    if (!trail.length) return '';
-    const lines = trail.map((e) => `<tr><td class="n">${esc(clock(e.at))}</td><td><code>${esc(e.source)}</code></td><td>${esc(e.text)}</td></tr>`).join('');
-    return `<details${trail.length <= 12 ? ' open' : ''}><summary>trail: ${trail.length} step(s)</summary><table class="t trail">${lines}</table></details>`;
-  };
-  const violationTable = (vs: TViolation[]) =>
-    `<table class="t"><tr><th>kind</th><th>what</th><th>ids</th><th>trail and evidence</th></tr>${vs
-      .slice(0, 100)
-      .map((v) =>
-        rows([
-          td(`<code>${esc(v.kind)}</code>`),
-          td(esc(v.message)),
-          td(v.ids.map((x) => `<code>${esc(x)}</code>`).join(' ')),
-          td(
-            `${trailCell(v)}${v.rows.length ? `<details><summary>${v.rows.length} row(s)</summary><pre>${esc(JSON.stringify(v.rows, null, 1))}</pre></details>` : ''}${v.events.length ? `<details><summary>${v.events.length} client event(s)</summary><pre>${esc(JSON.stringify(v.events, null, 1))}</pre></details>` : ''}`,
-          ),
-        ]),
-      )
-      .join('')}</table>${vs.length > 100 ? `<p class="muted">… ${vs.length - 100} more in report.json</p>` : ''}`;
-  const violations = r.invariants
+}
+
+/** A violation's trail (what led to it), open when short. */
+function trailCell(v: TViolation): string {
+  const trail = v.trail ?? [];
+  if (!trail.length) return '';
+  const lines = trail.map((e) => `<tr><td class="n">${esc(clock(e.at))}</td><td><code>${esc(e.source)}</code></td><td>${esc(e.text)}</td></tr>`).join('');
+  return `<details${trail.length <= 12 ? ' open' : ''}><summary>trail: ${trail.length} step(s)</summary><table class="t trail">${lines}</table></details>`;
+}
+
+/** The first 100 violations with their trail, rows and client events. */
+function violationTable(vs: TViolation[]): string {
+  return `<table class="t"><tr><th>kind</th><th>what</th><th>ids</th><th>trail and evidence</th></tr>${vs
+    .slice(0, 100)
+    .map((v) =>
+      tr([
+        td(`<code>${esc(v.kind)}</code>`),
+        td(esc(v.message)),
+        td(v.ids.map((x) => `<code>${esc(x)}</code>`).join(' ')),
+        td(
+          `${trailCell(v)}${v.rows.length ? `<details><summary>${v.rows.length} row(s)</summary><pre>${esc(JSON.stringify(v.rows, null, 1))}</pre></details>` : ''}${v.events.length ? `<details><summary>${v.events.length} client event(s)</summary><pre>${esc(JSON.stringify(v.events, null, 1))}</pre></details>` : ''}`,
+        ),
+      ]),
+    )
+    .join('')}</table>${vs.length > 100 ? `<p class="muted">… ${vs.length - 100} more in report.json</p>` : ''}`;
+}
+
+/** This run's violations, one block per invariant. */
+function violationsHtml(r: TReport): string {
+  return r.invariants
     .filter((i) => newViolations(i).length)
     .map((i) => `<details open><summary><b>${esc(i.name)}</b>: ${newViolations(i).length} violation(s)</summary>${violationTable(newViolations(i))}</details>`)
     .join('');
+}
+
+/** Findings from before the run, apart (they do not fail it). */
+function preExistingHtml(r: TReport): string {
   const preExisting = r.invariants.filter((i) => preExistingCount(i) > 0);
-  const preExistingHtml = preExisting.length
+  return preExisting.length
     ? `<h3>Pre-existing findings</h3><p class="muted">Already there before this run (consistency baseline${r.baseline ? ` of ${iso(r.baseline.capturedAt)}` : ''}) and not made worse by it: listed, not failing the run.</p>${preExisting
         .map((i) => {
           const listed = i.violations.filter((v) => v.preExisting);
@@ -373,8 +395,33 @@ export function renderHtml(r: TReport): string {
         })
         .join('')}`
     : '';
+}
+
+/** The summary cards under the title: passed / total per check, violations, settling, requests. */
+function cardsHtml(r: TReport): string {
+  const c = counts(r);
+  return `<div class="cards">
+<div class="card"><span>SLOs</span><b class="${c.slos[0] === c.slos[1] ? 'pass' : 'fail'}">${c.slos[0]} / ${c.slos[1]}</b></div>
+<div class="card"><span>breaker expectations</span><b class="${c.breakers[0] === c.breakers[1] ? 'pass' : 'fail'}">${c.breakers[0]} / ${c.breakers[1]}</b></div>
+<div class="card"><span>invariants</span><b class="${c.invariants[0] === c.invariants[1] ? 'pass' : 'fail'}">${c.invariants[0]} / ${c.invariants[1]}</b></div>
+<div class="card"><span>violations</span><b class="${c.violations ? 'fail' : 'pass'}">${c.violations}</b>${c.preExisting ? `<span>+ ${c.preExisting} pre-existing</span>` : ''}</div>
+${r.settle ? `<div class="card"><span>settling</span><b class="${r.settle.settled ? '' : 'fail'}">${r.settle.settled ? dur(r.settle.waitedMs) : 'not settled'}</b><span>max ${dur(r.settle.maxMs)}</span></div>` : ''}
+<div class="card"><span>requests · dropped</span><b>${r.load.requests} · ${r.load.dropped}</b></div>
+</div>`;
+}
+
+/** The consistency section: settling, the invariants table, violations and pre-existing findings, indeterminate operations. */
+function consistencyHtml(r: TReport): string {
   const settleHtml = r.settle ? `<p class="${r.settle.settled ? '' : 'fail'}">Settling after the load: ${esc(settleText(r.settle))}</p>` : '';
   const recovered = r.infoOps.filter((o) => o.recovered).length;
+  return `${settleHtml}
+${r.invariants.length ? `<table class="t"><tr><th></th><th>invariant</th><th>checked</th><th>violations</th><th>pre-existing</th></tr>${invariantRows(r)}</table>${violationsHtml(r)}${preExistingHtml(r)}` : '<p class="muted">no invariants checked</p>'}
+${r.infoOps.length ? `<p>Indeterminate operations (5xx or no answer: outcome unknown to the client): ${r.infoOps.length}, ${recovered} recovered (their effect exists), ${r.infoOps.length - recovered} not.</p>` : ''}`;
+}
+
+export function renderHtml(r: TReport): string {
+  const { js, css } = uplot();
+  const notes = r.slos.flatMap((s) => s.figures.filter((f) => f.note).map((f) => `<li><b>${esc(s.name)}</b> (${f.source}): ${esc(f.note!)}</li>`));
 
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -385,14 +432,7 @@ export function renderHtml(r: TReport): string {
 <div class="muted">${esc(r.run.description)}</div>
 <div class="muted">run <code>${esc(r.run.id)}</code> · ${iso(r.run.startedAt)} · ${dur(r.run.endedAt - r.run.startedAt)} · scenario <code>${esc(r.load.scenario)}</code> (${esc(r.load.engine)})${r.run.bugs.length ? ` · bug switches ${r.run.bugs.map((b) => `<code>${esc(b)}</code>`).join(' ')}` : ''}</div>
 ${r.reason ? `<div class="reason">${esc(r.reason)}</div>` : ''}
-<div class="cards">
-<div class="card"><span>SLOs</span><b class="${c.slos[0] === c.slos[1] ? 'pass' : 'fail'}">${c.slos[0]} / ${c.slos[1]}</b></div>
-<div class="card"><span>breaker expectations</span><b class="${c.breakers[0] === c.breakers[1] ? 'pass' : 'fail'}">${c.breakers[0]} / ${c.breakers[1]}</b></div>
-<div class="card"><span>invariants</span><b class="${c.invariants[0] === c.invariants[1] ? 'pass' : 'fail'}">${c.invariants[0]} / ${c.invariants[1]}</b></div>
-<div class="card"><span>violations</span><b class="${c.violations ? 'fail' : 'pass'}">${c.violations}</b>${c.preExisting ? `<span>+ ${c.preExisting} pre-existing</span>` : ''}</div>
-${r.settle ? `<div class="card"><span>settling</span><b class="${r.settle.settled ? '' : 'fail'}">${r.settle.settled ? dur(r.settle.waitedMs) : 'not settled'}</b><span>max ${dur(r.settle.maxMs)}</span></div>` : ''}
-<div class="card"><span>requests · dropped</span><b>${r.load.requests} · ${r.load.dropped}</b></div>
-</div>
+${cardsHtml(r)}
 <h2>Timeline</h2>
 <p class="legend-note">Seconds from load start to the end of the load and settling; fault windows shaded red; legends show min / max / last of each series (the value under the cursor when hovering). Corrected latency counts from each request's scheduled start (open model), k6-style from when it was sent.</p>
 <div class="chart"><h3>Latency (ms)</h3><div id="c-latency"></div></div>
@@ -400,17 +440,15 @@ ${r.settle ? `<div class="card"><span>settling</span><b class="${r.settle.settle
 <div class="chart"><h3>Errors by kind</h3><div id="c-errors"></div></div>
 <div class="chart"><h3>Circuit breakers <span class="muted">— <span style="color:#2da44e">■</span> closed <span style="color:#d4a72c">■</span> half-open <span style="color:#cf222e">■</span> open</span></h3><div id="c-breakers"></div></div>
 <h2>Faults</h2>
-${r.faults.length ? `<table class="t"><tr><th>fault</th><th>type</th><th>target</th><th>planned</th><th>applied → removed</th></tr>${faultRows}</table>` : '<p class="muted">no faults</p>'}
+${r.faults.length ? `<table class="t"><tr><th>fault</th><th>type</th><th>target</th><th>planned</th><th>applied → removed</th></tr>${faultRows(r)}</table>` : '<p class="muted">no faults</p>'}
 <h2>SLOs</h2>
-<table class="t"><tr><th></th><th>SLO</th><th>target</th><th>client (corrected)</th><th>client (k6-style)</th><th>server</th><th>run budget used</th><th>worst burn 1m / 5m</th></tr>${sloRows}</table>
+<table class="t"><tr><th></th><th>SLO</th><th>target</th><th>client (corrected)</th><th>client (k6-style)</th><th>server</th><th>run budget used</th><th>worst burn 1m / 5m</th></tr>${sloRows(r)}</table>
 ${notes.length ? `<ul class="legend-note">${notes.join('')}</ul>` : ''}
 <h2>Circuit breakers</h2>
-${r.breakers.expectations.length ? `<table class="t"><tr><th></th><th>breaker</th><th>during fault</th><th>time to open</th><th>time to close</th><th>detail</th></tr>${breakerRows}</table>` : ''}
-${r.breakers.timelines.length ? `<table class="t"><tr><th>breaker</th><th>service</th><th>instances</th><th>trips</th><th>outside faults</th><th>flapping</th><th>observed from</th></tr>${timelineRows}</table>` : '<p class="muted">no breaker observed</p>'}
+${r.breakers.expectations.length ? `<table class="t"><tr><th></th><th>breaker</th><th>during fault</th><th>time to open</th><th>time to close</th><th>detail</th></tr>${breakerRows(r)}</table>` : ''}
+${r.breakers.timelines.length ? `<table class="t"><tr><th>breaker</th><th>service</th><th>instances</th><th>trips</th><th>outside faults</th><th>flapping</th><th>observed from</th></tr>${timelineRows(r)}</table>` : '<p class="muted">no breaker observed</p>'}
 <h2>Consistency</h2>
-${settleHtml}
-${r.invariants.length ? `<table class="t"><tr><th></th><th>invariant</th><th>checked</th><th>violations</th><th>pre-existing</th></tr>${invRows}</table>${violations}${preExistingHtml}` : '<p class="muted">no invariants checked</p>'}
-${r.infoOps.length ? `<p>Indeterminate operations (5xx or no answer: outcome unknown to the client): ${r.infoOps.length}, ${recovered} recovered (their effect exists), ${r.infoOps.length - recovered} not.</p>` : ''}
+${consistencyHtml(r)}
 <p class="muted">faultline report schema v${r.schemaVersion} · generated ${iso(r.generatedAt)}</p>
 </main>
 <script id="fl-data" type="application/json">${scriptJson(chartData(r))}</script>
