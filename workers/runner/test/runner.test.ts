@@ -89,7 +89,9 @@ describe('runner on the real shop', () => {
     expect(ledger[0]!.status).toBe('removed');
     const heldMs = ledger[0]!.removedAt!.getTime() - ledger[0]!.appliedAt.getTime();
     expect(heldMs).toBeGreaterThan(2000);
-    expect(heldMs).toBeLessThan(6000);
+    // removed at its own planned end (1 s + 3 s into a 7 s load), not with the load: measured against the
+    // run's own phase times, which a busy machine stretches alike, rather than a wall-clock bound
+    expect(ra.recoveringAt!.getTime() - ledger[0]!.removedAt!.getTime()).toBeGreaterThan(3000 / 2);
     expect(await fx.toxics()).toEqual([]);
 
     const [rep] = await fx.platform.db.select().from(reports).where(eq(reports.runId, a.runId));
@@ -133,8 +135,11 @@ quiescence: 1s
     const r = await waitForRun(fx.platform, runId, { timeoutMs: 90_000 });
     expect(r.state).toBe('aborted');
     expect(r.reason).toMatch(/error rate above 50%/);
-    // stopped well before the planned 20 s load
-    expect(r.endedAt!.getTime() - r.runningAt!.getTime()).toBeLessThan(15_000);
+    // stopped well before the planned 20 s load: counted in the load's own seconds, not from runningAt
+    // (on a busy machine the load itself started 10 s after runningAt, so a wall-clock bound measured that)
+    const loadSeconds = (await getRunEvents(fx.platform, runId)).filter((e) => e.type === 'load.second').length;
+    expect(loadSeconds).toBeGreaterThan(0);
+    expect(loadSeconds).toBeLessThan(15);
     const ledger = await fx.platform.db.select().from(faults).where(eq(faults.runId, runId));
     expect(ledger.map((f) => f.status)).toEqual(['removed']);
     const httpFaults = (await (await fetch(`${fx.supervisor.url}/http-faults`)).json()) as unknown[];
