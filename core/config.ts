@@ -31,6 +31,8 @@ export const ConfigSchema = z.object({
   FAULTLINE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Hosts a fault target or proxy upstream may point at (comma list). */
   FAULT_ALLOWED_HOSTS: z.string().default('127.0.0.1,localhost,::1'),
+  /** Folder whose targets/, examples/ and experiments/ the console's Targets page lists; unset: this checkout. */
+  FAULTLINE_TARGETS_ROOT: z.string().optional(),
 });
 
 export type TConfig = z.infer<typeof ConfigSchema>;

@@ -5,6 +5,7 @@ import { usePathname } from 'next/navigation';
 const ITEMS = [
   { href: '/', label: 'Overview' },
   { href: '/experiments', label: 'Experiments' },
+  { href: '/targets', label: 'Targets' },
   { href: '/runs', label: 'Runs' },
   { href: '/loadtests', label: 'Load tests' },
   { href: '/schedules', label: 'Schedules' },

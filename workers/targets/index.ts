@@ -2,3 +2,12 @@
 export { checkTarget, type TCheckLine, type TCheckTargetOptions } from './check-target.js';
 export { isTargetSettled, captureTargetBaseline, checkTargetConsistency, acknowledgedIds, showRow, ACKNOWLEDGED_CHECK_NAME } from './consistency.js';
 export { applyCommandFault } from './process-commands.js';
+export {
+  listTargets,
+  getTarget,
+  checkTargetFile,
+  type TTargetSummary,
+  type TTargetExperiment,
+  type TTargetCheck,
+  type TListTargetsOptions,
+} from './list-targets.js';

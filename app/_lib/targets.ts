@@ -1,0 +1,78 @@
+/**
+ * Target files as the console shows them: the list, one target, and its
+ * check (workers/targets: the same `checkTarget` as `faultline target check`).
+ * The view leaves out what a page has no use for and should not carry to a
+ * browser: absolute server paths and databases' default connection strings.
+ */
+import { checkTargetFile, getTarget, listTargets, type TTargetCheck, type TTargetSummary } from '../../workers/targets/index.js';
+import { config } from './deps.js';
+
+function root(): { root?: string } {
+  const r = config().FAULTLINE_TARGETS_ROOT;
+  return r ? { root: r } : {};
+}
+
+function processesView(p: NonNullable<TTargetSummary['target']>['processes']) {
+  if (!p) return undefined;
+  if (p.kind === 'supervisor') return { kind: p.kind, url: p.url, instances: [] as string[], commands: [] as { verb: string; command: string }[] };
+  return {
+    kind: p.kind,
+    instances: p.instances.map((i) => i.id),
+    commands: Object.entries(p.commands).flatMap(([verb, command]) => (command ? [{ verb, command }] : [])),
+  };
+}
+
+function view(s: TTargetSummary) {
+  const t = s.target;
+  return {
+    id: s.id,
+    path: s.path,
+    valid: Boolean(t),
+    error: s.error,
+    experiments: s.experiments,
+    target: t && {
+      name: t.name,
+      description: t.description,
+      entry: { url: t.entry.url, health: t.entry.health, setup: t.entry.setup.map((x) => `${x.method} ${x.path}`) },
+      edges: t.edges && {
+        toxiproxy: t.edges.toxiproxy,
+        source: t.edges.source,
+        proxies: t.edges.proxies.map((p) => ({ name: p.name, kind: p.kind, listen: p.listen, upstream: p.upstream })),
+      },
+      processes: processesView(t.processes),
+      metrics: t.metrics && {
+        sources: [
+          ...t.metrics.scrape,
+          ...(t.metrics.http_sd ? [`${t.metrics.http_sd} (http_sd)`] : []),
+          ...(t.metrics.prometheus ? [`${t.metrics.prometheus} (Prometheus)`] : []),
+        ],
+        histogram: t.metrics.requests?.histogram,
+        breakers: t.metrics.breakers ? ('preset' in t.metrics.breakers ? `preset ${t.metrics.breakers.preset}` : t.metrics.breakers.metric) : undefined,
+      },
+      logs: t.logs && { kind: t.logs.kind, where: t.logs.kind === 'file' ? t.logs.path : t.logs.url, idField: t.logs.id_field },
+      databases: Object.entries(t.databases).map(([name, d]) => ({ name, urlEnv: d.url_env })),
+      invariants: t.invariants.map((i) => ({ name: i.name, database: i.database, description: i.description, sql: i.sql })),
+      acknowledged: t.acknowledged.map((a) => ({
+        route: a.route,
+        status: a.status,
+        id: a.id,
+        confirm: 'sql' in a.confirm ? `SQL on ${a.confirm.database}` : `GET ${a.confirm.get}`,
+      })),
+      settled: t.settled && { database: t.settled.database, maxMs: t.settled.max },
+    },
+  };
+}
+
+export type TTargetView = ReturnType<typeof view>;
+
+export async function targetsList(): Promise<TTargetView[]> {
+  return (await listTargets(root())).map(view);
+}
+
+export async function targetDetail(id: string): Promise<TTargetView> {
+  return view(await getTarget(id, root()));
+}
+
+export async function checkTarget(id: string): Promise<TTargetCheck> {
+  return checkTargetFile(id, root());
+}
