@@ -147,6 +147,119 @@ export function pickAction(mix: Record<TShopAction, number>, r: number): TShopAc
 
 const rnd = (n: number) => Math.floor(Math.random() * n);
 
+type TUser = TShopData['users'][number];
+
+/** A GET whose answer is not read (browse, view_product): cheap for the generator at high rates. */
+async function readOnly(io: TShopIO, vu: number, hOn: boolean, f: 'browse' | 'view_product', route: string, path: string): Promise<void> {
+  if (hOn) io.history({ type: 'invoke', f, process: vu, value: {}, route });
+  const r = await io.call(f, { method: 'GET', path, route, expected: 200, readBody: false });
+  if (hOn)
+    io.history({
+      type: r.status === 200 ? 'ok' : 'fail',
+      f,
+      process: vu,
+      value: { status: r.status, error: err(r) },
+      latencyMs: r.latencyMs,
+      correctedLatencyMs: r.correctedLatencyMs,
+      route,
+    });
+}
+
+/** A checkout of 1..maxItems distinct products; an acknowledged order joins the user's list. */
+async function checkout(s: TScenario, data: TShopData, io: TShopIO, vu: number, hOn: boolean, u: TUser): Promise<void> {
+  const count = 1 + rnd(Math.min(s.checkout.maxItems, data.products.length));
+  const pool = [...data.products];
+  const items: { productId: string; qty: number }[] = [];
+  for (let i = 0; i < count; i++) items.push({ productId: pool.splice(rnd(pool.length), 1)[0].id, qty: 1 + rnd(s.checkout.maxQty) });
+  const key = randomUUID();
+  if (hOn) io.history({ type: 'invoke', f: 'checkout', process: vu, value: { idempotencyKey: key, items }, route: 'POST /checkout' });
+  const r = await io.call('checkout', {
+    method: 'POST',
+    path: '/checkout',
+    body: { items },
+    token: u.token,
+    idempotencyKey: key,
+    route: 'POST /checkout',
+    expected: 201,
+  });
+  const b = (r.json ?? {}) as { orderId?: string | number; totalCents?: number; status?: string; error?: { orderId?: string | number } };
+  const orderId = b.orderId ?? b.error?.orderId;
+  const outcome = writeOutcome(r, 201);
+  if (outcome === 'ok' && orderId !== undefined) u.orders.push({ id: String(orderId), totalCents: b.totalCents });
+  if (hOn)
+    io.history({
+      type: outcome,
+      f: 'checkout',
+      process: vu,
+      value: {
+        idempotencyKey: key,
+        items,
+        status: r.status,
+        ...(orderId !== undefined ? { orderId: String(orderId) } : {}),
+        ...(b.totalCents !== undefined ? { totalCents: b.totalCents } : {}),
+        error: outcome === 'ok' ? undefined : err(r),
+      },
+      latencyMs: r.latencyMs,
+      correctedLatencyMs: r.correctedLatencyMs,
+      route: 'POST /checkout',
+    });
+}
+
+/** Read one of the user's orders. */
+async function orderStatus(io: TShopIO, vu: number, hOn: boolean, u: TUser): Promise<void> {
+  const o = u.orders[rnd(u.orders.length)];
+  if (hOn) io.history({ type: 'invoke', f: 'order_status', process: vu, value: { orderId: o.id }, route: 'GET /orders/:id' });
+  const r = await io.call('order_status', {
+    method: 'GET',
+    path: `/orders/${encodeURIComponent(o.id)}`,
+    token: u.token,
+    route: 'GET /orders/:id',
+    expected: 200,
+  });
+  const b = (r.json ?? {}) as { status?: string; totalCents?: number };
+  if (hOn)
+    io.history({
+      type: r.status === 200 ? 'ok' : 'fail',
+      f: 'order_status',
+      process: vu,
+      value: {
+        orderId: o.id,
+        status: r.status,
+        ...(b.totalCents !== undefined ? { totalCents: b.totalCents } : {}),
+        error: r.status === 200 ? undefined : err(r),
+      },
+      latencyMs: r.latencyMs,
+      correctedLatencyMs: r.correctedLatencyMs,
+      route: 'GET /orders/:id',
+    });
+}
+
+/** Cancel one of the user's orders. */
+async function cancel(io: TShopIO, vu: number, hOn: boolean, u: TUser): Promise<void> {
+  // taken off the list first: a second cancel of the same order would only measure the 409
+  const o = u.orders.splice(rnd(u.orders.length), 1)[0];
+  if (hOn) io.history({ type: 'invoke', f: 'cancel', process: vu, value: { orderId: o.id }, route: 'POST /orders/:id/cancel' });
+  const r = await io.call('cancel', {
+    method: 'POST',
+    path: `/orders/${encodeURIComponent(o.id)}/cancel`,
+    body: {},
+    token: u.token,
+    route: 'POST /orders/:id/cancel',
+    expected: 200,
+  });
+  const outcome = writeOutcome(r, 200);
+  if (hOn)
+    io.history({
+      type: outcome,
+      f: 'cancel',
+      process: vu,
+      value: { orderId: o.id, status: r.status, error: outcome === 'ok' ? undefined : err(r) },
+      latencyMs: r.latencyMs,
+      correctedLatencyMs: r.correctedLatencyMs,
+      route: 'POST /orders/:id/cancel',
+    });
+}
+
 /** One iteration: one request of the weighted mix for VU `vu`. */
 export async function shopIteration(s: TScenario, data: TShopData, io: TShopIO, vu: number): Promise<void> {
   const hOn = io.historyOn !== false;
@@ -156,138 +269,18 @@ export async function shopIteration(s: TScenario, data: TShopData, io: TShopIO, 
   if ((action === 'order_status' || action === 'cancel') && !user?.orders.length) action = 'browse';
 
   switch (action) {
-    case 'browse': {
-      if (hOn) io.history({ type: 'invoke', f: 'browse', process: vu, value: {}, route: 'GET /products' });
+    case 'browse':
       // the product list is not needed here: discarding it keeps the generator cheap at high rates
-      const r = await io.call('browse', { method: 'GET', path: '/products', route: 'GET /products', expected: 200, readBody: false });
-      if (hOn)
-        io.history({
-          type: r.status === 200 ? 'ok' : 'fail',
-          f: 'browse',
-          process: vu,
-          value: { status: r.status, error: err(r) },
-          latencyMs: r.latencyMs,
-          correctedLatencyMs: r.correctedLatencyMs,
-          route: 'GET /products',
-        });
-      return;
-    }
+      return readOnly(io, vu, hOn, 'browse', 'GET /products', '/products');
     case 'view_product': {
       const p = data.products[rnd(data.products.length)];
-      if (hOn) io.history({ type: 'invoke', f: 'view_product', process: vu, value: {}, route: 'GET /products/:id' });
-      const r = await io.call('view_product', {
-        method: 'GET',
-        path: `/products/${encodeURIComponent(p.id)}`,
-        route: 'GET /products/:id',
-        expected: 200,
-        readBody: false,
-      });
-      if (hOn)
-        io.history({
-          type: r.status === 200 ? 'ok' : 'fail',
-          f: 'view_product',
-          process: vu,
-          value: { status: r.status, error: err(r) },
-          latencyMs: r.latencyMs,
-          correctedLatencyMs: r.correctedLatencyMs,
-          route: 'GET /products/:id',
-        });
-      return;
+      return readOnly(io, vu, hOn, 'view_product', 'GET /products/:id', `/products/${encodeURIComponent(p.id)}`);
     }
-    case 'checkout': {
-      const u = user!;
-      const count = 1 + rnd(Math.min(s.checkout.maxItems, data.products.length));
-      const pool = [...data.products];
-      const items: { productId: string; qty: number }[] = [];
-      for (let i = 0; i < count; i++) items.push({ productId: pool.splice(rnd(pool.length), 1)[0].id, qty: 1 + rnd(s.checkout.maxQty) });
-      const key = randomUUID();
-      if (hOn) io.history({ type: 'invoke', f: 'checkout', process: vu, value: { idempotencyKey: key, items }, route: 'POST /checkout' });
-      const r = await io.call('checkout', {
-        method: 'POST',
-        path: '/checkout',
-        body: { items },
-        token: u.token,
-        idempotencyKey: key,
-        route: 'POST /checkout',
-        expected: 201,
-      });
-      const b = (r.json ?? {}) as { orderId?: string | number; totalCents?: number; status?: string; error?: { orderId?: string | number } };
-      const orderId = b.orderId ?? b.error?.orderId;
-      const outcome = writeOutcome(r, 201);
-      if (outcome === 'ok' && orderId !== undefined) u.orders.push({ id: String(orderId), totalCents: b.totalCents });
-      if (hOn)
-        io.history({
-          type: outcome,
-          f: 'checkout',
-          process: vu,
-          value: {
-            idempotencyKey: key,
-            items,
-            status: r.status,
-            ...(orderId !== undefined ? { orderId: String(orderId) } : {}),
-            ...(b.totalCents !== undefined ? { totalCents: b.totalCents } : {}),
-            error: outcome === 'ok' ? undefined : err(r),
-          },
-          latencyMs: r.latencyMs,
-          correctedLatencyMs: r.correctedLatencyMs,
-          route: 'POST /checkout',
-        });
-      return;
-    }
-    case 'order_status': {
-      const u = user!;
-      const o = u.orders[rnd(u.orders.length)];
-      if (hOn) io.history({ type: 'invoke', f: 'order_status', process: vu, value: { orderId: o.id }, route: 'GET /orders/:id' });
-      const r = await io.call('order_status', {
-        method: 'GET',
-        path: `/orders/${encodeURIComponent(o.id)}`,
-        token: u.token,
-        route: 'GET /orders/:id',
-        expected: 200,
-      });
-      const b = (r.json ?? {}) as { status?: string; totalCents?: number };
-      if (hOn)
-        io.history({
-          type: r.status === 200 ? 'ok' : 'fail',
-          f: 'order_status',
-          process: vu,
-          value: {
-            orderId: o.id,
-            status: r.status,
-            ...(b.totalCents !== undefined ? { totalCents: b.totalCents } : {}),
-            error: r.status === 200 ? undefined : err(r),
-          },
-          latencyMs: r.latencyMs,
-          correctedLatencyMs: r.correctedLatencyMs,
-          route: 'GET /orders/:id',
-        });
-      return;
-    }
-    case 'cancel': {
-      const u = user!;
-      // taken off the list first: a second cancel of the same order would only measure the 409
-      const o = u.orders.splice(rnd(u.orders.length), 1)[0];
-      if (hOn) io.history({ type: 'invoke', f: 'cancel', process: vu, value: { orderId: o.id }, route: 'POST /orders/:id/cancel' });
-      const r = await io.call('cancel', {
-        method: 'POST',
-        path: `/orders/${encodeURIComponent(o.id)}/cancel`,
-        body: {},
-        token: u.token,
-        route: 'POST /orders/:id/cancel',
-        expected: 200,
-      });
-      const outcome = writeOutcome(r, 200);
-      if (hOn)
-        io.history({
-          type: outcome,
-          f: 'cancel',
-          process: vu,
-          value: { orderId: o.id, status: r.status, error: outcome === 'ok' ? undefined : err(r) },
-          latencyMs: r.latencyMs,
-          correctedLatencyMs: r.correctedLatencyMs,
-          route: 'POST /orders/:id/cancel',
-        });
-      return;
-    }
+    case 'checkout':
+      return checkout(s, data, io, vu, hOn, user!);
+    case 'order_status':
+      return orderStatus(io, vu, hOn, user!);
+    case 'cancel':
+      return cancel(io, vu, hOn, user!);
   }
 }
