@@ -102,8 +102,12 @@ describe('schedules', () => {
 
     await setScheduleEnabled(deps, s.id, false);
     expect((await w.queue.getJobSchedulers()).map((j) => j.key)).not.toContain(s.id);
-    // Let in-flight jobs settle, then no new firing may appear.
-    await new Promise((r) => setTimeout(r, 1200));
+    // Let in-flight jobs settle (polled: a busy machine may take longer than any fixed sleep), then no
+    // new firing may appear over two would-be ticks of the every-second cron.
+    await waitFor('in-flight firings to settle', async () => {
+      const c = await w.queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
+      return Object.values(c).every((n) => n === 0) ? true : undefined;
+    });
     const settled = (await t.db.select().from(scheduleFires).where(eq(scheduleFires.scheduleId, s.id))).length;
     await new Promise((r) => setTimeout(r, 2200));
     const later = (await t.db.select().from(scheduleFires).where(eq(scheduleFires.scheduleId, s.id))).length;
