@@ -36,11 +36,17 @@ describe('double-charge', () => {
     await addFault(instanceUrl(s, 'payments-0'), { kind: 'delay', route: '/charges', method: 'POST', delayMs: 600, at: 'response' });
     const r = await checkout(s.gatewayUrl, token, [{ productId: mug.id, qty: 1 }]);
     expect(r.status).toBe(503);
-    // Late answers still in flight finish writing before we count.
+    // Late answers still in flight finish writing before we count: the 800 ms is a minimum (what may
+    // still appear has had as long as before), then the count is polled, since a busy machine may
+    // need longer for the expected rows to land.
     await new Promise((res) => setTimeout(res, 800));
-    const charges = await q(s.dbUrl, "SELECT status FROM payments.payments WHERE order_id = $1 AND status IN ('captured','refunded')", [r.body.orderId]);
-    const captured = charges.filter((c) => c.status === 'captured').length;
-    return { charges: charges.length, captured };
+    const count = async () => {
+      const charges = await q(s.dbUrl, "SELECT status FROM payments.payments WHERE order_id = $1 AND status IN ('captured','refunded')", [r.body.orderId]);
+      return { charges: charges.length, captured: charges.filter((c) => c.status === 'captured').length };
+    };
+    const settled = (c: { charges: number; captured: number }) => (bug ? c.charges >= 2 && c.captured >= 1 : c.charges >= 1 && c.captured === 0);
+    await waitFor(async () => settled(await count()), 15_000, 100);
+    return count();
   }
   it('with the switch, a retried charge captures more than once', async () => {
     const { charges, captured } = await scenario(true);
