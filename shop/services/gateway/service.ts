@@ -16,16 +16,39 @@ const TOKEN_CACHE_MAX = 10_000;
 /** Downstream answer headers the public API keeps. */
 const PASSED_HEADERS = ['idempotent-replayed', 'x-cache', 'retry-after'];
 
-export async function setup(ctx: TServiceContext) {
-  const { app, metrics, settings } = ctx;
-  const users = ctx.client('users');
-  const catalog = ctx.client('catalog');
-  const orders = ctx.client('orders');
-  const limiter = new TokenBucketLimiter({ ratePerSec: settings.rateLimitRps, burst: settings.rateLimitBurst });
-  const tokenCache = new Map<string, { userId: string; until: number }>();
-  let lastProducts: unknown;
+const IdParams = z.object({ id: z.string().regex(/^\d{1,20}$/, 'expected a numeric id string') });
 
-  app.addHook('onRequest', async (req, reply) => {
+/** Call downstream; failures become the right public status. */
+async function forwardCall(client: EdgeClient, call: TCallRequest, req: FastifyRequest) {
+  try {
+    return await client.call({ ...call, headers: { 'x-request-id': String(req.id), ...call.headers } });
+  } catch (e) {
+    if (e instanceof CallError) {
+      if (e.kind === 'server_error' && e.status && e.body && typeof e.body === 'object' && 'error' in e.body) {
+        // The service's own error (e.g. 503 payment_unavailable): pass it on as it is.
+        const err = (e.body as { error: { code: string; message: string } }).error;
+        throw new ShopError(e.status, err.code, err.message);
+      }
+      if (e.kind === 'timeout') throw new ShopError(504, 'upstream_timeout', e.message);
+      throw new ShopError(503, e.kind === 'breaker_open' ? 'upstream_circuit_open' : 'upstream_unavailable', e.message);
+    }
+    throw e;
+  }
+}
+
+function send(reply: FastifyReply, r: { status: number; body: unknown; headers: Record<string, string | string[] | undefined> }) {
+  for (const h of PASSED_HEADERS) {
+    const v = r.headers[h];
+    if (typeof v === 'string') reply.header(h, v);
+  }
+  return reply.status(r.status).send(r.body);
+}
+
+/** Per-client token bucket on every public route (429 + Retry-After). */
+function addRateLimit(ctx: TServiceContext): void {
+  const { metrics, settings } = ctx;
+  const limiter = new TokenBucketLimiter({ ratePerSec: settings.rateLimitRps, burst: settings.rateLimitBurst });
+  ctx.app.addHook('onRequest', async (req, reply) => {
     const path = req.url.split('?')[0];
     if (path === '/health' || path === '/metrics' || path.startsWith('/__admin')) return;
     const auth = req.headers.authorization;
@@ -41,8 +64,12 @@ export async function setup(ctx: TServiceContext) {
       throw new ShopError(429, 'rate_limited', `rate limit of ${settings.rateLimitRps} requests/s exceeded; retry after ${Math.ceil(wait)} ms`);
     }
   });
+}
 
-  async function authenticate(req: FastifyRequest): Promise<string> {
+/** Bearer auth: token introspection at users, cached briefly; resolves to the user id. */
+function authenticator(users: EdgeClient): (req: FastifyRequest) => Promise<string> {
+  const tokenCache = new Map<string, { userId: string; until: number }>();
+  return async (req) => {
     const auth = req.headers.authorization;
     if (!auth?.startsWith('Bearer ') || auth.length < 17) throw new ShopError(401, 'unauthenticated', 'header Authorization: Bearer <token> is required');
     const token = auth.slice(7);
@@ -55,34 +82,13 @@ export async function setup(ctx: TServiceContext) {
     if (tokenCache.size >= TOKEN_CACHE_MAX) tokenCache.delete(tokenCache.keys().next().value!);
     tokenCache.set(token, { userId: body.userId, until: Math.min(Date.now() + TOKEN_CACHE_MS, Date.parse(body.expiresAt)) });
     return body.userId;
-  }
+  };
+}
 
-  /** Call downstream; failures become the right public status. */
-  async function forwardCall(client: EdgeClient, call: TCallRequest, req: FastifyRequest) {
-    try {
-      return await client.call({ ...call, headers: { 'x-request-id': String(req.id), ...call.headers } });
-    } catch (e) {
-      if (e instanceof CallError) {
-        if (e.kind === 'server_error' && e.status && e.body && typeof e.body === 'object' && 'error' in e.body) {
-          // The service's own error (e.g. 503 payment_unavailable): pass it on as it is.
-          const err = (e.body as { error: { code: string; message: string } }).error;
-          throw new ShopError(e.status, err.code, err.message);
-        }
-        if (e.kind === 'timeout') throw new ShopError(504, 'upstream_timeout', e.message);
-        throw new ShopError(503, e.kind === 'breaker_open' ? 'upstream_circuit_open' : 'upstream_unavailable', e.message);
-      }
-      throw e;
-    }
-  }
-
-  function send(reply: FastifyReply, r: { status: number; body: unknown; headers: Record<string, string | string[] | undefined> }) {
-    for (const h of PASSED_HEADERS) {
-      const v = r.headers[h];
-      if (typeof v === 'string') reply.header(h, v);
-    }
-    return reply.status(r.status).send(r.body);
-  }
-
+/** Users and products: sign-up, log-in, and the catalog with its last-good fallback. */
+function addPublicRoutes(ctx: TServiceContext, users: EdgeClient, catalog: EdgeClient): void {
+  const { app, metrics, settings } = ctx;
+  let lastProducts: unknown;
   // Password hashing (scrypt) is deliberately slow: these two get a wider timeout than plain reads.
   const hashTimeoutMs = settings.clientTimeoutMs * 5;
   app.post('/users', async (req, reply) =>
@@ -107,10 +113,14 @@ export async function setup(ctx: TServiceContext) {
   });
 
   app.get('/products/:id', async (req, reply) => {
-    const { id } = parseWith(z.object({ id: z.string().regex(/^\d{1,20}$/, 'expected a numeric id string') }), req.params, 'params');
+    const { id } = parseWith(IdParams, req.params, 'params');
     return send(reply, await forwardCall(catalog, { method: 'GET', path: `/products/${id}`, idempotent: true }, req));
   });
+}
 
+/** Checkout and the user's orders (authenticated). */
+function addOrderRoutes(ctx: TServiceContext, orders: EdgeClient, authenticate: (req: FastifyRequest) => Promise<string>): void {
+  const { app, settings } = ctx;
   app.post('/checkout', async (req, reply) => {
     const userId = await authenticate(req);
     const key = req.headers['idempotency-key'];
@@ -133,13 +143,13 @@ export async function setup(ctx: TServiceContext) {
 
   app.get('/orders/:id', async (req, reply) => {
     const userId = await authenticate(req);
-    const { id } = parseWith(z.object({ id: z.string().regex(/^\d{1,20}$/, 'expected a numeric id string') }), req.params, 'params');
+    const { id } = parseWith(IdParams, req.params, 'params');
     return send(reply, await forwardCall(orders, { method: 'GET', path: `/orders/${id}`, headers: { 'x-user-id': userId }, idempotent: true }, req));
   });
 
   app.post('/orders/:id/cancel', async (req, reply) => {
     const userId = await authenticate(req);
-    const { id } = parseWith(z.object({ id: z.string().regex(/^\d{1,20}$/, 'expected a numeric id string') }), req.params, 'params');
+    const { id } = parseWith(IdParams, req.params, 'params');
     return send(
       reply,
       await forwardCall(
@@ -149,4 +159,13 @@ export async function setup(ctx: TServiceContext) {
       ),
     );
   });
+}
+
+export async function setup(ctx: TServiceContext) {
+  const users = ctx.client('users');
+  const catalog = ctx.client('catalog');
+  const orders = ctx.client('orders');
+  addRateLimit(ctx);
+  addPublicRoutes(ctx, users, catalog);
+  addOrderRoutes(ctx, orders, authenticator(users));
 }
