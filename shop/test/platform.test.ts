@@ -84,7 +84,15 @@ describe('admin API, logs and metrics', () => {
     });
     expect(r.status).toBe(201);
     expect(r.headers.get('x-request-id')).toBe(requestId);
-    await new Promise((res) => setTimeout(res, 200)); // async pino destination
+    // async pino destination, and a service logs after it answered: polled, not a fixed sleep
+    const services = () =>
+      new Set(
+        sink
+          .lines()
+          .filter((l) => l.requestId === requestId)
+          .map((l) => l.service as string),
+      );
+    await waitFor(async () => services().size >= 5, 10_000, 50);
     const lines = sink.lines().filter((l) => l.requestId === requestId);
     // The id travels downstream: gateway, users (token), orders, catalog, payments all log it.
     expect(new Set(lines.map((l) => l.service))).toEqual(new Set(['gateway', 'users', 'orders', 'catalog', 'payments']));
@@ -97,7 +105,7 @@ describe('admin API, logs and metrics', () => {
     expect(ordersLine).toMatchObject({ route: '/checkout', method: 'POST', status: 201 });
     for (const i of shop.instances) await api(i.url, 'PUT', '/__admin/context', { body: { runId: null } });
     await api(shop.gatewayUrl, 'GET', '/products', { headers: { 'x-request-id': 'after-run' } });
-    await new Promise((res) => setTimeout(res, 200));
+    await waitFor(async () => sink.lines().some((l) => l.requestId === 'after-run'), 10_000, 50);
     const after = sink.lines().filter((l) => l.requestId === 'after-run');
     expect(after.length).toBeGreaterThan(0);
     for (const l of after) expect(l.runId).toBeUndefined();
