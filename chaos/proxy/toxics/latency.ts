@@ -14,6 +14,8 @@ export const latency: TToxicModule<{ latency: number; jitter: number }> = {
   create(a, io) {
     const q = new ItemQueue();
     let timer: NodeJS.Timeout | null = null;
+    /** The head chunk's drawn delay (jitter is drawn once per chunk), null until drawn. */
+    let headDelay: number | null = null;
     const pump = (): void => {
       while (timer === null && q.length > 0) {
         const head = q.peek()!;
@@ -22,22 +24,20 @@ export const latency: TToxicModule<{ latency: number; jitter: number }> = {
           io.end();
           return;
         }
-        let delay = a.latency;
-        if (a.jitter > 0) delay += Math.floor(io.random() * a.jitter * 2) - a.jitter;
-        const sleep = delay - (io.now() - head.t);
+        if (headDelay === null) headDelay = a.latency + (a.jitter > 0 ? Math.floor(io.random() * a.jitter * 2) - a.jitter : 0);
+        const sleep = headDelay - (io.now() - head.t);
         if (sleep <= 0) {
           q.shift();
+          headDelay = null;
           head.t = io.now();
           io.emit(head);
           continue;
         }
+        // A timer counts from the event loop's cached clock and can fire a few
+        // ms early on a busy machine: the callback looks again and re-arms for
+        // what is left, so no chunk leaves before its delay.
         timer = setTimeout(() => {
           timer = null;
-          const c = q.shift();
-          if (c) {
-            c.t = io.now();
-            io.emit(c);
-          }
           pump();
         }, sleep);
       }
@@ -54,6 +54,7 @@ export const latency: TToxicModule<{ latency: number; jitter: number }> = {
       stop() {
         if (timer) clearTimeout(timer);
         timer = null;
+        headDelay = null;
         return q.drain();
       },
       held: () => q.bytes,
