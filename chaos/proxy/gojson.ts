@@ -32,161 +32,180 @@ function quoteChar(c: string): string {
 
 const WS = new Set([' ', '\t', '\n', '\r']);
 
+const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
+const SIMPLE_ESCAPES: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
+
+/** A recursive-descent reader over `text`; `i` is the next character. Errors are Go's scanner messages. */
+class GoJsonReader {
+  i = 0;
+  readonly text: string;
+  readonly n: number;
+
+  constructor(text: string) {
+    this.text = text;
+    this.n = text.length;
+  }
+
+  skipWs(): void {
+    while (this.i < this.n && WS.has(this.text[this.i])) this.i++;
+  }
+
+  eof(): never {
+    throw new GoJsonError('unexpected EOF');
+  }
+
+  /** EOF here is `unexpected EOF`. */
+  more(): void {
+    if (this.i >= this.n) this.eof();
+  }
+
+  bad(ctx: string): never {
+    throw new GoJsonError(`invalid character ${quoteChar(this.text[this.i])} ${ctx}`);
+  }
+
+  literal(word: string, value: TGoValue): TGoValue {
+    this.i++;
+    for (let j = 1; j < word.length; j++, this.i++) {
+      this.more();
+      if (this.text[this.i] !== word[j]) this.bad(`in literal ${word} (expecting ${quoteChar(word[j])})`);
+    }
+    return value;
+  }
+
+  /** Digits, with the error `ctx` when there is none. */
+  digits(ctx: string): void {
+    this.more();
+    if (!isDigit(this.text[this.i])) this.bad(ctx);
+    while (isDigit(this.text[this.i])) this.i++;
+  }
+
+  number(): TGoValue {
+    const { text } = this;
+    const start = this.i;
+    if (text[this.i] === '-') {
+      this.i++;
+      this.more();
+      if (!isDigit(text[this.i])) this.bad('in numeric literal');
+    }
+    if (text[this.i] === '0') this.i++;
+    else while (isDigit(text[this.i])) this.i++;
+    if (text[this.i] === '.') {
+      this.i++;
+      this.digits('after decimal point in numeric literal');
+    }
+    if (text[this.i] === 'e' || text[this.i] === 'E') {
+      this.i++;
+      if (text[this.i] === '+' || text[this.i] === '-') this.i++;
+      this.digits('in exponent of numeric literal');
+    }
+    return { k: 'num', text: text.slice(start, this.i) };
+  }
+
+  /** The escape after a backslash (`i` on the character after it). */
+  escape(): string {
+    this.more();
+    const e = this.text[this.i];
+    if (e in SIMPLE_ESCAPES) {
+      this.i++;
+      return SIMPLE_ESCAPES[e];
+    }
+    if (e !== 'u') return this.bad('in string escape code');
+    this.i++;
+    let hex = '';
+    for (let j = 0; j < 4; j++, this.i++) {
+      this.more();
+      if (!/[0-9a-fA-F]/.test(this.text[this.i])) this.bad('in \\u hexadecimal character escape');
+      hex += this.text[this.i];
+    }
+    return String.fromCharCode(parseInt(hex, 16));
+  }
+
+  string(): string {
+    this.i++; // opening quote
+    let out = '';
+    for (;;) {
+      this.more();
+      const c = this.text[this.i];
+      if (c === '"') {
+        this.i++;
+        return out;
+      }
+      if (c < ' ') this.bad('in string literal');
+      this.i++;
+      out += c === '\\' ? this.escape() : c;
+    }
+  }
+
+  /** After a value inside an object or array: `,` continues (true), `close` ends (false), anything else is `ctx`. */
+  next(close: string, ctx: string): boolean {
+    this.skipWs();
+    this.more();
+    const c = this.text[this.i];
+    if (c !== ',' && c !== close) this.bad(ctx);
+    this.i++;
+    return c === ',';
+  }
+
+  /** `i` on `open`: true when the container is empty (and consumed). */
+  empty(close: string): boolean {
+    this.i++;
+    this.skipWs();
+    this.more();
+    if (this.text[this.i] !== close) return false;
+    this.i++;
+    return true;
+  }
+
+  object(): TGoValue {
+    const entries: [string, TGoValue][] = [];
+    if (this.empty('}')) return { k: 'obj', entries };
+    do {
+      this.skipWs();
+      this.more();
+      if (this.text[this.i] !== '"') this.bad('looking for beginning of object key string');
+      const key = this.string();
+      this.skipWs();
+      this.more();
+      if (this.text[this.i] !== ':') this.bad('after object key');
+      this.i++;
+      entries.push([key, this.value('looking for beginning of value')]);
+    } while (this.next('}', 'after object key:value pair'));
+    return { k: 'obj', entries };
+  }
+
+  array(): TGoValue {
+    const items: TGoValue[] = [];
+    if (this.empty(']')) return { k: 'arr', items };
+    do items.push(this.value('looking for beginning of value'));
+    while (this.next(']', 'after array element'));
+    return { k: 'arr', items };
+  }
+
+  value(ctx: string): TGoValue {
+    this.skipWs();
+    this.more();
+    const c = this.text[this.i];
+    if (c === '{') return this.object();
+    if (c === '[') return this.array();
+    if (c === '"') return { k: 'str', v: this.string() };
+    if (c === 't') return this.literal('true', { k: 'bool', v: true });
+    if (c === 'f') return this.literal('false', { k: 'bool', v: false });
+    if (c === 'n') return this.literal('null', { k: 'null' });
+    if (c === '-' || isDigit(c)) return this.number();
+    return this.bad(ctx);
+  }
+}
+
 /**
  * Parse the first JSON value of `text` like `json.NewDecoder(r).Decode`:
  * leading whitespace skipped, trailing bytes after the value ignored,
  * empty input → `EOF`, truncated input → `unexpected EOF`.
  */
 export function goParse(text: string): TGoValue {
-  let i = 0;
-  const n = text.length;
-  const skipWs = () => {
-    while (i < n && WS.has(text[i])) i++;
-  };
-  const eof = (): never => {
-    throw new GoJsonError('unexpected EOF');
-  };
-  const bad = (ctx: string): never => {
-    throw new GoJsonError(`invalid character ${quoteChar(text[i])} ${ctx}`);
-  };
-  const literal = (word: string, value: TGoValue): TGoValue => {
-    i++;
-    for (let j = 1; j < word.length; j++, i++) {
-      if (i >= n) eof();
-      if (text[i] !== word[j]) bad(`in literal ${word} (expecting ${quoteChar(word[j])})`);
-    }
-    return value;
-  };
-  const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
-  const number = (): TGoValue => {
-    const start = i;
-    if (text[i] === '-') {
-      i++;
-      if (i >= n) eof();
-      if (!isDigit(text[i])) bad('in numeric literal');
-    }
-    if (text[i] === '0') i++;
-    else while (isDigit(text[i])) i++;
-    if (text[i] === '.') {
-      i++;
-      if (i >= n) eof();
-      if (!isDigit(text[i])) bad('after decimal point in numeric literal');
-      while (isDigit(text[i])) i++;
-    }
-    if (text[i] === 'e' || text[i] === 'E') {
-      i++;
-      if (text[i] === '+' || text[i] === '-') i++;
-      if (i >= n) eof();
-      if (!isDigit(text[i])) bad('in exponent of numeric literal');
-      while (isDigit(text[i])) i++;
-    }
-    return { k: 'num', text: text.slice(start, i) };
-  };
-  const string = (): string => {
-    i++; // opening quote
-    let out = '';
-    for (;;) {
-      if (i >= n) eof();
-      const c = text[i];
-      if (c === '"') {
-        i++;
-        return out;
-      }
-      if (c < ' ') bad('in string literal');
-      if (c === '\\') {
-        i++;
-        if (i >= n) eof();
-        const e = text[i];
-        const simple: Record<string, string> = { '"': '"', '\\': '\\', '/': '/', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t' };
-        if (e in simple) {
-          out += simple[e];
-          i++;
-        } else if (e === 'u') {
-          i++;
-          let hex = '';
-          for (let j = 0; j < 4; j++, i++) {
-            if (i >= n) eof();
-            if (!/[0-9a-fA-F]/.test(text[i])) bad('in \\u hexadecimal character escape');
-            hex += text[i];
-          }
-          out += String.fromCharCode(parseInt(hex, 16));
-        } else bad('in string escape code');
-        continue;
-      }
-      out += c;
-      i++;
-    }
-  };
-  const value = (ctx: string): TGoValue => {
-    skipWs();
-    if (i >= n) eof();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      const entries: [string, TGoValue][] = [];
-      skipWs();
-      if (i >= n) eof();
-      if (text[i] === '}') {
-        i++;
-        return { k: 'obj', entries };
-      }
-      for (;;) {
-        skipWs();
-        if (i >= n) eof();
-        if (text[i] !== '"') bad('looking for beginning of object key string');
-        const key = string();
-        skipWs();
-        if (i >= n) eof();
-        if (text[i] !== ':') bad('after object key');
-        i++;
-        entries.push([key, value('looking for beginning of value')]);
-        skipWs();
-        if (i >= n) eof();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return { k: 'obj', entries };
-        }
-        bad('after object key:value pair');
-      }
-    }
-    if (c === '[') {
-      i++;
-      const items: TGoValue[] = [];
-      skipWs();
-      if (i >= n) eof();
-      if (text[i] === ']') {
-        i++;
-        return { k: 'arr', items };
-      }
-      for (;;) {
-        items.push(value('looking for beginning of value'));
-        skipWs();
-        if (i >= n) eof();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return { k: 'arr', items };
-        }
-        bad('after array element');
-      }
-    }
-    if (c === '"') return { k: 'str', v: string() };
-    if (c === 't') return literal('true', { k: 'bool', v: true });
-    if (c === 'f') return literal('false', { k: 'bool', v: false });
-    if (c === 'n') return literal('null', { k: 'null' });
-    if (c === '-' || isDigit(c)) return number();
-    return bad(ctx);
-  };
-  skipWs();
-  if (i >= n) throw new GoJsonError('EOF');
-  return value('looking for beginning of value');
+  const r = new GoJsonReader(text);
+  r.skipWs();
+  if (r.i >= r.n) throw new GoJsonError('EOF');
+  return r.value('looking for beginning of value');
 }
 
 /** Go's name for the JSON kind in an UnmarshalTypeError (`number 1.5` when the literal is known). */
