@@ -66,6 +66,11 @@ function drawLanes(lanes: TLane[]): uPlot.Plugin {
       draw: (u) => {
         const ctx = u.ctx;
         ctx.save();
+        // a state that began before the chart's range must not paint over the lane labels
+        const { left, top, width, height } = u.bbox;
+        ctx.beginPath();
+        ctx.rect(left, top, width, height);
+        ctx.clip();
         lanes.forEach((l, i) => {
           const yTop = u.valToPos(lanes.length - i, 'y', true);
           const yBot = u.valToPos(lanes.length - i - 1, 'y', true);

@@ -22,8 +22,15 @@ function thresholdsOf(r: TReport): TThreshold[] {
 export function Thresholds({ report }: { report: TReport }) {
   const rows = thresholdsOf(report);
   if (!rows.length) return null;
+  // An experiment is judged by its SLOs, breakers and invariants; its scenario's thresholds are shown for reference only.
+  const judged = (report.load as { thresholdsJudged?: boolean }).thresholdsJudged !== false;
+  const held = `${rows.filter((t) => t.ok).length}/${rows.length} hold`;
   return (
-    <Panel title="k6 thresholds" note={`${rows.filter((t) => t.ok).length}/${rows.length} hold`} testId="thresholds">
+    <Panel
+      title="k6 thresholds"
+      note={judged ? held : `${held} · for reference: not part of this run's verdict (its SLOs, breakers and invariants are)`}
+      testId="thresholds"
+    >
       <DataTable
         rows={rows}
         rowKey={(t, i) => `${t.metric} ${t.expression} ${i}`}
