@@ -141,173 +141,193 @@ const breakerMappings = [
   },
 ];
 
+/** RED per service and route: rates, 5xx ratio, latency quantiles, outbound calls. */
+function shopRedPanels(): PanelOpts[] {
+  return [
+    {
+      title: 'Requests per second by route',
+      unit: 'reqps',
+      exprs: [
+        {
+          expr: `sum by (service, method, route) (rate(http_server_request_duration_seconds_count{${S}}[${RATE}]))`,
+          legend: '{{service}} {{method}} {{route}}',
+        },
+      ],
+    },
+    {
+      title: 'Error ratio (5xx) by route',
+      unit: 'percentunit',
+      exprs: [
+        {
+          expr: `sum by (service, method, route) (rate(http_server_request_duration_seconds_count{${S},status=~"5.."}[${RATE}])) / sum by (service, method, route) (rate(http_server_request_duration_seconds_count{${S}}[${RATE}]))`,
+          legend: '{{service}} {{method}} {{route}}',
+        },
+      ],
+    },
+    {
+      title: 'Latency p99 by route',
+      unit: 's',
+      exprs: [
+        {
+          expr: `histogram_quantile(0.99, sum by (service, method, route, le) (rate(http_server_request_duration_seconds_bucket{${S}}[${RATE}])))`,
+          legend: '{{service}} {{method}} {{route}}',
+        },
+      ],
+    },
+    {
+      title: 'Latency p50 / p95 / p99 (all routes)',
+      unit: 's',
+      exprs: [0.5, 0.95, 0.99].map((q) => ({
+        expr: `histogram_quantile(${q}, sum by (service, le) (rate(http_server_request_duration_seconds_bucket{${S}}[${RATE}])))`,
+        legend: `{{service}} p${q * 100}`,
+      })),
+    },
+    {
+      title: 'Responses by status',
+      unit: 'reqps',
+      stack: true,
+      exprs: [{ expr: `sum by (status) (rate(http_server_request_duration_seconds_count{${S}}[${RATE}]))`, legend: '{{status}}' }],
+    },
+    {
+      title: 'Outbound calls by target and outcome',
+      unit: 'reqps',
+      stack: true,
+      exprs: [
+        {
+          expr: `sum by (service, target, outcome) (rate(http_client_request_duration_seconds_count{${S}}[${RATE}]))`,
+          legend: '{{service}}→{{target}} {{outcome}}',
+        },
+      ],
+    },
+    {
+      title: 'Outbound call latency p99 by target',
+      unit: 's',
+      exprs: [
+        {
+          expr: `histogram_quantile(0.99, sum by (service, target, le) (rate(http_client_request_duration_seconds_bucket{${S}}[${RATE}])))`,
+          legend: '{{service}}→{{target}}',
+        },
+      ],
+    },
+    {
+      title: 'Retries and rate-limited requests',
+      unit: 'reqps',
+      exprs: [
+        { expr: `sum by (service, target) (rate(http_client_retries_total{${S}}[${RATE}]))`, legend: 'retries {{service}}→{{target}}' },
+        { expr: `sum by (service) (rate(gateway_rate_limited_total[${RATE}]))`, legend: 'rate-limited {{service}}' },
+      ],
+    },
+  ];
+}
+
+/** Circuit breakers: state timeline, transitions, rejections. */
+function breakerPanels(): PanelOpts[] {
+  return [
+    {
+      title: 'Breaker state',
+      type: 'state-timeline',
+      w: 24,
+      h: 10,
+      mappings: breakerMappings,
+      exprs: [{ expr: `max by (service, breaker) (circuit_breaker_state{${S}})`, legend: '{{service}} {{breaker}}' }],
+    },
+    {
+      title: 'Transitions (open / half-open / close)',
+      unit: 'short',
+      exprs: [
+        {
+          expr: `sum by (breaker, event) (increase(circuit_breaker_events_total{${S},event=~"open|half_open|close"}[${RATE}]))`,
+          legend: '{{breaker}} {{event}}',
+        },
+      ],
+    },
+    {
+      title: 'Calls rejected by an open breaker',
+      unit: 'reqps',
+      exprs: [{ expr: `sum by (service, breaker) (rate(circuit_breaker_events_total{${S},event="rejected"}[${RATE}]))`, legend: '{{service}} {{breaker}}' }],
+    },
+    {
+      title: 'Breaker failures vs successes',
+      unit: 'reqps',
+      stack: true,
+      exprs: [
+        { expr: `sum by (breaker, event) (rate(circuit_breaker_events_total{${S},event=~"success|failure"}[${RATE}]))`, legend: '{{breaker}} {{event}}' },
+      ],
+    },
+    {
+      title: 'Instances with an open breaker',
+      type: 'stat',
+      unit: 'short',
+      exprs: [{ expr: `count(circuit_breaker_state{${S}} == 1) or vector(0)`, legend: 'open' }],
+    },
+  ];
+}
+
+/** Sagas, outbox and inbox. */
+function sagaOutboxPanels(): PanelOpts[] {
+  return [
+    {
+      title: 'Saga transitions by target state',
+      unit: 'ops',
+      stack: true,
+      exprs: [{ expr: `sum by (to) (rate(saga_transitions_total{${S}}[${RATE}]))`, legend: '→ {{to}}' }],
+    },
+    { title: 'Open (non-terminal) sagas', unit: 'short', exprs: [{ expr: `sum by (service) (saga_open{${S}})`, legend: '{{service}}' }] },
+    { title: 'Outbox pending rows', unit: 'short', exprs: [{ expr: `sum by (service) (outbox_pending{${S}})`, legend: '{{service}}' }] },
+    {
+      title: 'Outbox relayed per second by topic',
+      unit: 'ops',
+      exprs: [{ expr: `sum by (topic) (rate(outbox_published_total{${S}}[${RATE}]))`, legend: '{{topic}}' }],
+    },
+    {
+      title: 'Inbox messages by result (duplicates = at-least-once redeliveries)',
+      unit: 'ops',
+      stack: true,
+      w: 24,
+      exprs: [{ expr: `sum by (consumer, result) (rate(inbox_messages_total{${S}}[${RATE}]))`, legend: '{{consumer}} {{result}}' }],
+    },
+  ];
+}
+
+/** faultline's own runs, faults and collectors. */
+function runsPanels(): PanelOpts[] {
+  return [
+    { title: 'Runs by verdict', type: 'stat', w: 8, unit: 'short', exprs: [{ expr: 'sum by (verdict) (faultline_runs_total)', legend: '{{verdict}}' }] },
+    { title: 'Faults active now', type: 'stat', w: 8, unit: 'short', exprs: [{ expr: 'sum(faultline_faults_active)', legend: 'active' }] },
+    {
+      title: 'Collector lag',
+      type: 'stat',
+      w: 8,
+      unit: 's',
+      exprs: [{ expr: 'max by (collector) (faultline_collector_lag_seconds)', legend: '{{collector}}' }],
+    },
+    {
+      title: 'Run verdicts over time',
+      unit: 'short',
+      stack: true,
+      exprs: [{ expr: 'sum by (verdict) (increase(faultline_runs_total[$__rate_interval]))', legend: '{{verdict}}' }],
+    },
+    { title: 'Active faults by type', unit: 'short', stack: true, exprs: [{ expr: 'sum by (type) (faultline_faults_active)', legend: '{{type}}' }] },
+    {
+      title: 'Gateway error ratio during runs',
+      unit: 'percentunit',
+      w: 24,
+      exprs: [
+        {
+          expr: `sum(rate(http_server_request_duration_seconds_count{service="gateway",status=~"5.."}[${RATE}])) / sum(rate(http_server_request_duration_seconds_count{service="gateway"}[${RATE}]))`,
+          legend: 'gateway 5xx ratio',
+        },
+      ],
+    },
+  ];
+}
+
 export function buildDashboards(): Record<string, Json> {
   return {
-    'shop-red.json': dashboard('faultline-shop-red', 'Shop — RED per service and route', [
-      {
-        title: 'Requests per second by route',
-        unit: 'reqps',
-        exprs: [
-          {
-            expr: `sum by (service, method, route) (rate(http_server_request_duration_seconds_count{${S}}[${RATE}]))`,
-            legend: '{{service}} {{method}} {{route}}',
-          },
-        ],
-      },
-      {
-        title: 'Error ratio (5xx) by route',
-        unit: 'percentunit',
-        exprs: [
-          {
-            expr: `sum by (service, method, route) (rate(http_server_request_duration_seconds_count{${S},status=~"5.."}[${RATE}])) / sum by (service, method, route) (rate(http_server_request_duration_seconds_count{${S}}[${RATE}]))`,
-            legend: '{{service}} {{method}} {{route}}',
-          },
-        ],
-      },
-      {
-        title: 'Latency p99 by route',
-        unit: 's',
-        exprs: [
-          {
-            expr: `histogram_quantile(0.99, sum by (service, method, route, le) (rate(http_server_request_duration_seconds_bucket{${S}}[${RATE}])))`,
-            legend: '{{service}} {{method}} {{route}}',
-          },
-        ],
-      },
-      {
-        title: 'Latency p50 / p95 / p99 (all routes)',
-        unit: 's',
-        exprs: [0.5, 0.95, 0.99].map((q) => ({
-          expr: `histogram_quantile(${q}, sum by (service, le) (rate(http_server_request_duration_seconds_bucket{${S}}[${RATE}])))`,
-          legend: `{{service}} p${q * 100}`,
-        })),
-      },
-      {
-        title: 'Responses by status',
-        unit: 'reqps',
-        stack: true,
-        exprs: [{ expr: `sum by (status) (rate(http_server_request_duration_seconds_count{${S}}[${RATE}]))`, legend: '{{status}}' }],
-      },
-      {
-        title: 'Outbound calls by target and outcome',
-        unit: 'reqps',
-        stack: true,
-        exprs: [
-          {
-            expr: `sum by (service, target, outcome) (rate(http_client_request_duration_seconds_count{${S}}[${RATE}]))`,
-            legend: '{{service}}→{{target}} {{outcome}}',
-          },
-        ],
-      },
-      {
-        title: 'Outbound call latency p99 by target',
-        unit: 's',
-        exprs: [
-          {
-            expr: `histogram_quantile(0.99, sum by (service, target, le) (rate(http_client_request_duration_seconds_bucket{${S}}[${RATE}])))`,
-            legend: '{{service}}→{{target}}',
-          },
-        ],
-      },
-      {
-        title: 'Retries and rate-limited requests',
-        unit: 'reqps',
-        exprs: [
-          { expr: `sum by (service, target) (rate(http_client_retries_total{${S}}[${RATE}]))`, legend: 'retries {{service}}→{{target}}' },
-          { expr: `sum by (service) (rate(gateway_rate_limited_total[${RATE}]))`, legend: 'rate-limited {{service}}' },
-        ],
-      },
-    ]),
-    'breakers.json': dashboard('faultline-breakers', 'Shop — circuit breakers', [
-      {
-        title: 'Breaker state',
-        type: 'state-timeline',
-        w: 24,
-        h: 10,
-        mappings: breakerMappings,
-        exprs: [{ expr: `max by (service, breaker) (circuit_breaker_state{${S}})`, legend: '{{service}} {{breaker}}' }],
-      },
-      {
-        title: 'Transitions (open / half-open / close)',
-        unit: 'short',
-        exprs: [
-          {
-            expr: `sum by (breaker, event) (increase(circuit_breaker_events_total{${S},event=~"open|half_open|close"}[${RATE}]))`,
-            legend: '{{breaker}} {{event}}',
-          },
-        ],
-      },
-      {
-        title: 'Calls rejected by an open breaker',
-        unit: 'reqps',
-        exprs: [{ expr: `sum by (service, breaker) (rate(circuit_breaker_events_total{${S},event="rejected"}[${RATE}]))`, legend: '{{service}} {{breaker}}' }],
-      },
-      {
-        title: 'Breaker failures vs successes',
-        unit: 'reqps',
-        stack: true,
-        exprs: [
-          { expr: `sum by (breaker, event) (rate(circuit_breaker_events_total{${S},event=~"success|failure"}[${RATE}]))`, legend: '{{breaker}} {{event}}' },
-        ],
-      },
-      {
-        title: 'Instances with an open breaker',
-        type: 'stat',
-        unit: 'short',
-        exprs: [{ expr: `count(circuit_breaker_state{${S}} == 1) or vector(0)`, legend: 'open' }],
-      },
-    ]),
-    'saga-outbox.json': dashboard('faultline-saga-outbox', 'Shop — sagas and outbox', [
-      {
-        title: 'Saga transitions by target state',
-        unit: 'ops',
-        stack: true,
-        exprs: [{ expr: `sum by (to) (rate(saga_transitions_total{${S}}[${RATE}]))`, legend: '→ {{to}}' }],
-      },
-      { title: 'Open (non-terminal) sagas', unit: 'short', exprs: [{ expr: `sum by (service) (saga_open{${S}})`, legend: '{{service}}' }] },
-      { title: 'Outbox pending rows', unit: 'short', exprs: [{ expr: `sum by (service) (outbox_pending{${S}})`, legend: '{{service}}' }] },
-      {
-        title: 'Outbox relayed per second by topic',
-        unit: 'ops',
-        exprs: [{ expr: `sum by (topic) (rate(outbox_published_total{${S}}[${RATE}]))`, legend: '{{topic}}' }],
-      },
-      {
-        title: 'Inbox messages by result (duplicates = at-least-once redeliveries)',
-        unit: 'ops',
-        stack: true,
-        w: 24,
-        exprs: [{ expr: `sum by (consumer, result) (rate(inbox_messages_total{${S}}[${RATE}]))`, legend: '{{consumer}} {{result}}' }],
-      },
-    ]),
-    'faultline-runs.json': dashboard('faultline-runs', 'faultline — runs, faults and collectors', [
-      { title: 'Runs by verdict', type: 'stat', w: 8, unit: 'short', exprs: [{ expr: 'sum by (verdict) (faultline_runs_total)', legend: '{{verdict}}' }] },
-      { title: 'Faults active now', type: 'stat', w: 8, unit: 'short', exprs: [{ expr: 'sum(faultline_faults_active)', legend: 'active' }] },
-      {
-        title: 'Collector lag',
-        type: 'stat',
-        w: 8,
-        unit: 's',
-        exprs: [{ expr: 'max by (collector) (faultline_collector_lag_seconds)', legend: '{{collector}}' }],
-      },
-      {
-        title: 'Run verdicts over time',
-        unit: 'short',
-        stack: true,
-        exprs: [{ expr: 'sum by (verdict) (increase(faultline_runs_total[$__rate_interval]))', legend: '{{verdict}}' }],
-      },
-      { title: 'Active faults by type', unit: 'short', stack: true, exprs: [{ expr: 'sum by (type) (faultline_faults_active)', legend: '{{type}}' }] },
-      {
-        title: 'Gateway error ratio during runs',
-        unit: 'percentunit',
-        w: 24,
-        exprs: [
-          {
-            expr: `sum(rate(http_server_request_duration_seconds_count{service="gateway",status=~"5.."}[${RATE}])) / sum(rate(http_server_request_duration_seconds_count{service="gateway"}[${RATE}]))`,
-            legend: 'gateway 5xx ratio',
-          },
-        ],
-      },
-    ]),
+    'shop-red.json': dashboard('faultline-shop-red', 'Shop — RED per service and route', shopRedPanels()),
+    'breakers.json': dashboard('faultline-breakers', 'Shop — circuit breakers', breakerPanels()),
+    'saga-outbox.json': dashboard('faultline-saga-outbox', 'Shop — sagas and outbox', sagaOutboxPanels()),
+    'faultline-runs.json': dashboard('faultline-runs', 'faultline — runs, faults and collectors', runsPanels()),
   };
 }
 
