@@ -21,7 +21,16 @@
  */
 import type { Job } from 'bullmq';
 import { AppError, toAppError } from '../../core/errors.js';
-import { mergeLoadResults, runSetup, SecondMerger, type THistoryEvent, type TLoadResult, type TLoadSecond, type TScenario } from '../../loadtests/index.js';
+import {
+  mergeLoadResults,
+  runSetup,
+  SecondMerger,
+  type THistoryEvent,
+  type TLoadResult,
+  type TLoadSecond,
+  type TScenario,
+  type TShopData,
+} from '../../loadtests/index.js';
 import { enqueueJob, defineJob } from '../jobs/index.js';
 import type { TPlatform } from '../platform.js';
 import { aliveKey, downStream, entriesOf, FIELD, segmentName, STREAM_TTL_MS, upStream, type TSegmentDown, type TSegmentUp } from './messages.js';
@@ -105,29 +114,9 @@ export async function distributeLoad(p: TPlatform, scenario: TScenario, o: TDist
   const histories: THistoryEvent[][] = Array.from({ length: n }, () => []);
   const merger = new SecondMerger(n, (s) => o.onSecond?.(s));
   const report = () => o.onSegments?.(states.map((s) => ({ ...s })));
+  const progress: TSegmentsProgress = { n, states, results, histories, merger, report, onHistory: o.onHistory };
 
-  const jobs: Job[] = [];
-  for (let index = 0; index < n; index++)
-    jobs.push(
-      await enqueueJob(
-        p.loadQueue,
-        loadSegmentJobRef,
-        {
-          loadId: o.loadId,
-          index,
-          count: n,
-          scenario,
-          baseUrl: o.baseUrl,
-          setupData,
-          heartbeatMs,
-          startWaitMs: takeTimeoutMs + 60_000,
-          history: o.history ?? true,
-          coordinatorTimeoutMs: heartbeatTimeoutMs,
-        },
-        // a segment cannot be resumed elsewhere: one attempt, and a stalled one fails
-        { jobId: `load-${o.loadId}-${index}`, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } },
-      ),
-    );
+  const jobs = await enqueueSegments(p, scenario, o, { setupData, heartbeatMs, takeTimeoutMs, heartbeatTimeoutMs });
   report();
 
   const reader = p.newRedis();
@@ -164,44 +153,9 @@ export async function distributeLoad(p: TPlatform, scenario: TScenario, o: TDist
       for (const [id, m] of entriesOf<TSegmentUp>(answer)) {
         last = id;
         if (!(m.index >= 0 && m.index < n)) continue;
-        const s = states[m.index];
         lastHeard[m.index] = now;
-        switch (m.type) {
-          case 'taken':
-            s.state = 'taken';
-            s.worker = m.worker;
-            report();
-            break;
-          case 'ready':
-            s.state = 'ready';
-            report();
-            break;
-          case 'heartbeat':
-            break;
-          case 'second':
-            s.seconds++;
-            if (s.state === 'ready') s.state = 'running';
-            merger.push(m.index, m.second);
-            if (s.seconds === 1 || s.seconds % 5 === 0) report();
-            break;
-          case 'history':
-            for (const e of m.events) {
-              histories[m.index].push(e);
-              o.onHistory?.(e);
-            }
-            break;
-          case 'done':
-            s.state = 'done';
-            results[m.index] = { ...m.result, history: histories[m.index] };
-            report();
-            break;
-          case 'error':
-            throw await fail(
-              m.index,
-              `${segmentName(m.index, n)} failed on worker ${s.worker ?? '?'}: ${m.message}`,
-              m.code === 'VALIDATION' ? 'VALIDATION' : 'UNAVAILABLE',
-            );
-        }
+        const failure = onSegmentMessage(m, progress);
+        if (failure) throw await fail(failure.index, failure.reason, failure.code);
       }
       if (!started && !abortSent && states.every((s) => s.state === 'ready')) {
         started = true;
@@ -233,6 +187,91 @@ export async function distributeLoad(p: TPlatform, scenario: TScenario, o: TDist
   if (parts.length === 0) throw new AppError('UNAVAILABLE', 'load aborted before any segment started');
   const { raw: _raw, ...merged } = mergeLoadResults(scenario, parts);
   return merged;
+}
+
+/** One segment job per index on the load queue, all with the coordinator's one setup. */
+async function enqueueSegments(
+  p: TPlatform,
+  scenario: TScenario,
+  o: TDistributeLoadOptions,
+  b: { setupData: TShopData; heartbeatMs: number; takeTimeoutMs: number; heartbeatTimeoutMs: number },
+): Promise<Job[]> {
+  const jobs: Job[] = [];
+  for (let index = 0; index < o.segments; index++)
+    jobs.push(
+      await enqueueJob(
+        p.loadQueue,
+        loadSegmentJobRef,
+        {
+          loadId: o.loadId,
+          index,
+          count: o.segments,
+          scenario,
+          baseUrl: o.baseUrl,
+          setupData: b.setupData,
+          heartbeatMs: b.heartbeatMs,
+          startWaitMs: b.takeTimeoutMs + 60_000,
+          history: o.history ?? true,
+          coordinatorTimeoutMs: b.heartbeatTimeoutMs,
+        },
+        // a segment cannot be resumed elsewhere: one attempt, and a stalled one fails
+        { jobId: `load-${o.loadId}-${index}`, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86_400 } },
+      ),
+    );
+  return jobs;
+}
+
+/** What the coordinator keeps per segment while the load runs. */
+interface TSegmentsProgress {
+  n: number;
+  states: TSegmentState[];
+  results: (TLoadResult | undefined)[];
+  histories: THistoryEvent[][];
+  merger: SecondMerger;
+  report: () => void;
+  onHistory?: (e: THistoryEvent) => void;
+}
+
+/** Apply one up-stream message to the segments' progress; a segment's `error` comes back as the failure to raise. */
+function onSegmentMessage(m: TSegmentUp, g: TSegmentsProgress): { index: number; reason: string; code: 'UNAVAILABLE' | 'VALIDATION' } | undefined {
+  const s = g.states[m.index];
+  switch (m.type) {
+    case 'taken':
+      s.state = 'taken';
+      s.worker = m.worker;
+      g.report();
+      break;
+    case 'ready':
+      s.state = 'ready';
+      g.report();
+      break;
+    case 'heartbeat':
+      break;
+    case 'second':
+      s.seconds++;
+      if (s.state === 'ready') s.state = 'running';
+      g.merger.push(m.index, m.second);
+      if (s.seconds === 1 || s.seconds % 5 === 0) g.report();
+      break;
+    case 'history':
+      for (const e of m.events) {
+        g.histories[m.index].push(e);
+        g.onHistory?.(e);
+      }
+      break;
+    case 'done':
+      s.state = 'done';
+      g.results[m.index] = { ...m.result, history: g.histories[m.index] };
+      g.report();
+      break;
+    case 'error':
+      return {
+        index: m.index,
+        reason: `${segmentName(m.index, g.n)} failed on worker ${s.worker ?? '?'}: ${m.message}`,
+        code: m.code === 'VALIDATION' ? 'VALIDATION' : 'UNAVAILABLE',
+      };
+  }
+  return undefined;
 }
 
 function lostSegment(
