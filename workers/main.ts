@@ -98,48 +98,10 @@ export async function startWorker(o: StartWorkerOptions = {}): Promise<TRunningW
   const workerId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const log = o.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const shutdown = new AbortController();
-  const deps = o.deps ?? realDeps;
+  const ctx: TWorkerContext = { p, workerId, log, signal: shutdown.signal };
 
-  const runJob = defineJob({
-    name: RUN_JOB_NAME,
-    version: RUN_JOB_VERSION,
-    schema: RunJobPayloadSchema,
-    handler: async ({ runId }, { job, token }) => {
-      try {
-        const state = await executeRun(runId, {
-          platform: p,
-          deps,
-          workerId,
-          signal: shutdown.signal,
-          heartbeatMs: o.heartbeatMs,
-          steadyStateWaitMs: o.steadyStateWaitMs,
-          segmentHeartbeatTimeoutMs: o.segmentHeartbeatTimeoutMs,
-          onEvent: o.onEvent,
-        });
-        log(`[worker] run ${runId} ended ${state}`);
-        return { state };
-      } catch (e) {
-        if (e instanceof TargetBusyError) {
-          // Not a failure: wait for the target without spending an attempt.
-          await job.moveToDelayed(Date.now() + (o.busyRetryMs ?? 2000), token);
-          throw new DelayedError();
-        }
-        throw e;
-      }
-    },
-  });
-
-  const loadJob = defineJob({
-    name: LOAD_SEGMENT_JOB_NAME,
-    version: LOAD_SEGMENT_JOB_VERSION,
-    schema: LoadSegmentPayloadSchema,
-    handler: async (payload) => {
-      const r = await runSegmentJob(p, payload, { workerId, signal: shutdown.signal });
-      log(`[worker] load ${payload.loadId} segment ${payload.index + 1}/${payload.count} ended (exit ${r.exitCode})${r.stopped ? `: ${r.stopped}` : ''}`);
-      return r;
-    },
-  });
-
+  const runJob = bindRunJob(ctx, o);
+  const loadJob = bindLoadJob(ctx);
   const roles = new Set(o.roles ?? ['runs', 'load']);
   // BullMQ does not close a connection it was handed: keep them to disconnect on stop.
   const connection = p.newRedis();
@@ -171,46 +133,11 @@ export async function startWorker(o: StartWorkerOptions = {}): Promise<TRunningW
     w?.on('error', (err) => log(`[worker] ${err.message}`));
   }
 
-  const reconciler = startReconciler(
-    { toxiproxyUrl: p.toxiproxyUrl, supervisorUrl: p.supervisorUrl, db: p.db },
-    {
-      isRunActive: isRunActiveInDb(p.db),
-      intervalMs: o.sweepEveryMs ?? 5000,
-      onResult: (r) => log(`[reconciler] removed ${r.removed.length} orphaned fault(s)${r.failed.length ? `, ${r.failed.length} removal(s) failed` : ''}`),
-      onError: (e) => log(`[reconciler] ${(e as Error).message}`),
-    },
-  );
-  let sweeping = false;
-  const sweep = async () => {
-    if (sweeping) return;
-    sweeping = true;
-    try {
-      for (const id of await sweepStalledRuns(p, o.staleAfterMs ?? 20_000)) log(`[sweeper] run ${id} stalled: ended errored`);
-      for (const id of await sweepOrphanQueuedRuns(p, 10 * 60_000)) log(`[sweeper] queued run ${id} had no job: ended errored`);
-      // a run just ended by the sweeper: remove its faults now rather than at the next reconciler pass
-      await reconciler.runOnce().catch(() => undefined);
-    } catch (e) {
-      log(`[sweeper] ${(e as Error).message}`);
-    } finally {
-      sweeping = false;
-    }
-  };
-  void sweep();
-  const sweepTimer = setInterval(() => void sweep(), o.sweepEveryMs ?? 5000);
+  const reconciler = startFaultReconciler(p, o, log);
+  const sweepTimer = startSweeper(p, o, log, reconciler);
 
   const schedules = o.schedules ? await startPlatformSchedules(p) : undefined;
-  let metricsServer: import('node:http').Server | undefined;
-  if (o.metrics) {
-    const cfg = loadConfig();
-    const host = o.metrics.host ?? cfg.FAULTLINE_METRICS_HOST;
-    const port = o.metrics.port ?? cfg.FAULTLINE_METRICS_PORT;
-    // A second worker on the same machine finds the port taken: metrics are optional, running is not.
-    metricsServer = await serveSelfMetrics(p.db, { host, port }).catch((e: unknown) => {
-      log(`[worker] /metrics not served on ${host}:${port}: ${(e as Error).message}`);
-      return undefined;
-    });
-    if (metricsServer) log(`[worker] faultline metrics on http://${host}:${port}/metrics`);
-  }
+  const metricsServer = o.metrics ? await serveWorkerMetrics(p, o.metrics, log) : undefined;
 
   await worker?.waitUntilReady();
   await loadWorker?.waitUntilReady();
@@ -232,4 +159,112 @@ export async function startWorker(o: StartWorkerOptions = {}): Promise<TRunningW
       loadConnection.disconnect();
     },
   };
+}
+
+/** What the job handlers of one worker process share. */
+interface TWorkerContext {
+  p: TPlatform;
+  workerId: string;
+  log: (line: string) => void;
+  /** Aborted by `stop()`: running runs end `errored`, segments stop. */
+  signal: AbortSignal;
+}
+
+/** The run job bound to this process: executes the run; a busy target delays the job without spending an attempt. */
+function bindRunJob(c: TWorkerContext, o: StartWorkerOptions) {
+  const deps = o.deps ?? realDeps;
+  return defineJob({
+    name: RUN_JOB_NAME,
+    version: RUN_JOB_VERSION,
+    schema: RunJobPayloadSchema,
+    handler: async ({ runId }, { job, token }) => {
+      try {
+        const state = await executeRun(runId, {
+          platform: c.p,
+          deps,
+          workerId: c.workerId,
+          signal: c.signal,
+          heartbeatMs: o.heartbeatMs,
+          steadyStateWaitMs: o.steadyStateWaitMs,
+          segmentHeartbeatTimeoutMs: o.segmentHeartbeatTimeoutMs,
+          onEvent: o.onEvent,
+        });
+        c.log(`[worker] run ${runId} ended ${state}`);
+        return { state };
+      } catch (e) {
+        if (e instanceof TargetBusyError) {
+          // Not a failure: wait for the target without spending an attempt.
+          await job.moveToDelayed(Date.now() + (o.busyRetryMs ?? 2000), token);
+          throw new DelayedError();
+        }
+        throw e;
+      }
+    },
+  });
+}
+
+/** The load-segment job bound to this process: runs one segment of a split load. */
+function bindLoadJob(c: TWorkerContext) {
+  return defineJob({
+    name: LOAD_SEGMENT_JOB_NAME,
+    version: LOAD_SEGMENT_JOB_VERSION,
+    schema: LoadSegmentPayloadSchema,
+    handler: async (payload) => {
+      const r = await runSegmentJob(c.p, payload, { workerId: c.workerId, signal: c.signal });
+      c.log(`[worker] load ${payload.loadId} segment ${payload.index + 1}/${payload.count} ended (exit ${r.exitCode})${r.stopped ? `: ${r.stopped}` : ''}`);
+      return r;
+    },
+  });
+}
+
+/** Removes faults whose run ended or expired, or whose holder is gone (chaos/). */
+function startFaultReconciler(p: TPlatform, o: StartWorkerOptions, log: (line: string) => void) {
+  return startReconciler(
+    { toxiproxyUrl: p.toxiproxyUrl, supervisorUrl: p.supervisorUrl, db: p.db },
+    {
+      isRunActive: isRunActiveInDb(p.db),
+      intervalMs: o.sweepEveryMs ?? 5000,
+      onResult: (r) => log(`[reconciler] removed ${r.removed.length} orphaned fault(s)${r.failed.length ? `, ${r.failed.length} removal(s) failed` : ''}`),
+      onError: (e) => log(`[reconciler] ${(e as Error).message}`),
+    },
+  );
+}
+
+/** Ends stalled and orphaned queued runs now and every `sweepEveryMs`; the timer is cleared by `stop()`. */
+function startSweeper(p: TPlatform, o: StartWorkerOptions, log: (line: string) => void, reconciler: ReturnType<typeof startReconciler>): NodeJS.Timeout {
+  let sweeping = false;
+  const sweep = async () => {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      for (const id of await sweepStalledRuns(p, o.staleAfterMs ?? 20_000)) log(`[sweeper] run ${id} stalled: ended errored`);
+      for (const id of await sweepOrphanQueuedRuns(p, 10 * 60_000)) log(`[sweeper] queued run ${id} had no job: ended errored`);
+      // a run just ended by the sweeper: remove its faults now rather than at the next reconciler pass
+      await reconciler.runOnce().catch(() => undefined);
+    } catch (e) {
+      log(`[sweeper] ${(e as Error).message}`);
+    } finally {
+      sweeping = false;
+    }
+  };
+  void sweep();
+  return setInterval(() => void sweep(), o.sweepEveryMs ?? 5000);
+}
+
+/** faultline's own `/metrics`, or undefined when the port cannot be had. */
+async function serveWorkerMetrics(
+  p: TPlatform,
+  metrics: { host?: string; port?: number },
+  log: (line: string) => void,
+): Promise<import('node:http').Server | undefined> {
+  const cfg = loadConfig();
+  const host = metrics.host ?? cfg.FAULTLINE_METRICS_HOST;
+  const port = metrics.port ?? cfg.FAULTLINE_METRICS_PORT;
+  // A second worker on the same machine finds the port taken: metrics are optional, running is not.
+  const server = await serveSelfMetrics(p.db, { host, port }).catch((e: unknown) => {
+    log(`[worker] /metrics not served on ${host}:${port}: ${(e as Error).message}`);
+    return undefined;
+  });
+  if (server) log(`[worker] faultline metrics on http://${host}:${port}/metrics`);
+  return server;
 }
