@@ -12,14 +12,14 @@ import { randomBytes } from 'node:crypto';
 import { DelayedError, type Worker } from 'bullmq';
 import { startReconciler } from '../chaos/index.js';
 import { createJobWorker, defineJob } from './jobs/index.js';
-import { LOAD_SEGMENT_JOB_NAME, LOAD_SEGMENT_JOB_VERSION, LoadSegmentPayloadSchema, runSegmentJob } from './load/index.js';
+import { loadSegmentJob, runSegmentJob } from './load/index.js';
 import { getPlatform, LOAD_QUEUE, RUNS_QUEUE, type PlatformOptions, type TPlatform } from './platform.js';
 import { realDeps } from './runner/deps.js';
 import { executeRun, TargetBusyError } from './runner/execute.js';
 import type { TStoredRunEvent } from './runner/events.js';
 import type { TRunnerDeps } from './runner/ports.js';
 import { sweepOrphanQueuedRuns, sweepStalledRuns } from './runner/sweeper.js';
-import { RUN_JOB_NAME, RUN_JOB_VERSION, RunJobPayloadSchema } from './runs/run-job.js';
+import { runJob } from './runs/run-job.js';
 import { isRunActiveInDb } from './runs/active-runs.js';
 import { startPlatformSchedules } from './schedules/platform.js';
 import { serveSelfMetrics } from './self-metrics.js';
@@ -174,9 +174,7 @@ interface TWorkerContext {
 function bindRunJob(c: TWorkerContext, o: StartWorkerOptions) {
   const deps = o.deps ?? realDeps;
   return defineJob({
-    name: RUN_JOB_NAME,
-    version: RUN_JOB_VERSION,
-    schema: RunJobPayloadSchema,
+    ...runJob,
     handler: async ({ runId }, { job, token }) => {
       try {
         const state = await executeRun(runId, {
@@ -206,9 +204,7 @@ function bindRunJob(c: TWorkerContext, o: StartWorkerOptions) {
 /** The load-segment job bound to this process: runs one segment of a split load. */
 function bindLoadJob(c: TWorkerContext) {
   return defineJob({
-    name: LOAD_SEGMENT_JOB_NAME,
-    version: LOAD_SEGMENT_JOB_VERSION,
-    schema: LoadSegmentPayloadSchema,
+    ...loadSegmentJob,
     handler: async (payload) => {
       const r = await runSegmentJob(c.p, payload, { workerId: c.workerId, signal: c.signal });
       c.log(`[worker] load ${payload.loadId} segment ${payload.index + 1}/${payload.count} ended (exit ${r.exitCode})${r.stopped ? `: ${r.stopped}` : ''}`);

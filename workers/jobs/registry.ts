@@ -19,13 +19,21 @@ export interface TJobContext {
   token?: string;
 }
 
-export interface TJobDefinition<S extends z.ZodType = z.ZodType> {
+/**
+ * A job's contract, the one definition that enqueue and worker share: the
+ * versioned name and the payload schema. A worker adds the handler
+ * (`defineJob({ ...spec, handler })`); enqueueing needs only the spec.
+ */
+export interface TJobSpec<S extends z.ZodType = z.ZodType> {
   name: string;
   version: number;
   schema: S;
-  handler: (payload: z.infer<S>, ctx: TJobContext) => Promise<unknown>;
   /** Defaults for every enqueue of this job (attempts, backoff, removal). */
   defaults?: JobsOptions;
+}
+
+export interface TJobDefinition<S extends z.ZodType = z.ZodType> extends TJobSpec<S> {
+  handler: (payload: z.infer<S>, ctx: TJobContext) => Promise<unknown>;
 }
 
 export function defineJob<S extends z.ZodType>(def: TJobDefinition<S>): TJobDefinition<S> {
@@ -45,7 +53,7 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
 };
 
 /** Validate the payload, then add it. Bad payloads never reach Redis. */
-export async function enqueueJob<S extends z.ZodType>(queue: Queue, def: TJobDefinition<S>, payload: z.input<S>, opts: JobsOptions = {}): Promise<Job> {
+export async function enqueueJob<S extends z.ZodType>(queue: Queue, def: TJobSpec<S>, payload: z.input<S>, opts: JobsOptions = {}): Promise<Job> {
   const data = parseWith(def.schema, payload, `${jobKey(def)} payload`);
   return queue.add(jobKey(def), data, { ...DEFAULT_JOB_OPTIONS, ...def.defaults, ...opts });
 }

@@ -31,18 +31,10 @@ import {
   type TScenario,
   type TShopData,
 } from '../../loadtests/index.js';
-import { enqueueJob, defineJob } from '../jobs/index.js';
+import { enqueueJob } from '../jobs/index.js';
 import type { TPlatform } from '../platform.js';
 import { aliveKey, downStream, entriesOf, FIELD, segmentName, STREAM_TTL_MS, upStream, type TSegmentDown, type TSegmentUp } from './messages.js';
-import { LOAD_SEGMENT_JOB_NAME, LOAD_SEGMENT_JOB_VERSION, LoadSegmentPayloadSchema } from './segment-job.js';
-
-/** The job definition as enqueued (the handler lives with the worker, main.ts). */
-export const loadSegmentJobRef = defineJob({
-  name: LOAD_SEGMENT_JOB_NAME,
-  version: LOAD_SEGMENT_JOB_VERSION,
-  schema: LoadSegmentPayloadSchema,
-  handler: () => Promise.reject(new Error('enqueue-only reference')),
-});
+import { loadSegmentJob } from './segment-job.js';
 
 export interface TDistributeLoadOptions {
   /** Names the load's streams and jobs; a run's load uses the run id. */
@@ -201,7 +193,7 @@ async function enqueueSegments(
     jobs.push(
       await enqueueJob(
         p.loadQueue,
-        loadSegmentJobRef,
+        loadSegmentJob,
         {
           loadId: o.loadId,
           index,

@@ -1,6 +1,7 @@
 /** The BullMQ job of one load segment (job registry definition; the handler is bound in main.ts). */
 import { z } from 'zod';
 import { ScenarioSchema } from '../../loadtests/index.js';
+import type { TJobSpec } from '../jobs/index.js';
 
 export const LOAD_SEGMENT_JOB_NAME = 'load.segment';
 export const LOAD_SEGMENT_JOB_VERSION = 1;
@@ -39,3 +40,10 @@ export const LoadSegmentPayloadSchema = z
   .strict()
   .refine((p) => p.index < p.count, { path: ['index'], message: 'must be below count' });
 export type TLoadSegmentPayload = z.infer<typeof LoadSegmentPayloadSchema>;
+
+/** The one definition of the segment job: distributeLoad adds it, the worker (main.ts) binds its handler to it. */
+export const loadSegmentJob: TJobSpec<typeof LoadSegmentPayloadSchema> = {
+  name: LOAD_SEGMENT_JOB_NAME,
+  version: LOAD_SEGMENT_JOB_VERSION,
+  schema: LoadSegmentPayloadSchema,
+};

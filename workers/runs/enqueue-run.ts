@@ -14,9 +14,9 @@ import { assertLeverReleased } from '../../chaos/index.js';
 import { parseWith } from '../../core/validate.js';
 import { experiments, runs, RUN_TRIGGERS, type TRunTrigger } from '../../db/schema/index.js';
 import { ExperimentSchema, parseExperiment, resolveExperimentRefs, type TExperiment } from '../../experiments/index.js';
-import { enqueueJob, defineJob } from '../jobs/index.js';
+import { enqueueJob } from '../jobs/index.js';
 import type { TPlatform } from '../platform.js';
-import { RUN_JOB_NAME, RUN_JOB_VERSION, RunJobPayloadSchema } from './run-job.js';
+import { runJob } from './run-job.js';
 
 const snowflake = new Snowflake(new Date('2026-01-01T00:00:00Z'));
 // Console, CLI and workers all create runs: a random generator slot per process keeps their ids apart.
@@ -31,16 +31,6 @@ export function runJobId(runId: string): string {
 export function newRunId(): string {
   return snowflake.generate(slot).toString();
 }
-
-/** The job definition used for enqueueing; the worker binds the same name/version/schema to its handler. */
-export const runJobForEnqueue = defineJob({
-  name: RUN_JOB_NAME,
-  version: RUN_JOB_VERSION,
-  schema: RunJobPayloadSchema,
-  handler: async () => {
-    throw new Error('enqueue-only definition');
-  },
-});
 
 export const EnqueueRunInputSchema = z
   .object({
@@ -108,7 +98,7 @@ export async function enqueueRun(p: TPlatform, input: TEnqueueRunInput): Promise
     suiteRunId: i.suiteRunId ?? null,
   });
   // One attempt: a run is never re-executed after it started (a busy target re-delays the job without using attempts).
-  await enqueueJob(p.queue, runJobForEnqueue, { runId }, { jobId: runJobId(runId), attempts: 1 });
+  await enqueueJob(p.queue, runJob, { runId }, { jobId: runJobId(runId), attempts: 1 });
   return { runId, experiment };
 }
 

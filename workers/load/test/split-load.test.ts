@@ -14,7 +14,7 @@ import { parseScenario, runLoad, runSetup, type TLoadResult, type TLoadSecond } 
 import { startFakeShop, type TFakeShop } from '../../../loadtests/test/fake-shop.js';
 import { getPlatform, type TPlatform } from '../../platform.js';
 import { enqueueJob } from '../../jobs/index.js';
-import { distributeLoad, loadSegmentJobRef, upStream, downStream, type TSegmentState, type TSegmentUp } from '../index.js';
+import { distributeLoad, loadSegmentJob, upStream, downStream, type TSegmentState, type TSegmentUp } from '../index.js';
 import { aliveKey, entriesOf, FIELD } from '../messages.js';
 import { spawnLoadWorker, stopChild, type TLoadChild } from './children.js';
 
@@ -127,7 +127,7 @@ describe('a load split over two worker processes (real Redis/BullMQ, loopback st
       const setupData = await runSetup(scenario, { baseUrl: shop.url });
       await enqueueJob(
         platform.loadQueue,
-        loadSegmentJobRef,
+        loadSegmentJob,
         {
           loadId,
           index: 0,
