@@ -9,6 +9,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { TConfig } from '../../core/config.js';
 import type { TDb } from '../../db/client.js';
+import { SupervisorClient } from '../../workers/collectors/index.js';
 
 export interface TBackendStatus {
   /** Stable key: postgres, redis, faultProxy, supervisor, logStore, loadEngine. */
@@ -131,10 +132,9 @@ export async function backendStatus(cfg: TConfig, db: TDb, opts: TStatusOptions 
     }
   });
   const proxy = timed(t, async (signal) => proxyVersionText(await httpJson(`${cfg.TOXIPROXY_URL}/version`, signal)));
-  const supervisor = timed(t, async (signal) => {
-    const inst = (await httpJson(`${cfg.SUPERVISOR_URL}/instances`, signal)) as { state?: string }[];
-    const running = Array.isArray(inst) ? inst.filter((i) => i.state === 'running').length : 0;
-    return `${running}/${Array.isArray(inst) ? inst.length : 0} instances running`;
+  const supervisor = timed(t, async () => {
+    const inst = await new SupervisorClient({ url: cfg.SUPERVISOR_URL, timeoutMs: t }).instances();
+    return `${inst.filter((i) => i.state === 'running').length}/${inst.length} instances running`;
   });
   const logs = cfg.ELASTICSEARCH_URL
     ? timed(t, async (signal) => {

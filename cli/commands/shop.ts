@@ -10,13 +10,13 @@ import { AppError } from '../../core/errors.js';
 import { loadConfig } from '../../core/config.js';
 import { parseWith } from '../../core/validate.js';
 import { startFaultProxy } from '../../chaos/index.js';
+import { SupervisorClient } from '../../workers/collectors/index.js';
 import {
   isSupervisorError,
   parseBugList,
   parseInstanceCounts,
   startSupervisor,
   toxiproxyAnswers,
-  type TEdgeView,
   type TInstanceInfo,
   type TSupervisor,
 } from '../../shop/supervisor/index.js';
@@ -66,11 +66,11 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
-export function formatInstances(list: TInstanceInfo[]): string {
+export function formatInstances(list: Pick<TInstanceInfo, 'id' | 'state' | 'pid' | 'url' | 'restarts'>[]): string {
   return table([['INSTANCE', 'STATE', 'PID', 'URL', 'RESTARTS'], ...list.map((i) => [i.id, i.state, String(i.pid ?? '-'), i.url, String(i.restarts)])]);
 }
 
-export function formatEdges(edges: TEdgeView[]): string {
+export function formatEdges(edges: { name: string; proxies: { name: string; listen: string; upstream: string }[] }[]): string {
   const rows = [['EDGE', 'PROXY', 'LISTEN', 'UPSTREAM']];
   for (const e of edges) {
     if (e.proxies.length === 0) rows.push([e.name, '(direct)', '-', '-']);
@@ -208,16 +208,16 @@ export function register(program: Command): void {
 /** The `shop status` text: instances and edges as the supervisor at `url` reports them. */
 export async function shopStatus(url?: string): Promise<string> {
   const base = url ?? loadConfig().SUPERVISOR_URL;
-  const get = async <T>(p: string): Promise<T> => {
-    let r: Response;
-    try {
-      r = await fetch(new URL(p, base), { signal: AbortSignal.timeout(3000) });
-    } catch {
-      throw new AppError('UNAVAILABLE', `no shop supervisor answers at ${base}${url ? '' : ' (SUPERVISOR_URL)'}; start one with \`faultline shop up\``);
-    }
-    if (!r.ok) throw new AppError('UNAVAILABLE', `supervisor at ${base} answered ${r.status} to GET ${p}`);
-    return (await r.json()) as T;
-  };
-  const [instances, edges] = await Promise.all([get<TInstanceInfo[]>('/instances'), get<TEdgeView[]>('/edges')]);
-  return `${formatInstances(instances)}\n\n${formatEdges(edges)}\n`;
+  const sup = new SupervisorClient({ url: base, timeoutMs: 3000 });
+  try {
+    const [instances, edges] = await Promise.all([sup.instances(), sup.edges()]);
+    return `${formatInstances(instances)}\n\n${formatEdges(edges)}\n`;
+  } catch (e) {
+    // it answered (an HTTP status): say what; it did not: say how to start one
+    const answered = (e as { status?: number }).status !== undefined;
+    const why = answered
+      ? (e as Error).message
+      : `no shop supervisor answers at ${base}${url ? '' : ' (SUPERVISOR_URL)'}; start one with \`faultline shop up\``;
+    throw new AppError('UNAVAILABLE', why, { cause: e });
+  }
 }

@@ -231,7 +231,7 @@ nemesis:
       const body =
         req.url === '/edges'
           ? [{ name: 'orders->payments', from: 'orders', to: 'payments', kind: 'service', proxies: [] }]
-          : [{ id: 'payments-0', service: 'payments', index: 0, state: 'running' }];
+          : [{ id: 'payments-0', service: 'payments', index: 0, pid: 4242, port: 7301, url: 'http://127.0.0.1:7301', state: 'running', restarts: 0 }];
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify(body));
     });

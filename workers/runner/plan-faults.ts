@@ -6,9 +6,9 @@
  * schedule only names what exists in this shop. Same seed and topology →
  * the same list (experiments/nemesis.ts).
  */
-import { z } from 'zod';
 import { AppError } from '../../core/errors.js';
 import { planNemesis, type TExperiment, type TNemesisTopology, type TTimedFault } from '../../experiments/index.js';
+import { SupervisorClient } from '../collectors/index.js';
 
 export interface TPlanFaultsContext {
   /** Base URL of the supervisor of the shop this run targets (for its edges and instances). */
@@ -19,36 +19,18 @@ export interface TPlanFaultsContext {
   topology?: TNemesisTopology;
 }
 
-const TopologySchema = z.object({
-  edges: z.array(z.object({ name: z.string(), from: z.string(), to: z.string() })),
-  instances: z.array(z.object({ id: z.string(), service: z.string() })),
-});
-
 /**
  * The shop's edges and instances as its supervisor lists them now (GET
- * /edges, GET /instances, docs/architecture.md "Supervisor admin API").
- * Read directly: two GETs, so planning does not depend on a client class.
+ * /edges, GET /instances), read with the one supervisor client.
  */
 export async function fetchTopology(supervisorUrl: string, timeoutMs = 5000): Promise<TNemesisTopology> {
-  const base = supervisorUrl.replace(/\/+$/, '');
-  const get = async (p: string): Promise<unknown> => {
-    let res: Response;
-    try {
-      res = await fetch(`${base}${p}`, { signal: AbortSignal.timeout(timeoutMs) });
-    } catch (e) {
-      throw new AppError(
-        'UNAVAILABLE',
-        `nemesis: the shop supervisor at ${base} did not answer GET ${p} (${(e as Error).message}); the schedule needs its edges and instances`,
-        { cause: e },
-      );
-    }
-    if (!res.ok) throw new AppError('UNAVAILABLE', `nemesis: the shop supervisor at ${base} answered GET ${p} with HTTP ${res.status}`);
-    return res.json();
-  };
-  const [edges, instances] = await Promise.all([get('/edges'), get('/instances')]);
-  const parsed = TopologySchema.safeParse({ edges, instances });
-  if (!parsed.success) throw new AppError('UNAVAILABLE', `nemesis: the shop supervisor at ${base} listed edges or instances in an unknown shape`);
-  return parsed.data;
+  const sup = new SupervisorClient({ url: supervisorUrl, timeoutMs });
+  try {
+    const [edges, instances] = await Promise.all([sup.edges(), sup.instances()]);
+    return { edges: edges.map(({ name, from, to }) => ({ name, from, to })), instances: instances.map(({ id, service }) => ({ id, service })) };
+  } catch (e) {
+    throw new AppError('UNAVAILABLE', `nemesis: ${(e as Error).message}; the schedule needs the shop's edges and instances`, { cause: e });
+  }
 }
 
 /** The timed faults of one run, ordered by start time. */
