@@ -49,9 +49,13 @@ describe('orders->payments circuit breaker', () => {
     expect(await metric(orders, 'circuit_breaker_events_total', { ...breaker, event: 'half_open' })).toBeGreaterThanOrEqual(1);
     expect(await metric(orders, 'circuit_breaker_events_total', { ...breaker, event: 'close' })).toBeGreaterThanOrEqual(1);
 
-    // The failed checkouts were compensated (by the request or, past the deadline, by the sweeper).
+    // The failed checkouts were compensated (by the request or, past the deadline, by the sweeper),
+    // and the stock of the confirmed ones committed: the order.confirmed consumer does that after
+    // the saga completed, so "every saga terminal" alone can come a moment before it.
     const settled = await waitFor(
-      async () => (await q(shop!.dbUrl, "SELECT count(*)::int AS n FROM orders.sagas WHERE state NOT IN ('completed','compensated','failed')"))[0].n === 0,
+      async () =>
+        (await q(shop!.dbUrl, "SELECT count(*)::int AS n FROM orders.sagas WHERE state NOT IN ('completed','compensated','failed')"))[0].n === 0 &&
+        (await q(shop!.dbUrl, "SELECT count(*)::int AS n FROM catalog.reservations WHERE status = 'reserved'"))[0].n === 0,
       10_000,
       200,
     );
