@@ -107,6 +107,30 @@ export function k6ErrorKind(tags: Record<string, string> | null | undefined): st
   return `http_${tags?.status ?? '0'}`;
 }
 
+/** One line of k6's `--out json` (a Metric definition or a Point sample). */
+export interface TK6JsonLine {
+  type?: string;
+  metric?: string;
+  data?: {
+    name?: string;
+    type?: TMetricType;
+    contains?: TK6SummaryMetric['contains'];
+    thresholds?: string[];
+    time?: string;
+    value?: number;
+    tags?: Record<string, string> | null;
+  };
+}
+
+/** A k6 JSON output line, or undefined when it is not JSON. */
+export function readK6JsonLine(line: string): TK6JsonLine | undefined {
+  try {
+    return JSON.parse(line) as TK6JsonLine;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * `--out json` NDJSON → per-second series, fed line by line so a running
  * k6's output can be tailed. Seconds are wall-clock (k6 timestamps are
@@ -134,22 +158,8 @@ export class K6PointsAccumulator {
 
   add(line: string): void {
     if (!line.trim()) return;
-    let rec: {
-      type?: string;
-      metric?: string;
-      data?: {
-        name?: string;
-        type?: TMetricType;
-        contains?: TK6SummaryMetric['contains'];
-        thresholds?: string[];
-        time?: string;
-        value?: number;
-        tags?: Record<string, string> | null;
-      };
-    };
-    try {
-      rec = JSON.parse(line);
-    } catch {
+    const rec = readK6JsonLine(line);
+    if (!rec) {
       this.badLines++;
       return;
     }

@@ -12,9 +12,9 @@ import { AppError } from '../../core/errors.js';
 import { MetricRegistry } from '../engine/metrics.js';
 import { mergeLoadResults, thresholdDefsFrom } from '../merge.js';
 import type { TScenario } from '../scenario.js';
-import { parseMetricSelector, type TMetricType, type TThresholdResult } from '../thresholds.js';
-import type { TK6SummaryMetric, TLoadResult, TRawRun } from '../types.js';
-import { K6PointsAccumulator } from './parse.js';
+import { parseMetricSelector, type TThresholdResult } from '../thresholds.js';
+import type { TLoadResult, TRawRun } from '../types.js';
+import { K6PointsAccumulator, readK6JsonLine } from './parse.js';
 
 export class K6RawBuilder {
   private readonly reg: MetricRegistry;
@@ -47,26 +47,13 @@ export class K6RawBuilder {
 
   add(line: string): void {
     if (!line.trim()) return;
-    let rec: {
-      type?: string;
-      metric?: string;
-      data?: {
-        name?: string;
-        type?: TMetricType;
-        contains?: TK6SummaryMetric['contains'];
-        time?: string;
-        value?: number;
-        tags?: Record<string, string> | null;
-      };
-    };
-    try {
-      rec = JSON.parse(line);
-    } catch {
+    const rec = readK6JsonLine(line);
+    if (!rec) {
       this.badLines++;
       return;
     }
     if (rec.type === 'Metric' && rec.data?.name && rec.data.type) {
-      const thr = (rec.data as { thresholds?: string[] }).thresholds;
+      const thr = rec.data.thresholds;
       if (thr?.length) this.thresholds[rec.data.name] = thr;
       this.reg.define(rec.data.name, { type: rec.data.type, contains: rec.data.contains === 'time' ? 'time' : 'default' }, this.subs.get(rec.data.name));
       return;
