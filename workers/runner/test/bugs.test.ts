@@ -68,6 +68,12 @@ describe('bug switches are caught by their experiments', () => {
     expect(violations.map((x) => x.name)).toEqual(expect.arrayContaining(['acknowledged-orders-exist']));
   }, 400_000);
 
+  it('consume-before-commit: nemesis-short fails with a confirmed order whose stock commit was skipped', async () => {
+    const { run, violations } = await runWithBug('consume-before-commit');
+    expect(run.state, run.reason ?? '').toBe('failed');
+    expect(violations.map((x) => x.name)).toContain('stock-conserved');
+  }, 400_000);
+
   it('oversell: its experiment fails with negative stock', async () => {
     const { run, violations } = await runWithBug('oversell');
     expect(run.state, run.reason ?? '').toBe('failed');
