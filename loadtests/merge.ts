@@ -100,6 +100,27 @@ export interface TMergeOptions {
 }
 
 /**
+ * Each segment numbers its VUs from 1, and a history pairs an invoke with
+ * the next completion of the same process: merged as they are, segment 2's
+ * VU 10 would complete segment 1's VU 10's operation (a cancel read as a
+ * checkout's answer). Each segment's processes are shifted past the previous
+ * segments' highest; process 0 (setup, run once for all) keeps its number.
+ */
+function distinctProcesses(histories: THistoryEvent[][]): THistoryEvent[] {
+  const out: THistoryEvent[] = [];
+  let offset = 0;
+  for (const h of histories) {
+    let max = 0;
+    for (const e of h) {
+      if (e.process > max) max = e.process;
+      out.push(offset === 0 || e.process === 0 ? e : { ...e, process: e.process + offset });
+    }
+    offset += max;
+  }
+  return out;
+}
+
+/**
  * Merge the results of a run's segments into one result, as if one generator
  * had produced all of them. Every part must carry `raw` (run with
  * `mergeable: true`, or rebuilt from k6's JSON output). Exit status: 105 when
@@ -133,8 +154,7 @@ export function mergeLoadResults(s: Pick<TScenario, 'thresholds'> | undefined, p
     if (m) (m.thresholds ??= {})[t.expression] = { ok: t.ok };
   }
 
-  const history: THistoryEvent[] = parts
-    .flatMap((p) => p.history)
+  const history: THistoryEvent[] = distinctProcesses(parts.map((p) => p.history))
     .sort((a, b) => a.time - b.time)
     .map((e, index) => ({ ...e, index }));
 

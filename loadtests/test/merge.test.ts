@@ -69,6 +69,38 @@ function segmentResult(samples: number[], opts: { start: number; runMs: number; 
   };
 }
 
+describe('mergeLoadResults: histories', () => {
+  it("keeps each segment's processes apart, so an invoke pairs with its own completion", () => {
+    const s = parseScenario(`name: h
+setup: { users: 1, products: 1 }
+mix: { browse: 1 }
+load: { executor: constant-arrival-rate, rate: 1, duration: 1s, preAllocatedVUs: 2, maxVUs: 2 }`);
+    const ev = (time: number, process: number, type: 'invoke' | 'ok', f: string, orderId: string) =>
+      ({ time, process, type, f, index: 0, value: { orderId } }) as unknown as TLoadResult['history'][number];
+    const a = {
+      ...segmentResult([5]),
+      history: [
+        ev(1, 0, 'invoke', 'login', '-'),
+        ev(2, 0, 'ok', 'login', '-'),
+        ev(10, 1, 'invoke', 'checkout', 'A'),
+        ev(30, 1, 'ok', 'checkout', 'A'),
+        ev(31, 2, 'invoke', 'browse', '-'),
+      ],
+    };
+    const b = { ...segmentResult([5]), history: [ev(20, 1, 'invoke', 'cancel', 'B'), ev(25, 1, 'ok', 'cancel', 'B'), ev(26, 3, 'invoke', 'browse', '-')] };
+    const merged = mergeLoadResults(s, [a, b]).history;
+    const byProcess = new Map<number, string[]>();
+    for (const e of merged) byProcess.set(e.process, [...(byProcess.get(e.process) ?? []), `${e.type} ${e.f} ${(e.value as { orderId: string }).orderId}`]);
+    expect(byProcess.get(0)).toEqual(['invoke login -', 'ok login -']);
+    expect(byProcess.get(1)).toEqual(['invoke checkout A', 'ok checkout A']);
+    expect(byProcess.get(2)).toEqual(['invoke browse -']);
+    // b's processes come after a's highest (2): 1 → 3, 3 → 5
+    expect(byProcess.get(3)).toEqual(['invoke cancel B', 'ok cancel B']);
+    expect(byProcess.get(5)).toEqual(['invoke browse -']);
+    expect(merged.map((e) => e.time)).toEqual([1, 2, 10, 20, 25, 26, 30, 31]);
+  });
+});
+
 describe('mergeLoadResults: exact merge of segment results', () => {
   // three segments with different latency profiles: averaging their p99s would be far off
   const r = rng(42);
