@@ -100,13 +100,28 @@ export interface TMergeOptions {
 }
 
 /**
- * Each segment numbers its VUs from 1, and a history pairs an invoke with
- * the next completion of the same process: merged as they are, segment 2's
- * VU 10 would complete segment 1's VU 10's operation (a cancel read as a
- * checkout's answer). Each segment's processes are shifted past the previous
- * segments' highest; process 0 (setup, run once for all) keeps its number.
+ * A history pairs an invoke with the next completion of the same process, so
+ * two segments must not share a process number. The built-in engine numbers
+ * a segment's VUs across the whole test (k6's exec.vu.idInTest: the segments'
+ * numbers are disjoint, and `${vu}` in a request is its process): kept as they
+ * are. Histories numbered from 1 in every segment (k6 instances' __VU, older
+ * workers) would pair segment 2's VU 10 with segment 1's VU 10's operation (a
+ * cancel read as a checkout's answer): each segment's processes are then
+ * shifted past the previous segments' highest. Process 0 (setup, run once for
+ * all) keeps its number.
  */
 function distinctProcesses(histories: THistoryEvent[][]): THistoryEvent[] {
+  const owner = new Map<number, number>();
+  let disjoint = true;
+  histories.forEach((h, i) => {
+    for (const e of h) {
+      if (e.process === 0) continue;
+      const o = owner.get(e.process);
+      if (o === undefined) owner.set(e.process, i);
+      else if (o !== i) disjoint = false;
+    }
+  });
+  if (disjoint) return histories.flat();
   const out: THistoryEvent[] = [];
   let offset = 0;
   for (const h of histories) {
@@ -210,7 +225,8 @@ export class SecondMerger {
 
   constructor(
     private readonly parts: number,
-    private readonly emit: (s: TLoadSecond) => void,
+    /** The merged second, with each part's own second by part index (a segment's share, for per-segment progress). */
+    private readonly emit: (s: TLoadSecond, parts: ReadonlyMap<number, TLoadSecond>) => void,
   ) {}
 
   push(part: number, s: TLoadSecond): void {
@@ -236,6 +252,6 @@ export class SecondMerger {
     const slot = this.slots.get(key)!;
     this.slots.delete(key);
     this.emitted = Math.max(this.emitted, key);
-    this.emit({ ...mergeSecond([...slot.values()]), t: key * 1000 });
+    this.emit({ ...mergeSecond([...slot.values()]), t: key * 1000 }, slot);
   }
 }

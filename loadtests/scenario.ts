@@ -108,8 +108,8 @@ export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
  * One request of a plain-HTTP scenario (any system under test, not the shop's
  * mix). `path`, header values and string values of `body` may hold generated
  * values, fresh in every iteration: `${uuid}`, `${randInt 1 500}` (a whole
- * number; `${randInt 1 20 2}` zero-pads to 2 digits), `${pick a b c}`, `${vu}`.
- * A body value that is exactly one `${randInt …}` is sent as a number.
+ * number; `${randInt 1 20 2}` zero-pads to 2 digits), `${pick a b c}`, `${vu}`
+ * (the VU's number across the whole test, distinct between segments). A body value that is exactly one `${randInt …}` is sent as a number.
  */
 export const HttpRequestSchema = z
   .object({

@@ -21,7 +21,7 @@ import { EXIT, type THistoryEvent, type TLoadResult, type TLoadSecond } from '..
 import { runExecutor, type TExecutorRuntime, type TVu } from './executors/index.js';
 import { send } from './http.js';
 import { encodeHistogram, MetricRegistry, newHistogram, percentileMs, recordMs } from './metrics.js';
-import { scaleInt, tupleOf, type TSegmentSpec } from '../segments.js';
+import { scaleInt, stripedIndices, tupleOf, type TExecutionTuple, type TSegmentSpec } from '../segments.js';
 import { requestIteration } from './requests.js';
 import { SetupError, shopIteration, shopSetup, type TShopData, type TShopIO } from './shop.js';
 
@@ -439,6 +439,7 @@ function executorRuntime(
   data: TShopData,
   makeIO: ReturnType<typeof requestIO>,
   dueAt: (atMs: number) => { scheduled: number; dropped: number },
+  tuple: TExecutionTuple,
 ) {
   const { metrics } = run;
   const scenarioTags = Object.freeze({ ...s.tags, scenario: s.name });
@@ -457,7 +458,10 @@ function executorRuntime(
       recordMs(run.win.cdur, v);
     }
   };
-  let nextVu = 1;
+  // A VU's number is its number across the whole test (k6's exec.vu.idInTest): the segment's
+  // VUs take the global numbers its stripe owns, so `${vu}` and the history's processes of two
+  // segments never collide (unsplit: 1, 2, 3, …).
+  const vuIds = stripedIndices(tuple);
   const rt: TExecutorRuntime = {
     now: run.elapsed,
     get stopped() {
@@ -467,7 +471,7 @@ function executorRuntime(
     sleepUntil: sleeperOf(run),
     newVu(): TVu {
       run.vusMax++;
-      return { id: nextVu++ };
+      return { id: vuIds.next().value + 1 };
     },
     async iterate(vu, intendedMs, signal) {
       const start = performance.now();
@@ -560,7 +564,7 @@ export async function runEngine(s: TScenario, opts: TEngineOptions): Promise<TLo
     const thr = thresholdsOf(run, opts);
     const thrTimer = setInterval(thr.evaluate, opts.thresholdPeriodMs ?? 2000);
     cleanup.push(() => clearInterval(thrTimer));
-    const { rt, resolveRest } = executorRuntime(run, s, data, makeIO, secs.dueAt);
+    const { rt, resolveRest } = executorRuntime(run, s, data, makeIO, secs.dueAt, tuple);
     run.metrics.add('vus', 0);
     await runExecutor(s.load, rt, tuple);
     const runMs = run.elapsed();
