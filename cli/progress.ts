@@ -103,6 +103,7 @@ export function eventLine(e: TStoredRunEvent): string | undefined {
     case 'verdict':
       return `verdict: ${e.verdict.toUpperCase()}${e.reason ? ` — ${e.reason}` : ''}`;
     case 'load.second':
+    case 'load.segments': // the note beside it says the same in one line
       return undefined;
   }
 }

@@ -21,7 +21,16 @@ export {
 export { subscribeRun, requestAbort, waitForRun, type SubscribeRunOptions } from './runs/subscribe-run.js';
 export { closeRunHub } from './runs/run-hub.js';
 export { startWorker, type StartWorkerOptions, type TRunningWorker } from './main.js';
-export { runChannel, runControlChannel, type TRunEvent, type TRunEventType, type TStoredRunEvent, type TLoadSecondEvent } from './runner/events.js';
+export {
+  runChannel,
+  runControlChannel,
+  type TRunEvent,
+  type TRunEventType,
+  type TStoredRunEvent,
+  type TLoadSecondEvent,
+  type TSegmentSecondEvent,
+  type TSegmentStateEvent,
+} from './runner/events.js';
 export { isTerminal, TRANSITIONS } from './runner/lifecycle.js';
 export { TargetLock } from './runner/lock.js';
 export { createLogStore, type LogStore, type TLogQuery, type TLogPage, type TLogRecord, type TStoredLogRecord } from './logstore/index.js';

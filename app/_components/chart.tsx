@@ -100,6 +100,10 @@ export function TimeChart(props: {
   height?: number;
   lanes?: TLane[];
   testId?: string;
+  /** Beside the title (a state badge, the unit); as Panel's note. */
+  note?: React.ReactNode;
+  /** Under the chart (a failure's reason). */
+  footer?: React.ReactNode;
 }) {
   const el = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
@@ -151,8 +155,10 @@ export function TimeChart(props: {
     <div className="panel" data-testid={props.testId}>
       <header>
         <h2>{title}</h2>
+        {props.note}
       </header>
       <div ref={el} className="chart" style={{ minHeight: height }} />
+      {props.footer}
     </div>
   );
 }

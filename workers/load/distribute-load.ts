@@ -43,8 +43,8 @@ export interface TDistributeLoadOptions {
   segments: number;
   /** Shop gateway URL. */
   baseUrl: string;
-  /** Each merged second (every segment's part of it, or what there is at the end). */
-  onSecond?: (s: TLoadSecond) => void;
+  /** Each merged second (every segment's part of it, or what there is at the end), with each segment's own second. */
+  onSecond?: (s: TLoadSecond, parts: { index: number; second: TLoadSecond }[]) => void;
   /** Each history event as it arrives (setup's here, the segments' in batches). */
   onHistory?: (e: THistoryEvent) => void;
   /** The agreed start (epoch ms), once every segment has warmed up. */
@@ -78,6 +78,8 @@ export interface TSegmentState {
   worker?: string;
   /** Seconds received. */
   seconds: number;
+  /** Why it failed (lost, refused, errored, or the load was aborted before it started). */
+  reason?: string;
 }
 
 /** Run a scenario split over the workers of the platform's load queue; one merged result. */
@@ -104,7 +106,12 @@ export async function distributeLoad(p: TPlatform, scenario: TScenario, o: TDist
   const lastHeard = Array.from({ length: n }, () => Date.now());
   const results: (TLoadResult | undefined)[] = Array.from({ length: n });
   const histories: THistoryEvent[][] = Array.from({ length: n }, () => []);
-  const merger = new SecondMerger(n, (s) => o.onSecond?.(s));
+  const merger = new SecondMerger(n, (s, parts) =>
+    o.onSecond?.(
+      s,
+      [...parts].map(([index, second]) => ({ index, second })),
+    ),
+  );
   const report = () => o.onSegments?.(states.map((s) => ({ ...s })));
   const progress: TSegmentsProgress = { n, states, results, histories, merger, report, onHistory: o.onHistory };
 
@@ -123,6 +130,7 @@ export async function distributeLoad(p: TPlatform, scenario: TScenario, o: TDist
   let last = '0';
   const fail = async (index: number, reason: string, code: 'UNAVAILABLE' | 'VALIDATION' = 'UNAVAILABLE') => {
     states[index].state = 'failed';
+    states[index].reason = reason;
     report();
     await stopAll(reason);
     return new AppError(code, reason, { details: { segment: index } });
@@ -133,7 +141,11 @@ export async function distributeLoad(p: TPlatform, scenario: TScenario, o: TDist
         // like runLoad: the segments stop (exit 105) and what they measured is still merged
         abortSent = true;
         await stopAll('load aborted');
-        for (const s of states) if (s.state === 'queued') s.state = 'failed';
+        for (const s of states)
+          if (s.state === 'queued') {
+            s.state = 'failed';
+            s.reason = 'load aborted before a worker took it';
+          }
         report();
       }
       if (Date.now() - aliveAt >= heartbeatMs) {

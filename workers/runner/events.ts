@@ -18,6 +18,32 @@ export interface TLoadSecondEvent {
   cp99: number;
   activeVus: number;
   dropped: number;
+  /** A split load (`load.segments: N`): each segment's own part of this second (only the segments that reported it). */
+  segments?: TSegmentSecondEvent[];
+}
+
+/** One segment's part of a merged second: what it achieved against its share of the schedule. */
+export interface TSegmentSecondEvent {
+  /** 0-based segment index. */
+  index: number;
+  /** Requests completed (one per iteration in the built-in mixes). */
+  rps: number;
+  /** Iterations its stripe scheduled in this second. */
+  target: number;
+  errors: number;
+  dropped: number;
+}
+
+/** Where one segment of a split load is (workers/load's TSegmentState), as the run page shows it. */
+export interface TSegmentStateEvent {
+  index: number;
+  state: 'queued' | 'taken' | 'ready' | 'running' | 'done' | 'failed';
+  /** The worker that took it (hostname:pid:random). */
+  worker?: string;
+  /** Seconds it has reported. */
+  seconds: number;
+  /** Why it failed. */
+  reason?: string;
 }
 
 export type TRunEvent =
@@ -27,6 +53,8 @@ export type TRunEvent =
   | { type: 'fault.removed'; name: string; faultId: string; error?: string }
   | { type: 'fault.failed'; name: string; error: string }
   | { type: 'load.second'; second: TLoadSecondEvent }
+  /** A split load's segments, on every state change (and every 5 s while they report seconds). */
+  | { type: 'load.segments'; count: number; segments: TSegmentStateEvent[] }
   | { type: 'abort'; reason: string; condition?: unknown }
   /** After the load, faults removed: how long the run waited for the shop to settle (up to the experiment's quiescence). */
   | { type: 'settle'; settled: boolean; waitedMs: number; maxMs: number; detail: string }

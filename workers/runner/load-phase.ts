@@ -8,11 +8,12 @@
  * merged live, the result exactly); a lost segment ends the run errored
  * naming it. With k6, loadtests runs the N k6 processes here.
  */
-import { resolveK6Bin, type TScenario } from '../../loadtests/index.js';
+import { resolveK6Bin, type TLoadSecond, type TScenario } from '../../loadtests/index.js';
 import { distributeLoad, formatSegmentProgress } from '../load/index.js';
 import { AbortEvaluator } from './abort.js';
 import type { FaultTimeline } from './fault-timeline.js';
 import type { TRunLoadOptions } from './ports.js';
+import type { TSegmentSecondEvent } from './events.js';
 import type { RunContext } from './run-context.js';
 
 /** Run the load to its end (or until the run is stopped); the result is kept on the context. */
@@ -24,7 +25,7 @@ export async function runLoadPhase(ctx: RunContext, scenario: TScenario, timelin
       signal: ctx.signal,
       onStart: (t) => timeline.start(t),
       onHistory: (e) => abortEval.addHistory(e),
-      onSecond: (s) => {
+      onSecond: (s, parts?: { index: number; second: TLoadSecond }[]) => {
         // engines without onStart: the first second marks the load start
         timeline.start(s.t);
         const errors = Object.values(s.errorsByKind).reduce((a, b) => a + b, 0);
@@ -43,6 +44,7 @@ export async function runLoadPhase(ctx: RunContext, scenario: TScenario, timelin
             cp99: s.cp99,
             activeVus: s.activeVus,
             dropped: s.dropped,
+            ...(parts ? { segments: parts.map(segmentSecond) } : {}),
           },
         });
         const trip = abortEval.check(s.t + 1000);
@@ -69,6 +71,7 @@ export async function runLoadPhase(ctx: RunContext, scenario: TScenario, timelin
           lastStates = states.map((s) => s.state).join();
           lastNoteAt = Date.now();
           void ctx.emit({ type: 'note', level: 'info', msg: formatSegmentProgress(states) });
+          void ctx.emit({ type: 'load.segments', count: segments, segments: states });
         },
       });
     } else ctx.load = await ctx.deps.runLoad((scenario.segments ?? 1) === segments ? scenario : { ...scenario, segments }, opts);
@@ -76,4 +79,9 @@ export async function runLoadPhase(ctx: RunContext, scenario: TScenario, timelin
     // a stopped run's load ends by throwing; only an unexpected failure is the load's
     if (!ctx.signal.aborted) throw e;
   }
+}
+
+/** A segment's own second as the run page charts it against its share of the schedule. */
+function segmentSecond({ index, second: s }: { index: number; second: TLoadSecond }): TSegmentSecondEvent {
+  return { index, rps: s.rps, target: s.target, errors: Object.values(s.errorsByKind).reduce((a, b) => a + b, 0), dropped: s.dropped };
 }

@@ -95,6 +95,22 @@ describe('a run split over two worker processes', () => {
     const seconds = events.filter((e) => e.type === 'load.second') as unknown as { second: { rps: number } }[];
     expect(seconds.length).toBeGreaterThanOrEqual(3);
     expect(seconds.reduce((n, e) => n + e.second.rps, 0)).toBeGreaterThan(0);
+    // what the run page's segment chart draws, stored with the run: each segment's states and its part of each second
+    const states = events.filter((e) => e.type === 'load.segments') as unknown as { count: number; segments: { state: string; worker?: string }[] }[];
+    expect(states.at(-1)?.count).toBe(2);
+    expect(states.at(-1)?.segments.map((x) => x.state)).toEqual(['done', 'done']);
+    expect(states.at(-1)?.segments.every((x) => x.worker && children.some((c) => c.workerId === x.worker))).toBe(true);
+    expect(states.some((x) => x.segments.some((y) => y.state === 'running'))).toBe(true);
+    const parts = (seconds as unknown as { second: { rps: number; target: number; segments?: { index: number; rps: number; target: number }[] } }[]).map(
+      (e) => e.second,
+    );
+    expect(parts.every((x) => x.segments?.length)).toBe(true);
+    expect(new Set(parts.flatMap((x) => x.segments!.map((y) => y.index)))).toEqual(new Set([0, 1]));
+    // the parts add up to the merged second
+    for (const x of parts) {
+      expect(x.segments!.reduce((n, y) => n + y.rps, 0)).toBe(x.rps);
+      expect(x.segments!.reduce((n, y) => n + y.target, 0)).toBe(x.target);
+    }
     // each load-only process ran exactly one of the two segments of this run
     const ran = children.map((c) => [...c.out().matchAll(new RegExp(`load ${split.runId} segment (\\d)/2 ended \\(exit \\d+\\)`, 'g'))].map((m) => m[1]));
     expect(ran.map((r) => r.length)).toEqual([1, 1]);

@@ -9,7 +9,7 @@
  */
 // the pure state list, not workers/index (this module runs in the browser)
 import { isTerminal } from '../../../../db/schema/run-states.js';
-import type { TStoredRunEvent } from '../../../../workers/index.js';
+import type { TSegmentStateEvent, TStoredRunEvent } from '../../../../workers/index.js';
 import type { TRunView } from '../../../_lib/runs.js';
 import type { TWindow } from '../../../_components/chart.js';
 
@@ -112,4 +112,43 @@ export function lanesOf(timelines: readonly TTimeline[]) {
   return timelines.flatMap((tl) =>
     tl.instances.map((inst) => ({ label: `${tl.breaker} ${inst.replace(/^.*-(\d+)$/, '#$1')}`, segments: tl.segments.filter((s) => s.instance === inst) })),
   );
+}
+
+/** One segment of a split load: its last known state and what it achieved, second by second (null: not reported). */
+export interface TSegmentView extends TSegmentStateEvent {
+  rps: (number | null)[];
+  target: (number | null)[];
+}
+
+/**
+ * A split load's segments (`load.segments` events for their states, each
+ * `load.second`'s `segments` parts for their seconds), on the x of the merged
+ * seconds; null for an unsplit run. Both are stored events, so a finished run
+ * draws the same chart as it did live.
+ */
+export function segmentsOf(events: readonly TStoredRunEvent[]): { xs: number[]; rps: number[]; target: number[]; segments: TSegmentView[] } | null {
+  let states: TSegmentStateEvent[] | null = null;
+  let count = 0;
+  for (const e of events)
+    if (e.type === 'load.segments') {
+      states = e.segments;
+      count = e.count;
+    }
+  const seconds = events.flatMap((e) => (e.type === 'load.second' && e.second.segments ? [e.second] : []));
+  if (!states && !seconds.length) return null;
+  count = Math.max(count, states?.length ?? 0, ...seconds.flatMap((s) => s.segments!.map((p) => p.index + 1)));
+  const segments: TSegmentView[] = Array.from({ length: count }, (_, index) => ({
+    ...(states?.[index] ?? { index, state: 'queued' as const, seconds: 0 }),
+    rps: seconds.map(() => null),
+    target: seconds.map(() => null),
+  }));
+  seconds.forEach((s, i) => {
+    for (const p of s.segments!) {
+      const v = segments[p.index];
+      if (!v) continue;
+      v.rps[i] = p.rps;
+      v.target[i] = p.target;
+    }
+  });
+  return { xs: seconds.map((s) => s.t), rps: seconds.map((s) => s.rps), target: seconds.map((s) => s.target), segments };
 }

@@ -14,6 +14,7 @@ import { chartRange, faultWindows, isLoadTest, liveSeconds, loadStartOf, planned
 import { RunCharts } from './run-charts.js';
 import { RunLogs } from './run-logs.js';
 import { RunProgress } from './run-progress.js';
+import { SegmentCharts } from './segment-charts.js';
 import { Results } from './results.js';
 import { useNow, useRunEvents } from './use-run-events.js';
 
@@ -63,6 +64,7 @@ export function RunView({ initial, canOperate }: { initial: TRunView; canOperate
           )}
         </Panel>
       )}
+      <SegmentCharts events={events} windows={loadTest ? [] : windows} range={range} />
       <Results view={view} terminal={terminal} loadTest={loadTest} />
       <RunLogs runId={id} live={!terminal} />
     </>
