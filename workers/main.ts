@@ -11,6 +11,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { DelayedError, type Worker } from 'bullmq';
 import { startReconciler } from '../chaos/index.js';
+import { undoCommandFault } from './targets/index.js';
 import { createJobWorker, defineJob } from './jobs/index.js';
 import { loadSegmentJob, runSegmentJob } from './load/index.js';
 import { getPlatform, LOAD_QUEUE, RUNS_QUEUE, type PlatformOptions, type TPlatform } from './platform.js';
@@ -216,7 +217,8 @@ function bindLoadJob(c: TWorkerContext) {
 /** Removes faults whose run ended or expired, or whose holder is gone (chaos/). */
 function startFaultReconciler(p: TPlatform, o: StartWorkerOptions, log: (line: string) => void) {
   return startReconciler(
-    { toxiproxyUrl: p.toxiproxyUrl, supervisorUrl: p.supervisorUrl, db: p.db },
+    // undoCommand: a target's process faults are undone by the target file's own commands
+    { toxiproxyUrl: p.toxiproxyUrl, supervisorUrl: p.supervisorUrl, db: p.db, undoCommand: undoCommandFault },
     {
       isRunActive: isRunActiveInDb(p.db),
       intervalMs: o.sweepEveryMs ?? 5000,

@@ -6,11 +6,18 @@
 import { haltAll, parseAllowedHosts, type THaltResult } from '../../chaos/index.js';
 import { toAppError } from '../../core/errors.js';
 import { parseExposition, SupervisorClient, type TInstance } from '../../workers/collectors/index.js';
+import { undoCommandFault } from '../../workers/targets/index.js';
 import { config, db } from './deps.js';
 
 export async function haltEverything(): Promise<THaltResult> {
   const cfg = config();
-  return haltAll({ toxiproxyUrl: cfg.TOXIPROXY_URL, supervisorUrl: cfg.SUPERVISOR_URL, db: db(), allowedHosts: parseAllowedHosts(cfg.FAULT_ALLOWED_HOSTS) });
+  return haltAll({
+    toxiproxyUrl: cfg.TOXIPROXY_URL,
+    supervisorUrl: cfg.SUPERVISOR_URL,
+    db: db(),
+    allowedHosts: parseAllowedHosts(cfg.FAULT_ALLOWED_HOSTS),
+    undoCommand: undoCommandFault,
+  });
 }
 
 /** The supervisor's own client (shop/supervisor/client.ts), bounded for a page load. */

@@ -6,13 +6,16 @@
  *                                                                                   │           │            │ no: undo, HALTED
  *                                                          undo recorded step by step ◀─────────┘
  *   remove(): undo ─▶ ledger row removed
+ *
+ * `applyRecordedFault` is the same ledger around an apply made elsewhere (a
+ * target's process commands, workers/): its undo record is written first.
  */
 import { AppError, toAppError } from '../../core/errors.js';
 import { parseWith } from '../../core/validate.js';
 import { assertLeverReleased, leverEngagedError, leverState } from '../safety/lever.js';
 import { getFault, insertFault, markActive, markApplyFailed, markFailed, markRemoved, newFaultId, saveUndo } from '../safety/ledger.js';
 import { FaultSpecSchema, type TFaultSpec, type TFaultType } from './spec.js';
-import type { TApplyContext, TFaultContext, TFaultModule, TUndo } from './types.js';
+import type { TFaultContext, TFaultModule, TRemove, TUndo } from './types.js';
 import { revertUndo, type TRevertResult } from './undo.js';
 import latency from './latency.js';
 import jitter from './jitter.js';
@@ -90,32 +93,63 @@ export async function applyFault(input: unknown, ctx: TFaultContext): Promise<TA
   await assertLeverReleased(ctx.db, 'new faults');
   await moduleOf(spec.type).validate(spec as never, ctx);
   const id = newFaultId();
-  await insertFault(ctx.db, {
-    id,
-    runId: ctx.runId,
-    type: spec.type,
-    target: targetText(spec),
-    params: spec.params,
-    expiresAt: ctx.expiresAt,
-    detached: ctx.detached,
-  });
-  let undo: TUndo = {};
-  const actx: TApplyContext = {
-    ...ctx,
-    faultId: id,
-    recordUndo: async (u) => {
-      undo = u;
-      await saveUndo(ctx.db, id, u);
-    },
-  };
-  let removeFn: () => Promise<void>;
+  // Where the toxics and instances are, so a reconciler whose own URLs differ (a target's Toxiproxy) undoes them there.
+  const where: TUndo = { toxiproxyUrl: ctx.toxiproxyUrl, ...(ctx.supervisorUrl ? { supervisorUrl: ctx.supervisorUrl } : {}) };
+  let undo: TUndo = where;
+  const handle = await recordAndApply(
+    ctx,
+    { id, type: spec.type, target: targetText(spec), params: spec.params, undo },
+    async () =>
+      moduleOf(spec.type).apply(spec.target as never, spec.params as never, {
+        ...ctx,
+        faultId: id,
+        recordUndo: async (u) => {
+          undo = { ...u, ...where };
+          await saveUndo(ctx.db, id, undo);
+        },
+      }),
+    // what was done so far, from the undo recorded step by step
+    () => revertUndo(undo, ctx, id).then(() => undefined),
+  );
+  return { ...handle, spec };
+}
+
+/**
+ * Record, then apply, a fault whose effect chaos/ does not make itself: a
+ * target's process commands, run by workers/ (target files sit above
+ * chaos/). `undo` is written with the row, before `apply` runs, so a
+ * reconciler or a halt in another process can undo it (through
+ * `ctx.undoCommand` for `TUndo.commands`). Same lever checks and ledger
+ * states as `applyFault`; `revertOnFailure` undoes a failed apply (absent:
+ * the failed apply changed nothing that could be undone).
+ */
+export async function applyRecordedFault(
+  ctx: TFaultContext,
+  fault: { type: string; target: string; params?: unknown; undo: TUndo },
+  apply: () => Promise<TRemove>,
+  opts: { revertOnFailure?: () => Promise<void> } = {},
+): Promise<{ id: string; remove(): Promise<void> }> {
+  await assertLeverReleased(ctx.db, 'new faults');
+  return recordAndApply(ctx, { id: newFaultId(), ...fault, params: fault.params ?? {} }, apply, opts.revertOnFailure ?? (async () => undefined));
+}
+
+/** The ledger around one apply: row ─▶ apply ─▶ lever still released? ─▶ active; remove() ─▶ removed. */
+async function recordAndApply(
+  ctx: TFaultContext,
+  row: { id: string; type: string; target: string; params: unknown; undo: TUndo },
+  apply: () => Promise<TRemove>,
+  revert: () => Promise<void>,
+): Promise<{ id: string; remove(): Promise<void> }> {
+  const { id } = row;
+  await insertFault(ctx.db, { ...row, runId: ctx.runId, expiresAt: ctx.expiresAt, detached: ctx.detached });
+  let removeFn: TRemove;
   try {
-    removeFn = await moduleOf(spec.type).apply(spec.target as never, spec.params as never, actx);
+    removeFn = await apply();
   } catch (e) {
     const err = toAppError(e);
     let undone = true;
     try {
-      await revertUndo(undo, ctx, id);
+      await revert();
     } catch {
       undone = false;
     }
@@ -139,7 +173,6 @@ export async function applyFault(input: unknown, ctx: TFaultContext): Promise<TA
   let removed = false;
   return {
     id,
-    spec,
     async remove() {
       if (removed) return;
       try {

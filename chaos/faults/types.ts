@@ -40,7 +40,32 @@ export interface TFaultContext {
    * @defaultValue 5000
    */
   requestTimeoutMs?: number;
+  /**
+   * Undoes a target's command-driven process fault (`TUndo.commands`).
+   * Supplied by workers/ (`undoCommandFault`: target files sit above
+   * chaos/); it re-reads the recorded target file and runs only that
+   * file's commands. Without it such a fault cannot be undone here: its
+   * removal fails, naming why, and the row stays open for a worker.
+   */
+  undoCommand?: TUndoCommand;
 }
+
+/**
+ * A target's process fault run by its own commands, as the ledger records
+ * it: where the commands are and which to undo, never a command line (a
+ * database writer must not be able to make a reconciler run one).
+ */
+export interface TCommandUndo {
+  /** Absolute path of the target file whose `processes.commands` applied it. */
+  targetFile: string;
+  /** `processes.instances[].id` in that file. */
+  instance: string;
+  /** kill → `start` (or `restart`), pause → `resume`, restart → nothing. */
+  fault: 'kill' | 'pause' | 'restart';
+}
+
+/** Undo one command fault; resolves to what it did (`none`: nothing was left to undo). */
+export type TUndoCommand = (u: TCommandUndo) => Promise<'resumed' | 'started' | 'none'>;
 
 /** Removes what `apply` did. Idempotent: calling it twice, or after a halt, is harmless. */
 export type TRemove = () => Promise<void>;
@@ -64,6 +89,16 @@ export interface TUndo {
    * be found by its body.
    */
   httpFaults?: { id?: string; body: THttpFaultBody }[];
+  /**
+   * The proxy API the toxics and disabled proxies are on (a target file's
+   * own `edges.toxiproxy` may not be the platform's); absent in rows
+   * written before it was recorded: the context's.
+   */
+  toxiproxyUrl?: string;
+  /** The supervisor the instances and HTTP faults are on (a target's `processes.url`); absent: the context's. */
+  supervisorUrl?: string;
+  /** A target's process faults run by its commands, undone through `TFaultContext.undoCommand`. */
+  commands?: TCommandUndo[];
 }
 
 /** Handed to `apply`: the context plus the ledger id and a way to record undo data early. */

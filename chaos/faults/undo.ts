@@ -3,6 +3,9 @@
  * serves a fault's own `remove()`, the reconciler after a crash and a halt.
  * Every step is idempotent (a toxic already gone, an instance already
  * running) and every step is tried even when an earlier one failed.
+ * Toxics and instances are undone where the row says they are (its
+ * `toxiproxyUrl` / `supervisorUrl`, a target's own), still under the
+ * allowlist; a target's commands only through `ctx.undoCommand`.
  */
 import { AppError } from '../../core/errors.js';
 import { claimedByOthers } from '../safety/ledger.js';
@@ -47,7 +50,7 @@ export async function revertUndo(undo: TUndo, ctx: TFaultContext, faultId: strin
   const toxics = Object.entries(undo.toxics ?? {});
   const disabled = undo.disabledProxies ?? [];
   if (toxics.length || disabled.length) {
-    const tp = toxiproxyOf(ctx);
+    const tp = toxiproxyOf({ ...ctx, toxiproxyUrl: undo.toxiproxyUrl ?? ctx.toxiproxyUrl });
     for (const [proxy, names] of toxics) {
       for (const toxic of names) {
         steps.push(
@@ -84,7 +87,7 @@ export async function revertUndo(undo: TUndo, ctx: TFaultContext, faultId: strin
   const held = undo.heldInstances ?? [];
   const http = undo.httpFaults ?? [];
   if (paused.length || held.length || http.length) {
-    const sup = supervisorOf(ctx);
+    const sup = supervisorOf({ ...ctx, supervisorUrl: undo.supervisorUrl ?? ctx.supervisorUrl });
     if (paused.length || held.length) {
       steps.push(
         attempt('resume/start instances', async () => {
@@ -127,6 +130,21 @@ export async function revertUndo(undo: TUndo, ctx: TFaultContext, faultId: strin
         }),
       );
     }
+  }
+
+  for (const c of undo.commands ?? []) {
+    steps.push(
+      attempt(`${c.fault === 'pause' ? 'resume' : 'bring back'} ${c.instance} (${c.targetFile})`, async () => {
+        if (!ctx.undoCommand)
+          throw new AppError(
+            'UNAVAILABLE',
+            'a target command fault is undone by a faultline worker or the safety lever (this process cannot run target commands)',
+          );
+        const done = await ctx.undoCommand(c);
+        if (done === 'resumed') result.instancesResumed.push(c.instance);
+        if (done === 'started') result.instancesStarted.push(c.instance);
+      }),
+    );
   }
 
   await Promise.all(steps);

@@ -10,14 +10,21 @@
  *
  *   ┌─ proxy: list (for the report) ─▶ POST /reset ───────────┐
  *   ├─ supervisor: resume paused, start held, DELETE /http-faults ─┼─▶ close ledger rows whose
- *   └─ ledger: open rows ──────────────────────────────────────┘   components were swept
+ *   └─ ledger: open rows ─┬────────────────────────────────────┘   components were swept
+ *                         └─▶ rows elsewhere: undone one by one (revertUndo), each closed when undone
+ *
+ * "Elsewhere" is what the sweeps do not reach: toxics on a target's own
+ * Toxiproxy, instances of a target's own supervisor, a target's process
+ * commands (through `ctx.undoCommand`). Those are undone from their rows
+ * only — another stack's faults on a shared Toxiproxy are never touched.
  */
 import { inArray } from 'drizzle-orm';
 import { AppError, toAppError } from '../../core/errors.js';
 import { faults } from '../../db/schema/faults.js';
 import { supervisorOf, toxiproxyOf } from '../faults/targets.js';
 import type { TFaultContext, TUndo } from '../faults/types.js';
-import { openFaults, type TFaultRow } from './ledger.js';
+import { revertUndo } from '../faults/undo.js';
+import { markFailed, markRemoved, openFaults, type TFaultRow } from './ledger.js';
 
 /** Halt needs no run: the fault context minus run and expiry. */
 export type THaltContext = Omit<TFaultContext, 'runId' | 'expiresAt'> & {
@@ -39,8 +46,11 @@ export interface THaltResult {
   instancesStarted: string[];
   /** HTTP faults deleted (supervisor ids). */
   httpFaults: string[];
-  /** Components that could not be swept; their ledger rows stay open (status failed) for the reconciler. */
-  errors: { component: 'proxy' | 'supervisor' | 'ledger'; message: string }[];
+  /**
+   * Components that could not be swept; their ledger rows stay open (status failed) for the reconciler.
+   * `target`: one fault undone from its row (a target's Toxiproxy, supervisor or commands) failed; the message names it.
+   */
+  errors: { component: 'proxy' | 'supervisor' | 'ledger' | 'target'; message: string }[];
   /** Things that went wrong without stopping the halt (e.g. the toxic listing timed out: `toxics` is then incomplete). */
   warnings: string[];
   durationMs: number;
@@ -52,6 +62,38 @@ function needs(row: TFaultRow): { proxy: boolean; supervisor: boolean } {
     proxy: Object.keys(u.toxics ?? {}).length > 0 || (u.disabledProxies ?? []).length > 0,
     supervisor: (u.pausedInstances ?? []).length > 0 || (u.heldInstances ?? []).length > 0 || (u.httpFaults ?? []).length > 0,
   };
+}
+
+const sameUrl = (a: string | undefined, b: string) => a === undefined || a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+
+/** Whether a row's fault is somewhere the sweeps do not reach, so it is undone from the row itself. */
+function elsewhere(row: TFaultRow, c: TFaultContext): boolean {
+  const u = (row.undo ?? {}) as TUndo;
+  const n = needs(row);
+  return (u.commands ?? []).length > 0 || (n.proxy && !sameUrl(u.toxiproxyUrl, c.toxiproxyUrl)) || (n.supervisor && !sameUrl(u.supervisorUrl, c.supervisorUrl));
+}
+
+/** Undo, one by one from their rows, the faults the sweeps do not reach; each row closed when undone, else left failed. */
+async function undoElsewhere(rows: TFaultRow[], c: TFaultContext, result: THaltResult, undone: TFaultRow[]): Promise<void> {
+  await Promise.all(
+    rows
+      .filter((row) => elsewhere(row, c))
+      .map(async (row) => {
+        try {
+          const r = await revertUndo((row.undo ?? {}) as TUndo, c, row.id);
+          await markRemoved(c.db, row.id);
+          undone.push(row);
+          result.proxiesEnabled.push(...r.proxiesEnabled);
+          result.instancesResumed.push(...r.instancesResumed);
+          result.instancesStarted.push(...r.instancesStarted);
+          result.httpFaults.push(...r.httpFaultsRemoved);
+        } catch (e) {
+          const message = toAppError(e).message;
+          await markFailed(c.db, row.id, message).catch(() => undefined);
+          result.errors.push({ component: 'target', message: `fault ${row.id} (${row.type} ${row.target}): ${message}` });
+        }
+      }),
+  );
 }
 
 /** Run an idempotent step again while it times out, until `deadline` (epoch ms). */
@@ -135,7 +177,9 @@ export async function haltAll(ctx: THaltContext): Promise<THaltResult> {
   }, deadline);
 
   const rowsP = openFaults(c.db);
-  const [proxyR, supR, rowsR] = await Promise.allSettled([proxySweep, supervisorSweep, rowsP]);
+  const undoneElsewhere: TFaultRow[] = [];
+  const elsewhereP = rowsP.then((rows) => undoElsewhere(rows, c, result, undoneElsewhere));
+  const [proxyR, supR, rowsR] = await Promise.allSettled([proxySweep, supervisorSweep, rowsP, elsewhereP]);
   const proxyOk = proxyR.status === 'fulfilled';
   const supOk = supR.status === 'fulfilled';
   if (proxyR.status === 'rejected') result.errors.push({ component: 'proxy', message: toAppError(proxyR.reason).message });
@@ -146,6 +190,7 @@ export async function haltAll(ctx: THaltContext): Promise<THaltResult> {
     const done: TFaultRow[] = [];
     const pending: TFaultRow[] = [];
     for (const row of rowsR.value) {
+      if (elsewhere(row, c)) continue;
       const n = needs(row);
       if ((n.proxy && !proxyOk) || (n.supervisor && !supOk)) pending.push(row);
       else done.push(row);
@@ -174,7 +219,7 @@ export async function haltAll(ctx: THaltContext): Promise<THaltResult> {
             ),
           );
       }
-      result.removed = done.map((r) => ({ id: r.id, type: r.type, target: r.target, runId: r.runId }));
+      result.removed = [...done, ...undoneElsewhere].map((r) => ({ id: r.id, type: r.type, target: r.target, runId: r.runId }));
     } catch (e) {
       result.errors.push({ component: 'ledger', message: toAppError(e).message });
     }

@@ -24,10 +24,11 @@ export function holderId(): string {
 
 export async function insertFault(
   db: TDb,
-  row: { id: string; runId?: string; type: string; target: string; params: unknown; expiresAt?: Date; detached?: boolean },
+  row: { id: string; runId?: string; type: string; target: string; params: unknown; expiresAt?: Date; detached?: boolean; undo?: TUndo },
 ): Promise<void> {
   await db.insert(faults).values({
     id: row.id,
+    ...(row.undo ? { undo: row.undo } : {}),
     runId: row.runId ?? null,
     type: row.type,
     target: row.target,

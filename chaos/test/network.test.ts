@@ -9,6 +9,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { eq } from 'drizzle-orm';
 import pg from 'pg';
 import { Toxiproxy } from 'toxiproxy-node-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +19,7 @@ import { faults as faultsTable } from '../../db/schema/faults.js';
 import { startFaultProxy, type TFaultProxy } from '../proxy/index.js';
 import { applyFault, haltAll, reconcileFaults, removeFault } from '../index.js';
 import { getFault } from '../safety/ledger.js';
-import type { TFaultContext } from '../faults/types.js';
+import type { TFaultContext, TUndo } from '../faults/types.js';
 import { ToxiproxyApi } from '../faults/toxiproxy-api.js';
 import { median } from './helpers.js';
 
@@ -442,8 +443,12 @@ describe('validation before anything is applied', () => {
 describe('failed removal', () => {
   it('keeps the row open with the error, and the reconciler finishes the job', async () => {
     const f = await applyFault({ type: 'latency', target: 'orders->payments', params: { latencyMs: 300 } }, { ...ctx, runId: 'run-x' });
-    // The proxy API is unreachable at removal time (wrong address here).
-    await expect(removeFault(f.id, { ...ctx, toxiproxyUrl: 'http://127.0.0.1:9' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    // The proxy API is unreachable at removal time: the row's recorded address (where removal goes) is made wrong here, then put back.
+    const recorded = (await getFault(ledger.db, f.id))!.undo as TUndo;
+    const setUndo = (u: TUndo) => ledger.db.update(faultsTable).set({ undo: u }).where(eq(faultsTable.id, f.id));
+    await setUndo({ ...recorded, toxiproxyUrl: 'http://127.0.0.1:9' });
+    await expect(removeFault(f.id, ctx)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    await setUndo(recorded);
     const row = await getFault(ledger.db, f.id);
     expect(row?.status).toBe('failed');
     expect(row?.removedAt).toBeNull();

@@ -18,6 +18,7 @@ import { loadConfig } from '../../core/config.js';
 import { closeDb, getDb } from '../../db/client.js';
 import { parseAllowedHosts, type THaltContext, type THaltResult, type TLeverEvent, type TLeverState } from '../../chaos/index.js';
 import { engageLever, leverStatus, releaseLever, type TEngageLeverResult } from '../../workers/index.js';
+import { undoCommandFault } from '../../workers/targets/index.js';
 
 /** Flags shared by `halt` and `faults`: where the proxy, supervisor and ledger are. */
 export interface TFaultFlags {
@@ -49,6 +50,8 @@ export function faultContext(flags: TFaultFlags): THaltContext & { databaseUrl: 
     supervisorUrl: flags.supervisorUrl ?? cfg.SUPERVISOR_URL,
     db: getDb(databaseUrl),
     databaseUrl,
+    // `faults remove` of a target's process fault runs the target file's own undo command
+    undoCommand: undoCommandFault,
   };
 }
 

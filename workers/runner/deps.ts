@@ -106,8 +106,11 @@ async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
 
 export const realDeps: TRunnerDeps = {
   // the shop, or a target file (its path is absolute: experiments resolve it against the experiment file)
-  systemUnderTest: async (experiment, p, deps) =>
-    isTargetFile(experiment.target) ? targetSystem((await loadTarget(experiment.target)).target, p, deps) : shopSystem(p, deps),
+  systemUnderTest: async (experiment, p, deps) => {
+    if (!isTargetFile(experiment.target)) return shopSystem(p, deps);
+    const { target, file } = await loadTarget(experiment.target);
+    return targetSystem(target, p, deps, file);
+  },
   applyFault: (spec, ctx) => applyFault(spec, ctx),
   loadScenario: async (name) => {
     // a scenario file of an experiment (a target's load), resolved against the experiment file

@@ -7,17 +7,17 @@
  *
  *   prepare ─▶ create the listed proxies that do not exist (removed again at the end)
  *   steady state ─▶ GET entry.health × probes, every scrape URL answers
- *   faults ─▶ edges: fault catalog (Toxiproxy, ledger) │ processes: commands (kill/pause/restart)
+ *   faults ─▶ edges: fault catalog (Toxiproxy, ledger) │ processes: commands (kill/pause/restart, ledger)
  *   settle ─▶ settled SQL returns no row
  *   analysis ─▶ target invariants + acknowledged writes; SLOs from metrics.requests
  */
-import { randomBytes } from 'node:crypto';
+import { applyRecordedFault, type TFaultContext } from '../../chaos/index.js';
 import { AppError } from '../../core/errors.js';
 import type { TScenario } from '../../loadtests/index.js';
 import { breakerMapping, type TTarget } from '../../targets/index.js';
 import type { TInstance, TScrapeTick } from '../collectors/index.js';
 import type { TPlatform } from '../platform.js';
-import { applyCommandFault, captureTargetBaseline, checkTargetConsistency, isTargetSettled } from '../targets/index.js';
+import { applyCommandFault, captureTargetBaseline, checkCommandFault, checkTargetConsistency, isTargetSettled, undoCommandFault } from '../targets/index.js';
 import type { TAppliedFaultHandle, TRunnerDeps, TSteadyStateCheck, TSystemUnderTest } from './ports.js';
 
 const PROCESS_FAULTS = new Set(['kill', 'pause', 'restart']);
@@ -95,19 +95,32 @@ function adaptScenario(t: TTarget, s: TScenario): TScenario {
   return { ...s, acknowledged: acks, ...(requests ? { requests } : {}) };
 }
 
-function commandFault(t: TTarget, spec: unknown): Promise<TAppliedFaultHandle> | undefined {
-  const { type, target } = (spec ?? {}) as { type?: string; target?: unknown };
+/**
+ * A process fault of a commands target, recorded in the fault ledger like
+ * every other fault: the row names the target file, instance and fault (no
+ * command line), so the reconciler or a halt can undo it after a crash.
+ */
+function commandFault(t: TTarget, file: string, spec: unknown, ctx: TFaultContext): Promise<TAppliedFaultHandle> | undefined {
+  const { type, target, params } = (spec ?? {}) as { type?: string; target?: unknown; params?: unknown };
   if (t.processes?.kind !== 'commands' || !type || !PROCESS_FAULTS.has(type)) return undefined;
   const processes = t.processes;
+  const instance = String(target);
   return (async () => {
-    const remove = await applyCommandFault(processes, type, String(target));
-    let removed: Promise<void> | undefined;
-    return { id: `cmd-${randomBytes(6).toString('hex')}`, remove: () => (removed ??= remove()) };
+    checkCommandFault(processes, type, instance);
+    const undo = { targetFile: file, instance, fault: type as 'kill' | 'pause' | 'restart' };
+    return applyRecordedFault(
+      ctx,
+      { type, target: instance, params: params ?? {}, undo: { commands: [undo] } },
+      () => applyCommandFault(processes, type, instance),
+      // a pause whose command failed (or timed out) may still have stopped it: resume is harmless either way;
+      // a failed kill is not followed by a start, which could run the service twice
+      type === 'pause' ? { revertOnFailure: async () => void (await undoCommandFault(undo)) } : {},
+    );
   })();
 }
 
-/** The system under test described by target file `t`. */
-export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps): TSystemUnderTest {
+/** The system under test described by target file `t`, read from `file` (absolute: the ledger names it for undoing process faults). */
+export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: string): TSystemUnderTest {
   const requests = t.metrics?.requests;
   const breakers = t.metrics?.breakers ? breakerMapping(t.metrics.breakers).metric : undefined;
   return {
@@ -116,7 +129,7 @@ export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps): TSyst
     faultUrls: { toxiproxyUrl: t.edges?.toxiproxy ?? p.toxiproxyUrl, supervisorUrl: t.processes?.kind === 'supervisor' ? t.processes.url : '' },
     prepare: () => ensureProxies(t),
     // process faults of a commands target run its commands; everything else goes through the fault catalog
-    applyFault: (spec, ctx) => commandFault(t, spec) ?? deps.applyFault(spec, ctx),
+    applyFault: (spec, ctx) => commandFault(t, file, spec, ctx) ?? deps.applyFault(spec, ctx),
     instances: async () => scrapeInstances(t),
     keepMetrics: [...(requests ? [requests.histogram] : []), ...(breakers ? [breakers] : [])],
     setRunContext: async () => undefined,

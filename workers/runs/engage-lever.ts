@@ -33,6 +33,7 @@ import { appendRunEvent } from '../runner/event-sink.js';
 import { runControlChannel } from '../runner/events.js';
 import { transitionRun } from '../runner/lifecycle.js';
 import type { TPlatform } from '../platform.js';
+import { undoCommandFault } from '../targets/index.js';
 import { activeRuns } from './active-runs.js';
 
 /** What the lever needs of the platform: the database, Redis to tell runners, and where the faults live. */
@@ -176,7 +177,14 @@ export async function engageLever(p: TLeverPlatform, input: TEngageLeverInput, o
   const o: Required<TEngageLeverOptions> = { redeliverForMs: opts.redeliverForMs ?? 3000, redisTimeoutMs: opts.redisTimeoutMs ?? 2000 };
   const { state, alreadyEngaged } = await setLever(p.db, i);
   const reason = haltReason(state);
-  const haltP = haltAll({ toxiproxyUrl: p.toxiproxyUrl, supervisorUrl: p.supervisorUrl, db: p.db, allowedHosts: allowedHostsOf(p) });
+  const haltP = haltAll({
+    toxiproxyUrl: p.toxiproxyUrl,
+    supervisorUrl: p.supervisorUrl,
+    db: p.db,
+    allowedHosts: allowedHostsOf(p),
+    // a target's paused or killed instances are brought back by its own commands
+    undoCommand: undoCommandFault,
+  });
   const runsP = activeRuns(p.db).then((rs) => Promise.all(rs.map((r) => stopRun(p, r, reason, o))));
   const [halt, runs] = await Promise.all([haltP, runsP]);
   return { lever: state, alreadyEngaged, halt, runs, durationMs: Math.round(performance.now() - started) };
