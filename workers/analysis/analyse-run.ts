@@ -135,6 +135,7 @@ export async function analyseRun(run: TRunRecord, opts: TAnalyseOptions): Promis
     timelines,
     faults.map((f) => ({ ...f, duration: f.plannedDurationMs })),
     run.endedAt,
+    opts.breakers?.mapping ? { mapping: opts.breakers.mapping } : {},
   );
   const { invariants, infoOps } = await judgeConsistency(run, opts);
   // A load test (a scenario run on its own) is judged by its k6 thresholds too; an

@@ -1,7 +1,9 @@
 /**
  * Circuit-breaker analysis: a state timeline per breaker and instance, built
- * from `circuit_breaker_state` samples (0 closed, 1 open, 2 half-open) and
- * from the services' breaker log lines (exact transition times), then trips
+ * from breaker state samples read through a mapping (the shop's
+ * `circuit_breaker_state`, 0 closed, 1 open, 2 half-open, by default; a
+ * target file's `metrics.breakers`, e.g. Resilience4j's one series per state)
+ * and from the services' breaker log lines (exact transition times), then trips
  * lined up with the fault windows and the experiment's expectations checked.
  *
  *   samples ─┐   observations   per instance        trips ∩ fault windows
@@ -21,7 +23,55 @@ interface TObservation {
   source: 'metric' | 'log';
 }
 
-const STATE_OF_GAUGE: Record<number, TBreakerState> = { 0: 'closed', 1: 'open', 2: 'half-open' };
+/**
+ * How breaker state is read from scraped samples: the shape of a target
+ * file's `metrics.breakers` as `breakerMapping` (targets/) spells it out,
+ * kept structural here so the analysis stays free of the target module.
+ */
+export interface TBreakerMapping {
+  /** Sample name, e.g. `circuit_breaker_state`. */
+  metric: string;
+  /** Label naming the breaker. */
+  name_label: string;
+  /**
+   * `value`: the sample's value is the state (`states` gives each state's value).
+   * `label`: one series per state, `state_label` names it, the current one has value 1 (Resilience4j).
+   */
+  encoding: 'value' | 'label';
+  state_label?: string;
+  states: { readonly closed: number | string; readonly open: number | string; readonly half_open: number | string };
+}
+
+/** faultline's own breakers (the shop's): the `circuit_breaker_state` gauge, 0 closed, 1 open, 2 half-open, labelled `breaker`. */
+export const FAULTLINE_BREAKER_MAPPING: TBreakerMapping = {
+  metric: 'circuit_breaker_state',
+  name_label: 'breaker',
+  encoding: 'value',
+  states: { closed: 0, open: 1, half_open: 2 },
+};
+
+const STATE_NAMES = [
+  ['closed', 'closed'],
+  ['open', 'open'],
+  ['half_open', 'half-open'],
+] as const;
+
+/** The breaker name and state one sample reports through `m`, or null (another metric, no name, a state the mapping does not read, or not the current one). */
+export function breakerSampleState(s: TMetricSample, m: TBreakerMapping): { breaker: string; state: TBreakerState } | null {
+  if (s.metric !== m.metric) return null;
+  const breaker = s.labels[m.name_label];
+  if (!breaker) return null;
+  if (m.encoding === 'value') {
+    for (const [key, state] of STATE_NAMES) if (s.value === Number(m.states[key])) return { breaker, state };
+    return null;
+  }
+  // one series per state: the current one is 1, the others 0 (Resilience4j's forced_open, disabled, metrics_only are not read)
+  if (s.value !== 1) return null;
+  const label = s.labels[m.state_label ?? 'state'];
+  if (label === undefined) return null;
+  for (const [key, state] of STATE_NAMES) if (label.toLowerCase() === String(m.states[key]).toLowerCase()) return { breaker, state };
+  return null;
+}
 
 function normaliseState(v: unknown): TBreakerState | null {
   if (typeof v !== 'string') return null;
@@ -56,13 +106,12 @@ export function breakerLogTransition(rec: TLogRecord): { breaker: string; state:
   return null;
 }
 
-function observationsOf(samples: readonly TMetricSample[], logs: readonly TLogRecord[]): TObservation[] {
+function observationsOf(samples: readonly TMetricSample[], logs: readonly TLogRecord[], mapping: TBreakerMapping): TObservation[] {
   const obs: TObservation[] = [];
   for (const s of samples) {
-    if (s.metric !== 'circuit_breaker_state' || !s.labels.breaker) continue;
-    const state = STATE_OF_GAUGE[s.value];
-    if (!state) continue;
-    obs.push({ t: s.t, breaker: s.labels.breaker, service: s.labels.service ?? s.service, instance: s.instance, state, source: 'metric' });
+    const read = breakerSampleState(s, mapping);
+    if (!read) continue;
+    obs.push({ t: s.t, breaker: read.breaker, service: s.labels.service ?? s.service, instance: s.instance, state: read.state, source: 'metric' });
   }
   for (const r of logs) {
     const tr = breakerLogTransition(r);
@@ -92,6 +141,11 @@ export interface TBreakerAnalysisOptions {
    * @defaultValue 3
    */
   flapLimit?: number;
+  /**
+   * How breaker state reads from the samples (a target file's `metrics.breakers`).
+   * @defaultValue FAULTLINE_BREAKER_MAPPING (`circuit_breaker_state`, the shop's)
+   */
+  mapping?: TBreakerMapping;
 }
 
 /** Build the timeline of every breaker seen in samples or logs. */
@@ -106,7 +160,7 @@ export function breakerTimelines(
   const precedence = opts.logPrecedenceMs ?? 1500;
   const flapLimit = opts.flapLimit ?? 3;
   const byBreaker = new Map<string, TObservation[]>();
-  for (const o of observationsOf(samples, logs)) {
+  for (const o of observationsOf(samples, logs, opts.mapping ?? FAULTLINE_BREAKER_MAPPING)) {
     const arr = byBreaker.get(o.breaker);
     if (arr) arr.push(o);
     else byBreaker.set(o.breaker, [o]);
@@ -181,7 +235,9 @@ export function checkBreakerExpectations(
   timelines: readonly TBreakerTimeline[],
   faults: readonly (TFaultWindowLike & Pick<TTimedFault, 'duration'>)[],
   runEnd: number,
+  opts: Pick<TBreakerAnalysisOptions, 'mapping'> = {},
 ): TBreakerExpectationResult[] {
+  const metric = (opts.mapping ?? FAULTLINE_BREAKER_MAPPING).metric;
   return expectations.map((x) => {
     const fault = faults.find((f) => f.name === x.opens_during);
     const opensWithinMs = x.opens_within ?? fault?.duration ?? 0;
@@ -201,7 +257,7 @@ export function checkBreakerExpectations(
         pass: false,
         timeToOpenMs: null,
         timeToCloseMs: null,
-        message: `no state observed for breaker ${x.breaker} (no circuit_breaker_state samples or breaker log lines)`,
+        message: `no state observed for breaker ${x.breaker} (no ${metric} samples or breaker log lines)`,
       };
     const start = fault.appliedAt;
     const end = fault.removedAt ?? runEnd;

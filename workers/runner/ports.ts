@@ -56,8 +56,8 @@ export interface TAnalyseInput {
   db: TDb;
   shopDatabaseUrl: string;
   logStore: LogStore;
-  /** How the system under test is judged beyond the shop's defaults (a target file's consistency checks and request histogram). */
-  system?: Pick<TAnalyseOptions, 'consistency' | 'server'>;
+  /** How the system under test is judged beyond the shop's defaults (a target file's consistency checks, request histogram and breaker mapping). */
+  system?: Pick<TAnalyseOptions, 'consistency' | 'server' | 'breakers'>;
   /** The run's report directory (created by the writer). */
   reportDir: string;
 }
@@ -112,7 +112,7 @@ export interface TSystemUnderTest {
   /** The run's scenario as this system needs it (a target adds its acknowledged writes and entry headers); absent = as is. */
   adaptScenario?(s: TScenario): TScenario;
   /** Judging beyond the shop's defaults, handed to the analysis. */
-  analysis?: Pick<TAnalyseOptions, 'consistency' | 'server'>;
+  analysis?: Pick<TAnalyseOptions, 'consistency' | 'server' | 'breakers'>;
 }
 
 export interface TRunnerDeps {

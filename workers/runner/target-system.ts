@@ -9,7 +9,7 @@
  *   steady state ─▶ GET entry.health × probes, every scrape URL answers
  *   faults ─▶ edges: fault catalog (Toxiproxy, ledger) │ processes: commands (kill/pause/restart, ledger)
  *   settle ─▶ settled SQL returns no row
- *   analysis ─▶ target invariants + acknowledged writes; SLOs from metrics.requests
+ *   analysis ─▶ target invariants + acknowledged writes; SLOs from metrics.requests; breakers through metrics.breakers
  */
 import { applyRecordedFault, type TFaultContext } from '../../chaos/index.js';
 import { AppError } from '../../core/errors.js';
@@ -122,7 +122,8 @@ function commandFault(t: TTarget, file: string, spec: unknown, ctx: TFaultContex
 /** The system under test described by target file `t`, read from `file` (absolute: the ledger names it for undoing process faults). */
 export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: string): TSystemUnderTest {
   const requests = t.metrics?.requests;
-  const breakers = t.metrics?.breakers ? breakerMapping(t.metrics.breakers).metric : undefined;
+  const mapping = t.metrics?.breakers ? breakerMapping(t.metrics.breakers) : undefined;
+  const breakers = mapping?.metric;
   return {
     name: t.name,
     entryUrl: t.entry.url,
@@ -140,6 +141,8 @@ export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: 
     isSettled: () => isTargetSettled(t),
     analysis: {
       consistency: (input) => checkTargetConsistency(t, input),
+      // breaker timelines and expectations read the target's own breaker metric
+      ...(mapping ? { breakers: { mapping } } : {}),
       ...(requests
         ? {
             server: {
