@@ -2,8 +2,8 @@
  * Experiments against a target file (`target: ../target.yaml`): the file's
  * relative references (target, scenario) resolved against the experiment
  * file, and what the experiment asks checked against what the target
- * declares — each fault's edge or instance, breaker expectations (not judged
- * for target files yet), invariant names — so a wrong name is a field error before any run, not a failure
+ * declares — each fault's edge or instance, each breaker expectation's breaker
+ * (metrics.breakers), invariant names — so a wrong name is a field error before any run, not a failure
  * when the fault is due. Pure except for reading the target and scenario files.
  */
 import { existsSync } from 'node:fs';
@@ -60,6 +60,38 @@ function faultIssue(t: TTarget, type: string, target: unknown): string | undefin
   return ids.includes(String(target)) ? undefined : `unknown instance "${String(target)}"; the target's instances: ${ids.join(', ')}`;
 }
 
+/**
+ * Breaker expectations need a breaker mapping (`metrics.breakers`) and scrape
+ * URLs (the only metrics a target run collects); a breaker named in one must
+ * be among the target's `metrics.breakers.names` when the file lists them
+ * (otherwise any `<from>-><to>` name the schema admits is taken on trust: the
+ * mapping reports whatever names the metric's label carries).
+ */
+function breakerIssues(e: TExperiment, t: TTarget): TFieldIssue[] {
+  if (!e.expectations.breakers.length) return [];
+  const b = t.metrics?.breakers;
+  if (!b) return [{ path: 'expectations.breakers', message: 'the target declares no metrics.breakers: breaker expectations cannot be judged' }];
+  if (!t.metrics?.scrape.length)
+    return [
+      {
+        path: 'expectations.breakers',
+        message: 'the target declares no metrics.scrape URLs: breaker states are only read from scraped metrics (not http_sd or prometheus yet)',
+      },
+    ];
+  const names = b.names;
+  if (!names) return [];
+  return e.expectations.breakers.flatMap((x, i) =>
+    names.includes(x.breaker)
+      ? []
+      : [
+          {
+            path: `expectations.breakers.${i}.breaker`,
+            message: `the target reports no breaker "${x.breaker}"; its metrics.breakers.names: ${names.join(', ')}`,
+          },
+        ],
+  );
+}
+
 /** Field issues (no lines) of an experiment against its target file. */
 export function targetIssues(e: TExperiment, t: TTarget): TFieldIssue[] {
   const issues: TFieldIssue[] = [];
@@ -68,13 +100,7 @@ export function targetIssues(e: TExperiment, t: TTarget): TFieldIssue[] {
     const problem = faultIssue(t, type, target);
     if (problem) issues.push({ path: `faults.${i}.fault.target`, message: problem });
   });
-  if (e.expectations.breakers.length)
-    issues.push({
-      path: 'expectations.breakers',
-      message: t.metrics?.breakers
-        ? "breaker expectations are not judged for target files yet (the analysis reads the shop's breaker metric)"
-        : 'the target declares no metrics.breakers: breaker expectations cannot be judged',
-    });
+  issues.push(...breakerIssues(e, t));
   const known = [...t.invariants.map((x) => x.name), ...(t.acknowledged.length ? [ACKNOWLEDGED_CHECK] : [])];
   e.expectations.invariants.forEach((n, i) => {
     if (n !== '*' && !known.includes(n))

@@ -197,12 +197,19 @@ export const ProcessesSchema = z.discriminatedUnion('kind', [
     }),
 ]);
 
+/**
+ * The breakers the target reports, by the name its metric labels them with; given, an
+ * experiment's breaker expectations must name one of them (else any `<from>-><to>` name is accepted).
+ */
+const BreakerNames = z.array(z.string().min(1)).min(1).optional();
+
 /** Breaker state read from a metric: faultline's own shape and Resilience4j's are presets. */
 export const BreakersSchema = z.union([
-  z.object({ preset: z.enum(['faultline', 'resilience4j']) }).strict(),
+  z.object({ preset: z.enum(['faultline', 'resilience4j']), names: BreakerNames }).strict(),
   z
     .object({
       metric: z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/),
+      names: BreakerNames,
       /** Label that names the breaker. */
       name_label: z.string().min(1),
       /**
@@ -378,9 +385,9 @@ export type TTargetBreakers = z.infer<typeof BreakersSchema>;
 export type TTargetInvariant = z.infer<typeof InvariantSchema>;
 export type TTargetAcknowledged = z.infer<typeof AcknowledgedSchema>;
 
-/** The breaker mapping with a preset spelled out. */
+/** The breaker mapping with a preset spelled out (and the file's `names`, when it lists them). */
 export function breakerMapping(b: TTargetBreakers) {
-  return 'preset' in b ? BREAKER_PRESETS[b.preset] : b;
+  return 'preset' in b ? { ...BREAKER_PRESETS[b.preset], ...(b.names ? { names: b.names } : {}) } : b;
 }
 
 /** The connection string of a named database: its variable, else its default; undefined when neither. */

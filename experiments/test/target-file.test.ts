@@ -3,7 +3,7 @@
  * against the experiment file, and what the experiment names is checked
  * against what the target declares — each problem at its field and line.
  */
-import { mkdtemp, rm, writeFile, cp } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile, cp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,42 @@ expectations:
     expect(issues[0]!.message).toMatch(/unknown edge "transfers->payments"; the target's edges: transfers->postgres, transfers->redis/);
     expect(issues[1]!.message).toMatch(/unknown instance "transfers-7"/);
     expect(issues[2]!.message).toMatch(/needs a faultline supervisor/);
+  });
+
+  it('takes breaker expectations when the target declares metrics.breakers and scrape URLs', async () => {
+    const breakerExp = (target: string, breaker: string) => `${BASE.replace('target: target.yaml', `target: ${target}`)}faults:
+  - { name: db-slow, at: 1s, duration: 5s, fault: { type: latency, target: transfers->postgres, params: { latencyMs: 100 } } }
+expectations:
+  breakers:
+    - { breaker: ${breaker}, opens_during: db-slow, closes_within: 10s }
+`;
+    const original = await readFile(path.join(dir, 'target.yaml'), 'utf8');
+    // the transfers target (preset resilience4j, no names): any <from>-><to> name is accepted
+    const file = path.join(dir, 'ok.yaml');
+    await writeFile(file, breakerExp('target.yaml', 'transfers->postgres'));
+    const e = await loadExperimentFile(file);
+    expect(e.expectations.breakers).toEqual([expect.objectContaining({ breaker: 'transfers->postgres', opens_during: 'db-slow' })]);
+
+    // names listed: a breaker the target does not report is named at its field and line
+    await writeFile(path.join(dir, 'named.yaml'), original.replace('preset: resilience4j', 'preset: resilience4j\n    names: [transfers->postgres]'));
+    const named = await issuesOf(breakerExp('named.yaml', 'transfers->ledger'));
+    expect(named).toEqual([
+      expect.objectContaining({
+        path: 'expectations.breakers.0.breaker',
+        line: 12,
+        message: 'the target reports no breaker "transfers->ledger"; its metrics.breakers.names: transfers->postgres',
+      }),
+    ]);
+    await writeFile(file, breakerExp('named.yaml', 'transfers->postgres'));
+    await expect(loadExperimentFile(file)).resolves.toBeDefined();
+
+    // no mapping, or no scrape URLs: refused at expectations.breakers
+    await writeFile(path.join(dir, 'nobreakers.yaml'), original.replace(/\n  breakers:\n    preset: resilience4j/, ''));
+    const none = await issuesOf(breakerExp('nobreakers.yaml', 'transfers->postgres'));
+    expect(none).toEqual([expect.objectContaining({ path: 'expectations.breakers', message: expect.stringContaining('declares no metrics.breakers') })]);
+    await writeFile(path.join(dir, 'noscrape.yaml'), original.replace(/  scrape: \[.*\]\n/, '  prometheus: http://127.0.0.1:9090\n'));
+    const noScrape = await issuesOf(breakerExp('noscrape.yaml', 'transfers->postgres'));
+    expect(noScrape).toEqual([expect.objectContaining({ path: 'expectations.breakers', message: expect.stringContaining('no metrics.scrape URLs') })]);
   });
 
   it('keeps the shop as it was: its invariant names only, shipped scenarios by name', () => {
