@@ -2,9 +2,10 @@
  * Starting and following runs from the console. Runs are created and queued
  * by the runner's `enqueueRun`; the console never executes one itself.
  */
-import type { TExperiment } from '../../experiments/index.js';
+import { isTargetFile, type TExperiment } from '../../experiments/index.js';
+import { breakerMapping, loadTarget } from '../../targets/index.js';
 import { enqueueRun, getPlatform, readSamples, requestAbort, subscribeRun, type TPlatform, type TStoredRunEvent } from '../../workers/index.js';
-import { breakerTimelines } from '../../workers/analysis/index.js';
+import { breakerTimelines, type TBreakerMapping } from '../../workers/analysis/index.js';
 import { db } from './deps.js';
 import { getExperiment } from './experiments.js';
 import { AppError } from '../../core/errors.js';
@@ -95,9 +96,26 @@ export async function searchRunLogs(
 export async function runBreakers(id: string) {
   const d = db();
   const run = await getRun(d, id);
-  const samples = await readSamples(d, id, { metrics: ['circuit_breaker_state'] });
+  const mapping = await breakerMappingOfRun(run.definition);
+  const samples = await readSamples(d, id, { metrics: [mapping?.metric ?? 'circuit_breaker_state'] });
   const until = run.endedAt ? run.endedAt.getTime() : Date.now();
-  return { timelines: breakerTimelines(samples, [], [], until), until };
+  return { timelines: breakerTimelines(samples, [], [], until, mapping ? { mapping } : {}), until };
+}
+
+/**
+ * The breaker mapping of a run against a target file (its `metrics.breakers`,
+ * read from the file the definition names); undefined for the shop, a target
+ * without breakers, or a file no longer readable (then no lanes, as before).
+ */
+async function breakerMappingOfRun(definition: unknown): Promise<TBreakerMapping | undefined> {
+  const target = (definition as { target?: unknown } | null)?.target;
+  if (typeof target !== 'string' || !isTargetFile(target)) return undefined;
+  try {
+    const b = (await loadTarget(target)).target.metrics?.breakers;
+    return b ? breakerMapping(b) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
