@@ -15,8 +15,19 @@ import { SupervisorClient } from '../workers/collectors/index.js';
 import { shopUp } from './commands/shop.js';
 import { isSupervisorError, parseBugList, parseInstanceCounts } from '../shop/supervisor/index.js';
 
-/** Bad `--instances` / `--bugs` are refused before anything is migrated, pinged or started. */
-export function checkShopFlags(o: { bugs?: string; instances?: string }): void {
+/**
+ * Bad `--instances` / `--bugs` are refused before anything is migrated, pinged or started;
+ * so are both when no experiment runs against the shop (`shop: false`): they switch the
+ * bundled shop, and silently ignoring a bug switch would pass a run that should fail.
+ */
+export function checkShopFlags(o: { bugs?: string; instances?: string; shop?: boolean }): void {
+  if (o.shop === false) {
+    const flag = o.bugs !== undefined ? '--bugs' : o.instances !== undefined ? '--instances' : undefined;
+    if (flag)
+      throw new AppError('VALIDATION', `${flag} switches the bundled shop, and no experiment here runs against it (each names a target file)`, {
+        issues: [{ path: flag, message: "not for a target file: set the system's own switches where it starts (e.g. its environment)" }],
+      });
+  }
   try {
     parseInstanceCounts(o.instances);
     parseBugList(o.bugs);
@@ -45,6 +56,12 @@ export interface PrepareRunEnvOptions {
    * @defaultValue false
    */
   alwaysStartWorker?: boolean;
+  /**
+   * Whether a run needs the bundled shop. False when every experiment names a
+   * target file: the shop's supervisor is then neither contacted, started nor required.
+   * @defaultValue true
+   */
+  shop?: boolean;
   /** Progress notes ("starting the shop…"). */
   note?: (line: string) => void;
 }
@@ -100,8 +117,11 @@ export async function prepareRunEnvironment(o: PrepareRunEnvOptions = {}): Promi
   let supervisorUrl = cfg.SUPERVISOR_URL;
   let gatewayUrl = cfg.SHOP_GATEWAY_URL;
   let toxiproxyUrl: string | null = cfg.TOXIPROXY_URL;
-  const running = await new SupervisorClient({ url: cfg.SUPERVISOR_URL, timeoutMs: 1500 }).health();
-  if (!running) {
+  const needShop = o.shop ?? true;
+  const running = needShop && (await new SupervisorClient({ url: cfg.SUPERVISOR_URL, timeoutMs: 1500 }).health());
+  if (!needShop) {
+    // target files only: their systems are the user's, checked by preflightTargets
+  } else if (!running) {
     if (o.useRunning)
       throw new AppError('UNAVAILABLE', `no shop supervisor answers at ${cfg.SUPERVISOR_URL} (SUPERVISOR_URL); start \`faultline up\`, or drop --use-running`);
     note('starting the shop and the fault proxy…');

@@ -3,7 +3,9 @@
  * experiment of a suite (one after the other: they share the shop) and
  * exit 0 when every verdict passed, 1 when any failed or aborted, 2 on an
  * error of faultline itself or bad input. Writes DIR/<experiment>/ reports,
- * DIR/junit.xml (all runs), DIR/summary.md and DIR/gate.json.
+ * DIR/junit.xml (all runs), DIR/summary.md and DIR/gate.json. The shop is
+ * started (or required) only when some experiment runs against it; the
+ * target file of each other experiment is checked first (preflightTargets).
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,11 +13,12 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { AppError, toAppError, type TFieldIssue } from '../../core/errors.js';
 import { parseWith } from '../../core/validate.js';
-import { loadSuiteFile } from '../../experiments/index.js';
+import { isTargetFile, loadSuiteFile } from '../../experiments/index.js';
 import { newRunId } from '../../workers/index.js';
 import { outcomeText, runExperiment } from '../execute-experiment.js';
 import { gateExitCode, gateSummary, mergeJunit, type TGateResult } from '../gate-report.js';
-import { prepareRunEnvironment } from '../run-env.js';
+import { checkShopFlags, prepareRunEnvironment } from '../run-env.js';
+import { preflightTargets } from '../target-preflight.js';
 import { shopTargetIssues } from '../shop-targets.js';
 import { yamlLineOf } from '../../core/validate.js';
 
@@ -45,6 +48,8 @@ export function register(program: Command): void {
       // every unknown edge / service / breaker of the suite at once, before the shop starts
       const targetIssues: TFieldIssue[] = [];
       for (const [i, { file, experiment }] of experiments.entries()) {
+        // a target file's experiment was checked against its target by loadSuiteFile
+        if (isTargetFile(experiment.target)) continue;
         const text = await readFile(file, 'utf8').catch(() => '');
         for (const issue of shopTargetIssues(experiment)) {
           const line = yamlLineOf(
@@ -55,9 +60,13 @@ export function register(program: Command): void {
         }
       }
       if (targetIssues.length) throw new AppError('VALIDATION', `${flags.suite}: unknown scenario or target`, { issues: targetIssues });
+      const shop = experiments.some((x) => !isTargetFile(x.experiment.target));
+      checkShopFlags({ ...flags, shop });
+      await preflightTargets(experiments, { write: (t) => process.stderr.write(t) });
       const reportRoot = path.resolve(flags.reportDir);
       await mkdir(reportRoot, { recursive: true });
       const env = await prepareRunEnvironment({
+        shop,
         useRunning: flags.useRunning,
         bugs: flags.bugs,
         instances: flags.instances,

@@ -1,12 +1,16 @@
 /**
  * `faultline run <experiment.yaml> [--report-dir DIR]`: one experiment,
  * live progress, verdict. Exit 0 passed, 1 failed/aborted, 2 error or bad input.
+ * An experiment naming a target file runs without the shop: its target is
+ * checked first (preflightTargets) and the shop is never contacted.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseWith } from '../../core/validate.js';
+import { isTargetFile } from '../../experiments/index.js';
 import { exitCodeOf, outcomeText, readExperimentFile, runExperiment } from '../execute-experiment.js';
-import { prepareRunEnvironment } from '../run-env.js';
+import { checkShopFlags, prepareRunEnvironment } from '../run-env.js';
+import { preflightTargets } from '../target-preflight.js';
 
 const RunFlagsSchema = z.object({
   reportDir: z.string().min(1, '--report-dir must not be empty').optional(),
@@ -19,7 +23,7 @@ const RunFlagsSchema = z.object({
 export function register(program: Command): void {
   program
     .command('run')
-    .description('run one experiment against the shop and print its verdict (exit 0 passed, 1 failed or aborted, 2 error)')
+    .description('run one experiment against the shop or its target file and print its verdict (exit 0 passed, 1 failed or aborted, 2 error)')
     .argument('<experiment>', 'experiment file (YAML), e.g. experiments/payments-latency.yaml')
     .option('--report-dir <dir>', 'write report.json, junit.xml, summary.md and report.html here (default REPORT_DIR/<runId>)')
     .option('--use-running', 'use the shop, proxy and workers already running instead of starting them')
@@ -29,8 +33,13 @@ export function register(program: Command): void {
     .action(async (file: string, raw: unknown) => {
       const flags = parseWith(RunFlagsSchema, raw, 'run options');
       // validate the file before starting anything
-      await readExperimentFile(file);
+      const { experiment } = await readExperimentFile(file);
+      const shop = !isTargetFile(experiment.target);
+      checkShopFlags({ ...flags, shop });
+      // a target file: every piece it needs answers before anything starts (one line per piece on stderr)
+      await preflightTargets([{ file, experiment }], { write: (t) => process.stderr.write(t) });
       const env = await prepareRunEnvironment({
+        shop,
         useRunning: flags.useRunning,
         bugs: flags.bugs,
         instances: flags.instances,

@@ -5,14 +5,8 @@
  */
 import type { Command } from 'commander';
 import { loadTarget } from '../../targets/index.js';
-import { checkTarget, type TCheckLine } from '../../workers/index.js';
-
-const color = (code: number, s: string) => (process.stdout.isTTY ? `\x1b[${code}m${s}\x1b[0m` : s);
-
-function line(l: TCheckLine): string {
-  const mark = !l.ok ? color(31, 'FAIL') : l.warn ? color(33, 'warn') : color(32, ' ok ');
-  return `${mark}  ${l.piece.padEnd(34)} ${l.detail}\n`;
-}
+import { checkTarget } from '../../workers/index.js';
+import { checkLineText } from '../target-preflight.js';
 
 export function register(program: Command): void {
   const target = program.command('target').description('target files: the systems under test (targets/<name>.yaml)');
@@ -29,7 +23,7 @@ export function register(program: Command): void {
       }
       const { target: t, file } = await loadTarget(ref);
       process.stdout.write(`target ${t.name} (${file}): file valid\n`);
-      const lines = await checkTarget(t, { timeoutMs }, (l) => process.stdout.write(line(l)));
+      const lines = await checkTarget(t, { timeoutMs }, (l) => process.stdout.write(checkLineText(l, process.stdout.isTTY)));
       const failed = lines.filter((l) => !l.ok).length;
       process.stdout.write(`${lines.length - failed} ok, ${failed} failed\n`);
       process.exitCode = failed ? 1 : 0;
