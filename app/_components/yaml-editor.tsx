@@ -2,13 +2,22 @@
 /**
  * The experiment editor: YAML text, validated by the server's schema as you
  * type (debounced); each problem is shown at its line in the gutter and in
- * the list under the editor, named by its field path.
+ * the list under the editor, named by its field path. The target picker
+ * (`targets`: `shop` and the target files the Targets page lists) writes the
+ * `target:` line; the same validation then checks the experiment against the
+ * chosen target's edges, processes and invariants.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useRouter } from 'next/navigation';
 import { api, ApiError, type TApiIssue } from './api.js';
+import { readTargetLine, writeTargetLine } from './target-line.js';
 
-export function YamlEditor({ initial, id }: { initial: string; id?: string }) {
+export interface TTargetOption {
+  value: string;
+  label: string;
+}
+
+export function YamlEditor({ initial, id, targets }: { initial: string; id?: string; targets?: TTargetOption[] }) {
   const router = useRouter();
   const [text, setText] = useState(initial);
   const [issues, setIssues] = useState<TApiIssue[]>([]);
@@ -38,9 +47,30 @@ export function YamlEditor({ initial, id }: { initial: string; id?: string }) {
     };
   }, [text]);
   const lines = useMemo(() => text.split('\n').length, [text]);
+  const target = useMemo(() => readTargetLine(text), [text]);
+  // a target the list does not have (typed by hand, or a file since removed) stays selectable as written
+  const options = useMemo(
+    () => (targets && !targets.some((o) => o.value === target) ? [...targets, { value: target, label: `${target} (not listed)` }] : targets),
+    [targets, target],
+  );
   const bad = useMemo(() => new Map(issues.filter((i) => i.line).map((i) => [i.line!, `${i.path}: ${i.message}`])), [issues]);
   return (
     <div className="stack tight">
+      {options && (
+        <label className="row">
+          <span>Target</span>
+          <select data-testid="target-picker" value={target} onChange={(e) => setText((t) => writeTargetLine(t, e.target.value))}>
+            {options.map((o) => (
+              <option key={o.value} value={o.value}>
+                {o.label}
+              </option>
+            ))}
+          </select>
+          <span className="muted">
+            a target file&apos;s paths (and a scenario file&apos;s) are relative to the targets root; see <a href="/targets">Targets</a>
+          </span>
+        </label>
+      )}
       <div className="yaml-editor">
         <div ref={gutter} className="gutter">
           {Array.from({ length: lines }, (_, i) => (

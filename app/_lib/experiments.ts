@@ -16,7 +16,17 @@ import { and, eq, sql } from 'drizzle-orm';
 import { AppError } from '../../core/errors.js';
 import { experiments, schedules } from '../../db/schema/index.js';
 import type { TDb } from '../../db/client.js';
-import { EXPERIMENTS_DIR, listExperiments, parseExperiment, type TExperiment } from '../../experiments/index.js';
+import {
+  checkExperimentTarget,
+  EXPERIMENTS_DIR,
+  isTargetFile,
+  listExperiments,
+  parseExperiment,
+  resolveExperimentRefs,
+  type TExperiment,
+} from '../../experiments/index.js';
+import { REPO_ROOT } from '../../targets/index.js';
+import { config } from './deps.js';
 import { lastRunPerExperiment } from './queries.js';
 import { assertShopTargets } from '../../cli/shop-targets.js';
 
@@ -24,12 +34,24 @@ import { assertShopTargets } from '../../cli/shop-targets.js';
  * Parse and check against what exists: the load scenario must be shipped,
  * fault targets must be edges / instances / services of the shop, breaker
  * expectations real breakers (the same pre-flight as `faultline run`),
- * each problem at its field and line.
+ * each problem at its field and line. An experiment naming a target file
+ * (the editor's target picker) is checked against that file's edges,
+ * processes and invariants (checkExperimentTarget, as `faultline run` does);
+ * a console experiment has no folder of its own, so its `target` and
+ * scenario paths are relative to the targets root (FAULTLINE_TARGETS_ROOT,
+ * default this checkout: `examples/transfers/target.yaml`). The parsed,
+ * unresolved experiment is what is stored (no server paths).
  */
-function parseChecked(yaml: string, filename: string): TExperiment {
+async function parseChecked(yaml: string, filename: string): Promise<TExperiment> {
   const e = parseExperiment(yaml, filename);
-  if (e.target === 'shop') assertShopTargets(e, yaml, filename);
+  if (!isTargetFile(e.target)) assertShopTargets(e, yaml, filename);
+  else await checkExperimentTarget(resolveExperimentRefs(e, targetsRoot()), filename, yaml);
   return e;
+}
+
+/** Where a console experiment's relative target and scenario paths point from. */
+export function targetsRoot(): string {
+  return config().FAULTLINE_TARGETS_ROOT ?? REPO_ROOT;
 }
 
 /** Where an experiment's definition lives: the shipped file, an edited copy of it in the database, or only the database. */
@@ -158,7 +180,7 @@ export async function getExperiment(db: TDb, id: string): Promise<TExperimentDet
  * overwrites; editing is {@link updateExperiment}.
  */
 export async function createExperiment(db: TDb, yaml: string): Promise<TExperimentDetail> {
-  const e = parseChecked(yaml, 'experiment.yaml');
+  const e = await parseChecked(yaml, 'experiment.yaml');
   const conflict = () =>
     new AppError('CONFLICT', `an experiment named ${e.name} already exists`, {
       issues: [{ path: 'name', message: `"${e.name}" is taken: choose another name, or edit ${e.name}`, line: 1 }],
@@ -180,7 +202,7 @@ export async function createExperiment(db: TDb, yaml: string): Promise<TExperime
  */
 export async function updateExperiment(db: TDb, yaml: string, id: string): Promise<TExperimentDetail> {
   const current = await getExperiment(db, id);
-  const e = parseChecked(yaml, `${id}.yaml`);
+  const e = await parseChecked(yaml, `${id}.yaml`);
   if (e.name !== id)
     throw new AppError('VALIDATION', 'invalid experiment', {
       issues: [{ path: 'name', message: `must stay "${id}" when editing (create a new experiment to rename)`, line: 1 }],
@@ -232,7 +254,7 @@ export async function deleteExperiment(db: TDb, id: string): Promise<{ ok: true;
 }
 
 /** Validate only (the editor's live check). */
-export function validateExperiment(yaml: string): TExperiment {
+export function validateExperiment(yaml: string): Promise<TExperiment> {
   return parseChecked(yaml, 'experiment.yaml');
 }
 

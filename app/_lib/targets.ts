@@ -76,3 +76,17 @@ export async function targetDetail(id: string): Promise<TTargetView> {
 export async function checkTarget(id: string): Promise<TTargetCheck> {
   return checkTargetFile(id, root());
 }
+
+/** A choice of the experiment editor's target picker: `shop`, or a target file's path relative to the targets root. */
+export interface TTargetChoice {
+  /** What the picker writes into `target:`. */
+  value: string;
+  label: string;
+}
+
+/** The target picker's choices: the same list as the Targets page (listTargets), valid files only, the shop first as `shop`. */
+export async function targetChoices(): Promise<TTargetChoice[]> {
+  const list = await targetsList();
+  const files = list.filter((t) => t.valid && t.id !== 'shop').map((t) => ({ value: t.path, label: `${t.target?.name ?? t.id} (${t.path})` }));
+  return [{ value: 'shop', label: 'shop (the bundled sample shop)' }, ...files];
+}

@@ -1,6 +1,7 @@
 import { redirect } from 'next/navigation';
 import { requireUser } from '../../../_lib/page-auth.js';
 import { YamlEditor } from '../../../_components/yaml-editor.js';
+import { targetChoices } from '../../../_lib/targets.js';
 
 export const dynamic = 'force-dynamic';
 
@@ -32,11 +33,12 @@ quiescence: 10s
 export default async function NewExperimentPage() {
   const user = await requireUser();
   if (user.role !== 'operator') redirect('/experiments');
+  const targets = await targetChoices();
   return (
     <>
       <h1>New experiment</h1>
       <section className="panel">
-        <YamlEditor initial={TEMPLATE} />
+        <YamlEditor initial={TEMPLATE} targets={targets} />
       </section>
     </>
   );

@@ -5,4 +5,4 @@ import { validateExperiment } from '../../../_lib/experiments.js';
 const YamlBody = z.object({ yaml: z.string().max(200_000) });
 
 /** Viewers may validate too: it changes nothing. POST because the YAML can be large. */
-export const POST = route({ role: 'viewer', body: YamlBody }, async ({ body }) => ({ ok: true, experiment: validateExperiment(body.yaml) }));
+export const POST = route({ role: 'viewer', body: YamlBody }, async ({ body }) => ({ ok: true, experiment: await validateExperiment(body.yaml) }));
