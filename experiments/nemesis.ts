@@ -104,7 +104,7 @@ export function nemesisCandidates(n: TNemesis, topo: TNemesisTopology): Map<TNem
   const out = new Map<TNemesisKind, TCandidate[]>();
   for (const kind of n.kinds) {
     const list: TCandidate[] = [];
-    if (kind === 'latency' || kind === 'reset_peer') {
+    if (kind === 'latency' || kind === 'reset_peer' || kind === 'cut') {
       for (const e of edges)
         list.push({
           kind,
@@ -113,7 +113,9 @@ export function nemesisCandidates(n: TNemesis, topo: TNemesisTopology): Map<TNem
           spec: (_d, nb) =>
             kind === 'latency'
               ? { type: 'latency', target: e.name, params: { latencyMs: nb.latency_ms } }
-              : { type: 'reset_peer', target: e.name, params: { timeoutMs: 0 } },
+              : kind === 'cut'
+                ? { type: 'limit_data', target: e.name, params: { bytes: nb.cut_bytes, stream: 'upstream' } }
+                : { type: 'reset_peer', target: e.name, params: { timeoutMs: 0 } },
         });
     } else if (kind === 'partition') {
       const into = new Map<string, string[]>();

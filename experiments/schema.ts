@@ -226,8 +226,17 @@ export const NEMESIS_KINDS = [
   'pause',
   /** `http_abort` with `http_status` on one route of one service. */
   'http_abort',
+  /**
+   * `limit_data` upstream on an edge: every connection is cut after
+   * `cut_bytes` sent (new ones too), so a multi-statement write fails between
+   * any two of its statements. Opt-in (not in the default kinds): adding a
+   * kind to the default would change the schedule of every existing seed.
+   */
+  'cut',
 ] as const;
 export type TNemesisKind = (typeof NEMESIS_KINDS)[number];
+/** The kinds a nemesis draws from when it lists none: every kind but the opt-in `cut`. */
+export const DEFAULT_NEMESIS_KINDS: readonly TNemesisKind[] = NEMESIS_KINDS.filter((k) => k !== 'cut');
 
 /** `"payments POST /charges"`: a service and one of its routes, for `http_abort`. */
 export const NEMESIS_ROUTE_RE = /^([a-z0-9_.-]+) (GET|POST|PUT|PATCH|DELETE) (\/\S*)$/;
@@ -251,11 +260,11 @@ export const NemesisSchema = z
   .object({
     /** Seed of the schedule; change it to explore another schedule, keep it to replay one. */
     seed: z.number({ error: 'seed must be a whole number' }).int({ error: 'seed must be a whole number' }).min(0).max(4_294_967_295),
-    /** Fault kinds to draw from. @defaultValue every kind */
+    /** Fault kinds to draw from. @defaultValue every kind but `cut` */
     kinds: z
       .array(z.enum(NEMESIS_KINDS, { error: `kind must be one of ${NEMESIS_KINDS.join(', ')}` }))
       .min(1, { error: 'list at least one fault kind' })
-      .default([...NEMESIS_KINDS]),
+      .default([...DEFAULT_NEMESIS_KINDS]),
     /** Number of faults (exclusive with `every`). */
     count: z.number().int({ error: 'count must be a whole number' }).min(1).max(1000).optional(),
     /** One fault per this much of the active window (exclusive with `count`). @defaultValue 4s when neither is given */
@@ -270,6 +279,8 @@ export const NemesisSchema = z
     max_concurrent: z.number().int().min(1).max(20).default(2),
     /** Added delay of a `latency` fault, ms; make it exceed the caller's timeout. @defaultValue 3000 */
     latency_ms: z.number().int().min(1).max(600_000).default(3000),
+    /** Bytes a connection may send before a `cut` fault closes it. @defaultValue 2000 */
+    cut_bytes: z.number().int().min(1).max(1_000_000_000).default(2000),
     /** Status of an `http_abort` fault. @defaultValue 503 */
     http_status: z.number().int().min(500, { error: 'http_status must be a 5xx status' }).max(599, { error: 'http_status must be a 5xx status' }).default(503),
     /** Routes an `http_abort` picks from, `"<service> <METHOD> <route>"`. @defaultValue the shop's inter-service routes */

@@ -152,6 +152,22 @@ describe('planNemesis', () => {
     for (const f of latency) expect(f.name.endsWith(`-latency-${(f.fault.target as string).replace('->', '-')}`), f.name).toBe(true);
   });
 
+  it('draws the opt-in cut only when listed: limit_data upstream of cut_bytes on an edge, and never by default', () => {
+    const kinds = new Set<string>();
+    for (let seed = 0; seed < 40; seed++) for (const f of planNemesis(nemesis({ seed }), SHOP, LOAD_MS)) kinds.add(f.fault.type);
+    expect(kinds.has('limit_data')).toBe(false);
+    const edgeNames = new Set(SHOP.edges.map((e) => e.name));
+    const plan = planNemesis(nemesis({ seed: 3, kinds: ['cut'], cut_bytes: 1500 }), SHOP, LOAD_MS);
+    expect(plan.length).toBeGreaterThan(0);
+    for (const f of plan) {
+      expect(f.name).toMatch(/^nemesis-\d+-cut-/);
+      expect(f.fault).toMatchObject({ type: 'limit_data', params: { bytes: 1500, stream: 'upstream' } });
+      expect(edgeNames.has(f.fault.target as string), f.name).toBe(true);
+    }
+    expect(NemesisSchema.parse({ seed: 1 }).cut_bytes).toBe(2000);
+    expect(NemesisSchema.safeParse({ seed: 1, cut_bytes: 0 }).success).toBe(false);
+  });
+
   it('draws only the listed kinds, and every (count from every)', () => {
     const plan = planNemesis(nemesis({ count: undefined, every: '5s', kinds: ['kill', 'pause'] }), SHOP, 40_000);
     expect(plan.length).toBeGreaterThan(0);
