@@ -26,8 +26,9 @@ async function detectorOf(bug: string): Promise<string> {
   return names![0]!;
 }
 
-async function runWithBug(bug: string) {
-  const experiment = await detectorOf(bug);
+async function runWithBug(bug: string, detector?: string) {
+  const experiment = detector ?? (await detectorOf(bug));
+  expect((await experimentsDetecting()).get(bug), `${experiment} does not claim ${bug}`).toContain(experiment);
   fx = await startRunnerFixture({ bugs: [bug] });
   worker = await startWorker({ platform: fx.platform, log: () => undefined });
   const file = path.join(EXPERIMENTS_DIR, `${experiment}.yaml`);
@@ -72,6 +73,13 @@ describe('bug switches are caught by their experiments', () => {
     const { run, violations } = await runWithBug('consume-before-commit');
     expect(run.state, run.reason ?? '').toBe('failed');
     expect(violations.map((x) => x.name)).toContain('stock-conserved');
+  }, 400_000);
+
+  // confirm-outside-tx is also claimed by the 3-minute nemesis; the short detector runs here
+  it('confirm-outside-tx: orders-instance-killed fails with a confirmed order whose saga never completed', async () => {
+    const { run, violations } = await runWithBug('confirm-outside-tx', 'orders-instance-killed');
+    expect(run.state, run.reason ?? '').toBe('failed');
+    expect(violations.map((x) => x.name)).toContain('saga-terminal');
   }, 400_000);
 
   it('oversell: its experiment fails with negative stock', async () => {
