@@ -9,8 +9,8 @@
  *
  * "Needed" follows what the runner does with the target (workers/runner/target-system.ts):
  * the entry, the Toxiproxy the listed proxies are ensured on, the proxies and process
- * commands its faults use, every scrape URL (steady state), the databases and queries of
- * the invariants it judges, the acknowledged writes and `settled`. Logs, http_sd and a
+ * commands its faults use, every scrape URL and http_sd target (steady state), the databases
+ * and queries of the invariants it judges, the acknowledged writes and `settled`. Logs and a
  * Prometheus server are not used by runs yet: their lines are shown, never fatal.
  */
 import { AppError } from '../core/errors.js';
@@ -54,7 +54,8 @@ export function piecesNeeded(e: TExperiment, t: TTarget): (piece: string) => boo
   if (acks) for (const a of t.acknowledged) if ('database' in a.confirm) databases.add(a.confirm.database);
   if (t.settled) databases.add(t.settled.database);
   return (piece) => {
-    if (piece === 'entry' || piece === 'settled' || piece.startsWith('metrics.scrape.')) return true;
+    // the run scrapes the scrape URLs and every target http_sd lists (resolved at its start)
+    if (piece === 'entry' || piece === 'settled' || piece.startsWith('metrics.scrape.') || piece.startsWith('metrics.http_sd')) return true;
     // the runner lists (and creates) the target's proxies at the start of every run
     if (piece === 'edges.toxiproxy') return Boolean(t.edges);
     if (piece === 'edges.proxies') return network.length > 0;

@@ -62,7 +62,7 @@ function faultIssue(t: TTarget, type: string, target: unknown): string | undefin
 
 /**
  * Breaker expectations need a breaker mapping (`metrics.breakers`) and scrape
- * URLs (the only metrics a target run collects); a breaker named in one must
+ * URLs or http_sd (the metrics a target run collects); a breaker named in one must
  * be among the target's `metrics.breakers.names` when the file lists them
  * (otherwise any `<from>-><to>` name the schema admits is taken on trust: the
  * mapping reports whatever names the metric's label carries).
@@ -71,11 +71,11 @@ function breakerIssues(e: TExperiment, t: TTarget): TFieldIssue[] {
   if (!e.expectations.breakers.length) return [];
   const b = t.metrics?.breakers;
   if (!b) return [{ path: 'expectations.breakers', message: 'the target declares no metrics.breakers: breaker expectations cannot be judged' }];
-  if (!t.metrics?.scrape.length)
+  if (!t.metrics?.scrape.length && !t.metrics?.http_sd)
     return [
       {
         path: 'expectations.breakers',
-        message: 'the target declares no metrics.scrape URLs: breaker states are only read from scraped metrics (not http_sd or prometheus yet)',
+        message: 'the target declares no metrics.scrape URLs or http_sd: breaker states are only read from scraped metrics (not from a prometheus server yet)',
       },
     ];
   const names = b.names;

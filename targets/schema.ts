@@ -68,6 +68,8 @@ const Duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
 });
 /** `POST /transfers`: method, space, path as the service's route label shows it. */
 const Route = z.string().regex(/^(GET|POST|PUT|PATCH|DELETE) \/\S*$/, 'expected "METHOD /path", e.g. "POST /checkout"');
+/** Values the load engine generates in every iteration (loadtests' plain-HTTP requests); not capture names. */
+const GENERATED_VALUES = ['uuid', 'randInt', 'pick', 'vu'] as const;
 /** A JSON path into a response body: `$.orderId`, `$.data.id`, `$.items[0].id`. */
 const JsonPath = z.string().regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+$/, 'expected a JSON path like "$.orderId"');
 
@@ -75,9 +77,13 @@ export const EntrySchema = z
   .object({
     /** Base URL the load goes to (the built-in engine's base, k6's BASE_URL). */
     url: HttpUrl,
-    /** Headers on every request (values may use `{{name}}` captured by setup). */
+    /** Headers on every request (values may use `${name}` captured by setup, and the scenario's generated values). */
     headers: z.record(z.string(), z.string()).default({}),
-    /** Requests made once before the load, e.g. a login whose token later requests use. */
+    /**
+     * Requests made once before the load (k6's setup()), e.g. a login whose token later requests use:
+     * each step's `capture` takes values from its JSON response, used as `${name}` by later steps,
+     * `headers` above and the scenario's requests (path, headers, body) in every VU and segment.
+     */
     setup: z
       .array(
         z
@@ -89,7 +95,7 @@ export const EntrySchema = z
             body: z.unknown().optional(),
             /** Statuses that count as success. @defaultValue [200, 201, 204] */
             expect_status: z.array(z.number().int().min(100).max(599)).default([200, 201, 204]),
-            /** Values taken from the response for `{{name}}` in later headers and bodies. */
+            /** Values taken from the response for `${name}` in later headers, paths and bodies. */
             capture: z.record(z.string().regex(/^[a-zA-Z_]\w*$/), JsonPath).default({}),
           })
           .strict(),
@@ -98,7 +104,35 @@ export const EntrySchema = z
     /** Answers `2xx` when the system is up: the steady-state probe. @defaultValue GET / */
     health: z.string().startsWith('/').default('/'),
   })
-  .strict();
+  .strict()
+  .superRefine((e, ctx) => {
+    // `${name}`: a value captured by an earlier step, or one the load engine generates
+    const known = new Set<string>(GENERATED_VALUES);
+    const refs = (v: unknown, path: (string | number)[], where: string) => {
+      if (typeof v === 'string') {
+        for (const [, name] of v.matchAll(/\$\{([A-Za-z_]\w*)\}/g))
+          if (!known.has(name!))
+            ctx.addIssue({ code: 'custom', path, message: `\${${name}} is not captured ${where} (capture: {${name}: $.path} in an entry.setup step)` });
+      } else if (Array.isArray(v)) v.forEach((x, i) => refs(x, [...path, i], where));
+      else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) refs(x, [...path, k], where);
+    };
+    e.setup.forEach((step, i) => {
+      refs(step.path, ['setup', i, 'path'], 'by an earlier step');
+      refs(step.headers, ['setup', i, 'headers'], 'by an earlier step');
+      refs(step.body, ['setup', i, 'body'], 'by an earlier step');
+      for (const name of Object.keys(step.capture)) {
+        if ((GENERATED_VALUES as readonly string[]).includes(name))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['setup', i, 'capture', name],
+            message: `"${name}" is a generated value (${GENERATED_VALUES.join(', ')}); pick another name`,
+          });
+        else if (known.has(name)) ctx.addIssue({ code: 'custom', path: ['setup', i, 'capture', name], message: `"${name}" is captured twice` });
+        known.add(name);
+      }
+    });
+    refs(e.headers, ['headers'], 'by entry.setup');
+  });
 
 export const ProxySchema = z
   .object({

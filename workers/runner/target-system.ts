@@ -6,6 +6,9 @@
  * SQL. Nothing here knows the shop.
  *
  *   prepare ─▶ create the listed proxies that do not exist (removed again at the end)
+ *           └─▶ entry.setup once (a login): captured values go into the entry headers
+ *               and the scenario's requests, so every VU and every segment gets them
+ *   metrics ─▶ scrape URLs + the http_sd targets (re-resolved whenever the collector re-reads)
  *   steady state ─▶ GET entry.health × probes, every scrape URL answers
  *   faults ─▶ edges: fault catalog (Toxiproxy, ledger) │ processes: commands (kill/pause/restart, ledger)
  *   settle ─▶ settled SQL returns no row
@@ -17,23 +20,50 @@ import type { TScenario } from '../../loadtests/index.js';
 import { breakerMapping, type TTarget } from '../../targets/index.js';
 import type { TInstance, TScrapeTick } from '../collectors/index.js';
 import type { TPlatform } from '../platform.js';
-import { applyCommandFault, captureTargetBaseline, checkCommandFault, checkTargetConsistency, isTargetSettled, undoCommandFault } from '../targets/index.js';
+import {
+  applyCommandFault,
+  captureTargetBaseline,
+  checkCommandFault,
+  checkTargetConsistency,
+  entryHeaders,
+  fillScenarioVars,
+  isTargetSettled,
+  resolveHttpSd,
+  runEntrySetup,
+  undoCommandFault,
+  type TSetupVars,
+} from '../targets/index.js';
 import type { TAppliedFaultHandle, TRunnerDeps, TSteadyStateCheck, TSystemUnderTest } from './ports.js';
 
 const PROCESS_FAULTS = new Set(['kill', 'pause', 'restart']);
 
-/** The target's scrape URLs as collector instances (the collector appends `/metrics`). */
-function scrapeInstances(t: TTarget): TInstance[] {
-  return (t.metrics?.scrape ?? []).map((url, i) => ({
-    id: `${t.name}-${i}`,
-    service: t.name,
-    index: i,
+function scrapeInstance(id: string, service: string, index: number, url: string): TInstance {
+  return {
+    id,
+    service,
+    index,
     pid: null,
     port: Number(new URL(url).port) || 0,
     url: url.replace(/\/metrics\/?$/, ''),
     state: 'running' as const,
     restarts: 0,
-  }));
+  };
+}
+
+/** The target's scrape URLs as collector instances (the collector appends `/metrics`). */
+function scrapeInstances(t: TTarget): TInstance[] {
+  return (t.metrics?.scrape ?? []).map((url, i) => scrapeInstance(`${t.name}-${i}`, t.name, i, url));
+}
+
+/**
+ * The http_sd targets as collector instances, asked again on every call (the collector
+ * re-reads its instances every few scrapes): an instance that appears or moves to a new
+ * port mid-run is followed. Its id is the address; its service the `service` or `job` label.
+ */
+async function discoveredInstances(t: TTarget, sd: string): Promise<TInstance[]> {
+  const found = await resolveHttpSd(sd);
+  const offset = t.metrics?.scrape.length ?? 0;
+  return found.map((x, i) => scrapeInstance(`${t.name}-${x.address}`, x.labels.service ?? x.labels.job ?? t.name, offset + i, x.url));
 }
 
 async function proxyApi(base: string, method: 'GET' | 'POST' | 'DELETE', p: string, body?: unknown): Promise<unknown> {
@@ -64,13 +94,13 @@ async function ensureProxies(t: TTarget): Promise<() => Promise<void>> {
   };
 }
 
-async function healthChecks(t: TTarget, tick: TScrapeTick, probes: number): Promise<TSteadyStateCheck[]> {
+async function healthChecks(t: TTarget, vars: TSetupVars, tick: TScrapeTick, probes: number): Promise<TSteadyStateCheck[]> {
   const url = `${t.entry.url.replace(/\/+$/, '')}${t.entry.health}`;
   let ok = 0;
   const failures = new Set<string>();
   for (let i = 0; i < probes; i++) {
     try {
-      const r = await fetch(url, { headers: t.entry.headers, signal: AbortSignal.timeout(3000) });
+      const r = await fetch(url, { headers: entryHeaders(t, vars), signal: AbortSignal.timeout(3000) });
       await r.arrayBuffer();
       if (r.ok) ok++;
       else failures.add(`HTTP ${r.status}`);
@@ -85,14 +115,29 @@ async function healthChecks(t: TTarget, tick: TScrapeTick, probes: number): Prom
   return checks;
 }
 
-/** The run's scenario with the target's acknowledged writes (their ids go in the history) and entry headers. */
-function adaptScenario(t: TTarget, s: TScenario): TScenario {
+/**
+ * The run's scenario with the target's acknowledged writes (their ids go in the history), entry
+ * headers and the values entry.setup captured (filled in once here: every segment gets them).
+ */
+function adaptScenario(t: TTarget, vars: TSetupVars, s: TScenario): TScenario {
   const acks = [
     ...s.acknowledged,
     ...t.acknowledged.filter((a) => !s.acknowledged.some((b) => b.route === a.route)).map(({ route, status, id }) => ({ route, status, id })),
   ];
   const requests = s.requests?.map((r) => ({ ...r, headers: { ...t.entry.headers, ...r.headers } }));
-  return { ...s, acknowledged: acks, ...(requests ? { requests } : {}) };
+  return fillScenarioVars({ ...s, acknowledged: acks, ...(requests ? { requests } : {}) }, vars);
+}
+
+/** Ensure the proxies, then run entry.setup once; a failed setup removes the proxies it created and names its step. */
+async function prepareTarget(t: TTarget, keep: (vars: TSetupVars) => void): Promise<() => Promise<void>> {
+  const unprepare = await ensureProxies(t);
+  try {
+    keep(await runEntrySetup(t));
+  } catch (e) {
+    await unprepare().catch(() => undefined);
+    throw e;
+  }
+  return unprepare;
 }
 
 /**
@@ -124,19 +169,22 @@ export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: 
   const requests = t.metrics?.requests;
   const mapping = t.metrics?.breakers ? breakerMapping(t.metrics.breakers) : undefined;
   const breakers = mapping?.metric;
+  const sd = t.metrics?.http_sd;
+  // the run's state (configuration stays on `t`): what entry.setup captured
+  let vars: TSetupVars = {};
   return {
     name: t.name,
     entryUrl: t.entry.url,
     faultUrls: { toxiproxyUrl: t.edges?.toxiproxy ?? p.toxiproxyUrl, supervisorUrl: t.processes?.kind === 'supervisor' ? t.processes.url : '' },
-    prepare: () => ensureProxies(t),
+    prepare: () => prepareTarget(t, (v) => (vars = v)),
     // process faults of a commands target run its commands; everything else goes through the fault catalog
     applyFault: (spec, ctx) => commandFault(t, file, spec, ctx) ?? deps.applyFault(spec, ctx),
-    instances: async () => scrapeInstances(t),
+    instances: async () => [...scrapeInstances(t), ...(sd ? await discoveredInstances(t, sd) : [])],
     keepMetrics: [...(requests ? [requests.histogram] : []), ...(breakers ? [breakers] : [])],
     setRunContext: async () => undefined,
     supervisorLogs: false,
-    adaptScenario: (s) => adaptScenario(t, s),
-    steadyStateChecks: (tick, probes) => healthChecks(t, tick, probes),
+    adaptScenario: (s) => adaptScenario(t, vars, s),
+    steadyStateChecks: (tick, probes) => healthChecks(t, vars, tick, probes),
     captureBaseline: (names) => captureTargetBaseline(t, names),
     isSettled: () => isTargetSettled(t),
     analysis: {

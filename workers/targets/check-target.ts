@@ -21,6 +21,7 @@ import { ToxiproxyApi } from '../../chaos/index.js';
 import type { TEnv, TTarget } from '../../targets/index.js';
 import { breakerMapping, databaseUrl } from '../../targets/index.js';
 import { parseExposition, SupervisorClient } from '../collectors/index.js';
+import { resolveHttpSd, type THttpSdTarget } from './http-sd.js';
 
 export interface TCheckLine {
   /** What was checked, e.g. `edges.proxies.api->postgres`. */
@@ -168,16 +169,24 @@ async function checkMetrics(t: TTarget, o: { timeoutMs: number }, add: TLineSink
   if (!m) return;
   await Promise.all(m.scrape.map((u, i) => checkScrape(u, `metrics.scrape.${i}`, t, o, add)));
   if (m.http_sd) {
+    // the same resolution a run makes: the JSON shape, then every listed target's /metrics
+    let found: THttpSdTarget[];
     try {
-      const r = await httpGet(m.http_sd, o.timeoutMs);
-      const groups = JSON.parse(r.body) as { targets?: string[] }[];
-      if (!Array.isArray(groups)) throw new Error('not a JSON array of target groups');
-      const targets = groups.flatMap((g) => g.targets ?? []);
-      add({ piece: 'metrics.http_sd', ok: targets.length > 0, detail: `${targets.length} targets` });
-      if (targets[0]) await checkScrape(`http://${targets[0]}/metrics`, `metrics.http_sd[${targets[0]}]`, t, o, add);
+      found = await resolveHttpSd(m.http_sd, o.timeoutMs);
     } catch (e) {
-      add({ piece: 'metrics.http_sd', ok: false, detail: `${m.http_sd}: ${reason(e)}` });
+      return add({ piece: 'metrics.http_sd', ok: false, detail: `${m.http_sd}: ${reason(e)}` });
     }
+    const odd = found.filter((x) => !/\/metrics$/.test(new URL(x.url).pathname));
+    add({
+      piece: 'metrics.http_sd',
+      ok: found.length > 0 && odd.length === 0,
+      detail: found.length
+        ? `${found.length} target${found.length === 1 ? '' : 's'}: ${found.map((x) => x.address).join(', ')}${
+            odd.length ? `; a run scrapes only metrics paths ending in /metrics, not ${odd.map((x) => x.url).join(', ')}` : ''
+          }`
+        : `${m.http_sd} lists no target`,
+    });
+    await Promise.all(found.map((x) => checkScrape(x.url, `metrics.http_sd[${x.address}]`, t, o, add)));
   }
   if (m.prometheus) {
     try {

@@ -1,0 +1,268 @@
+/**
+ * Two pieces of a target file, each through a real worker:
+ *
+ * - `entry.setup`: a small service hands out a bearer token at POST /login and
+ *   answers 401 to every other request without it. The target logs in once
+ *   (capture `token: $.token`), the entry headers carry `Bearer ${token}` and
+ *   the scenario's requests carry `${token}` in a header, a path and a body:
+ *   every request of the run is authorised (the service counts no 401). A
+ *   capture path the login answer does not have ends the run errored, naming
+ *   the field, before any load reached the service.
+ * - `metrics.http_sd`: a discovery server lists one `/metrics` endpoint, and a
+ *   second one (with `__metrics_path__`) once the first has been scraped a few
+ *   times, i.e. mid-run; the run's stored series include both instances.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dropDatabase, migrateDatabase } from '../../../db/migrate.js';
+import { loadExperimentFile } from '../../../experiments/index.js';
+import { enqueueRun, getPlatform, startWorker, waitForRun, type TPlatform } from '../../index.js';
+
+const REDIS = 'redis://127.0.0.1:6379/13';
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+}, 120_000);
+
+/** Listen on the first free port of 19500–19599 (other people's tests share the machine). */
+async function listenInRange(server: net.Server): Promise<number> {
+  for (let port = 19500 + Math.floor(Math.random() * 60); port < 19600; port++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (ok) return port;
+  }
+  throw new Error('no free port in 19500–19599');
+}
+
+async function serve(handler: http.RequestListener) {
+  const server = http.createServer(handler);
+  const port = await listenInRange(server);
+  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+  return { port, url: `http://127.0.0.1:${port}` };
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    let s = '';
+    req.on('data', (c: Buffer) => (s += c.toString()));
+    req.on('end', () => resolve(s));
+  });
+}
+
+/** The service: POST /login hands out a fresh token; everything but /health needs it. */
+async function startAuthService() {
+  const token = randomBytes(8).toString('hex');
+  const counts = { logins: 0, ok: 0, unauthorised: 0 };
+  const svc = await serve((req, res) => {
+    void (async () => {
+      const body = await readBody(req);
+      if (req.url === '/health') return res.writeHead(200).end('ok');
+      if (req.method === 'POST' && req.url === '/login') {
+        counts.logins++;
+        const creds = JSON.parse(body || '{}') as { user?: string };
+        if (creds.user !== 'loadtest') return res.writeHead(403).end();
+        return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, user: { name: 'loadtest' } }));
+      }
+      const bearer = req.headers.authorization === `Bearer ${token}` && req.headers['x-session'] === token;
+      const pathOk = req.method !== 'GET' || req.url === `/items/${token}`;
+      const bodyOk = req.method !== 'POST' || (JSON.parse(body || '{}') as { session?: string }).session === token;
+      if (!bearer || !pathOk || !bodyOk) {
+        counts.unauthorised++;
+        return res.writeHead(401).end();
+      }
+      counts.ok++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    })();
+  });
+  return { ...svc, counts };
+}
+
+async function startPlatform() {
+  const tag = randomBytes(4).toString('hex');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fl-h5-'));
+  const dbUrl = `postgres://postgres@127.0.0.1:5432/fl_h5_${tag}`;
+  await migrateDatabase(dbUrl);
+  const platform = getPlatform({
+    databaseUrl: dbUrl,
+    redisUrl: REDIS,
+    prefix: `flh5${tag}`,
+    toxiproxyUrl: 'http://127.0.0.1:9',
+    supervisorUrl: 'http://127.0.0.1:9',
+    reportDir: dir,
+  });
+  const worker = await startWorker({ platform, log: () => undefined });
+  cleanups.push(async () => {
+    await worker.stop();
+    await platform.queue.obliterate({ force: true }).catch(() => undefined);
+    await platform.close();
+    const redis = new Redis(REDIS);
+    const keys = await redis.keys(`flh5${tag}*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+    await dropDatabase(dbUrl);
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { platform, dir };
+}
+
+async function runOnce(platform: TPlatform, file: string) {
+  const experiment = await loadExperimentFile(file);
+  const { runId } = await enqueueRun(platform, { experiment, sourcePath: file, trigger: 'cli' });
+  const run = await waitForRun(platform, runId, { timeoutMs: 300_000 });
+  return { runId, run: run! };
+}
+
+function writeExperiment(dir: string, duration: string) {
+  const file = path.join(dir, 'experiment.yaml');
+  writeFileSync(
+    file,
+    `name: target-pieces
+description: a target run without faults
+target: target.yaml
+load: { scenario: load.yaml, rate: 5, duration: ${duration} }
+steady_state:
+  slos:
+    - { name: reads, route: GET /items/:token, sli: availability, objective: 50 }
+quiescence: 10s
+`,
+  );
+  return file;
+}
+
+function writeLoad(dir: string, duration: string) {
+  writeFileSync(
+    path.join(dir, 'load.yaml'),
+    `name: authorised
+requests:
+  - { name: read, method: GET, path: '/items/\${token}', route: 'GET /items/:token', headers: { x-session: '\${token}' }, expect: [200] }
+  - { name: note, method: POST, path: /notes, headers: { x-session: '\${token}' }, body: { session: '\${token}', id: '\${uuid}' }, expect: [200] }
+load: { executor: constant-arrival-rate, rate: 5, timeUnit: 1s, duration: ${duration}, preAllocatedVUs: 2, maxVUs: 10 }
+`,
+  );
+}
+
+function writeSetupTarget(dir: string, base: string, capturePath: string) {
+  writeFileSync(
+    path.join(dir, 'target.yaml'),
+    `name: authed
+description: a service that wants a bearer token from its login
+entry:
+  url: "${base}"
+  health: /health
+  headers: { authorization: 'Bearer \${token}' }
+  setup:
+    - name: login
+      method: POST
+      path: /login
+      body: { user: loadtest }
+      capture: { token: ${capturePath} }
+`,
+  );
+}
+
+describe('entry.setup captures', () => {
+  it('logs in once; every request of the run carries the captured token (no 401)', async () => {
+    const svc = await startAuthService();
+    const { platform, dir } = await startPlatform();
+    writeSetupTarget(dir, svc.url, '$.token');
+    writeLoad(dir, '6s');
+    const { run } = await runOnce(platform, writeExperiment(dir, '6s'));
+    expect(run.state, run.reason ?? '').toBe('passed');
+    expect(svc.counts.logins).toBe(1);
+    expect(svc.counts.ok).toBeGreaterThan(10);
+    expect(svc.counts.unauthorised).toBe(0);
+  }, 400_000);
+
+  it('a capture path the login answer does not have ends the run errored naming the field, before any load', async () => {
+    const svc = await startAuthService();
+    const { platform, dir } = await startPlatform();
+    writeSetupTarget(dir, svc.url, '$.tokn');
+    writeLoad(dir, '6s');
+    const { run } = await runOnce(platform, writeExperiment(dir, '6s'));
+    expect(run.state).toBe('errored');
+    expect(run.reason).toMatch(/setup step "login" \(entry\.setup\.0\): capture token \(entry\.setup\.0\.capture\.token\): \$\.tokn is not in the response/);
+    expect(svc.counts.logins).toBe(1);
+    expect(svc.counts.ok + svc.counts.unauthorised).toBe(0);
+  }, 400_000);
+});
+
+describe('metrics.http_sd', () => {
+  it('scrapes every discovered endpoint, one of them appearing mid-run', async () => {
+    const exposition = (name: string) =>
+      `# TYPE app_http_seconds histogram\napp_http_seconds_bucket{route="/x",code="200",le="+Inf"} 1\napp_http_seconds_sum{route="/x",code="200"} 0.1\napp_http_seconds_count{route="/x",code="200"} 1\n# TYPE ${name}_up gauge\n${name}_up 1\n`;
+    const scrapes = { a: 0, b: 0 };
+    const a = await serve((req, res) => {
+      if (req.url === '/metrics') {
+        scrapes.a++;
+        return res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(exposition('a'));
+      }
+      res.writeHead(200).end('ok');
+    });
+    const b = await serve((req, res) => {
+      if (req.url === '/app/metrics') {
+        scrapes.b++;
+        return res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(exposition('b'));
+      }
+      res.writeHead(404).end();
+    });
+    // b is listed only once a has been scraped a few times: it appears while the run goes on
+    const sd = await serve((_req, res) => {
+      const groups: unknown[] = [{ targets: [`127.0.0.1:${a.port}`], labels: { job: 'api' } }];
+      if (scrapes.a >= 4) groups.push({ targets: [`127.0.0.1:${b.port}`], labels: { job: 'worker', __metrics_path__: '/app/metrics' } });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(groups));
+    });
+    const { platform, dir } = await startPlatform();
+    writeFileSync(
+      path.join(dir, 'target.yaml'),
+      `name: discovered
+description: metrics found through Prometheus HTTP service discovery
+entry: { url: "${a.url}", health: /health }
+metrics:
+  http_sd: "${sd.url}/sd"
+  requests: { histogram: app_http_seconds, route_label: route, status_label: code }
+`,
+    );
+    writeFileSync(
+      path.join(dir, 'load.yaml'),
+      `name: ping
+requests:
+  - { name: ping, method: GET, path: /ping, expect: [200] }
+load: { executor: constant-arrival-rate, rate: 2, timeUnit: 1s, duration: 15s, preAllocatedVUs: 2, maxVUs: 4 }
+`,
+    );
+    const file = path.join(dir, 'experiment.yaml');
+    writeFileSync(
+      file,
+      `name: discovered
+description: no faults; the metrics come from http_sd
+target: target.yaml
+load: { scenario: load.yaml, rate: 2, duration: 15s }
+steady_state:
+  slos:
+    - { name: pings, route: GET /ping, sli: availability, objective: 50 }
+quiescence: 10s
+`,
+    );
+    const { runId, run } = await runOnce(platform, file);
+    expect(['passed', 'failed'], run.reason ?? '').toContain(run.state);
+    expect(scrapes.b).toBeGreaterThan(0);
+    const r = await platform.db.$client.query<{ instance: string; service: string; n: string }>(
+      `SELECT ms.instance, ms.service, count(s.*) AS n FROM metric_series ms JOIN metric_samples s ON s.series_id = ms.id
+        WHERE ms.run_id = $1 AND ms.metric = 'app_http_seconds_count' GROUP BY 1, 2 ORDER BY 2`,
+      [runId],
+    );
+    expect(r.rows.map((x) => [x.instance, x.service])).toEqual([
+      [`discovered-127.0.0.1:${a.port}`, 'api'],
+      [`discovered-127.0.0.1:${b.port}`, 'worker'],
+    ]);
+    expect(r.rows.every((x) => Number(x.n) > 0)).toBe(true);
+  }, 400_000);
+});
