@@ -157,6 +157,7 @@ async function settle(id: string): Promise<void> {
       // trip. A crash or a dropped database connection in between, and the
       // retry debits again: money disappears.
       await c.query('COMMIT');
+      log('info', 'debit committed; credit follows', { transferId: id, account: t.from_account, amountCents: Number(t.amount_cents) });
       await new Promise((r) => setTimeout(r, BUG_GAP_MS));
       await c.query('BEGIN');
     }
@@ -165,6 +166,7 @@ async function settle(id: string): Promise<void> {
     await c.query(`UPDATE bank.transfers SET status = 'settled', settled_at = now() WHERE id = $1`, [id]);
     await c.query('COMMIT');
     settled.inc({ outcome: 'settled' });
+    log('info', 'transfer settled', { transferId: id, from: t.from_account, to: t.to_account, amountCents: Number(t.amount_cents) });
   } catch (e) {
     await c.query('ROLLBACK').catch(() => undefined);
     broken ??= e as Error;

@@ -63,7 +63,14 @@ export interface TAnalyseOptions {
    * the shop's checks and `shopDatabaseUrl` is not read.
    * @defaultValue the shop's checkConsistency
    */
-  consistency?: (input: { invariants: readonly string[]; history: TRunRecord['history']; baseline?: TConsistencyBaseline }) => Promise<{
+  consistency?: (input: {
+    invariants: readonly string[];
+    history: TRunRecord['history'];
+    baseline?: TConsistencyBaseline;
+    /** The run and the window its log lines are searched in (violation trails). */
+    runId?: string;
+    window?: { from: number; to: number };
+  }) => Promise<{
     invariants: TReport['invariants'];
     infoOps?: TReport['infoOps'];
   }>;
@@ -90,7 +97,13 @@ async function judgeConsistency(run: TRunRecord, opts: TAnalyseOptions): Promise
   const names = run.experiment.expectations.invariants;
   if (names.length === 0) return { invariants: [], infoOps: [] };
   if (opts.consistency) {
-    const r = await opts.consistency({ invariants: names, history: run.history, ...(run.baseline ? { baseline: run.baseline } : {}) });
+    const r = await opts.consistency({
+      invariants: names,
+      history: run.history,
+      ...(run.baseline ? { baseline: run.baseline } : {}),
+      runId: run.runId,
+      window: { from: run.loadStart - 5_000, to: Math.max(run.endedAt, opts.now ?? Date.now()) + 1_000 },
+    });
     return { invariants: r.invariants, infoOps: r.infoOps ?? [] };
   }
   const failAll = (error: string) => ({

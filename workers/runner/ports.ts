@@ -14,7 +14,7 @@ import type { TAnalyseOptions, TConsistencyBaseline, TSettleOutcome } from '../a
 import type { TInstance, TScrapeTick } from '../collectors/index.js';
 import type { TPlatform } from '../platform.js';
 import type { TFaultWindow, TViolationRecord } from '../reports/index.js';
-import type { LogStore } from '../logstore/index.js';
+import type { LogStore, TLogRecord } from '../logstore/index.js';
 
 export type { TConsistencyBaseline, TFaultWindow, TLeverState, TSettleOutcome, TViolationRecord };
 
@@ -75,6 +75,13 @@ export interface TAnalyseOutput {
   summary: Record<string, unknown>;
 }
 
+/** A log reader the run's observers start and stop. */
+export interface TLogReaderHandle {
+  start(): Promise<void>;
+  /** Ship what arrived up to now; nothing is read after it resolves. */
+  stop(): Promise<void>;
+}
+
 export interface TSteadyStateCheck {
   name: string;
   ok: boolean;
@@ -106,6 +113,12 @@ export interface TSystemUnderTest {
   setRunContext(runId: string | null): Promise<void>;
   /** Whether the system has a log stream the log collector can follow (the shop supervisor's). */
   supervisorLogs: boolean;
+  /**
+   * The reader of the system's own logs for the run (a target file's `logs`: a file, an
+   * Elasticsearch index), writing to `store` tagged with `runId`; started with the
+   * observers, stopped before analysis. Absent: only `supervisorLogs` is followed.
+   */
+  logReader?(o: { store: LogStore; runId: string; onBatch?: (records: TLogRecord[]) => void; onError?: (e: unknown) => void }): TLogReaderHandle | undefined;
   steadyStateChecks(tick: TScrapeTick, probes: number): Promise<TSteadyStateCheck[]>;
   captureBaseline(invariants: readonly string[]): Promise<TConsistencyBaseline>;
   isSettled(baseline?: TConsistencyBaseline): Promise<{ settled: boolean; detail: string }>;

@@ -6,12 +6,13 @@
  */
 import { LogCollector, MetricsCollector, SupervisorClient, type TScrapeTick } from '../collectors/index.js';
 import { recordCollectorLag } from '../self-metrics.js';
+import type { TLogReaderHandle } from './ports.js';
 import type { RunContext } from './run-context.js';
 
 export class RunObservers {
   readonly supervisor: SupervisorClient;
   private metrics: MetricsCollector | undefined;
-  private logs: LogCollector | undefined;
+  private logs: TLogReaderHandle | undefined;
 
   constructor(private readonly ctx: RunContext) {
     this.supervisor = new SupervisorClient({ url: ctx.p.supervisorUrl });
@@ -33,7 +34,7 @@ export class RunObservers {
         ctx.o.onCollectorTick?.(t);
       },
     });
-    // a target file's logs (a file, Elasticsearch) are not collected yet: only a supervisor's stream
+    // the shop's supervisor stream, or a target file's own logs (a file, an Elasticsearch index)
     if (sut.supervisorLogs) {
       this.logs = new LogCollector({
         supervisor,
@@ -42,6 +43,9 @@ export class RunObservers {
         onBatch: (records) => recordCollectorLag('logs', (Date.now() - Math.max(...records.map((r) => r.time.getTime()))) / 1000),
       });
       await this.logs.start();
+    } else if (sut.logReader) {
+      this.logs = sut.logReader({ store: ctx.p.logStore, runId: ctx.runId });
+      await this.logs?.start();
     }
     const first = await this.metrics.tick();
     this.metrics.start();

@@ -12,6 +12,7 @@
  *   steady state ─▶ GET entry.health × probes, every scrape URL answers
  *   faults ─▶ edges: fault catalog (Toxiproxy, ledger) │ processes: commands (kill/pause/restart, ledger)
  *   settle ─▶ settled SQL returns no row
+ *   logs ─▶ logs.kind file | elasticsearch | supervisor ─▶ LogStore (tagged with the run); violation trails from them
  *   analysis ─▶ target invariants + acknowledged writes; SLOs from metrics.requests; breakers through metrics.breakers
  */
 import { applyRecordedFault, type TFaultContext } from '../../chaos/index.js';
@@ -34,6 +35,7 @@ import {
   type TSetupVars,
 } from '../targets/index.js';
 import type { TAppliedFaultHandle, TRunnerDeps, TSteadyStateCheck, TSystemUnderTest } from './ports.js';
+import { targetLogReader, traceTargetViolations } from './target-logs.js';
 
 const PROCESS_FAULTS = new Set(['kill', 'pause', 'restart']);
 
@@ -183,12 +185,22 @@ export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: 
     keepMetrics: [...(requests ? [requests.histogram] : []), ...(breakers ? [breakers] : [])],
     setRunContext: async () => undefined,
     supervisorLogs: false,
+    // the target's own logs (a file, an Elasticsearch index, a supervisor), into the platform's log store
+    logReader: (o) => targetLogReader(t, o),
     adaptScenario: (s) => adaptScenario(t, vars, s),
     steadyStateChecks: (tick, probes) => healthChecks(t, vars, tick, probes),
     captureBaseline: (names) => captureTargetBaseline(t, names),
     isSettled: () => isTargetSettled(t),
     analysis: {
-      consistency: (input) => checkTargetConsistency(t, input),
+      // the first violations of each invariant carry the run's log lines naming their ids (logs.id_field)
+      consistency: async (input) => {
+        const r = await checkTargetConsistency(t, input);
+        if (!t.logs || !input.runId) return r;
+        await p.logStore.flush();
+        return {
+          invariants: await traceTargetViolations(t, r.invariants, { logs: p.logStore, runId: input.runId, ...(input.window ? { window: input.window } : {}) }),
+        };
+      },
       // breaker timelines and expectations read the target's own breaker metric
       ...(mapping ? { breakers: { mapping } } : {}),
       ...(requests

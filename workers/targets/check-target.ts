@@ -10,10 +10,10 @@
  *           ├─ edges ──────── GET /version, GET /proxies ∋ each proxy
  *           ├─ processes ──── supervisor /health | each command's program on PATH
  *           ├─ metrics ────── each scrape URL / http_sd / Prometheus buildinfo
- *           ├─ logs ───────── supervisor /health | ES root | file readable
+ *           ├─ logs ───────── supervisor /health | ES root + index _count | file exists, readable
  *           └─ databases ──── SELECT 1; EXPLAIN each invariant (READ ONLY, statement_timeout)
  */
-import { access, constants } from 'node:fs/promises';
+import { access, constants, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { toAppError } from '../../core/errors.js';
@@ -203,18 +203,47 @@ async function checkLogs(t: TTarget, o: { timeoutMs: number }, add: TLineSink) {
   const l = t.logs;
   if (!l) return;
   if (l.kind === 'file') {
-    const ok = await access(l.path, constants.R_OK).then(
-      () => true,
+    const isFile = await stat(l.path).then(
+      (s) => s.isFile(),
       () => false,
     );
+    const ok =
+      isFile &&
+      (await access(l.path, constants.R_OK).then(
+        () => true,
+        () => false,
+      ));
     return add({ piece: 'logs', ok, detail: ok ? `${l.path} readable` : `${l.path} is not a readable file` });
   }
-  const url = l.kind === 'supervisor' ? `${l.url.replace(/\/+$/, '')}/health` : l.url;
+  if (l.kind === 'elasticsearch') return checkElasticsearchLogs(l, o, add);
+  const url = `${l.url.replace(/\/+$/, '')}/health`;
   try {
     const r = await httpGet(url, o.timeoutMs);
     add({ piece: 'logs', ok: r.status === 200, detail: `${l.kind} at ${l.url}: HTTP ${r.status}` });
   } catch (e) {
     add({ piece: 'logs', ok: false, detail: `${l.kind} at ${l.url}: ${reason(e)}` });
+  }
+}
+
+/** Elasticsearch answers, and the index (or pattern) names at least one index: `_count` without allow_no_indices. */
+async function checkElasticsearchLogs(l: Extract<NonNullable<TTarget['logs']>, { kind: 'elasticsearch' }>, o: { timeoutMs: number }, add: TLineSink) {
+  const base = l.url.replace(/\/+$/, '');
+  try {
+    const root = await httpGet(base, o.timeoutMs);
+    if (root.status !== 200) return add({ piece: 'logs', ok: false, detail: `elasticsearch at ${l.url}: HTTP ${root.status}` });
+    const r = await httpGet(`${base}/${encodeURIComponent(l.index)}/_count?allow_no_indices=false&ignore_unavailable=false`, o.timeoutMs);
+    const count = r.status === 200 ? (JSON.parse(r.body) as { count?: number }).count : undefined;
+    if (r.status === 404) return add({ piece: 'logs', ok: false, detail: `elasticsearch at ${l.url}: index ${l.index} does not exist` });
+    add({
+      piece: 'logs',
+      ok: r.status === 200,
+      detail:
+        r.status === 200
+          ? `elasticsearch at ${l.url}: index ${l.index}, ${count ?? '?'} documents`
+          : `elasticsearch at ${l.url}: index ${l.index}: HTTP ${r.status}`,
+    });
+  } catch (e) {
+    add({ piece: 'logs', ok: false, detail: `elasticsearch at ${l.url}: ${reason(e)}` });
   }
 }
 
