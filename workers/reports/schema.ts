@@ -282,5 +282,21 @@ export function deriveVerdict(
     ...r.breakers.expectations.filter((b) => !b.pass).map((b) => `breaker ${b.breaker} during ${b.fault}`),
     ...r.invariants.filter((i) => !i.pass).map((i) => `invariant ${i.name}`),
   ];
-  return failed.length ? { verdict: 'failed', reason: `failed: ${failed.join(', ')}` } : { verdict: 'passed', reason: null };
+  if (failed.length) return { verdict: 'failed', reason: `failed: ${failed.join(', ')}` };
+  const nothingJudged = inconclusiveReason(r.invariants);
+  return nothingJudged ? { verdict: 'errored', reason: nothingJudged } : { verdict: 'passed', reason: null };
+}
+
+/**
+ * A run whose load tried writes but got none acknowledged cannot pass: the
+ * consistency checks had nothing to judge (seen on an overloaded machine,
+ * where every checkout timed out and the run would otherwise read green).
+ * Judged only where the history tells an attempt from no attempt (the
+ * shop's `history-consistent` counts the completed writes it checked).
+ */
+function inconclusiveReason(invariants: readonly Pick<TInvariantResult, 'name' | 'pass' | 'checked'>[]): string | null {
+  const acked = invariants.find((i) => i.name === 'acknowledged-orders-exist');
+  const attempted = invariants.find((i) => i.name === 'history-consistent');
+  if (!acked?.pass || acked.checked > 0 || !attempted || attempted.checked === 0) return null;
+  return `inconclusive: none of the load's ${attempted.checked} completed writes was acknowledged, so the consistency checks had nothing to judge (is the system under test up, or the machine overloaded?)`;
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../../core/errors.js';
+import { deriveVerdict } from '../schema.js';
 import { chartData, parseReport, renderHtml, renderJunit, renderSummary, summaryOf, violationsOf, writeReport, type TReport } from '../index.js';
 import { sampleReport } from '../sample.js';
 
@@ -44,6 +45,26 @@ describe('sample reports (analysis over realistic data)', () => {
     expect(noBreaker.breakers.expectations[0].pass).toBe(false);
     expect(noBreaker.slos.find((s) => s.name === 'checkout-latency')?.verdict).toBe('fail');
     expect(noBreaker.reason).toMatch(/SLO checkout-latency.*breaker orders->payments during payments-slow/);
+  });
+});
+
+describe('deriveVerdict: a run that judged nothing', () => {
+  const inv = (name: string, checked: number, pass = true) => ({ name, description: name, pass, checked, violations: [] });
+  const base = { slos: [], breakers: { expectations: [], timelines: [] } } as unknown as Pick<TReport, 'slos' | 'breakers'>;
+
+  it('is inconclusive (errored) when writes completed but none was acknowledged, and passes once one was', () => {
+    const none = deriveVerdict({ ...base, invariants: [inv('acknowledged-orders-exist', 0), inv('history-consistent', 57), inv('stock-conserved', 5)] });
+    expect(none.verdict).toBe('errored');
+    expect(none.reason).toMatch(/^inconclusive: none of the load's 57 completed writes was acknowledged/);
+    const one = deriveVerdict({ ...base, invariants: [inv('acknowledged-orders-exist', 1), inv('history-consistent', 57)] });
+    expect(one).toEqual({ verdict: 'passed', reason: null });
+  });
+
+  it('passes a load that tried no write, and still fails a failing check first', () => {
+    expect(deriveVerdict({ ...base, invariants: [inv('acknowledged-orders-exist', 0), inv('history-consistent', 0)] }).verdict).toBe('passed');
+    expect(deriveVerdict({ ...base, invariants: [inv('acknowledged-orders-exist', 0)] }).verdict).toBe('passed');
+    const failing = deriveVerdict({ ...base, invariants: [inv('acknowledged-orders-exist', 0), inv('history-consistent', 9), inv('saga-terminal', 3, false)] });
+    expect(failing).toEqual({ verdict: 'failed', reason: 'failed: invariant saga-terminal' });
   });
 });
 
