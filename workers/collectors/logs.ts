@@ -11,6 +11,7 @@ import type { LogStore, TLogLevel, TLogRecord } from '../logstore/index.js';
 import { LOG_LEVELS } from '../logstore/index.js';
 import type { SupervisorClient, TSupervisorLogLine } from './supervisor.js';
 import { recordCollectorLag } from '../self-metrics.js';
+import { PollLoop } from './poll-loop.js';
 
 const PINO_LEVELS: Record<number, TLogLevel> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 
@@ -90,40 +91,22 @@ export interface LogCollectorOptions {
 
 export class LogCollector {
   private cursor: number | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private inflight: Promise<void> | undefined;
-  private running = false;
+  private readonly loop: PollLoop;
   readonly stats = { lines: 0, written: 0, otherRuns: 0, polls: 0 };
 
   constructor(private readonly o: LogCollectorOptions) {
     this.cursor = o.after;
+    this.loop = new PollLoop(() => this.drain(), o.intervalMs ?? 500, o.onError);
   }
 
   async start(): Promise<void> {
     if (this.cursor === undefined) this.cursor = (await this.o.supervisor.logs(Number.MAX_SAFE_INTEGER, 1)).next;
-    this.running = true;
-    const loop = () => {
-      if (!this.running) return;
-      if (!this.inflight)
-        this.inflight = this.drain()
-          .then(
-            () => undefined,
-            (e: unknown) => this.o.onError?.(e),
-          )
-          .finally(() => {
-            this.inflight = undefined;
-          });
-      this.timer = setTimeout(loop, this.o.intervalMs ?? 500);
-    };
-    loop();
+    this.loop.start();
   }
 
   /** Stop polling and ship everything the supervisor has up to now. */
   async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    await this.inflight;
-    await this.drain().catch((e) => this.o.onError?.(e));
+    await this.loop.stop();
   }
 
   /** Read pages until caught up (bounded: at most 50 pages per call so a flood cannot starve the loop). */

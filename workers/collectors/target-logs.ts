@@ -18,6 +18,7 @@ import { Client } from '@elastic/elasticsearch';
 import type { LogStore, TLogLevel, TLogRecord } from '../logstore/index.js';
 import { LOG_LEVELS } from '../logstore/index.js';
 import { recordCollectorLag } from '../self-metrics.js';
+import { PollLoop } from './poll-loop.js';
 
 /** Bytes read from a file per poll (a flood is read over several polls, never at once). */
 const MAX_READ = 4 * 1024 * 1024;
@@ -114,12 +115,12 @@ export interface TTargetLogReaderOptions {
 
 /** The poll loop both readers share: one read at a time, `stop()` waits for it and reads once more. */
 abstract class PollingReader {
-  private timer: NodeJS.Timeout | undefined;
-  private inflight: Promise<void> | undefined;
-  private running = false;
+  private readonly loop: PollLoop;
   readonly stats = { read: 0, written: 0, dropped: 0, polls: 0 };
 
-  constructor(protected readonly o: TTargetLogReaderOptions) {}
+  constructor(protected readonly o: TTargetLogReaderOptions) {
+    this.loop = new PollLoop(() => this.drain(), o.intervalMs ?? 500, o.onError);
+  }
 
   /** Where the run starts (a file's size now); called once before the first poll. */
   protected abstract begin(): Promise<void>;
@@ -128,29 +129,12 @@ abstract class PollingReader {
 
   async start(): Promise<void> {
     await this.begin();
-    this.running = true;
-    const loop = () => {
-      if (!this.running) return;
-      if (!this.inflight)
-        this.inflight = this.drain()
-          .then(
-            () => undefined,
-            (e: unknown) => this.o.onError?.(e),
-          )
-          .finally(() => {
-            this.inflight = undefined;
-          });
-      this.timer = setTimeout(loop, this.o.intervalMs ?? 500);
-    };
-    loop();
+    this.loop.start();
   }
 
   /** Stop polling and ship what arrived up to now; nothing is read after it resolves. */
   async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    await this.inflight;
-    await this.drain().catch((e: unknown) => this.o.onError?.(e));
+    await this.loop.stop();
   }
 
   /** One poll: read, store, count. */
