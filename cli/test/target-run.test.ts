@@ -10,16 +10,16 @@
  *
  * Ports 19300–19399, databases fl_h3_* (dropped), Redis db 11 under its own prefixes.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFaultProxy } from '../../chaos/index.js';
+import { admin, waitListening } from '../../examples/transfers/test/harness.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(root, 'cli/bin.mjs');
@@ -29,25 +29,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 }, 120_000);
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-  await c.connect();
-  await c.query(sql).finally(() => c.end());
-}
-
-function waitListening(child: ChildProcess): Promise<void> {
-  return new Promise((ok, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`transfers did not start: ${out}`)), 120_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/listening \d+/.test(out)) (clearTimeout(timer), ok());
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (clearTimeout(timer), fail(new Error(`transfers exited ${code}: ${out}`))));
-  });
-}
 
 /** Stands where the shop's supervisor would answer: counts every request, answers none usefully. */
 async function recordingSupervisor(port: number): Promise<{ requests: string[] }> {

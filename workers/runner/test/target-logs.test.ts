@@ -6,19 +6,19 @@
  * failing ledger violation carries a trail of the log lines naming its
  * transfer.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFaultProxy } from '../../../chaos/index.js';
 import { closeDb } from '../../../db/client.js';
 import { dropDatabase, migrateDatabase } from '../../../db/migrate.js';
 import { loadExperimentFile } from '../../../experiments/index.js';
 import { enqueueRun, getPlatform, getReport, startWorker, waitForRun, type TPlatform } from '../../index.js';
+import { admin, waitListening } from '../../../examples/transfers/test/harness.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const EXPERIMENT = path.join(root, 'examples/transfers/experiments/worker-killed.yaml');
@@ -32,25 +32,6 @@ afterEach(async () => {
 
 // this file's ports (19600–19699)
 const PORTS = { service: 19641, dbProxy: 19642, redisProxy: 19643, faultProxy: 19644 };
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-  await c.connect();
-  await c.query(sql).finally(() => c.end());
-}
-
-function waitListening(child: ChildProcess): Promise<void> {
-  return new Promise((ok, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`transfers did not start: ${out}`)), 90_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/listening \d+/.test(out)) (clearTimeout(timer), ok());
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (clearTimeout(timer), fail(new Error(`transfers exited ${code}: ${out}`))));
-  });
-}
 
 /** The example behind the fault proxy, writing its JSON lines to `logFile` (the target's logs.path). */
 async function startStack(bugs: string): Promise<{ platform: TPlatform; logFile: string }> {

@@ -7,19 +7,19 @@
  * invariants and acknowledged writes. Clean, every run passes; with the
  * split-settle bug the suite fails and names money-conserved.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFaultProxy } from '../../../chaos/index.js';
 import { createTestDatabase } from '../../../db/testing.js';
 import { loadSuiteFile } from '../../../experiments/index.js';
 import { enqueueRun, getPlatform, getReport, getViolations, startWorker, waitForRun, type TPlatform } from '../../index.js';
+import { admin, waitListening } from '../../../examples/transfers/test/harness.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 const SUITE = path.join(root, 'examples/transfers/experiments/suite.yaml');
@@ -39,25 +39,6 @@ function freePort(): Promise<number> {
       const port = (s.address() as net.AddressInfo).port;
       s.close(() => resolve(port));
     });
-  });
-}
-
-async function admin(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/postgres' });
-  await c.connect();
-  await c.query(sql).finally(() => c.end());
-}
-
-function waitListening(child: ChildProcess): Promise<void> {
-  return new Promise((ok, fail) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error(`transfers did not start: ${out}`)), 90_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/listening \d+/.test(out)) (clearTimeout(timer), ok());
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (clearTimeout(timer), fail(new Error(`transfers exited ${code}: ${out}`))));
   });
 }
 
