@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../../db/testing.js';
 import { readTargetLine, writeTargetLine } from '../_components/target-line.js';
 import { loadApiRoutes, sessions, urlOf, type TApiRoute, type TSession } from './route-walk.js';
+import { NEW_EXPERIMENT_TEMPLATE } from '../_lib/experiment-template.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let t: Awaited<ReturnType<typeof createTestDatabase>>;
@@ -18,30 +19,7 @@ let routes: TApiRoute[];
 let viewer: TSession;
 const saved = { ...process.env };
 
-const SHOP_TEMPLATE = `name: my-experiment
-description: What should hold while the fault is on, and why.
-target: shop
-load:
-  scenario: checkout-mix
-  rate: 20
-  duration: 40s
-steady_state:
-  slos:
-    - name: checkout-availability
-      route: POST /checkout
-      sli: availability
-      objective: 99
-faults:
-  - name: payments-slow
-    at: 10s
-    duration: 15s
-    fault:
-      type: latency
-      target: orders->payments
-      params:
-        latencyMs: 500
-quiescence: 10s
-`;
+const SHOP_TEMPLATE = NEW_EXPERIMENT_TEMPLATE;
 
 beforeAll(async () => {
   t = await createTestDatabase();
