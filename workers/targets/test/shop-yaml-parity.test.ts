@@ -1,0 +1,256 @@
+/**
+ * Issue 12 groundwork: targets/shop.yaml's SQL invariants judge the shop's
+ * database the way the built-in checker (workers/analysis/consistency.ts)
+ * does, before the shop's checks move into the target file.
+ *
+ *   fresh database (migrateShop) ─▶ clean rows ─▶ + one planted defect's rows
+ *        ├─▶ checkConsistency (built-in, empty history, no baseline)
+ *        └─▶ checkTargetConsistency (loadTarget('shop'), SHOP_DATABASE_URL)
+ *   ─▶ per invariant name: same pass/fail, the planted ids named by both
+ *
+ * The rows are what each bug switch (shop/config.ts SHOP_BUG_DESCRIPTIONS)
+ * leaves behind in the real shop, written directly: no shop, no load.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INVARIANT_NAMES } from '../../../experiments/index.js';
+import { dropShopDatabase, migrateShop } from '../../../shop/index.js';
+import { loadTarget, type TTarget } from '../../../targets/index.js';
+import { checkConsistency } from '../../analysis/index.js';
+import type { TInvariantResult } from '../../reports/index.js';
+import { ACKNOWLEDGED_CHECK_NAME, checkTargetConsistency } from '../index.js';
+
+/** Built-in invariants targets/shop.yaml has no SQL for yet (the visible gap of issue 12). */
+const MISSING_FROM_YAML = ['acknowledged-orders-exist', 'refunds-match-cancellations', 'history-consistent'];
+
+/**
+ * A settled shop: order 2001 confirmed (2 × product 1001, charged once,
+ * reservation committed), 2002 failed on a declined charge (reservation
+ * released), 2003 cancelled (refunded, released); every event published.
+ */
+const CLEAN = `
+  INSERT INTO catalog.products (id, sku, name, price_cents) VALUES
+    (1001, 'MUG-001', 'Stoneware mug', 1200), (1002, 'PEN-001', 'Fountain pen', 3500), (1003, 'LIMITED-001', 'Limited print', 9900);
+  INSERT INTO catalog.stock (product_id, initial, available, reserved, sold) VALUES (1001, 100, 98, 0, 2), (1002, 10, 10, 0, 0), (1003, 1, 1, 0, 0);
+  INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items, failure_reason) VALUES
+    (2001, 1, 'k-2001', 'h', 'confirmed', 2400, '[{"productId":"1001","qty":2}]', NULL),
+    (2002, 1, 'k-2002', 'h', 'failed', 3500, '[{"productId":"1002","qty":1}]', 'payment_declined'),
+    (2003, 1, 'k-2003', 'h', 'cancelled', 1200, '[{"productId":"1001","qty":1}]', 'cancelled');
+  INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES
+    (2001, 'completed', 'confirm', now()), (2002, 'compensated', 'compensate:failed:payment_declined', now()),
+    (2003, 'compensated', 'compensate:cancelled:cancelled', now());
+  INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES
+    (3001, 2001, 1001, 2, 'committed'), (3002, 2002, 1002, 1, 'released'), (3003, 2003, 1001, 1, 'released');
+  INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES
+    (4001, 2001, 'charge-2001', 2400, 'captured'), (4002, 2002, 'charge-2002', 3500, 'failed'), (4003, 2003, 'charge-2003', 1200, 'refunded');
+  INSERT INTO payments.refunds (id, payment_id, order_id, amount_cents, idempotency_key) VALUES (6003, 4003, 2003, 1200, 'refund-2003');
+  INSERT INTO orders.outbox (id, topic, aggregate_id, payload, published_at) VALUES
+    (5001, 'order.confirmed', 2001, '{}', now()), (5002, 'order.failed', 2002, '{}', now()), (5003, 'order.cancelled', 2003, '{}', now());
+`;
+
+/** A confirmed order of one unit of `product` at `cents`, charged once, everything published; the scenario sets the reservation. */
+const confirmed = (order: number, product: number, cents: number, saga = 'completed') => `
+  INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items)
+    VALUES (${order}, 1, 'k-${order}', 'h', 'confirmed', ${cents}, '[{"productId":"${product}","qty":1}]');
+  INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (${order}, '${saga}', 'confirm', now());
+`;
+
+interface TScenario {
+  name: string;
+  /** Rows the defect leaves on top of CLEAN. */
+  sql: string;
+  /** Invariants the built-in checker fails, each with ids it must name (the YAML side must name them too where it has the invariant). */
+  fails: Record<string, string[]>;
+}
+
+const SCENARIOS: TScenario[] = [
+  { name: 'clean', sql: '', fails: {} },
+  {
+    // payments ignores the key: orders' retried charge (same key charge-<order>) captures twice
+    name: 'double-charge, confirmed order',
+    sql: `${confirmed(2010, 1001, 1200)}
+      INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (3010, 2010, 1001, 1, 'committed');
+      UPDATE catalog.stock SET available = available - 1, sold = sold + 1 WHERE product_id = 1001;
+      INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES
+        (4010, 2010, 'charge-2010', 1200, 'captured'), (4011, 2010, 'charge-2010', 1200, 'captured');
+      INSERT INTO orders.outbox (id, topic, aggregate_id, payload, published_at) VALUES (5010, 'order.confirmed', 2010, '{}', now());`,
+    fails: { 'payment-exactly-once': ['2010', '4010', '4011'] },
+  },
+  {
+    // both charges timed out for orders but captured; the compensation refunds one capture (refund takes the captured payment)
+    name: 'double-charge, compensated order',
+    sql: `INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items, failure_reason)
+        VALUES (2011, 1, 'k-2011', 'h', 'failed', 1200, '[{"productId":"1001","qty":1}]', 'payment_unknown');
+      INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (2011, 'compensated', 'compensate:failed:payment_unknown', now());
+      INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (3011, 2011, 1001, 1, 'released');
+      INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES
+        (4012, 2011, 'charge-2011', 1200, 'refunded'), (4013, 2011, 'charge-2011', 1200, 'captured');
+      INSERT INTO payments.refunds (id, payment_id, order_id, amount_cents, idempotency_key) VALUES (6012, 4012, 2011, 1200, 'refund-2011');
+      INSERT INTO orders.outbox (id, topic, aggregate_id, payload, published_at) VALUES (5011, 'order.failed', 2011, '{}', now());`,
+    fails: { 'payment-exactly-once': ['2011', '4012', '4013'], 'refunds-match-cancellations': ['2011'] },
+  },
+  {
+    // a failed saga never releases its reservation: the counters still say reserved
+    name: 'missing-compensation',
+    sql: `INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items, failure_reason)
+        VALUES (2020, 1, 'k-2020', 'h', 'failed', 10500, '[{"productId":"1002","qty":3}]', 'payment_declined');
+      INSERT INTO orders.sagas (order_id, state, step, deadline_at) VALUES (2020, 'compensated', 'compensate:failed:payment_declined', now());
+      INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (3020, 2020, 1002, 3, 'reserved');
+      UPDATE catalog.stock SET available = available - 3, reserved = reserved + 3 WHERE product_id = 1002;
+      INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES (4020, 2020, 'charge-2020', 10500, 'failed');
+      INSERT INTO orders.outbox (id, topic, aggregate_id, payload, published_at) VALUES (5020, 'order.failed', 2020, '{}', now());`,
+    fails: { 'stock-conserved': ['1002', '2020', '3020'] },
+  },
+  {
+    // lost update: two reservations read available 1, reserved 0 and both wrote 0 / 1; both commits then subtract from reserved
+    name: 'oversell',
+    sql: `${confirmed(2030, 1003, 9900)}${confirmed(2031, 1003, 9900)}
+      INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (3030, 2030, 1003, 1, 'committed'), (3031, 2031, 1003, 1, 'committed');
+      UPDATE catalog.stock SET available = 0, reserved = -1, sold = 2 WHERE product_id = 1003;
+      INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES
+        (4030, 2030, 'charge-2030', 9900, 'captured'), (4031, 2031, 'charge-2031', 9900, 'captured');
+      INSERT INTO orders.outbox (id, topic, aggregate_id, payload, published_at) VALUES
+        (5030, 'order.confirmed', 2030, '{}', now()), (5031, 'order.confirmed', 2031, '{}', now());`,
+    fails: { 'stock-conserved': ['1003'], 'stock-non-negative': ['1003', '2030', '2031'] },
+  },
+  {
+    // the order is confirmed in its own statement; the saga completion and order.confirmed event never happen
+    name: 'confirm-outside-tx',
+    sql: `${confirmed(2040, 1001, 1200, 'payment_captured')}
+      INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (3040, 2040, 1001, 1, 'reserved');
+      UPDATE catalog.stock SET available = available - 1, reserved = reserved + 1 WHERE product_id = 1001;
+      INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES (4040, 2040, 'charge-2040', 1200, 'captured');`,
+    fails: { 'stock-conserved': ['1001', '2040', '3040'], 'saga-terminal': ['2040'] },
+  },
+  {
+    // the consumer recorded order.confirmed in its inbox, then the stock commit failed: the reservation stays reserved
+    name: 'consume-before-commit',
+    sql: `${confirmed(2050, 1001, 1200)}
+      INSERT INTO catalog.reservations (id, order_id, product_id, qty, status) VALUES (3050, 2050, 1001, 1, 'reserved');
+      UPDATE catalog.stock SET available = available - 1, reserved = reserved + 1 WHERE product_id = 1001;
+      INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES (4050, 2050, 'charge-2050', 1200, 'captured');
+      INSERT INTO orders.outbox (id, topic, aggregate_id, payload, published_at) VALUES (5050, 'order.confirmed', 2050, '{}', now());
+      INSERT INTO orders.inbox (message_id, consumer) VALUES (5050, 'catalog-stock');`,
+    fails: { 'stock-conserved': ['1001', '2050', '3050'] },
+  },
+  {
+    name: 'stuck outbox event',
+    sql: `UPDATE orders.outbox SET published_at = NULL WHERE id = 5001;`,
+    fails: { 'outbox-drained': ['5001', '2001'] },
+  },
+  {
+    // the order row was lost after payments captured (e.g. an orders transaction rolled back after the charge)
+    name: 'charge without order',
+    sql: `INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES (4070, 2070, 'charge-2070', 1200, 'captured');`,
+    fails: { 'no-charge-without-order': ['4070', '2070'] },
+  },
+  {
+    // a declined attempt moved no money: not a charge (DESIGN.md: "no charge without an order")
+    name: 'declined charge without order',
+    sql: `INSERT INTO payments.payments (id, order_id, idempotency_key, amount_cents, status) VALUES (4071, 2071, 'charge-2071', 1200, 'failed');`,
+    fails: {},
+  },
+];
+
+let adminUrl: string;
+let url: string;
+let target: TTarget;
+let db: pg.Client;
+
+beforeAll(async () => {
+  adminUrl = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const u = new URL(adminUrl);
+  u.pathname = `/fl_h7_${randomBytes(5).toString('hex')}`;
+  url = u.toString();
+  await migrateShop(url);
+  target = (await loadTarget('shop')).target;
+  db = new pg.Client({ connectionString: url });
+  await db.connect();
+});
+
+afterAll(async () => {
+  await db?.end().catch(() => undefined);
+  if (url) await dropShopDatabase(url);
+});
+
+async function reset(sql: string): Promise<void> {
+  await db.query(`TRUNCATE catalog.reservations, catalog.stock, catalog.products, orders.orders, orders.sagas, orders.outbox, orders.inbox,
+    orders.order_events, payments.payments, payments.refunds, payments.idempotency CASCADE`);
+  await db.query(CLEAN);
+  if (sql) await db.query(sql);
+}
+
+/** Every id a target-file violation names: its rows' `id`, `*_id` and `*_ids` columns. */
+function rowIds(r: TInvariantResult): Set<string> {
+  const out = new Set<string>();
+  for (const v of r.violations) {
+    for (const id of v.ids) out.add(id);
+    for (const row of v.rows)
+      for (const [k, val] of Object.entries(row))
+        if (k === 'id' || k.endsWith('_id') || k.endsWith('_ids')) for (const x of [val].flat()) if (x !== null && x !== undefined) out.add(String(x));
+  }
+  return out;
+}
+
+async function judgeBoth() {
+  const builtIn = (await checkConsistency(url, { history: [], runStart: 0, runEnd: 0 })).invariants;
+  const yaml = (await checkTargetConsistency(target, { invariants: ['*'], history: [] }, { SHOP_DATABASE_URL: url })).invariants;
+  for (const r of [...builtIn, ...yaml]) expect(r.error, `${r.name} could not run`).toBeUndefined();
+  return { builtIn: new Map(builtIn.map((r) => [r.name, r])), yaml: new Map(yaml.map((r) => [r.name, r])) };
+}
+
+describe('targets/shop.yaml invariants agree with the built-in shop checks', () => {
+  it('lacks exactly the listed built-in invariants, and has none the built-in checker lacks', () => {
+    const yamlNames = target.invariants.map((i) => i.name);
+    expect(INVARIANT_NAMES.filter((n) => !yamlNames.includes(n))).toEqual(MISSING_FROM_YAML);
+    expect(yamlNames.filter((n) => !(INVARIANT_NAMES as readonly string[]).includes(n))).toEqual([]);
+  });
+
+  for (const s of SCENARIOS) {
+    it(`judges "${s.name}" the same`, async () => {
+      await reset(s.sql);
+      const { builtIn, yaml } = await judgeBoth();
+      const failing = (m: Map<string, TInvariantResult>) => [...m.values()].filter((r) => !r.pass).map((r) => r.name);
+      // the seeded rows are the defect the scenario means (the built-in checker is the reference)
+      expect(failing(builtIn).sort()).toEqual(Object.keys(s.fails).sort());
+      for (const inv of target.invariants) {
+        const b = builtIn.get(inv.name)!;
+        const y = yaml.get(inv.name)!;
+        expect({ name: inv.name, pass: y.pass }, JSON.stringify(y.violations.map((v) => v.message))).toEqual({ name: inv.name, pass: b.pass });
+        const want = s.fails[inv.name] ?? [];
+        const bIds = rowIds(b);
+        const yIds = rowIds(y);
+        expect(
+          want.filter((id) => !bIds.has(id)),
+          `${inv.name}: ids the built-in check misses`,
+        ).toEqual([]);
+        expect(
+          want.filter((id) => !yIds.has(id)),
+          `${inv.name}: ids the YAML check misses`,
+        ).toEqual([]);
+      }
+    });
+  }
+
+  it('confirms acknowledged checkout ids with the acknowledged SQL (lost-ack itself is judged from the history)', async () => {
+    await reset('');
+    const ack = (index: number, id: string) => ({
+      index,
+      type: 'ok' as const,
+      f: 'checkout',
+      process: 1,
+      time: index,
+      route: 'POST /checkout',
+      value: { status: 201, id },
+    });
+    const r = await checkTargetConsistency(
+      target,
+      { invariants: [ACKNOWLEDGED_CHECK_NAME], history: [ack(1, '2001'), ack(2, '2099')] },
+      { SHOP_DATABASE_URL: url },
+    );
+    const [acked] = r.invariants;
+    expect(acked).toMatchObject({ name: ACKNOWLEDGED_CHECK_NAME, pass: false, checked: 2 });
+    expect(acked!.violations.map((v) => v.ids)).toEqual([['2099']]);
+  });
+});
