@@ -107,7 +107,10 @@ export function targetIssues(e: TExperiment, t: TTarget): TFieldIssue[] {
       issues.push({ path: `expectations.invariants.${i}`, message: `the target has no invariant "${n}"; its checks: ${known.join(', ') || 'none'}` });
   });
   if (!isPathRef(e.load.scenario))
-    issues.push({ path: 'load.scenario', message: `"${e.load.scenario}" is a shop scenario; a target file's load is a scenario file (e.g. ../load.yaml)` });
+    issues.push({
+      path: 'load.scenario',
+      message: `"${e.load.scenario}" is a shop scenario; a target file's load is a scenario file, by its path from the experiment file (../load.yaml), or in the console from the targets root (examples/transfers/load.yaml)`,
+    });
   else if (!existsSync(e.load.scenario)) issues.push({ path: 'load.scenario', message: `no scenario file at ${e.load.scenario}` });
   return issues;
 }
