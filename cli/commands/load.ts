@@ -56,7 +56,7 @@ export function register(program: Command): void {
   program
     .command('load')
     .description('run a load scenario (loadtests/scenarios/*.yaml) with the built-in engine or k6')
-    .argument('<scenario>', 'scenario YAML file, or the name of a shipped one (smoke, checkout-mix, spike, soak, browse)')
+    .argument('<scenario>', 'scenario YAML file, or the name of a shipped one (smoke, checkout-mix, checkout-heavy, spike, soak, browse)')
     .addOption(new Option('--engine <engine>', 'load engine').choices(['builtin', 'k6']))
     .option('--rate <n>', 'override the rate of a constant-arrival-rate scenario (iterations per timeUnit)')
     .option('--duration <d>', 'override the duration of a constant executor (k6 syntax: 30s, 2m)')
