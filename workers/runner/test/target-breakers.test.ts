@@ -61,6 +61,7 @@ async function freePortInRange(skip: Set<number>): Promise<number> {
 async function startService(proxyUrl: string, mode: 'breaker' | 'never-opens') {
   let state = 'closed';
   let toxicGoneAt = 0;
+  let toxicScrapes = 0;
   const seen = { open: 0, scrapes: 0 };
   async function toxicOnEdge(): Promise<boolean> {
     try {
@@ -73,7 +74,11 @@ async function startService(proxyUrl: string, mode: 'breaker' | 'never-opens') {
   const server = http.createServer((req, res) => {
     void (async () => {
       if (req.url === '/metrics') {
-        const faulty = mode === 'breaker' && (await toxicOnEdge());
+        // Like a real breaker, it opens only after failures accumulate: from the second scrape
+        // that sees the toxic. A scrape's sample time is its tick's start, and on a busy machine
+        // the first such tick can start before the fault's appliedAt was stamped.
+        toxicScrapes = mode === 'breaker' && (await toxicOnEdge()) ? toxicScrapes + 1 : 0;
+        const faulty = toxicScrapes >= 2;
         if (faulty) state = 'open';
         else if (state === 'open') ((state = 'half_open'), (toxicGoneAt = Date.now()));
         else if (state === 'half_open' && Date.now() - toxicGoneAt >= 1000) state = 'closed';
@@ -159,7 +164,7 @@ steady_state:
   slos:
     - { name: pings, route: GET /ping, sli: availability, objective: 50 }
 faults:
-  - { name: ledger-slow, at: 3s, duration: 4s, fault: { type: latency, target: ${EDGE}, params: { latencyMs: 200 } } }
+  - { name: ledger-slow, at: 3s, duration: 5s, fault: { type: latency, target: ${EDGE}, params: { latencyMs: 200 } } }
 expectations:
   breakers:
     - { breaker: ${EDGE}, opens_during: ledger-slow, closes_within: 8s }
