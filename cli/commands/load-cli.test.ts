@@ -83,7 +83,7 @@ thresholds:
     const d = await cli(['nope.yaml']);
     expect(d.code).toBe(2);
     expect(d.stderr).toMatch(/scenario not found: nope\.yaml/);
-    expect(d.stderr).toMatch(/shipped: browse, checkout-mix/);
+    expect(d.stderr).toMatch(/shipped: browse, checkout-heavy, checkout-mix/);
   }, 60_000);
 
   it('exits 107 when setup cannot reach the shop', async () => {

@@ -20,6 +20,6 @@ describe('faultline load <scenario>', () => {
     }
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).exitCode).toBe(2);
-    expect((err as AppError).toText()).toMatch(/scenario: no such file.*shipped: browse, checkout-mix/);
+    expect((err as AppError).toText()).toMatch(/scenario: no such file.*shipped: browse, checkout-heavy, checkout-mix/);
   });
 });
