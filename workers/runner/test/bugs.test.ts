@@ -82,9 +82,15 @@ describe('bug switches are caught by their experiments', () => {
     expect(violations.map((x) => x.name)).toContain('saga-terminal');
   }, 400_000);
 
-  it('oversell: its experiment fails with negative stock', async () => {
+  it('oversell: its experiment fails with the lost update (counters that disagree with the reservations), negative stock when the race goes below zero', async () => {
     const { run, violations } = await runWithBug('oversell');
     expect(run.state, run.reason ?? '').toBe('failed');
-    expect(violations.map((x) => x.name)).toContain('stock-non-negative');
+    // Negative stock follows only when the race drives a counter below zero (seen 5 of 5 on a
+    // quiet bench, not in a fresh-clone run with the cores hogged); the lost update itself always
+    // leaves counters that disagree with the reservations.
+    const lostUpdate = violations.filter(
+      (x) => x.name === 'stock-non-negative' || (x.name === 'stock-conserved' && (x.evidence as { kind?: string }).kind === 'stock-ledger-mismatch'),
+    );
+    expect(lostUpdate.length, JSON.stringify(violations.map((x) => [x.name, (x.evidence as { kind?: string }).kind]))).toBeGreaterThan(0);
   }, 400_000);
 });
