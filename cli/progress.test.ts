@@ -98,3 +98,23 @@ describe('plain (CI) progress output', () => {
     ]);
   });
 });
+
+describe('TTY progress line', () => {
+  /** A TTY view fed 12 s of load (second 2 stalled), then optionally the phase after the load; what it last drew. */
+  function drawn(after?: 'recovering'): string {
+    let text = '';
+    const out = { isTTY: true, columns: 200, cursorTo: () => true, clearLine: () => true, moveCursor: () => true, write: (s: string) => ((text += s), true) };
+    const view = createProgressView({ name: 'x', expectedMs: 30_000, out: out as unknown as NodeJS.WriteStream, tty: true });
+    view.onEvent({ type: 'phase', phase: 'running', runId: 'r', seq: 1, t: T0 } as TStoredRunEvent);
+    for (let i = 0; i < 12; i++) view.onEvent(second(i === 2 ? calm(i, { p99: 3020, cp99: 3400, errors: 2 }) : calm(i)));
+    if (after) view.onEvent({ type: 'phase', phase: after, runId: 'r', seq: 20, t: T0 + 13_000 } as TStoredRunEvent);
+    view.stop();
+    return text;
+  }
+
+  it('during the load summarises its last 5 s; once the load is over, the whole load', () => {
+    expect(drawn()).toContain('last 5 s: 100 req (20/s), 0.0% errors, max p99 170 ms');
+    // the stalled second 2 is long out of the last 5 s, and still in the line after the load
+    expect(drawn('recovering')).toContain('load done, 12 s: 240 req (20/s), 0.8% errors, max p99 3.0 s (corrected 3.4 s)');
+  });
+});

@@ -75,6 +75,8 @@ export function fmtInterval(i: TLoadInterval): string {
 const PLAIN_INTERVAL_MS = 5000;
 /** Seconds the TTY line looks back over. */
 const TTY_WINDOW = 5;
+/** Phases up to the end of the load; after them the TTY line summarises the whole load. */
+const LOAD_PHASES: ReadonlySet<string> = new Set(['queued', 'steady_state', 'running']);
 
 /** Plain text line for an event, or undefined for events not worth a line (pure). */
 export function eventLine(e: TStoredRunEvent): string | undefined {
@@ -155,6 +157,8 @@ export function createProgressView(opts: { name: string; expectedMs: number; out
   const active = new Set<string>();
   let payload = { phase: 'queued', elapsed: 0, total, load: '', faults: 'none' };
   const recent: TProgressSecond[] = [];
+  /** Every second of the load: once the load is over, the line summarises all of it, not its last 5 s. */
+  const all: TProgressSecond[] = [];
   bar.start(total, 0, payload);
   const tick = setInterval(() => {
     payload = { ...payload, elapsed: Math.round((Date.now() - started) / 1000) };
@@ -162,13 +166,17 @@ export function createProgressView(opts: { name: string; expectedMs: number; out
   }, 500);
   return {
     onEvent(e) {
-      if (e.type === 'phase') payload.phase = e.phase;
+      if (e.type === 'phase') {
+        payload.phase = e.phase;
+        if (!LOAD_PHASES.has(e.phase) && all.length) payload.load = `load done, ${fmtInterval(summariseInterval(all))}`;
+      }
       if (e.type === 'fault.applied') active.add(e.name);
       if (e.type === 'fault.removed') active.delete(e.name);
       if (e.type === 'load.second') {
         recent.push(e.second);
+        all.push(e.second);
         if (recent.length > TTY_WINDOW) recent.shift();
-        payload.load = `last ${fmtInterval(summariseInterval(recent))}`;
+        payload.load = LOAD_PHASES.has(payload.phase) ? `last ${fmtInterval(summariseInterval(recent))}` : `load done, ${fmtInterval(summariseInterval(all))}`;
       }
       payload.faults = active.size ? [...active].join(', ') : 'none';
       bar.update(Math.min(total, Math.round((Date.now() - started) / 1000)), payload);
