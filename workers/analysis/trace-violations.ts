@@ -48,6 +48,8 @@ export interface TTrailRows {
   logs: { time: Date | string | number; level?: string; service: string; instance: string; msg: string; fields?: Record<string, unknown> }[];
 }
 
+const NO_ROWS: TTrailRows = { orders: [], orderEvents: [], sagas: [], outbox: [], reservations: [], payments: [], refunds: [], idempotency: [], logs: [] };
+
 /** Order ids and free-text terms (idempotency keys) a violation is about. Pure. */
 export function subjectsOf(v: Pick<TViolation, 'kind' | 'ids' | 'rows' | 'events'>): { orders: string[]; terms: string[] } {
   const orders: string[] = [];
@@ -105,7 +107,9 @@ const ms = (a: unknown, b: unknown): string => {
  * step per state change, sorted by time (steps without a time last),
  * bounded to `limit` — rows first, then log lines by severity.
  */
-export function buildTrail(rows: TTrailRows, limit = TRAIL_LIMIT): TTrailEntry[] {
+export function buildTrail(given: Partial<TTrailRows> & Pick<TTrailRows, 'logs'>, limit = TRAIL_LIMIT): TTrailEntry[] {
+  // a target's trail has log lines only; the shop's also has its tables' rows
+  const rows: TTrailRows = { ...NO_ROWS, ...given };
   const db: TTrailEntry[] = [];
   const step = (at: unknown, source: string, text: string) => db.push({ at: iso(at), source, text });
   for (const o of rows.orders) {

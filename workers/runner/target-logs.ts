@@ -78,17 +78,6 @@ function carries(l: TLine, idField: string, id: string): boolean {
   return v !== undefined && v !== null && String(v) === id;
 }
 
-const EMPTY_ROWS: Omit<TTrailRows, 'logs'> = {
-  orders: [],
-  orderEvents: [],
-  sagas: [],
-  outbox: [],
-  reservations: [],
-  payments: [],
-  refunds: [],
-  idempotency: [],
-};
-
 /**
  * Attach a trail to the first new violations of every invariant of `t`
  * (copies returned): the run's log lines whose `logs.id_field` equals one of
@@ -135,7 +124,7 @@ export async function traceTargetViolations(
       const ids = violationIds(v, show, idField);
       const logs: TLine[] = [];
       for (const id of ids) logs.push(...(await linesOf(id)));
-      const trail: TTrailEntry[] = buildTrail({ ...EMPTY_ROWS, logs });
+      const trail: TTrailEntry[] = buildTrail({ logs });
       if (error) trail.push({ at: null, source: 'trail', text: `log store not searched: ${error}` });
       else if (ids.length === 0) trail.push({ at: null, source: 'trail', text: `the violation names no id: no log line to follow (${idField})` });
       else if (logs.length === 0) trail.push({ at: null, source: 'trail', text: `no log line of the run has ${idField} = ${ids.join(' or ')}` });
