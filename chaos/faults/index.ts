@@ -179,6 +179,13 @@ async function recordAndApply(
         await removeFn();
       } catch (e) {
         const err = toAppError(e);
+        // Removed meanwhile by another (a halt running beside this removal, the
+        // reconciler): its row says so, and what this fault did is undone.
+        const row = await getFault(ctx.db, id).catch(() => undefined);
+        if (row?.removedAt) {
+          removed = true;
+          return;
+        }
         await markFailed(ctx.db, id, err.message);
         throw err;
       }

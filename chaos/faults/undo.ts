@@ -7,7 +7,7 @@
  * `toxiproxyUrl` / `supervisorUrl`, a target's own), still under the
  * allowlist; a target's commands only through `ctx.undoCommand`.
  */
-import { AppError } from '../../core/errors.js';
+import { AppError, toAppError } from '../../core/errors.js';
 import { claimedByOthers } from '../safety/ledger.js';
 import type { THttpFault, THttpFaultBody } from './supervisor-api.js';
 import { supervisorOf, toxiproxyOf } from './targets.js';
@@ -33,6 +33,29 @@ function sameHttpFault(a: THttpFault, b: THttpFaultBody): boolean {
     a.percentage === b.percentage &&
     (a.kind !== 'delay' || (a.at ?? 'request') === (b.at ?? 'request'))
   );
+}
+
+/**
+ * Resume or start an instance, unless another remover (a halt beside the run's own
+ * removal, the reconciler) did it between our read and our call: the supervisor then
+ * refuses with CONFLICT, and an instance no longer in the `from` state is undone.
+ * `false` when it was done meanwhile.
+ */
+async function unlessDoneMeanwhile(
+  sup: ReturnType<typeof supervisorOf>,
+  id: string,
+  from: 'paused' | 'stopped',
+  call: () => Promise<unknown>,
+): Promise<boolean> {
+  try {
+    await call();
+    return true;
+  } catch (e) {
+    if (toAppError(e).code !== 'CONFLICT') throw e;
+    const now = (await sup.instances()).find((i) => i.id === id)?.state;
+    if (now === from) throw e;
+    return false;
+  }
 }
 
 export async function revertUndo(undo: TUndo, ctx: TFaultContext, faultId: string): Promise<TRevertResult> {
@@ -98,16 +121,14 @@ export async function revertUndo(undo: TUndo, ctx: TFaultContext, faultId: strin
             ...paused
               .filter((id) => !claimed.has(id) && state.get(id) === 'paused')
               .map(async (id) => {
-                await sup.resume(id);
-                result.instancesResumed.push(id);
+                if (await unlessDoneMeanwhile(sup, id, 'paused', () => sup.resume(id))) result.instancesResumed.push(id);
               }),
             // A held instance still `stopped` is started now; one the
             // supervisor already brought back is left alone.
             ...held
               .filter((id) => state.get(id) === 'stopped')
               .map(async (id) => {
-                await sup.start(id);
-                result.instancesStarted.push(id);
+                if (await unlessDoneMeanwhile(sup, id, 'stopped', () => sup.start(id))) result.instancesStarted.push(id);
               }),
           ]);
         }),

@@ -206,5 +206,20 @@ describe('halt', () => {
     await waitFor('payments-1 back', () => healthy('payments-1'), 30_000, 100);
     for (const f of [a, b, c]) expect((await getFault(shop.ctx.db, f.id))?.removedAt).toBeInstanceOf(Date);
   });
+  it('a halt beside the run removing the same pause: both succeed, the instance is resumed once', async () => {
+    // The lever's halt and the run's own removal run side by side (neither waits for the other):
+    // whichever resumes second finds the instance running, which is that fault undone, not an error.
+    for (let i = 0; i < 5; i++) {
+      await waitFor('payments-0 running', () => inst('payments-0').state === 'running', 30_000, 50);
+      const f = await applyFault({ type: 'pause', target: 'payments-0' }, { ...shop.ctx, runId: `run-race-${i}` });
+      const [halt, own] = await Promise.allSettled([haltAll(shop.ctx), f.remove()]);
+      expect(own).toEqual({ status: 'fulfilled', value: undefined });
+      expect(halt.status).toBe('fulfilled');
+      const r = (halt as PromiseFulfilledResult<Awaited<ReturnType<typeof haltAll>>>).value;
+      expect(r.errors.map((e) => e.component)).toEqual(['proxy']);
+      expect(inst('payments-0').state).toBe('running');
+      expect((await getFault(shop.ctx.db, f.id))?.removedAt).toBeInstanceOf(Date);
+    }
+  });
   const productsUrl = () => `${inst('catalog-0').url}/products`;
 });

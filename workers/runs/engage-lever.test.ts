@@ -247,7 +247,8 @@ describe('safety lever (issue 13)', () => {
   }, 400_000);
 
   it('ends a queued run at once and tells nobody else; engaging again keeps the first engagement', async () => {
-    // no worker may take it: stop the worker first
+    // on its own, whatever the first test left: the lever released, and no worker may take the run
+    await clearLever(fx.platform.db, { by: 'test setup' });
     await worker?.stop();
     worker = undefined;
     const { runId } = await enqueueRun(fx.platform, { yaml: experiment('queued-when-halted', 5), trigger: 'api' });
