@@ -326,6 +326,8 @@ export const DatabaseSchema = z
   })
   .strict();
 
+/** The query with its string literals emptied: words and semicolons inside '…' are text, not SQL. */
+const withoutLiterals = (q: string) => q.replace(/'[^']*'/g, "''");
 /** Statements an invariant may not contain: invariants run read-only and return the offending rows. */
 const WRITES = /\b(insert|update|delete|merge|truncate|drop|alter|create|grant|revoke|copy|vacuum|call|do)\b/i;
 const ReadOnlySql = z
@@ -333,8 +335,8 @@ const ReadOnlySql = z
   .min(1)
   .max(20_000)
   .refine((q) => /^\s*(select|with)\b/i.test(q), 'must be one SELECT (or WITH … SELECT) returning the offending rows')
-  .refine((q) => !WRITES.test(q.replace(/'[^']*'/g, "''")), 'must only read: no INSERT/UPDATE/DELETE/DDL')
-  .refine((q) => !/;\s*\S/.test(q), 'one statement only');
+  .refine((q) => !WRITES.test(withoutLiterals(q)), 'must only read: no INSERT/UPDATE/DELETE/DDL')
+  .refine((q) => !/;\s*\S/.test(withoutLiterals(q)), 'one statement only');
 
 export const InvariantSchema = z
   .object({
@@ -344,8 +346,25 @@ export const InvariantSchema = z
     sql: ReadOnlySql,
     /** How one offending row reads in the report: `product {product_id}: {available} available`. @defaultValue the row as JSON */
     show: z.string().optional(),
+    /**
+     * Columns that identify one finding across runs (e.g. `[kind, product_id]`): a row found
+     * before the load with the same key is pre-existing. @defaultValue the whole row (any change counts as new)
+     */
+    key: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a column name of the query'))
+      .min(1)
+      .optional(),
+    /**
+     * A numeric column sizing the finding (units off, captures): a pre-existing key whose
+     * measure grew is this run's finding again (it made it worse). Needs `key`.
+     */
+    measure: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a column name of the query')
+      .optional(),
   })
-  .strict();
+  .strict()
+  .refine((i) => !i.measure || i.key, { path: ['measure'], message: 'measure sizes a finding named by key: add key (the columns that identify it)' });
 
 export const AcknowledgedSchema = z
   .object({

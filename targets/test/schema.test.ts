@@ -58,6 +58,22 @@ describe('target file', () => {
     expect(issues.find((i) => i.path === 'invariants.0.sql')!.message).toMatch(/SELECT/);
   });
 
+  it("text inside an invariant's string literals is not SQL: a ';' or a write word there is allowed, outside it is refused", () => {
+    const literal = parseTarget(
+      minimal.replace('SELECT id FROM accounts WHERE balance < 0', "SELECT id, 'below zero; delete it' AS why FROM accounts WHERE balance < 0"),
+    );
+    expect(literal.invariants[0]!.sql).toContain('delete it');
+    const two = issuesOf(() => parseTarget(minimal.replace('WHERE balance < 0', 'WHERE balance < 0; SELECT 1')));
+    expect(two).toEqual([expect.objectContaining({ path: 'invariants.0.sql', message: 'one statement only' })]);
+  });
+
+  it('an invariant with measure but no key is refused at measure', () => {
+    const issues = issuesOf(() => parseTarget(minimal.replace('sql: SELECT id FROM', 'measure: balance\n    sql: SELECT id, balance FROM'), 'mine.yaml'));
+    expect(issues).toEqual([expect.objectContaining({ path: 'invariants.0.measure', message: expect.stringMatching(/add key/) })]);
+    const ok = parseTarget(minimal.replace('sql: SELECT id FROM', 'key: [id]\n    measure: balance\n    sql: SELECT id, balance FROM'));
+    expect(ok.invariants[0]).toMatchObject({ key: ['id'], measure: 'balance' });
+  });
+
   it('a proxy with listen but no upstream, and pause without resume, are named', () => {
     const text = `${minimal}edges:
   toxiproxy: http://127.0.0.1:8474

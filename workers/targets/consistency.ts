@@ -8,14 +8,14 @@
  * with its error, it never passes.
  *
  *   settled ──▶ rows? in flight : settled
- *   baseline (before the load) ──▶ invariant rows as findings {invariant, key = row JSON}
- *   after settling ──▶ invariants ─▶ rows − baseline = violations
+ *   baseline (before the load) ──▶ invariant rows as findings {invariant, key (its key columns, or the row), measure}
+ *   after settling ──▶ invariants ─▶ rows − baseline (same key, measure not grown) = violations
  *                  └─▶ acknowledged ids (history ok + value.id, by route) ─▶ confirm SQL / GET ─▶ missing = violations
  */
 import pg from 'pg';
-import type { TEnv, TTarget, TTargetAcknowledged } from '../../targets/index.js';
+import type { TEnv, TTarget, TTargetAcknowledged, TTargetInvariant } from '../../targets/index.js';
 import { databaseUrl } from '../../targets/index.js';
-import type { TConsistencyBaseline, THistoryEventLike } from '../analysis/index.js';
+import type { TBaselineFinding, TConsistencyBaseline, THistoryEventLike } from '../analysis/index.js';
 import type { TInvariantResult, TViolation } from '../reports/index.js';
 
 /** The name experiments list the acknowledged-write check under (experiments/ ACKNOWLEDGED_CHECK). */
@@ -63,13 +63,33 @@ function wantedInvariants(t: TTarget, names: readonly string[]) {
   return names.includes('*') ? t.invariants : t.invariants.filter((i) => names.includes(i.name));
 }
 
-/** The invariants' offending rows before the load: later the same rows are pre-existing. */
+/**
+ * One offending row as a baseline finding: its `key` columns (the whole row without
+ * `key`) and its `measure` column (0 without). A key or measure column the query does
+ * not return is the invariant's error, naming the column.
+ */
+export function findingOf(inv: Pick<TTargetInvariant, 'name' | 'key' | 'measure'>, r: TRow): TBaselineFinding {
+  const column = (c: string, field: 'key' | 'measure') => {
+    if (!(c in r)) throw new Error(`${field} column "${c}" is not a column of the query (its columns: ${Object.keys(r).join(', ')})`);
+    return r[c];
+  };
+  const key = inv.key ? JSON.stringify(inv.key.map((c) => column(c, 'key'))) : JSON.stringify(r);
+  let measure = 0;
+  if (inv.measure) {
+    measure = Number(column(inv.measure, 'measure'));
+    if (!Number.isFinite(measure)) throw new Error(`measure column "${inv.measure}" is not a number (${JSON.stringify(r[inv.measure])})`);
+  }
+  return { invariant: inv.name, kind: inv.name, key, measure };
+}
+
+/** The invariants' offending rows before the load: later the same findings are pre-existing (unless their measure grew). */
 export async function captureTargetBaseline(t: TTarget, names: readonly string[], env: TEnv = process.env): Promise<TConsistencyBaseline> {
   const baseline: TConsistencyBaseline = { capturedAt: Date.now(), findings: [], errors: [] };
   for (const inv of wantedInvariants(t, names)) {
     try {
       const rows = await inSnapshot(t, inv.database, env, async (c) => (await c.query(inv.sql)).rows as TRow[]);
-      for (const r of rows) baseline.findings.push({ invariant: inv.name, kind: inv.name, key: JSON.stringify(plain(r)), measure: 0 });
+      const findings = rows.map((r) => findingOf(inv, plain(r)));
+      baseline.findings.push(...findings);
     } catch (e) {
       baseline.errors.push({ invariant: inv.name, message: (e as Error).message });
     }
@@ -82,15 +102,21 @@ async function judgeInvariants(t: TTarget, names: readonly string[], env: TEnv, 
   for (const inv of wantedInvariants(t, names)) {
     try {
       const rows = (await inSnapshot(t, inv.database, env, async (c) => (await c.query(inv.sql)).rows as TRow[])).map(plain);
-      const before = new Set(baseline?.findings.filter((f) => f.invariant === inv.name).map((f) => f.key));
-      const violations: TViolation[] = rows.map((r) => ({
-        kind: inv.name,
-        message: showRow(inv.show, r),
-        ids: 'id' in r ? [String(r.id)] : [],
-        rows: [r],
-        events: [],
-        ...(before.has(JSON.stringify(r)) ? { preExisting: true } : {}),
-      }));
+      // a finding of the baseline stays pre-existing while its measure did not grow
+      const before = new Map<string, number>();
+      for (const f of baseline?.findings ?? []) if (f.invariant === inv.name) before.set(f.key, Math.max(f.measure, before.get(f.key) ?? -Infinity));
+      const violations: TViolation[] = rows.map((r) => {
+        const f = findingOf(inv, r);
+        const was = before.get(f.key);
+        return {
+          kind: inv.name,
+          message: showRow(inv.show, r),
+          ids: 'id' in r ? [String(r.id)] : [],
+          rows: [r],
+          events: [],
+          ...(was !== undefined && f.measure <= was ? { preExisting: true } : {}),
+        };
+      });
       const fresh = violations.filter((v) => !v.preExisting);
       const old = violations.length - fresh.length;
       out.push({
