@@ -75,7 +75,11 @@ export interface THistoryEvent {
     error?: string;
     /** Plain-HTTP scenarios: the request's name. */
     name?: string;
-    /** Plain-HTTP scenarios: the id an acknowledged write answered with (the scenario's `acknowledged`). */
+    /**
+     * The entity the operation wrote or is about: the id an acknowledged write answered with
+     * (a plain-HTTP scenario's `acknowledged`; the shop's checkout), or the id a later operation
+     * names (the shop's cancel). A target's acknowledged-write check reads it.
+     */
     id?: string;
   };
   latencyMs?: number;

@@ -373,13 +373,31 @@ export const AcknowledgedSchema = z
     status: z.array(z.number().int().min(200).max(299)).min(1),
     /** Where the written entity's id is in the response body. */
     id: JsonPath,
-    /** How to confirm each acknowledged id exists after the run. */
+    /**
+     * How to confirm each acknowledged id exists after the run: an SQL whose first column is the id
+     * (and, with `final_states`, a `state` column), or a GET.
+     */
     confirm: z.union([
       z.object({ database: Name, sql: ReadOnlySql.refine((q) => q.includes('$1'), 'use $1 for the array of ids (e.g. WHERE id = ANY($1))') }).strict(),
       z.object({ get: z.string().regex(/\{id\}/, 'a path with {id}, e.g. /orders/{id}'), expect_status: z.array(z.number().int()).default([200]) }).strict(),
     ]),
+    /**
+     * The states an acknowledged write may end in (the `state` column of `confirm.sql`): an acknowledged
+     * order that ends `cancelled` by itself did not stick. @defaultValue any state: existing is enough
+     */
+    final_states: z.array(z.string().min(1)).min(1).optional(),
+    /**
+     * Routes of the client's own later operations that may move a write out of `final_states`
+     * (`POST /orders/:id/cancel`): an operation on one of them naming the id (acknowledged or
+     * indeterminate) lets it end in any state.
+     */
+    changed_by: z.array(Route).default([]),
   })
-  .strict();
+  .strict()
+  .refine((a) => !a.final_states || 'database' in a.confirm, {
+    path: ['final_states'],
+    message: 'final states are read from confirm.sql (its state column): confirm with database + sql, not get',
+  });
 
 export const SettledSchema = z
   .object({

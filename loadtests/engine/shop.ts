@@ -195,7 +195,8 @@ async function checkout(s: TScenario, data: TShopData, io: TShopIO, vu: number, 
         idempotencyKey: key,
         items,
         status: r.status,
-        ...(orderId !== undefined ? { orderId: String(orderId) } : {}),
+        // `id`: the written entity, in the field any target's acknowledged-write check reads
+        ...(orderId !== undefined ? { orderId: String(orderId), id: String(orderId) } : {}),
         ...(b.totalCents !== undefined ? { totalCents: b.totalCents } : {}),
         error: outcome === 'ok' ? undefined : err(r),
       },
@@ -238,7 +239,7 @@ async function orderStatus(io: TShopIO, vu: number, hOn: boolean, u: TUser): Pro
 async function cancel(io: TShopIO, vu: number, hOn: boolean, u: TUser): Promise<void> {
   // taken off the list first: a second cancel of the same order would only measure the 409
   const o = u.orders.splice(rnd(u.orders.length), 1)[0];
-  if (hOn) io.history({ type: 'invoke', f: 'cancel', process: vu, value: { orderId: o.id }, route: 'POST /orders/:id/cancel' });
+  if (hOn) io.history({ type: 'invoke', f: 'cancel', process: vu, value: { orderId: o.id, id: o.id }, route: 'POST /orders/:id/cancel' });
   const r = await io.call('cancel', {
     method: 'POST',
     path: `/orders/${encodeURIComponent(o.id)}/cancel`,
@@ -253,7 +254,7 @@ async function cancel(io: TShopIO, vu: number, hOn: boolean, u: TUser): Promise<
       type: outcome,
       f: 'cancel',
       process: vu,
-      value: { orderId: o.id, status: r.status, error: outcome === 'ok' ? undefined : err(r) },
+      value: { orderId: o.id, id: o.id, status: r.status, error: outcome === 'ok' ? undefined : err(r) },
       latencyMs: r.latencyMs,
       correctedLatencyMs: r.correctedLatencyMs,
       route: 'POST /orders/:id/cancel',

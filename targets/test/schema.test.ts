@@ -74,6 +74,15 @@ describe('target file', () => {
     expect(ok.invariants[0]).toMatchObject({ key: ['id'], measure: 'balance' });
   });
 
+  it('final_states need an SQL confirm (the state column): with a GET confirm they are refused at their field', () => {
+    const withAck = (confirm: string) =>
+      `${minimal}acknowledged:\n  - route: POST /transfers\n    status: [201]\n    id: $.id\n    confirm:\n${confirm}\n    final_states: [settled]\n    changed_by: [POST /transfers/:id/cancel]\n`;
+    const issues = issuesOf(() => parseTarget(withAck('      get: /transfers/{id}')));
+    expect(issues).toEqual([expect.objectContaining({ path: 'acknowledged.0.final_states', message: expect.stringMatching(/confirm with database \+ sql/) })]);
+    const ok = parseTarget(withAck('      database: main\n      sql: SELECT id, status AS state FROM transfers WHERE id = ANY($1)'));
+    expect(ok.acknowledged[0]).toMatchObject({ final_states: ['settled'], changed_by: ['POST /transfers/:id/cancel'] });
+  });
+
   it('a proxy with listen but no upstream, and pause without resume, are named', () => {
     const text = `${minimal}edges:
   toxiproxy: http://127.0.0.1:8474

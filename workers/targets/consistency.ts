@@ -144,34 +144,65 @@ export function acknowledgedIds(a: TTargetAcknowledged, history: readonly THisto
   return [...ids];
 }
 
-async function missingIds(t: TTarget, a: TTargetAcknowledged, ids: string[], env: TEnv): Promise<string[]> {
-  if (ids.length === 0) return [];
+/** Each acknowledged id found after the run, with its state when `confirm.sql` returns a `state` column. */
+async function confirmIds(t: TTarget, a: TTargetAcknowledged, ids: string[], env: TEnv): Promise<Map<string, string | undefined>> {
+  const found = new Map<string, string | undefined>();
+  if (ids.length === 0) return found;
   if ('database' in a.confirm) {
     const { database, sql } = a.confirm;
-    const found = await inSnapshot(t, database, env, async (c) => (await c.query(sql, [ids])).rows as TRow[]);
-    const present = new Set(found.map((r) => String(Object.values(r)[0])));
-    return ids.filter((id) => !present.has(id));
+    const rows = await inSnapshot(t, database, env, async (c) => (await c.query(sql, [ids])).rows as TRow[]);
+    if (a.final_states && rows.length && !('state' in rows[0]!))
+      throw new Error(`final_states needs a state column in confirm.sql (its columns: ${Object.keys(rows[0]!).join(', ')})`);
+    for (const r of rows) found.set(String(Object.values(r)[0]), r.state === undefined || r.state === null ? undefined : String(r.state));
+    return found;
   }
   const { get, expect_status } = a.confirm;
-  const missing: string[] = [];
   for (const id of ids) {
     const r = await fetch(`${t.entry.url.replace(/\/+$/, '')}${get.replaceAll('{id}', encodeURIComponent(id))}`, { signal: AbortSignal.timeout(5000) });
     await r.arrayBuffer();
-    if (!expect_status.includes(r.status)) missing.push(id);
+    if (expect_status.includes(r.status)) found.set(id, undefined);
   }
-  return missing;
+  return found;
+}
+
+/** Ids the client's own operations on `routes` named (acknowledged or indeterminate: the change may have happened). */
+export function changedIds(routes: readonly string[], history: readonly THistoryEventLike[]): Set<string> {
+  const ids = new Set<string>();
+  if (routes.length === 0) return ids;
+  for (const e of history)
+    if ((e.type === 'ok' || e.type === 'info') && e.route && routes.includes(e.route) && typeof e.value.id === 'string') ids.add(e.value.id);
+  return ids;
+}
+
+/** The history events of one id on `a`'s route (its invoke is paired by process), as a violation's evidence. */
+function eventsOf(a: TTargetAcknowledged, id: string, history: readonly THistoryEventLike[]): Record<string, unknown>[] {
+  const done = history.find((e) => e.type === 'ok' && e.route === a.route && e.value.id === id);
+  if (!done) return [];
+  const invoke = [...history].reverse().find((e) => e.type === 'invoke' && e.process === done.process && e.index < done.index);
+  return [...(invoke ? [{ ...invoke }] : []), { ...done }];
 }
 
 async function judgeAcknowledged(t: TTarget, history: readonly THistoryEventLike[], env: TEnv): Promise<TInvariantResult> {
-  const description = 'every write the client saw acknowledged exists after the run';
+  const description = 'every write the client saw acknowledged exists after the run (and ends in a state it may end in)';
   try {
     let checked = 0;
     const violations: TViolation[] = [];
     for (const a of t.acknowledged) {
       const ids = acknowledgedIds(a, history);
       checked += ids.length;
-      for (const id of await missingIds(t, a, ids, env))
-        violations.push({ kind: 'lost-ack', message: `${a.route} acknowledged ${id}, which does not exist`, ids: [id], rows: [], events: [] });
+      const found = await confirmIds(t, a, ids, env);
+      const changed = changedIds(a.changed_by, history);
+      for (const id of ids) {
+        const lost = (message: string, rows: TRow[]) => violations.push({ kind: 'lost-ack', message, ids: [id], rows, events: eventsOf(a, id, history) });
+        if (!found.has(id)) lost(`${a.route} acknowledged ${id}, which does not exist`, []);
+        else {
+          const state = found.get(id);
+          if (a.final_states && !a.final_states.includes(state ?? '') && !changed.has(id))
+            lost(`${a.route} acknowledged ${id}, which is now ${state ?? 'without a state'} (it may end only as ${a.final_states.join(' or ')})`, [
+              { id, state },
+            ]);
+        }
+      }
     }
     return { name: ACKNOWLEDGED_CHECK_NAME, description, pass: violations.length === 0, checked, violations: violations.slice(0, MAX_LISTED) };
   } catch (e) {

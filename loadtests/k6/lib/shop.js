@@ -166,7 +166,7 @@ export function shopIteration(scenario, data, baseUrl) {
     const orderId = b.orderId !== undefined ? String(b.orderId) : b.error && b.error.orderId !== undefined ? String(b.error.orderId) : undefined;
     const o = outcome(r, 201);
     if (o === 'ok' && orderId) myOrders.push(orderId);
-    history({ type: o, f: 'checkout', process: vu, value: { idempotencyKey: key, items, status: r.status, orderId, totalCents: b.totalCents, error: o === 'ok' ? undefined : errOf(r) }, latencyMs: r.timings.duration, route: 'POST /checkout' });
+    history({ type: o, f: 'checkout', process: vu, value: { idempotencyKey: key, items, status: r.status, orderId, id: orderId, totalCents: b.totalCents, error: o === 'ok' ? undefined : errOf(r) }, latencyMs: r.timings.duration, route: 'POST /checkout' });
   } else if (action === 'order_status') {
     const id = myOrders[rnd(myOrders.length)];
     history({ type: 'invoke', f: 'order_status', process: vu, value: { orderId: id }, route: 'GET /orders/:id' });
@@ -175,11 +175,11 @@ export function shopIteration(scenario, data, baseUrl) {
     history({ type: r.status === 200 ? 'ok' : 'fail', f: 'order_status', process: vu, value: { orderId: id, status: r.status, error: errOf(r) }, latencyMs: r.timings.duration, route: 'GET /orders/:id' });
   } else if (action === 'cancel') {
     const id = myOrders.splice(rnd(myOrders.length), 1)[0];
-    history({ type: 'invoke', f: 'cancel', process: vu, value: { orderId: id }, route: 'POST /orders/:id/cancel' });
+    history({ type: 'invoke', f: 'cancel', process: vu, value: { orderId: id, id }, route: 'POST /orders/:id/cancel' });
     const r = http.post(baseUrl + '/orders/' + encodeURIComponent(id) + '/cancel', '{}', params('cancel', user.token));
     check(r, { 'cancel status 200': (x) => x.status === 200 });
     const o = outcome(r, 200);
-    history({ type: o, f: 'cancel', process: vu, value: { orderId: id, status: r.status, error: o === 'ok' ? undefined : errOf(r) }, latencyMs: r.timings.duration, route: 'POST /orders/:id/cancel' });
+    history({ type: o, f: 'cancel', process: vu, value: { orderId: id, id, status: r.status, error: o === 'ok' ? undefined : errOf(r) }, latencyMs: r.timings.duration, route: 'POST /orders/:id/cancel' });
   }
 }
 

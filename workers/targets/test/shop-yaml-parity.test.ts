@@ -300,24 +300,36 @@ describe('targets/shop.yaml invariants agree with the built-in shop checks', () 
     expect(r!.error).toMatch(/key column "no_such_column" is not a column of the query \(its columns: outbox_id, topic, aggregate_id\)/);
   });
 
-  it('confirms acknowledged checkout ids with the acknowledged SQL (lost-ack itself is judged from the history)', async () => {
+  it('acknowledged checkouts: missing, or no longer confirmed without a cancel of the client, are lost — as the built-in history check says', async () => {
     await reset('');
-    const ack = (index: number, id: string) => ({
-      index,
-      type: 'ok' as const,
-      f: 'checkout',
-      process: 1,
-      time: index,
-      route: 'POST /checkout',
-      value: { status: 201, id },
-    });
-    const r = await checkTargetConsistency(
-      target,
-      { invariants: [ACKNOWLEDGED_CHECK_NAME], history: [ack(1, '2001'), ack(2, '2099')] },
-      { SHOP_DATABASE_URL: url },
-    );
-    const [acked] = r.invariants;
-    expect(acked).toMatchObject({ name: ACKNOWLEDGED_CHECK_NAME, pass: false, checked: 2 });
-    expect(acked!.violations.map((v) => v.ids)).toEqual([['2099']]);
+    let index = 0;
+    // the shop engine's events: checkout invoke + ok (orderId, and id for any target), cancel invoke + completion
+    const op = (f: 'checkout' | 'cancel', type: 'ok' | 'info', id: string, process: number) => {
+      const route = f === 'checkout' ? 'POST /checkout' : 'POST /orders/:id/cancel';
+      const value = { orderId: id, id, ...(f === 'checkout' ? { idempotencyKey: `k-${id}` } : {}) };
+      return [
+        { index: ++index, type: 'invoke' as const, f, process, time: index, route, value },
+        { index: ++index, type, f, process, time: index, route, value: { ...value, status: f === 'checkout' ? 201 : 200 } },
+      ];
+    };
+    const judge = async (history: ReturnType<typeof op>) => {
+      const builtIn = (await checkConsistency(url, { history, runStart: 0, runEnd: 0, invariants: ['acknowledged-orders-exist'] })).invariants[0]!;
+      const yaml = (await checkTargetConsistency(target, { invariants: [ACKNOWLEDGED_CHECK_NAME], history }, { SHOP_DATABASE_URL: url })).invariants[0]!;
+      expect(yaml.error).toBeUndefined();
+      const ids = (r: TInvariantResult) => r.violations.map((v) => v.ids[0]).sort();
+      expect({ pass: yaml.pass, checked: yaml.checked, lost: ids(yaml) }).toEqual({ pass: builtIn.pass, checked: builtIn.checked, lost: ids(builtIn) });
+      return yaml;
+    };
+    // 2001 confirmed, 2099 never written, 2003 cancelled though the client never cancelled it
+    const lost = await judge([...op('checkout', 'ok', '2001', 1), ...op('checkout', 'ok', '2099', 2), ...op('checkout', 'ok', '2003', 3)]);
+    expect(lost).toMatchObject({ name: ACKNOWLEDGED_CHECK_NAME, pass: false, checked: 3 });
+    expect(lost.violations.map((v) => v.message)).toEqual([
+      'POST /checkout acknowledged 2099, which does not exist',
+      'POST /checkout acknowledged 2003, which is now cancelled (it may end only as confirmed)',
+    ]);
+    expect(lost.violations[1]!.events.map((e) => e.type)).toEqual(['invoke', 'ok']);
+    // the client cancelled 2003 (an indeterminate cancel counts: it may have happened)
+    const cancelled = await judge([...op('checkout', 'ok', '2001', 1), ...op('checkout', 'ok', '2003', 3), ...op('cancel', 'info', '2003', 3)]);
+    expect(cancelled).toMatchObject({ pass: true, checked: 2 });
   });
 });
