@@ -91,6 +91,11 @@ export interface TConsistencyBaseline {
   findings: TBaselineFinding[];
   /** Invariants whose baseline query failed: their findings are all judged as new. */
   errors: { invariant: string; message: string }[];
+  /**
+   * A target file's `settled` rows before the load (each as JSON): what was in flight then and
+   * still is after the load is stuck from before, and is not waited for.
+   */
+  inFlight?: string[];
 }
 
 /** The runner's settling wait (isSettled polled up to maxMs), as the report shows it. */

@@ -190,7 +190,7 @@ export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: 
     adaptScenario: (s) => adaptScenario(t, vars, s),
     steadyStateChecks: (tick, probes) => healthChecks(t, vars, tick, probes),
     captureBaseline: (names) => captureTargetBaseline(t, names),
-    isSettled: () => isTargetSettled(t),
+    isSettled: (baseline) => isTargetSettled(t, process.env, baseline),
     analysis: {
       // the first violations of each invariant carry the run's log lines naming their ids (logs.id_field)
       consistency: async (input) => {

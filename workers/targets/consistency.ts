@@ -50,13 +50,31 @@ async function inSnapshot<T>(t: TTarget, name: string, env: TEnv, fn: (c: pg.Cli
   }
 }
 
-/** Whether the target has settled: its `settled` query returns no row (no query: settled). */
-export async function isTargetSettled(t: TTarget, env: TEnv = process.env): Promise<{ settled: boolean; detail: string }> {
-  if (!t.settled) return { settled: true, detail: 'the target declares no settled condition' };
-  const q = t.settled;
+/** The `settled` query's rows: one per thing in flight, as JSON. */
+async function inFlight(t: TTarget, env: TEnv): Promise<string[]> {
+  const q = t.settled!;
   const rows = await inSnapshot(t, q.database, env, async (c) => (await c.query(q.sql)).rows as TRow[]);
-  if (rows.length === 0) return { settled: true, detail: 'nothing in flight' };
-  return { settled: false, detail: `${rows.length} in flight, e.g. ${JSON.stringify(plain(rows[0]!))}` };
+  return rows.map((r) => JSON.stringify(plain(r)));
+}
+
+/**
+ * Whether the target has settled: its `settled` query returns no row (no query: settled).
+ * Given the run's baseline, a row that was already there before the load (stuck since an
+ * earlier run) is not waited for: it will not settle now either.
+ */
+export async function isTargetSettled(
+  t: TTarget,
+  env: TEnv = process.env,
+  baseline?: Pick<TConsistencyBaseline, 'inFlight'>,
+): Promise<{ settled: boolean; detail: string }> {
+  if (!t.settled) return { settled: true, detail: 'the target declares no settled condition' };
+  const before = new Set(baseline?.inFlight ?? []);
+  const rows = await inFlight(t, env);
+  const now = rows.filter((r) => !before.has(r));
+  const stuck = rows.length - now.length;
+  const old = stuck ? ` (${stuck} in flight since before the load, not waited for)` : '';
+  if (now.length === 0) return { settled: true, detail: `nothing in flight${old}` };
+  return { settled: false, detail: `${now.length} in flight, e.g. ${now[0]}${old}` };
 }
 
 function wantedInvariants(t: TTarget, names: readonly string[]) {
@@ -85,6 +103,7 @@ export function findingOf(inv: Pick<TTargetInvariant, 'name' | 'key' | 'measure'
 /** The invariants' offending rows before the load: later the same findings are pre-existing (unless their measure grew). */
 export async function captureTargetBaseline(t: TTarget, names: readonly string[], env: TEnv = process.env): Promise<TConsistencyBaseline> {
   const baseline: TConsistencyBaseline = { capturedAt: Date.now(), findings: [], errors: [] };
+  if (t.settled) baseline.inFlight = await inFlight(t, env).catch(() => undefined);
   for (const inv of wantedInvariants(t, names)) {
     try {
       const rows = await inSnapshot(t, inv.database, env, async (c) => (await c.query(inv.sql)).rows as TRow[]);

@@ -17,9 +17,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INVARIANT_NAMES } from '../../../experiments/index.js';
 import { dropShopDatabase, migrateShop } from '../../../shop/index.js';
 import { loadTarget, type TTarget } from '../../../targets/index.js';
-import { captureConsistencyBaseline, checkConsistency } from '../../analysis/index.js';
+import { captureConsistencyBaseline, checkConsistency, isSettled } from '../../analysis/index.js';
 import type { TInvariantResult } from '../../reports/index.js';
-import { ACKNOWLEDGED_CHECK_NAME, captureTargetBaseline, checkTargetConsistency } from '../index.js';
+import { ACKNOWLEDGED_CHECK_NAME, captureTargetBaseline, checkTargetConsistency, isTargetSettled } from '../index.js';
 
 /** Built-in invariants targets/shop.yaml has no SQL for yet (the visible gap of issue 12). */
 const MISSING_FROM_YAML = ['acknowledged-orders-exist', 'history-consistent'];
@@ -289,6 +289,29 @@ describe('targets/shop.yaml invariants agree with the built-in shop checks', () 
     j = await judge(before);
     expect(j.yaml['stock-conserved']).toMatchObject({ pass: false });
     expect(j.yaml).toEqual(j.builtIn);
+  });
+
+  it('settled: what was in flight before the load is not waited for, what the run left in flight is — as the built-in settle check', async () => {
+    // stuck before the run: the saga of 2040 (confirm-outside-tx) never finishes, its reservation stays live
+    await reset(SCENARIOS.find((x) => x.name === 'confirm-outside-tx')!.sql);
+    const env = { SHOP_DATABASE_URL: url };
+    const names = target.invariants.map((i) => i.name);
+    const before = { builtIn: await captureConsistencyBaseline(url), yaml: await captureTargetBaseline(target, names, env) };
+    expect(before.yaml.inFlight).toEqual([JSON.stringify({ in_flight: 'saga 2040' }), JSON.stringify({ in_flight: 'reservation 3040' })]);
+    const both = async () => ({
+      builtIn: (await isSettled(url, { baseline: before.builtIn })).settled,
+      yaml: (await isTargetSettled(target, env, before.yaml)).settled,
+    });
+    expect(await both()).toEqual({ builtIn: true, yaml: true });
+    expect((await isTargetSettled(target, env, before.yaml)).detail).toBe('nothing in flight (2 in flight since before the load, not waited for)');
+    // without the baseline the stuck saga is in flight
+    expect((await isTargetSettled(target, env)).settled).toBe(false);
+    // the run leaves an event unpublished: both wait for it
+    await db.query(`UPDATE orders.outbox SET published_at = NULL WHERE id = 5001;`);
+    expect(await both()).toEqual({ builtIn: false, yaml: false });
+    expect((await isTargetSettled(target, env, before.yaml)).detail).toMatch(
+      /^1 in flight, e\.g\. \{"in_flight":"outbox 5001"\} \(2 in flight since before the load/,
+    );
   });
 
   it("a key or measure column the query does not return is that invariant's error, naming the column", async () => {
