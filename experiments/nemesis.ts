@@ -9,8 +9,9 @@
  *
  *   load:  |-- start_after --|====== faults land here ======|-- quiet_tail --|
  *
- * The topology (edges and instances) comes from the supervisor at run time
- * (workers/runner/plan-faults.ts fetches it); only what exists is targeted.
+ * The topology (edges and instances) comes from the system under test at run
+ * time — the shop's supervisor, or a target file's proxies and instances
+ * (workers/runner/plan-faults.ts); only what exists is targeted.
  */
 import { AppError } from '../core/errors.js';
 import { FaultSpecSchema, type TFaultSpecInput } from '../chaos/index.js';
@@ -33,6 +34,11 @@ export interface TNemesisInstance {
 export interface TNemesisTopology {
   edges: readonly TNemesisEdge[];
   instances: readonly TNemesisInstance[];
+  /**
+   * The kinds this system can take (a target file without a supervisor has no HTTP faults,
+   * one without a pause command no pauses); a kind outside it is never drawn. @defaultValue every kind
+   */
+  kinds?: readonly TNemesisKind[];
 }
 
 /**
@@ -103,6 +109,7 @@ export function nemesisCandidates(n: TNemesis, topo: TNemesisTopology): Map<TNem
   const services = new Set(instances.map((i) => i.service));
   const out = new Map<TNemesisKind, TCandidate[]>();
   for (const kind of n.kinds) {
+    if (topo.kinds && !topo.kinds.includes(kind)) continue;
     const list: TCandidate[] = [];
     if (kind === 'latency' || kind === 'reset_peer' || kind === 'cut') {
       for (const e of edges)
@@ -180,7 +187,7 @@ export function planNemesis(n: TNemesis, topo: TNemesisTopology, loadDurationMs:
     );
   const candidates = nemesisCandidates(n, topo);
   const kinds = n.kinds.filter((k) => candidates.has(k));
-  if (kinds.length === 0) throw invalid('kinds', `none of ${n.kinds.join(', ')} has a target in this shop (after exclude)`);
+  if (kinds.length === 0) throw invalid('kinds', `none of ${n.kinds.join(', ')} has a target in this system (after exclude)`);
 
   const rand = mulberry32(n.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];

@@ -392,22 +392,18 @@ export const ExperimentSchema = z
     expectations: { ...e.expectations, invariants: e.expectations.invariants ?? (isTargetFile(e.target) ? ['*'] : [...INVARIANT_NAMES]) },
   }));
 
-/** What only the shop has: its invariant names; what a target file cannot do yet: a nemesis. */
-function shopOnlyIssues(e: { target: string; expectations: { invariants?: string[] }; nemesis?: unknown }, ctx: z.RefinementCtx): void {
+/** What only the shop has: its invariant names. */
+function shopOnlyIssues(e: { target: string; expectations: { invariants?: string[] } }, ctx: z.RefinementCtx): void {
   const shopNames: readonly string[] = INVARIANT_NAMES;
-  if (!isTargetFile(e.target)) {
-    e.expectations.invariants?.forEach((n, i) => {
-      if (!shopNames.includes(n))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['expectations', 'invariants', i],
-          message: `unknown invariant "${n}"; the shop's: ${INVARIANT_NAMES.join(', ')}`,
-        });
-    });
-    return;
-  }
-  if (e.nemesis)
-    ctx.addIssue({ code: 'custom', path: ['nemesis'], message: "a nemesis needs the shop supervisor's topology; not available for target files yet" });
+  if (isTargetFile(e.target)) return;
+  e.expectations.invariants?.forEach((n, i) => {
+    if (!shopNames.includes(n))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['expectations', 'invariants', i],
+        message: `unknown invariant "${n}"; the shop's: ${INVARIANT_NAMES.join(', ')}`,
+      });
+  });
 }
 
 export type TExperiment = z.infer<typeof ExperimentSchema>;

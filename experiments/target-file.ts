@@ -3,7 +3,7 @@
  * relative references (target, scenario) resolved against the experiment
  * file, and what the experiment asks checked against what the target
  * declares — each fault's edge or instance, each breaker expectation's breaker
- * (metrics.breakers), invariant names — so a wrong name is a field error before any run, not a failure
+ * (metrics.breakers), invariant names, a nemesis' kinds — so a wrong name is a field error before any run, not a failure
  * when the fault is due. Pure except for reading the target and scenario files.
  */
 import { existsSync } from 'node:fs';
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { AppError, toAppError, type TFieldIssue } from '../core/errors.js';
 import { yamlLineOf } from '../core/validate.js';
 import { loadTarget, type TTarget } from '../targets/index.js';
-import { isTargetFile, type TExperiment } from './schema.js';
+import { isTargetFile, type TExperiment, type TNemesisKind } from './schema.js';
 
 /** The acknowledged-write check of a target file, by the name experiments list it under. */
 export const ACKNOWLEDGED_CHECK = 'acknowledged-writes-exist';
@@ -92,6 +92,36 @@ function breakerIssues(e: TExperiment, t: TTarget): TFieldIssue[] {
   );
 }
 
+/**
+ * The nemesis kinds a target file can take: network kinds on its edges; kill, pause and
+ * HTTP aborts through a faultline supervisor; kill and pause through its commands when it
+ * has them (kill needs a way back: start or restart).
+ */
+export function targetNemesisKinds(t: TTarget): TNemesisKind[] {
+  const kinds: TNemesisKind[] = [];
+  if (t.edges) kinds.push('latency', 'reset_peer', 'partition', 'cut');
+  const p = t.processes;
+  if (p?.kind === 'supervisor') kinds.push('kill', 'pause', 'http_abort');
+  if (p?.kind === 'commands') {
+    if (p.commands.kill && (p.commands.start || p.commands.restart)) kinds.push('kill');
+    if (p.commands.pause) kinds.push('pause');
+  }
+  return kinds;
+}
+
+/** A nemesis against a target file: at least one of its kinds must be one the target can take. */
+function nemesisIssues(e: TExperiment, t: TTarget): TFieldIssue[] {
+  if (!e.nemesis) return [];
+  const can = targetNemesisKinds(t);
+  if (e.nemesis.kinds.some((k) => can.includes(k))) return [];
+  return [
+    {
+      path: 'nemesis.kinds',
+      message: `none of ${e.nemesis.kinds.join(', ')} can hit this target; it takes ${can.join(', ') || 'none (it declares no edges or processes)'}`,
+    },
+  ];
+}
+
 /** Field issues (no lines) of an experiment against its target file. */
 export function targetIssues(e: TExperiment, t: TTarget): TFieldIssue[] {
   const issues: TFieldIssue[] = [];
@@ -100,7 +130,7 @@ export function targetIssues(e: TExperiment, t: TTarget): TFieldIssue[] {
     const problem = faultIssue(t, type, target);
     if (problem) issues.push({ path: `faults.${i}.fault.target`, message: problem });
   });
-  issues.push(...breakerIssues(e, t));
+  issues.push(...breakerIssues(e, t), ...nemesisIssues(e, t));
   const known = [...t.invariants.map((x) => x.name), ...(t.acknowledged.length ? [ACKNOWLEDGED_CHECK] : [])];
   e.expectations.invariants.forEach((n, i) => {
     if (n !== '*' && !known.includes(n))

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../core/errors.js';
 import { SHOP_EDGE_LIST } from '../../shop/config.js';
-import { resolveFaults } from '../../workers/runner/plan-faults.js';
+import { fetchTopology, resolveFaults } from '../../workers/runner/plan-faults.js';
 import {
   listExperiments,
   mulberry32,
@@ -226,7 +226,7 @@ nemesis:
 
   it('returns the own faults plus the expanded schedule, ordered by start, the same on every call', async () => {
     const e = parseExperiment(yaml);
-    const ctx = { supervisorUrl: 'http://127.0.0.1:9', loadDurationMs: 30_000, topology: SHOP };
+    const ctx = { loadDurationMs: 30_000, topology: SHOP };
     const a = await resolveFaults(e, ctx);
     expect(a[0].name).toBe('slow');
     expect(a.filter((f) => f.name.startsWith('nemesis-')).length).toBeGreaterThan(0);
@@ -234,10 +234,22 @@ nemesis:
     expect(await resolveFaults(e, ctx)).toEqual(a);
   });
 
-  it('returns only the own faults without a nemesis block, without asking the supervisor', async () => {
+  it('returns only the own faults without a nemesis block, without asking for the topology', async () => {
     const e = parseExperiment(yaml.replace(/nemesis:[\s\S]*$/, ''));
-    // port 9 (discard) has no supervisor: a fetch would fail
-    expect((await resolveFaults(e, { supervisorUrl: 'http://127.0.0.1:9', loadDurationMs: 30_000 })).map((f) => f.name)).toEqual(['slow']);
+    const topology = () => Promise.reject(new Error('the topology was asked for'));
+    expect((await resolveFaults(e, { topology, loadDurationMs: 30_000 })).map((f) => f.name)).toEqual(['slow']);
+  });
+
+  it('draws only the kinds the system can take (a target without a supervisor has no HTTP faults)', async () => {
+    const e = parseExperiment(yaml.replace('count: 5', 'count: 8'));
+    const plan = (await resolveFaults(e, { topology: { ...SHOP, kinds: ['latency', 'kill'] }, loadDurationMs: 30_000 })).filter((f) =>
+      f.name.startsWith('nemesis-'),
+    );
+    expect(plan.length).toBeGreaterThan(0);
+    expect(new Set(plan.map((f) => f.fault.type))).toEqual(new Set(['latency', 'kill']));
+    await expect(resolveFaults(e, { topology: { ...SHOP, kinds: [] }, loadDurationMs: 30_000 })).rejects.toMatchObject({
+      issues: [expect.objectContaining({ path: 'nemesis.kinds', message: expect.stringMatching(/has a target in this system/) })],
+    });
   });
 
   it('fetches the topology from the supervisor (GET /edges, GET /instances) and plans on it', async () => {
@@ -255,7 +267,7 @@ nemesis:
     try {
       const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
       const e = parseExperiment(yaml.replace('count: 5', 'count: 5\n  kinds: [latency, kill]'));
-      const plan = (await resolveFaults(e, { supervisorUrl: url, loadDurationMs: 30_000 })).filter((f) => f.name.startsWith('nemesis-'));
+      const plan = (await resolveFaults(e, { topology: () => fetchTopology(url), loadDurationMs: 30_000 })).filter((f) => f.name.startsWith('nemesis-'));
       expect(asked.sort()).toEqual(['/edges', '/instances']);
       expect(plan.length).toBeGreaterThan(0);
       for (const f of plan) expect(['orders->payments', 'payments-0']).toContain(f.fault.target);
@@ -266,6 +278,6 @@ nemesis:
 
   it('names the supervisor when the topology cannot be fetched', async () => {
     const e = parseExperiment(yaml);
-    await expect(resolveFaults(e, { supervisorUrl: 'http://127.0.0.1:9', loadDurationMs: 30_000 })).rejects.toThrow(/supervisor/);
+    await expect(resolveFaults(e, { topology: () => fetchTopology('http://127.0.0.1:9'), loadDurationMs: 30_000 })).rejects.toThrow(/supervisor/);
   });
 });

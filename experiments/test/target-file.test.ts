@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../core/errors.js';
-import { loadExperimentFile, loadSuiteFile, parseExperiment } from '../index.js';
+import { loadTarget } from '../../targets/index.js';
+import { loadExperimentFile, loadSuiteFile, parseExperiment, targetNemesisKinds } from '../index.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const examples = path.join(root, 'examples/transfers/experiments');
@@ -75,6 +76,19 @@ expectations:
     expect(issues[0]!.message).toMatch(/unknown edge "transfers->payments"; the target's edges: transfers->postgres, transfers->redis/);
     expect(issues[1]!.message).toMatch(/unknown instance "transfers-7"/);
     expect(issues[2]!.message).toMatch(/needs a faultline supervisor/);
+  });
+
+  it('takes a nemesis whose kinds the target can take; names nemesis.kinds when it can take none of them', async () => {
+    const nemesis = (kinds: string) => `${BASE}nemesis:\n  seed: 7\n  count: 3\n  kinds: ${kinds}\n`;
+    const file = path.join(dir, 'nemesis-ok.yaml');
+    await writeFile(file, nemesis('[latency, pause, http_abort]'));
+    expect((await loadExperimentFile(file)).nemesis?.kinds).toEqual(['latency', 'pause', 'http_abort']);
+    const issues = await issuesOf(nemesis('[http_abort]'));
+    expect(issues).toEqual([expect.objectContaining({ path: 'nemesis.kinds', line: 11 })]);
+    expect(issues[0]!.message).toBe('none of http_abort can hit this target; it takes latency, reset_peer, partition, cut, kill, pause');
+    const { target } = await loadTarget(path.join(dir, 'target.yaml'));
+    expect(targetNemesisKinds(target)).toEqual(['latency', 'reset_peer', 'partition', 'cut', 'kill', 'pause']);
+    expect(targetNemesisKinds((await loadTarget('shop')).target)).toEqual(['latency', 'reset_peer', 'partition', 'cut', 'kill', 'pause', 'http_abort']);
   });
 
   it('takes breaker expectations when the target declares metrics.breakers and scrape URLs', async () => {

@@ -2,8 +2,8 @@
  * Fault planning (contract 3; experiments owns it, the runner calls it): the
  * timed faults one run applies. An experiment's own `faults`, plus, for an
  * experiment with a `nemesis` block, its seeded random schedule expanded
- * against the live topology (the supervisor's edges and instances), so the
- * schedule only names what exists in this shop. Same seed and topology →
+ * against the live topology (the shop supervisor's edges and instances, or a
+ * target file's), so the schedule only names what exists. Same seed and topology →
  * the same list (experiments/nemesis.ts).
  */
 import { AppError } from '../../core/errors.js';
@@ -11,12 +11,10 @@ import { planNemesis, type TExperiment, type TNemesisTopology, type TTimedFault 
 import { SupervisorClient } from '../collectors/index.js';
 
 export interface TPlanFaultsContext {
-  /** Base URL of the supervisor of the shop this run targets (for its edges and instances). */
-  supervisorUrl: string;
   /** Length of this run's load, in ms: every nemesis fault lies inside it. */
   loadDurationMs: number;
-  /** The shop's topology when the caller already has it (tests); otherwise fetched from the supervisor. */
-  topology?: TNemesisTopology;
+  /** The system's topology (asked only for a nemesis): the shop's supervisor, a target file's proxies and instances. */
+  topology: TNemesisTopology | (() => Promise<TNemesisTopology>);
 }
 
 /**
@@ -37,7 +35,7 @@ export async function fetchTopology(supervisorUrl: string, timeoutMs = 5000): Pr
 export async function resolveFaults(experiment: TExperiment, ctx: TPlanFaultsContext): Promise<TTimedFault[]> {
   const own = [...experiment.faults];
   if (experiment.nemesis) {
-    const topology = ctx.topology ?? (await fetchTopology(ctx.supervisorUrl));
+    const topology = typeof ctx.topology === 'function' ? await ctx.topology() : ctx.topology;
     own.push(...planNemesis(experiment.nemesis, topology, ctx.loadDurationMs));
   }
   return own.sort((a, b) => a.at - b.at);

@@ -7,7 +7,7 @@
  * real shop, proxy or databases.
  */
 import type { TDb } from '../../db/client.js';
-import type { TExperiment } from '../../experiments/index.js';
+import type { TExperiment, TNemesisTopology } from '../../experiments/index.js';
 import type { TFaultContext, TLeverState } from '../../chaos/index.js';
 import type { THistoryEvent, TLoadResult, TLoadSecond, TScenario } from '../../loadtests/index.js';
 import type { TAnalyseOptions, TConsistencyBaseline, TSettleOutcome } from '../analysis/index.js';
@@ -107,6 +107,8 @@ export interface TSystemUnderTest {
   applyFault(spec: unknown, ctx: TFaultContext): Promise<TAppliedFaultHandle>;
   /** What the metrics collector scrapes (running instances with a base URL serving `/metrics`). */
   instances(): Promise<TInstance[]>;
+  /** The edges and instances a nemesis draws its faults from, and the kinds the system can take. */
+  topology(): Promise<TNemesisTopology>;
   /** Metric families the collector keeps; undefined = the collector's default (the shop's). */
   keepMetrics?: readonly string[];
   /** Tag the system's logs with the run (null clears); a system without the means does nothing. */

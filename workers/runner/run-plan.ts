@@ -31,7 +31,7 @@ export async function planRun(ctx: RunContext): Promise<TRunPlan> {
   // scenario durations are k6 durations (`1m30s`, bare numbers in ms): executorDurationMs reads them so
   const loadMs = executorDurationMs(scenario.load) ?? UNKNOWN_LOAD_MS;
   const budgetMs = ctx.o.timeBudgetMs ?? 2 * (loadMs + x.quiescence) + 120_000;
-  const faults = await resolveFaults(x, { supervisorUrl: ctx.p.supervisorUrl, loadDurationMs: loadMs });
+  const faults = await resolveFaults(x, { topology: () => ctx.sut.topology(), loadDurationMs: loadMs });
   const segments = x.load.segments ?? scenario.segments ?? 1;
   return { scenario, loadMs, budgetMs, faults, segments };
 }

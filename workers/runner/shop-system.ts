@@ -7,6 +7,7 @@
 import { SupervisorClient } from '../collectors/index.js';
 import type { TPlatform } from '../platform.js';
 import type { TRunnerDeps, TSystemUnderTest } from './ports.js';
+import { fetchTopology } from './plan-faults.js';
 import { steadyStateChecks } from './steady-state.js';
 
 export function shopSystem(p: TPlatform, deps: TRunnerDeps): TSystemUnderTest {
@@ -19,6 +20,7 @@ export function shopSystem(p: TPlatform, deps: TRunnerDeps): TSystemUnderTest {
     prepare: async () => async () => undefined,
     applyFault: (spec, ctx) => deps.applyFault(spec, ctx),
     instances: () => supervisor.instances(),
+    topology: () => fetchTopology(p.supervisorUrl),
     setRunContext: (runId) => supervisor.setContext(runId),
     supervisorLogs: true,
     steadyStateChecks: (tick, probes) => steadyStateChecks(supervisor, p.gatewayUrl, tick, probes),

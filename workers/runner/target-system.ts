@@ -11,6 +11,7 @@
  *   metrics ─▶ scrape URLs + the http_sd targets (re-resolved whenever the collector re-reads)
  *   steady state ─▶ GET entry.health × probes, every scrape URL answers
  *   faults ─▶ edges: fault catalog (Toxiproxy, ledger) │ processes: commands (kill/pause/restart, ledger)
+ *   nemesis ─▶ its proxies and instances (or its supervisor's), the kinds it can take
  *   settle ─▶ settled SQL returns no row
  *   logs ─▶ logs.kind file | elasticsearch | supervisor ─▶ LogStore (tagged with the run); violation trails from them
  *   analysis ─▶ target invariants + acknowledged writes; SLOs from metrics.requests; breakers through metrics.breakers
@@ -18,6 +19,7 @@
 import { applyRecordedFault, type TFaultContext } from '../../chaos/index.js';
 import { AppError } from '../../core/errors.js';
 import type { TScenario } from '../../loadtests/index.js';
+import { targetNemesisKinds, type TNemesisTopology } from '../../experiments/index.js';
 import { breakerMapping, type TTarget } from '../../targets/index.js';
 import type { TInstance, TScrapeTick } from '../collectors/index.js';
 import type { TPlatform } from '../platform.js';
@@ -35,6 +37,7 @@ import {
   type TSetupVars,
 } from '../targets/index.js';
 import type { TAppliedFaultHandle, TRunnerDeps, TSteadyStateCheck, TSystemUnderTest } from './ports.js';
+import { fetchTopology } from './plan-faults.js';
 import { targetLogReader, traceTargetViolations } from './target-logs.js';
 
 const PROCESS_FAULTS = new Set(['kill', 'pause', 'restart']);
@@ -166,6 +169,25 @@ function commandFault(t: TTarget, file: string, spec: unknown, ctx: TFaultContex
   })();
 }
 
+/**
+ * What a nemesis draws from: with a faultline supervisor, its live edges and instances (as for
+ * the shop); otherwise the listed proxies (`from->to` names; another name is an edge from the
+ * target itself) and the command instances. The kinds are those the target can take.
+ */
+async function targetTopology(t: TTarget): Promise<TNemesisTopology> {
+  const kinds = targetNemesisKinds(t);
+  if (t.processes?.kind === 'supervisor') return { ...(await fetchTopology(t.processes.url)), kinds };
+  const edges =
+    t.edges?.source === 'listed'
+      ? t.edges.proxies.map((p) => {
+          const [from, to] = p.name.includes('->') ? p.name.split('->') : [t.name, p.name];
+          return { name: p.name, from: from!, to: to! };
+        })
+      : [];
+  const instances = t.processes?.kind === 'commands' ? t.processes.instances.map(({ id, service }) => ({ id, service })) : [];
+  return { edges, instances, kinds };
+}
+
 /** The system under test described by target file `t`, read from `file` (absolute: the ledger names it for undoing process faults). */
 export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: string): TSystemUnderTest {
   const requests = t.metrics?.requests;
@@ -182,6 +204,7 @@ export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: 
     // process faults of a commands target run its commands; everything else goes through the fault catalog
     applyFault: (spec, ctx) => commandFault(t, file, spec, ctx) ?? deps.applyFault(spec, ctx),
     instances: async () => [...scrapeInstances(t), ...(sd ? await discoveredInstances(t, sd) : [])],
+    topology: () => targetTopology(t),
     keepMetrics: [...(requests ? [requests.histogram] : []), ...(breakers ? [breakers] : [])],
     setRunContext: async () => undefined,
     supervisorLogs: false,
