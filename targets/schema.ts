@@ -347,6 +347,11 @@ export const InvariantSchema = z
     /** How one offending row reads in the report: `product {product_id}: {available} available`. @defaultValue the row as JSON */
     show: z.string().optional(),
     /**
+     * How many things the invariant looked at (one number: `SELECT count(*) FROM accounts`), shown as
+     * its "checked" count, in the same snapshot. @defaultValue the number of offending rows
+     */
+    count: ReadOnlySql.optional(),
+    /**
      * Columns that identify one finding across runs (e.g. `[kind, product_id]`): a row found
      * before the load with the same key is pre-existing. @defaultValue the whole row (any change counts as new)
      */

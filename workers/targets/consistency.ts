@@ -116,11 +116,23 @@ export async function captureTargetBaseline(t: TTarget, names: readonly string[]
   return baseline;
 }
 
+/** The one number an invariant's `count` query returns. */
+function countOf(invariant: string, rows: TRow[]): number {
+  const v = rows[0] ? Object.values(rows[0])[0] : undefined;
+  const n = Number(v);
+  if (rows.length !== 1 || v === null || v === undefined || !Number.isFinite(n))
+    throw new Error(`${invariant}: count must return one number (one row, one column), got ${JSON.stringify(rows.slice(0, 2).map(plain))}`);
+  return n;
+}
+
 async function judgeInvariants(t: TTarget, names: readonly string[], env: TEnv, baseline?: TConsistencyBaseline): Promise<TInvariantResult[]> {
   const out: TInvariantResult[] = [];
   for (const inv of wantedInvariants(t, names)) {
     try {
-      const rows = (await inSnapshot(t, inv.database, env, async (c) => (await c.query(inv.sql)).rows as TRow[])).map(plain);
+      const { rows, examined } = await inSnapshot(t, inv.database, env, async (c) => ({
+        rows: ((await c.query(inv.sql)).rows as TRow[]).map(plain),
+        examined: inv.count ? countOf(inv.name, (await c.query(inv.count)).rows as TRow[]) : undefined,
+      }));
       // a finding of the baseline stays pre-existing while its measure did not grow
       const before = new Map<string, number>();
       for (const f of baseline?.findings ?? []) if (f.invariant === inv.name) before.set(f.key, Math.max(f.measure, before.get(f.key) ?? -Infinity));
@@ -142,7 +154,7 @@ async function judgeInvariants(t: TTarget, names: readonly string[], env: TEnv, 
         name: inv.name,
         description: inv.description,
         pass: fresh.length === 0,
-        checked: rows.length,
+        checked: examined ?? rows.length,
         violations: [...fresh, ...violations.filter((v) => v.preExisting)].slice(0, MAX_LISTED),
         ...(old ? { preExisting: old } : {}),
       });

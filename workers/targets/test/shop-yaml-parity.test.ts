@@ -234,7 +234,11 @@ describe('targets/shop.yaml invariants agree with the built-in shop checks', () 
       for (const inv of target.invariants) {
         const b = builtIn.get(inv.name)!;
         const y = yaml.get(inv.name)!;
-        expect({ name: inv.name, pass: y.pass }, JSON.stringify(y.violations.map((v) => v.message))).toEqual({ name: inv.name, pass: b.pass });
+        expect({ name: inv.name, pass: y.pass, checked: y.checked }, JSON.stringify(y.violations.map((v) => v.message))).toEqual({
+          name: inv.name,
+          pass: b.pass,
+          checked: b.checked,
+        });
         const want = s.fails[inv.name] ?? [];
         const bIds = rowIds(b);
         const yIds = rowIds(y);
@@ -312,6 +316,15 @@ describe('targets/shop.yaml invariants agree with the built-in shop checks', () 
     expect((await isTargetSettled(target, env, before.yaml)).detail).toMatch(
       /^1 in flight, e\.g\. \{"in_flight":"outbox 5001"\} \(2 in flight since before the load/,
     );
+  });
+
+  it("a count query that does not return one number is that invariant's error", async () => {
+    await reset('');
+    const inv = target.invariants.find((i) => i.name === 'outbox-drained')!;
+    const bad = { ...target, invariants: [{ ...inv, count: 'SELECT id FROM orders.outbox' }] };
+    const [r] = (await checkTargetConsistency(bad, { invariants: ['*'], history: [] }, { SHOP_DATABASE_URL: url })).invariants;
+    expect(r).toMatchObject({ name: 'outbox-drained', pass: false, checked: 0 });
+    expect(r!.error).toMatch(/^outbox-drained: count must return one number \(one row, one column\), got \[/);
   });
 
   it("a key or measure column the query does not return is that invariant's error, naming the column", async () => {
