@@ -303,18 +303,35 @@ export const MetricsSchema = z
       ctx.addIssue({ code: 'custom', path: ['scrape'], message: 'give scrape URLs, http_sd or prometheus' });
   });
 
+/**
+ * The field (or fields) of a log line that carry the ids violations name: a request id, an
+ * entity id (`[requestId, orderId]`). A line is on a violation's trail when one of them equals
+ * one of its ids. @defaultValue requestId
+ */
+const IdField = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .default('requestId')
+  .transform((f) => (typeof f === 'string' ? [f] : f));
+
+/** A target's log id fields (`logs.id_field`, always a list after parsing). */
+export function logIdFields(l: { id_field?: string | readonly string[] } | undefined): readonly string[] {
+  const f = l?.id_field;
+  if (typeof f === 'string') return [f];
+  return f?.length ? f : ['requestId'];
+}
+
 export const LogsSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('supervisor'), url: HttpUrl, id_field: z.string().default('requestId') }).strict(),
+  z.object({ kind: z.literal('supervisor'), url: HttpUrl, id_field: IdField }).strict(),
   z
     .object({
       kind: z.literal('elasticsearch'),
       url: HttpUrl,
       index: z.string().min(1),
       query: z.string().optional(),
-      id_field: z.string().default('requestId'),
+      id_field: IdField,
     })
     .strict(),
-  z.object({ kind: z.literal('file'), path: EnvString, id_field: z.string().default('requestId') }).strict(),
+  z.object({ kind: z.literal('file'), path: EnvString, id_field: IdField }).strict(),
 ]);
 
 export const DatabaseSchema = z

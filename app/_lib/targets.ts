@@ -49,7 +49,7 @@ function view(s: TTargetSummary) {
         histogram: t.metrics.requests?.histogram,
         breakers: t.metrics.breakers ? ('preset' in t.metrics.breakers ? `preset ${t.metrics.breakers.preset}` : t.metrics.breakers.metric) : undefined,
       },
-      logs: t.logs && { kind: t.logs.kind, where: t.logs.kind === 'file' ? t.logs.path : t.logs.url, idField: t.logs.id_field },
+      logs: t.logs && { kind: t.logs.kind, where: t.logs.kind === 'file' ? t.logs.path : t.logs.url, idField: t.logs.id_field.join(', ') },
       databases: Object.entries(t.databases).map(([name, d]) => ({ name, urlEnv: d.url_env })),
       invariants: t.invariants.map((i) => ({ name: i.name, database: i.database, description: i.description, sql: i.sql })),
       acknowledged: t.acknowledged.map((a) => ({

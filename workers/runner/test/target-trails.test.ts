@@ -27,11 +27,15 @@ const line = (runId: string, msg: string, transferId: string | undefined, extra:
 });
 
 describe('target violation trails', () => {
-  it('takes the ids from the violation, the id field column and the show columns', () => {
+  it('takes the ids from the violation, the id field columns and the id-like show columns (not sentences)', () => {
     expect(
-      violationIds({ ids: ['t1'], rows: [{ id: 't1', status: 'settled', legs: 3, transferId: 't9' }] }, 'transfer {id} ({status}): {legs} legs', 'transferId'),
-    ).toEqual(['t1', 't9', 'settled', '3']);
-    expect(violationIds({ ids: [], rows: [{ total: 10, opened: 12 }] }, undefined, 'transferId')).toEqual([]);
+      violationIds(
+        { ids: ['t1'], rows: [{ id: 't1', status: 'settled', legs: 3, transferId: 't9', accountId: 'a4', detail: 'debit without its credit' }] },
+        'transfer {id} ({status}): {detail}',
+        ['transferId', 'accountId'],
+      ),
+    ).toEqual(['t1', 't9', 'a4', 'settled']);
+    expect(violationIds({ ids: [], rows: [{ total: 10, opened: 12 }] }, undefined, ['transferId'])).toEqual([]);
   });
 
   it("keeps the run's lines whose transferId is the violation's id, in the shop's trail shape", async () => {
