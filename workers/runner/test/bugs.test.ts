@@ -5,19 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXPERIMENTS_DIR, experimentsDetecting } from '../../../experiments/index.js';
-import { enqueueRun, getViolations, startWorker, waitForRun, type TRunningWorker } from '../../index.js';
-import { startRunnerFixture, type TRunnerFixture } from './helpers.js';
-
-let fx: TRunnerFixture | undefined;
-let worker: TRunningWorker | undefined;
-afterEach(async () => {
-  await worker?.stop();
-  await fx?.close();
-  worker = undefined;
-  fx = undefined;
-}, 120_000);
+import { runOnFreshShop } from './helpers.js';
 
 /** The shipped experiment whose `detects` names the bug (experiment files own that mapping). */
 async function detectorOf(bug: string): Promise<string> {
@@ -29,13 +19,9 @@ async function detectorOf(bug: string): Promise<string> {
 async function runWithBug(bug: string, detector?: string) {
   const experiment = detector ?? (await detectorOf(bug));
   expect((await experimentsDetecting()).get(bug), `${experiment} does not claim ${bug}`).toContain(experiment);
-  fx = await startRunnerFixture({ bugs: [bug] });
-  worker = await startWorker({ platform: fx.platform, log: () => undefined });
   const file = path.join(EXPERIMENTS_DIR, `${experiment}.yaml`);
-  const { runId } = await enqueueRun(fx.platform, { yaml: await readFile(file, 'utf8'), sourcePath: file, trigger: 'cli' });
-  const run = await waitForRun(fx.platform, runId, { timeoutMs: 240_000 });
-  const violations = await getViolations(fx.platform, runId);
-  expect(await fx.toxics(), 'no fault left behind').toEqual([]);
+  const { run, violations, toxicsLeft } = await runOnFreshShop({ yaml: await readFile(file, 'utf8'), sourcePath: file, bugs: [bug] });
+  expect(toxicsLeft, 'no fault left behind').toEqual([]);
   return { run, violations };
 }
 

@@ -7,33 +7,15 @@
  * second miss fails the test.
  */
 import { readFile } from 'node:fs/promises';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EXPERIMENTS_DIR, loadSuiteFile } from '../../../experiments/index.js';
-import { enqueueRun, getViolations, startWorker, waitForRun, type TRunningWorker } from '../../index.js';
-import { startRunnerFixture, type TRunnerFixture } from './helpers.js';
-
-let fx: TRunnerFixture | undefined;
-let worker: TRunningWorker | undefined;
-afterEach(async () => {
-  await worker?.stop();
-  await fx?.close();
-  worker = undefined;
-  fx = undefined;
-}, 120_000);
+import { runOnFreshShop } from './helpers.js';
 
 const CONSISTENCY_KINDS = new Set(['consistency', 'history']);
 
 async function runClean(file: string) {
-  fx = await startRunnerFixture({});
-  worker = await startWorker({ platform: fx.platform, log: () => undefined });
-  const { runId } = await enqueueRun(fx.platform, { yaml: await readFile(file, 'utf8'), sourcePath: file, trigger: 'cli' });
-  const run = await waitForRun(fx.platform, runId, { timeoutMs: 240_000 });
-  const violations = await getViolations(fx.platform, runId);
-  expect(await fx.toxics(), 'no fault left behind').toEqual([]);
-  await worker.stop();
-  await fx.close();
-  worker = undefined;
-  fx = undefined;
+  const { run, violations, toxicsLeft } = await runOnFreshShop({ yaml: await readFile(file, 'utf8'), sourcePath: file });
+  expect(toxicsLeft, 'no fault left behind').toEqual([]);
   return { run, violations };
 }
 

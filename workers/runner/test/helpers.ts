@@ -15,6 +15,7 @@ import { createTestDatabase } from '../../../db/testing.js';
 import { dropShopDatabase } from '../../../shop/index.js';
 import { startSupervisor, type TSupervisor } from '../../../shop/supervisor/index.js';
 import { getPlatform, type TPlatform } from '../../platform.js';
+import { enqueueRun, getViolations, startWorker, waitForRun, type TRunningWorker } from '../../index.js';
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -132,4 +133,25 @@ export async function waitFor<T>(what: string, fn: () => Promise<T> | T, timeout
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+/**
+ * One experiment end to end on a fresh shop (with `bugs` on): fixture, a worker, the run and
+ * its stored violations, and the toxics the run left on the proxy (none, when faults never
+ * outlive their run). Worker and fixture are stopped before it returns, whatever happened.
+ * `beforeRun` sees the fixture once the shop is up (e.g. to point a target file's URLs at it).
+ */
+export async function runOnFreshShop(o: { yaml: string; sourcePath: string; bugs?: string[]; beforeRun?: (fx: TRunnerFixture) => void }) {
+  const fx = await startRunnerFixture({ bugs: o.bugs ?? [] });
+  let worker: TRunningWorker | undefined;
+  try {
+    o.beforeRun?.(fx);
+    worker = await startWorker({ platform: fx.platform, log: () => undefined });
+    const { runId } = await enqueueRun(fx.platform, { yaml: o.yaml, sourcePath: o.sourcePath, trigger: 'cli' });
+    const run = await waitForRun(fx.platform, runId, { timeoutMs: 240_000 });
+    return { run, violations: await getViolations(fx.platform, runId), toxicsLeft: await fx.toxics() };
+  } finally {
+    await worker?.stop();
+    await fx.close();
+  }
 }
