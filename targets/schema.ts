@@ -292,6 +292,12 @@ export const MetricsSchema = z
         status_label: z.string().min(1),
         /** Unit of the histogram's `le` buckets. @defaultValue seconds */
         unit: z.enum(['seconds', 'milliseconds']).default('seconds'),
+        /**
+         * The service whose histogram is the server side of an SLO — the entry service, when the
+         * system's services share route names (the shop's gateway and orders both serve `POST /checkout`);
+         * matched against a series' `service` label, or the http_sd target's. @defaultValue the target's name
+         */
+        service: z.string().min(1).optional(),
       })
       .strict()
       .optional(),

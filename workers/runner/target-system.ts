@@ -229,7 +229,7 @@ export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: 
       ...(requests
         ? {
             server: {
-              service: t.name,
+              service: requests.service ?? t.name,
               histogram: {
                 name: requests.histogram,
                 route: requests.route_label,
