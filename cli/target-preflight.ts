@@ -15,7 +15,8 @@
  */
 import { AppError } from '../core/errors.js';
 import { ACKNOWLEDGED_CHECK, isTargetFile, type TExperiment } from '../experiments/index.js';
-import { loadTarget, type TTarget } from '../targets/index.js';
+import path from 'node:path';
+import { loadTarget, SHOP_TARGET_FILE, type TTarget } from '../targets/index.js';
 import { checkTarget, type TCheckLine } from '../workers/index.js';
 
 const NETWORK_TYPES = new Set(['latency', 'jitter', 'bandwidth', 'timeout', 'blackhole', 'reset_peer', 'slow_close', 'limit_data', 'edge_down', 'partition']);
@@ -88,6 +89,23 @@ export interface TPreflightOptions {
  * experiment needs. Shop experiments are skipped. Resolved experiments only
  * (target paths absolute, as readExperimentFile / loadSuiteFile give them).
  */
+/**
+ * Whether a run of this experiment needs the bundled shop: it names `shop`, or the shop's
+ * own target file (targets/shop.yaml) — that file describes the shop `run`/`gate` start.
+ */
+export function needsShop(target: string): boolean {
+  return !isTargetFile(target) || path.resolve(target) === SHOP_TARGET_FILE;
+}
+
+/**
+ * The experiments whose target check waits until the shop is up (those naming targets/shop.yaml),
+ * and the others, checked before anything starts.
+ */
+export function preflightOrder<T extends { experiment: TExperiment }>(experiments: readonly T[]): { before: T[]; afterShop: T[] } {
+  const afterShop = experiments.filter((x) => isTargetFile(x.experiment.target) && needsShop(x.experiment.target));
+  return { before: experiments.filter((x) => !afterShop.includes(x)), afterShop };
+}
+
 export async function preflightTargets(experiments: readonly { file: string; experiment: TExperiment }[], o: TPreflightOptions): Promise<void> {
   const byTarget = new Map<string, { file: string; experiment: TExperiment }[]>();
   for (const x of experiments) if (isTargetFile(x.experiment.target)) byTarget.set(x.experiment.target, [...(byTarget.get(x.experiment.target) ?? []), x]);

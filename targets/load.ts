@@ -11,6 +11,8 @@ import { TargetSchema, type TTarget } from './schema.js';
 
 /** Where the shipped targets live. */
 export const TARGETS_DIR = path.dirname(fileURLToPath(import.meta.url));
+/** The bundled shop as a target file: runs naming it need the shop faultline starts (`faultline run`/`gate`). */
+export const SHOP_TARGET_FILE = path.join(TARGETS_DIR, 'shop.yaml');
 
 /** True when `ref` is a file path rather than the name of a shipped target. */
 export function isTargetPath(ref: string): boolean {

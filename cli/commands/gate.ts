@@ -4,8 +4,9 @@
  * exit 0 when every verdict passed, 1 when any failed or aborted, 2 on an
  * error of faultline itself or bad input. Writes DIR/<experiment>/ reports,
  * DIR/junit.xml (all runs), DIR/summary.md and DIR/gate.json. The shop is
- * started (or required) only when some experiment runs against it; the
- * target file of each other experiment is checked first (preflightTargets).
+ * started (or required) only when some experiment runs against it (`shop`,
+ * or its own target file targets/shop.yaml); the target file of each other
+ * experiment is checked first (preflightTargets), the shop's once it is up.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,7 +19,7 @@ import { newRunId } from '../../workers/index.js';
 import { outcomeText, runExperiment } from '../execute-experiment.js';
 import { gateExitCode, gateSummary, mergeJunit, type TGateResult } from '../gate-report.js';
 import { checkShopFlags, prepareRunEnvironment } from '../run-env.js';
-import { preflightTargets } from '../target-preflight.js';
+import { needsShop, preflightOrder, preflightTargets } from '../target-preflight.js';
 import { shopTargetIssues } from '../shop-targets.js';
 import { yamlLineOf } from '../../core/validate.js';
 
@@ -60,9 +61,12 @@ export function register(program: Command): void {
         }
       }
       if (targetIssues.length) throw new AppError('VALIDATION', `${flags.suite}: unknown scenario or target`, { issues: targetIssues });
-      const shop = experiments.some((x) => !isTargetFile(x.experiment.target));
+      const shop = experiments.some((x) => needsShop(x.experiment.target));
       checkShopFlags({ ...flags, shop });
-      await preflightTargets(experiments, { write: (t) => process.stderr.write(t) });
+      // target files before anything starts; the shop's own target file once the shop is up
+      const { before, afterShop } = preflightOrder(experiments);
+      const write = (t: string) => process.stderr.write(t);
+      await preflightTargets(before, { write });
       const reportRoot = path.resolve(flags.reportDir);
       await mkdir(reportRoot, { recursive: true });
       const env = await prepareRunEnvironment({
@@ -75,6 +79,7 @@ export function register(program: Command): void {
       const suiteRunId = `gate-${newRunId()}`;
       const results: TGateResult[] = [];
       try {
+        await preflightTargets(afterShop, { write });
         for (const { file, experiment } of experiments) {
           const t0 = Date.now();
           try {

@@ -2,15 +2,16 @@
  * `faultline run <experiment.yaml> [--report-dir DIR]`: one experiment,
  * live progress, verdict. Exit 0 passed, 1 failed/aborted, 2 error or bad input.
  * An experiment naming a target file runs without the shop: its target is
- * checked first (preflightTargets) and the shop is never contacted.
+ * checked first (preflightTargets) and the shop is never contacted — except
+ * the shop's own target file (targets/shop.yaml), which needs the shop: it
+ * is started (or required) as for `target: shop`, and checked once it is up.
  */
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseWith } from '../../core/validate.js';
-import { isTargetFile } from '../../experiments/index.js';
 import { exitCodeOf, outcomeText, readExperimentFile, runExperiment } from '../execute-experiment.js';
 import { checkShopFlags, prepareRunEnvironment } from '../run-env.js';
-import { preflightTargets } from '../target-preflight.js';
+import { needsShop, preflightOrder, preflightTargets } from '../target-preflight.js';
 
 const RunFlagsSchema = z.object({
   reportDir: z.string().min(1, '--report-dir must not be empty').optional(),
@@ -34,10 +35,13 @@ export function register(program: Command): void {
       const flags = parseWith(RunFlagsSchema, raw, 'run options');
       // validate the file before starting anything
       const { experiment } = await readExperimentFile(file);
-      const shop = !isTargetFile(experiment.target);
+      const shop = needsShop(experiment.target);
       checkShopFlags({ ...flags, shop });
-      // a target file: every piece it needs answers before anything starts (one line per piece on stderr)
-      await preflightTargets([{ file, experiment }], { write: (t) => process.stderr.write(t) });
+      // a target file: every piece it needs answers before anything starts (one line per piece on stderr);
+      // the shop's own target file once the shop is up
+      const { before, afterShop } = preflightOrder([{ file, experiment }]);
+      const write = (t: string) => process.stderr.write(t);
+      await preflightTargets(before, { write });
       const env = await prepareRunEnvironment({
         shop,
         useRunning: flags.useRunning,
@@ -46,6 +50,7 @@ export function register(program: Command): void {
         note: (l) => process.stderr.write(`${l}\n`),
       });
       try {
+        await preflightTargets(afterShop, { write });
         const o = await runExperiment(env, file, { reportDir: flags.reportDir, trigger: 'cli', quiet: flags.quiet });
         process.stdout.write(`${outcomeText(o)}\n`);
         process.exitCode = exitCodeOf(o.run.state);
