@@ -139,8 +139,16 @@ describe("a target file's logs in a run", () => {
     // everything the file got during the run was shipped (the reader stops at the run's end)
     expect(stored.length).toBeLessThanOrEqual(fileLines.length - 1);
 
-    expect(run!.state).toBe('failed');
-    const report = (await getReport(platform, runId)) as { report: { invariants: TReportInvariants } };
+    // the one kill lands inside a split settlement's gap in most runs, not in every run on a loaded
+    // machine (two suites of this kind side by side missed it once): up to two more runs
+    let judged = { state: run!.state, runId };
+    for (let attempt = 2; judged.state === 'passed' && attempt <= 3; attempt++) {
+      console.log(`split-settle: run ${attempt - 1} passed (the kill missed the gap); running the experiment again`);
+      const again = await enqueueRun(platform, { experiment, sourcePath: EXPERIMENT, trigger: 'cli' });
+      judged = { state: (await waitForRun(platform, again.runId, { timeoutMs: 300_000 }))!.state, runId: again.runId };
+    }
+    expect(judged.state).toBe('failed');
+    const report = (await getReport(platform, judged.runId)) as { report: { invariants: TReportInvariants } };
     const failing = report.report.invariants.filter((i) => !i.pass);
     console.log(
       JSON.stringify(
