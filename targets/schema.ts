@@ -256,6 +256,11 @@ export const BreakersSchema = z.union([
       states: z
         .object({ closed: z.union([z.number(), z.string()]), open: z.union([z.number(), z.string()]), half_open: z.union([z.number(), z.string()]) })
         .strict(),
+      /** Further values read as open (calls rejected, e.g. `forced_open`) or closed (calls let through, e.g. `disabled`). */
+      also: z
+        .object({ open: z.array(z.union([z.number(), z.string()])).optional(), closed: z.array(z.union([z.number(), z.string()])).optional() })
+        .strict()
+        .optional(),
     })
     .strict()
     .superRefine((b, ctx) => {
@@ -272,6 +277,8 @@ export const BREAKER_PRESETS = {
     encoding: 'label',
     state_label: 'state',
     states: { closed: 'closed', open: 'open', half_open: 'half_open' },
+    // forced_open rejects every call; disabled and metrics_only let every call through
+    also: { open: ['forced_open'], closed: ['disabled', 'metrics_only'] },
   },
 } as const;
 

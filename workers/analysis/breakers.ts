@@ -40,6 +40,11 @@ export interface TBreakerMapping {
   encoding: 'value' | 'label';
   state_label?: string;
   states: { readonly closed: number | string; readonly open: number | string; readonly half_open: number | string };
+  /**
+   * Further values read as open or closed: Resilience4j's `forced_open` rejects calls (open),
+   * `disabled` and `metrics_only` let every call through (closed).
+   */
+  also?: { readonly open?: readonly (number | string)[]; readonly closed?: readonly (number | string)[] };
 }
 
 /** faultline's own breakers (the shop's): the `circuit_breaker_state` gauge, 0 closed, 1 open, 2 half-open, labelled `breaker`. */
@@ -61,15 +66,19 @@ export function breakerSampleState(s: TMetricSample, m: TBreakerMapping): { brea
   if (s.metric !== m.metric) return null;
   const breaker = s.labels[m.name_label];
   if (!breaker) return null;
-  if (m.encoding === 'value') {
-    for (const [key, state] of STATE_NAMES) if (s.value === Number(m.states[key])) return { breaker, state };
-    return null;
+  const is = (v: number | string, x: number | string) =>
+    m.encoding === 'value' ? Number(v) === Number(x) : String(v).toLowerCase() === String(x).toLowerCase();
+  let current: number | string;
+  if (m.encoding === 'value') current = s.value;
+  else {
+    // one series per state: the current one is 1, the others 0
+    const label = s.labels[m.state_label ?? 'state'];
+    if (s.value !== 1 || label === undefined) return null;
+    current = label;
   }
-  // one series per state: the current one is 1, the others 0 (Resilience4j's forced_open, disabled, metrics_only are not read)
-  if (s.value !== 1) return null;
-  const label = s.labels[m.state_label ?? 'state'];
-  if (label === undefined) return null;
-  for (const [key, state] of STATE_NAMES) if (label.toLowerCase() === String(m.states[key]).toLowerCase()) return { breaker, state };
+  for (const [key, state] of STATE_NAMES) if (is(current, m.states[key])) return { breaker, state };
+  if (m.also?.open?.some((x) => is(current, x))) return { breaker, state: 'open' };
+  if (m.also?.closed?.some((x) => is(current, x))) return { breaker, state: 'closed' };
   return null;
 }
 

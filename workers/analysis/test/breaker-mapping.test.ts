@@ -73,10 +73,10 @@ describe('breaker mappings', () => {
       { breaker: 'api->ledger', state: 'half-open' },
       { breaker: 'api->fx', state: 'closed' },
     ]);
-    // forced_open, disabled, metrics_only are none of the three states; the faultline mapping reads none of it
+    // a state the mapping names nowhere is not read; the faultline mapping reads none of it
     expect(
       scrapes(1, () => ({ 'api->ledger': 'forced_open' }))
-        .map((s) => breakerSampleState(s, R4J))
+        .map((s) => breakerSampleState(s, { ...R4J, also: {} }))
         .filter(Boolean),
     ).toEqual([]);
     expect(samples.map((s) => breakerSampleState(s, FAULTLINE_BREAKER_MAPPING)).filter(Boolean)).toEqual([]);
@@ -128,6 +128,25 @@ describe('breaker mappings', () => {
     ]);
     expect(results[2].message).toMatch(/did not open during db-slow/);
     expect(results[3].message).toBe('no state observed for breaker api->users (no resilience4j_circuitbreaker_state samples or breaker log lines)');
+  });
+
+  it("Resilience4j's forced_open reads as open (calls rejected), disabled and metrics_only as closed (calls let through)", () => {
+    // an operator forces api->ledger open at 5 s and disables it at 20 s; api->fx only records metrics
+    const state = (s: number) => (s < 5 ? 'closed' : s < 20 ? 'forced_open' : 'disabled');
+    const r4j = scrapes(30, (s) => ({ 'api->ledger': state(s), 'api->fx': 'metrics_only' }));
+    expect(
+      breakerSampleState(
+        r4j.find((x) => x.labels.state === 'forced_open' && x.value === 1)!,
+        R4J,
+      ),
+    ).toEqual({ breaker: 'api->ledger', state: 'open' });
+    const timelines = breakerTimelines(r4j, [], [fault], T0 + 30_000, { mapping: R4J });
+    expect(timelines.find((t) => t.breaker === 'api->ledger')!.segments.map((x) => [x.state, x.from - T0])).toEqual([
+      ['closed', 0],
+      ['open', 5000],
+      ['closed', 20_000],
+    ]);
+    expect(timelines.find((t) => t.breaker === 'api->fx')!.segments.map((x) => x.state)).toEqual(['closed']);
   });
 
   it('a mapping of its own: value-encoded states other than 0/1/2 and another name label', () => {
