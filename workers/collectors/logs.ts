@@ -96,7 +96,7 @@ export class LogCollector {
 
   constructor(private readonly o: LogCollectorOptions) {
     this.cursor = o.after;
-    this.loop = new PollLoop(() => this.drain(), o.intervalMs ?? 500, o.onError);
+    this.loop = new PollLoop(() => this.drainOnce(), o.intervalMs ?? 500, o.onError);
   }
 
   async start(): Promise<void> {
@@ -109,8 +109,13 @@ export class LogCollector {
     await this.loop.stop();
   }
 
+  /** Read pages until caught up, after any read in flight (never two from the same cursor); the lines shipped. */
+  drain(): Promise<number> {
+    return this.loop.now<number>();
+  }
+
   /** Read pages until caught up (bounded: at most 50 pages per call so a flood cannot starve the loop). */
-  async drain(): Promise<number> {
+  private async drainOnce(): Promise<number> {
     let shipped = 0;
     for (let i = 0; i < 50; i++) {
       this.stats.polls++;

@@ -119,7 +119,7 @@ abstract class PollingReader {
   readonly stats = { read: 0, written: 0, dropped: 0, polls: 0 };
 
   constructor(protected readonly o: TTargetLogReaderOptions) {
-    this.loop = new PollLoop(() => this.drain(), o.intervalMs ?? 500, o.onError);
+    this.loop = new PollLoop(() => this.drainOnce(), o.intervalMs ?? 500, o.onError);
   }
 
   /** Where the run starts (a file's size now); called once before the first poll. */
@@ -137,8 +137,13 @@ abstract class PollingReader {
     await this.loop.stop();
   }
 
+  /** One poll now (after any poll in flight: never two reading the same range); the records kept. */
+  drain(): Promise<number> {
+    return this.loop.now<number>();
+  }
+
   /** One poll: read, store, count. */
-  async drain(): Promise<number> {
+  private async drainOnce(): Promise<number> {
     this.stats.polls++;
     const max = this.o.maxRecords ?? 200_000;
     const records = await this.poll();
