@@ -27,11 +27,14 @@ export interface TScrapeTick {
   failed: { instance: string; error: string }[];
 }
 
+/** An instance to scrape: `<url>/metrics`, or its own `metricsUrl` (a target's `/actuator/prometheus`). */
+export type TScrapeInstance = TInstance & { metricsUrl?: string };
+
 export interface MetricsCollectorOptions {
   db: TDb;
   runId: string;
   /** Where the instances come from (the supervisor's `GET /instances`). */
-  instances: () => Promise<TInstance[]>;
+  instances: () => Promise<TScrapeInstance[]>;
   /**
    * Scrape period.
    * @defaultValue 1000
@@ -71,7 +74,7 @@ export interface TCollectorStats {
 export class MetricsCollector {
   private readonly o: Required<Omit<MetricsCollectorOptions, 'onTick' | 'onError'>> & Pick<MetricsCollectorOptions, 'onTick' | 'onError'>;
   private readonly seriesIds = new Map<string, number>();
-  private instanceList: TInstance[] = [];
+  private instanceList: TScrapeInstance[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inflight: Promise<void> | undefined;
   private running = false;
@@ -123,7 +126,7 @@ export class MetricsCollector {
     const results = await Promise.all(
       this.instanceList.map(async (inst) => {
         try {
-          const res = await fetch(`${inst.url.replace(/\/+$/, '')}/metrics`, { signal: AbortSignal.timeout(this.o.timeoutMs) });
+          const res = await fetch(inst.metricsUrl ?? `${inst.url.replace(/\/+$/, '')}/metrics`, { signal: AbortSignal.timeout(this.o.timeoutMs) });
           if (!res.ok) throw new Error(`HTTP ${res.status}`);
           const text = await res.text();
           return { ok: true as const, scrape: { instance: inst.id, service: inst.service, samples: parseExposition(text, this.o.keep) } };

@@ -11,7 +11,7 @@ import type { TExperiment, TNemesisTopology } from '../../experiments/index.js';
 import type { TFaultContext, TLeverState } from '../../chaos/index.js';
 import type { THistoryEvent, TLoadResult, TLoadSecond, TScenario } from '../../loadtests/index.js';
 import type { TAnalyseOptions, TConsistencyBaseline, TSettleOutcome } from '../analysis/index.js';
-import type { TInstance, TScrapeTick } from '../collectors/index.js';
+import type { TScrapeInstance, TScrapeTick } from '../collectors/index.js';
 import type { TPlatform } from '../platform.js';
 import type { TFaultWindow, TViolationRecord } from '../reports/index.js';
 import type { LogStore, TLogRecord } from '../logstore/index.js';
@@ -106,7 +106,7 @@ export interface TSystemUnderTest {
   prepare(): Promise<() => Promise<void>>;
   applyFault(spec: unknown, ctx: TFaultContext): Promise<TAppliedFaultHandle>;
   /** What the metrics collector scrapes (running instances with a base URL serving `/metrics`). */
-  instances(): Promise<TInstance[]>;
+  instances(): Promise<TScrapeInstance[]>;
   /** The edges and instances a nemesis draws its faults from, and the kinds the system can take. */
   topology(): Promise<TNemesisTopology>;
   /** Metric families the collector keeps; undefined = the collector's default (the shop's). */

@@ -21,7 +21,7 @@ import { AppError } from '../../core/errors.js';
 import type { TScenario } from '../../loadtests/index.js';
 import { targetNemesisKinds, type TNemesisTopology } from '../../experiments/index.js';
 import { breakerMapping, type TTarget } from '../../targets/index.js';
-import type { TInstance, TScrapeTick } from '../collectors/index.js';
+import type { TScrapeInstance, TScrapeTick } from '../collectors/index.js';
 import type { TPlatform } from '../platform.js';
 import {
   applyCommandFault,
@@ -42,21 +42,23 @@ import { targetLogReader, traceTargetViolations } from './target-logs.js';
 
 const PROCESS_FAULTS = new Set(['kill', 'pause', 'restart']);
 
-function scrapeInstance(id: string, service: string, index: number, url: string): TInstance {
+/** A scrape URL as a collector instance: scraped at the URL itself, whatever its path (`/metrics`, `/actuator/prometheus`). */
+function scrapeInstance(id: string, service: string, index: number, url: string): TScrapeInstance {
   return {
     id,
     service,
     index,
     pid: null,
     port: Number(new URL(url).port) || 0,
-    url: url.replace(/\/metrics\/?$/, ''),
+    url: new URL(url).origin,
+    metricsUrl: url,
     state: 'running' as const,
     restarts: 0,
   };
 }
 
-/** The target's scrape URLs as collector instances (the collector appends `/metrics`). */
-function scrapeInstances(t: TTarget): TInstance[] {
+/** The target's scrape URLs as collector instances. */
+function scrapeInstances(t: TTarget): TScrapeInstance[] {
   return (t.metrics?.scrape ?? []).map((url, i) => scrapeInstance(`${t.name}-${i}`, t.name, i, url));
 }
 
@@ -65,7 +67,7 @@ function scrapeInstances(t: TTarget): TInstance[] {
  * re-reads its instances every few scrapes): an instance that appears or moves to a new
  * port mid-run is followed. Its id is the address; its service the `service` or `job` label.
  */
-async function discoveredInstances(t: TTarget, sd: string): Promise<TInstance[]> {
+async function discoveredInstances(t: TTarget, sd: string): Promise<TScrapeInstance[]> {
   const found = await resolveHttpSd(sd);
   const offset = t.metrics?.scrape.length ?? 0;
   return found.map((x, i) => scrapeInstance(`${t.name}-${x.address}`, x.labels.service ?? x.labels.job ?? t.name, offset + i, x.url));

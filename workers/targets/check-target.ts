@@ -169,21 +169,18 @@ async function checkMetrics(t: TTarget, o: { timeoutMs: number }, add: TLineSink
   if (!m) return;
   await Promise.all(m.scrape.map((u, i) => checkScrape(u, `metrics.scrape.${i}`, t, o, add)));
   if (m.http_sd) {
-    // the same resolution a run makes: the JSON shape, then every listed target's /metrics
+    // the same resolution a run makes: the JSON shape, then every listed target's metrics URL
     let found: THttpSdTarget[];
     try {
       found = await resolveHttpSd(m.http_sd, o.timeoutMs);
     } catch (e) {
       return add({ piece: 'metrics.http_sd', ok: false, detail: `${m.http_sd}: ${reason(e)}` });
     }
-    const odd = found.filter((x) => !/\/metrics$/.test(new URL(x.url).pathname));
     add({
       piece: 'metrics.http_sd',
-      ok: found.length > 0 && odd.length === 0,
+      ok: found.length > 0,
       detail: found.length
-        ? `${found.length} target${found.length === 1 ? '' : 's'}: ${found.map((x) => x.address).join(', ')}${
-            odd.length ? `; a run scrapes only metrics paths ending in /metrics, not ${odd.map((x) => x.url).join(', ')}` : ''
-          }`
+        ? `${found.length} target${found.length === 1 ? '' : 's'}: ${found.map((x) => x.address).join(', ')}`
         : `${m.http_sd} lists no target`,
     });
     await Promise.all(found.map((x) => checkScrape(x.url, `metrics.http_sd[${x.address}]`, t, o, add)));

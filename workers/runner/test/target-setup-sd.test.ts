@@ -207,7 +207,7 @@ describe('metrics.http_sd', () => {
       res.writeHead(200).end('ok');
     });
     const b = await serve((req, res) => {
-      if (req.url === '/app/metrics') {
+      if (req.url === '/actuator/prometheus') {
         scrapes.b++;
         return res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(exposition('b'));
       }
@@ -216,7 +216,7 @@ describe('metrics.http_sd', () => {
     // b is listed only once a has been scraped a few times: it appears while the run goes on
     const sd = await serve((_req, res) => {
       const groups: unknown[] = [{ targets: [`127.0.0.1:${a.port}`], labels: { job: 'api' } }];
-      if (scrapes.a >= 4) groups.push({ targets: [`127.0.0.1:${b.port}`], labels: { job: 'worker', __metrics_path__: '/app/metrics' } });
+      if (scrapes.a >= 4) groups.push({ targets: [`127.0.0.1:${b.port}`], labels: { job: 'worker', __metrics_path__: '/actuator/prometheus' } });
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(groups));
     });
     const { platform, dir } = await startPlatform();

@@ -39,14 +39,14 @@ metrics: { http_sd: "${sd}" }
 describe('target check: metrics.http_sd', () => {
   it('checks every listed target: Prometheus text ok, an HTML answer named, __metrics_path__ followed', async () => {
     const prom = await serve((req, res) => {
-      if (req.url === '/custom/metrics') return res.writeHead(200, { 'content-type': 'text/plain' }).end('# TYPE up gauge\nup 1\n');
+      if (req.url === '/actuator/prometheus') return res.writeHead(200, { 'content-type': 'text/plain' }).end('# TYPE up gauge\nup 1\n');
       res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><html>dashboard</html>');
     });
     const html = await serve((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><html>login</html>'));
     const sd = await serve((_req, res) =>
       res.writeHead(200, { 'content-type': 'application/json' }).end(
         JSON.stringify([
-          { targets: [prom], labels: { job: 'api', __metrics_path__: '/custom/metrics' } },
+          { targets: [prom], labels: { job: 'api', __metrics_path__: '/actuator/prometheus' } },
           { targets: [html], labels: { job: 'web' } },
         ]),
       ),
