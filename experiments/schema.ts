@@ -201,8 +201,16 @@ export const AbortConditionSchema = z.discriminatedUnion('kind', [
 
 export const BreakerExpectationSchema = z
   .object({
-    /** Breaker name = the edge it protects, e.g. `orders->payments`. */
-    breaker: z.string().regex(/^[a-z0-9-]+->[a-z0-9-]+$/, 'expected "<from>-><to>", e.g. "orders->payments"'),
+    /**
+     * Breaker name: for the shop the edge it protects (`orders->payments`); for a target file the
+     * name its breaker metric reports (`api->ledger`, or a Resilience4j instance name like `ledgerService`).
+     */
+    breaker: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.:-]*(->[A-Za-z0-9][A-Za-z0-9_.:-]*)?$/,
+        'expected a breaker name: "<from>-><to>" (e.g. "orders->payments"), or the name a target\'s breaker metric reports (e.g. "ledgerService")',
+      ),
     /** Name of a fault of this experiment during which the breaker must open. */
     opens_during: NameSchema,
     /** Maximum time from the fault start to the open transition. @defaultValue the fault's duration */
@@ -392,10 +400,15 @@ export const ExperimentSchema = z
     expectations: { ...e.expectations, invariants: e.expectations.invariants ?? (isTargetFile(e.target) ? ['*'] : [...INVARIANT_NAMES]) },
   }));
 
-/** What only the shop has: its invariant names. */
-function shopOnlyIssues(e: { target: string; expectations: { invariants?: string[] } }, ctx: z.RefinementCtx): void {
+/** What only the shop has: its invariant names, its breakers named after edges. */
+function shopOnlyIssues(e: { target: string; expectations: { invariants?: string[]; breakers: { breaker: string }[] } }, ctx: z.RefinementCtx): void {
   const shopNames: readonly string[] = INVARIANT_NAMES;
   if (isTargetFile(e.target)) return;
+  // the shop's breakers are named after the edge they protect
+  e.expectations.breakers.forEach((b, i) => {
+    if (!/^[a-z0-9-]+->[a-z0-9-]+$/.test(b.breaker))
+      ctx.addIssue({ code: 'custom', path: ['expectations', 'breakers', i, 'breaker'], message: 'expected "<from>-><to>", e.g. "orders->payments"' });
+  });
   e.expectations.invariants?.forEach((n, i) => {
     if (!shopNames.includes(n))
       ctx.addIssue({

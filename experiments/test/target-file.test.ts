@@ -4,6 +4,7 @@
  * against what the target declares — each problem at its field and line.
  */
 import { mkdtemp, readFile, rm, writeFile, cp } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +105,9 @@ expectations:
     await writeFile(file, breakerExp('target.yaml', 'transfers->postgres'));
     const e = await loadExperimentFile(file);
     expect(e.expectations.breakers).toEqual([expect.objectContaining({ breaker: 'transfers->postgres', opens_during: 'db-slow' })]);
+    // a Resilience4j instance name of the target's own (not an edge) too
+    await writeFile(file, breakerExp('target.yaml', 'ledgerService'));
+    expect((await loadExperimentFile(file)).expectations.breakers[0]!.breaker).toBe('ledgerService');
 
     // names listed: a breaker the target does not report is named at its field and line
     await writeFile(path.join(dir, 'named.yaml'), original.replace('preset: resilience4j', 'preset: resilience4j\n    names: [transfers->postgres]'));
@@ -125,6 +129,15 @@ expectations:
     await writeFile(path.join(dir, 'noscrape.yaml'), original.replace(/  scrape: \[.*\]\n/, '  prometheus: http://127.0.0.1:9090\n'));
     const noScrape = await issuesOf(breakerExp('noscrape.yaml', 'transfers->postgres'));
     expect(noScrape).toEqual([expect.objectContaining({ path: 'expectations.breakers', message: expect.stringContaining('no metrics.scrape URLs') })]);
+  });
+
+  it("the shop's breakers are named after its edges: another name is refused at its field", () => {
+    const shop = readFileSync(path.join(root, 'experiments/payments-latency.yaml'), 'utf8');
+    expect(() => parseExperiment(shop.replace('breaker: orders->payments', 'breaker: ledgerService'))).toThrow(
+      expect.objectContaining({
+        issues: [expect.objectContaining({ path: 'expectations.breakers.0.breaker', message: expect.stringContaining('<from>-><to>') })],
+      }),
+    );
   });
 
   it('keeps the shop as it was: its invariant names only, shipped scenarios by name', () => {
