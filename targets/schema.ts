@@ -341,6 +341,8 @@ export const LogsSchema = z.discriminatedUnion('kind', [
       url: HttpUrl,
       index: z.string().min(1),
       query: z.string().optional(),
+      /** The documents' time field (the run window is a range on it). @defaultValue @timestamp */
+      time_field: z.string().min(1).default('@timestamp'),
       id_field: IdField,
     })
     .strict(),

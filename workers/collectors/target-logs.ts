@@ -53,6 +53,8 @@ export interface TTargetLogSource {
   instance: string;
   /** The field that carries the request or entity id (kept in `fields`; `requestId` also goes to the record's requestId). */
   idField: string;
+  /** The time field to read first (an Elasticsearch index's `time_field`); then the usual ones. */
+  timeField?: string;
 }
 
 /**
@@ -61,7 +63,7 @@ export interface TTargetLogSource {
  */
 export function objectToRecord(obj: Record<string, unknown>, src: TTargetLogSource, runId: string, now: number): TLogRecord {
   const pick = (keys: readonly string[]) => keys.find((k) => obj[k] !== undefined && obj[k] !== null);
-  const tk = pick(TIME_KEYS);
+  const tk = pick(src.timeField ? [src.timeField, ...TIME_KEYS] : TIME_KEYS);
   const mk = pick(MSG_KEYS);
   const lk = pick(LEVEL_KEYS);
   const t = tk ? new Date(typeof obj[tk] === 'number' ? (obj[tk] as number) : String(obj[tk])) : new Date(now);

@@ -31,8 +31,8 @@ export function targetLogReader(t: TTarget, o: TTargetLogReaderOptions): TTarget
   if (l.kind === 'file') return new FileLogReader(l.path, { service: t.name, instance: path.basename(l.path), idField }, o);
   if (l.kind === 'elasticsearch')
     return new ElasticsearchLogReader(
-      { url: l.url, index: l.index, ...(l.query ? { query: l.query } : {}) },
-      { service: t.name, instance: l.index, idField },
+      { url: l.url, index: l.index, timeField: l.time_field, ...(l.query ? { query: l.query } : {}) },
+      { service: t.name, instance: l.index, idField, timeField: l.time_field },
       o,
     );
   return new LogCollector({

@@ -43,6 +43,9 @@ describe('lineToRecord', () => {
       runId: 'run1',
       fields: { transferId: 't-1', attempt: 2 },
     });
+    // an index's own time field is read first, before the usual ones
+    const own = lineToRecord('{"created":"2026-01-01T00:00:02.000Z","ts":"2026-01-01T00:00:09.000Z","msg":"x"}', { ...src, timeField: 'created' }, 'run1', 0);
+    expect(own).toMatchObject({ time: new Date('2026-01-01T00:00:02.000Z'), fields: { ts: '2026-01-01T00:00:09.000Z' } });
     const p = lineToRecord('Exception in thread main {oops', src, 'run1', 5);
     expect(p).toMatchObject({ msg: 'Exception in thread main {oops', level: 'info', time: new Date(5), runId: 'run1', fields: { raw: true } });
   });
@@ -138,6 +141,12 @@ describe('ElasticsearchLogReader', () => {
       sort: [{ '@timestamp': { order: 'asc' } }, { _doc: { order: 'asc' } }],
       search_after: [5, 1],
     });
+    // an index whose documents keep their time elsewhere
+    const own = esSearchBody({ url: 'x', index: 'i', timeField: 'event_time' }, { from: 0, to: 1000 }, 2);
+    expect(own.query).toEqual({
+      bool: { filter: [{ range: { event_time: { gte: '1970-01-01T00:00:00.000Z', lte: '1970-01-01T00:00:01.000Z', format: 'strict_date_optional_time' } } }] },
+    });
+    expect(own.sort).toEqual([{ event_time: { order: 'asc' } }, { _doc: { order: 'asc' } }]);
   });
 
   it('pages through the run window of an index served over HTTP, filtered by the query', async () => {
