@@ -199,7 +199,13 @@ describe('faultline run against a target file, without the shop', () => {
 
   it('split-settle: exit 1, the verdict names money-conserved; the supervisor never contacted', async () => {
     const s = await startStack('split-settle', 19320, 150);
-    const r = await faultline(['run', path.join(EXPERIMENTS, 'worker-killed.yaml'), '--quiet', '--report-dir', path.join(s.dir, 'run')], s.env);
+    const run = () => faultline(['run', path.join(EXPERIMENTS, 'worker-killed.yaml'), '--quiet', '--report-dir', path.join(s.dir, 'run')], s.env);
+    let r = await run();
+    // the one kill lands inside a split settlement's gap in most runs, not every run on a loaded machine: up to two more
+    for (let attempt = 2; r.code === 0 && attempt <= 3; attempt++) {
+      console.log(`split-settle: run ${attempt - 1} passed (the kill missed the gap); running it again`);
+      r = await run();
+    }
     const summary = readFileSync(path.join(s.dir, 'run', 'summary.md'), 'utf8');
     expect(r.code, `${r.stdout}\n${r.stderr}\n${summary}`).toBe(1);
     expect(r.stdout).toMatch(/transfers-worker-killed: FAILED/);
