@@ -5,7 +5,9 @@
  * browser: absolute server paths and databases' default connection strings.
  */
 import { checkTargetFile, getTarget, listTargets, type TTargetCheck, type TTargetSummary } from '../../workers/targets/index.js';
+import { SupervisorClient } from '../../workers/collectors/index.js';
 import { config } from './deps.js';
+import type { TTopoEdge } from './topology-layout.js';
 
 function root(): { root?: string } {
   const r = config().FAULTLINE_TARGETS_ROOT;
@@ -69,8 +71,19 @@ export async function targetsList(): Promise<TTargetView[]> {
   return (await listTargets(root())).map(view);
 }
 
-export async function targetDetail(id: string): Promise<TTargetView> {
-  return view(await getTarget(id, root()));
+/**
+ * One target, and the edges a supervisor lists live when the file's edges are the
+ * supervisor's (the shop's): null when it does not answer (the system is not up).
+ */
+export async function targetDetail(id: string): Promise<TTargetView & { liveEdges?: TTopoEdge[] | null }> {
+  const s = await getTarget(id, root());
+  const t = s.target;
+  if (t?.edges?.source !== 'supervisor' || t.processes?.kind !== 'supervisor') return view(s);
+  const liveEdges = await new SupervisorClient({ url: t.processes.url, timeoutMs: 1500 })
+    .edges()
+    .then((edges) => edges.map(({ name, from, to }) => ({ name, from, to })))
+    .catch(() => null);
+  return { ...view(s), liveEdges };
 }
 
 export async function checkTarget(id: string): Promise<TTargetCheck> {

@@ -17,6 +17,10 @@ test('targets: the list shows each target file; the transfers page checks every 
   await transfers.getByRole('link', { name: 'transfers' }).first().click();
   await expect(page).toHaveURL(/\/targets\/transfers$/);
   await expect(page.getByTestId('target-edges')).toContainText('transfers->redis');
+  // the listed proxies drawn as the topology: the service and its two dependencies
+  const graph = page.getByTestId('topology-graph');
+  await expect(graph.locator('[data-edge]')).toHaveCount(2);
+  for (const node of ['transfers', 'postgres', 'redis']) await expect(graph.locator(`[data-node="${node}"]`)).toBeVisible();
   await expect(page.getByText('Not checked yet.')).toBeVisible();
   await page.getByTestId('check-target').click();
   const lines = page.getByTestId('check-lines');
@@ -29,6 +33,15 @@ test('targets: the list shows each target file; the transfers page checks every 
   const failed = await lines.locator('tbody tr[data-ok="false"]').count();
   await expect(page.getByTestId('check-summary')).toHaveText(`${count - failed} ok, ${failed} failed`);
   await shot(page, 'target-transfers');
+});
+
+test("targets: the shop's page draws the edges its supervisor lists now", async ({ page }) => {
+  await signIn(page, 'operator');
+  await page.goto('/targets/shop');
+  const graph = page.getByTestId('topology-graph');
+  for (const edge of ['gateway->orders', 'orders->payments', 'orders->postgres']) await expect(graph.locator(`[data-edge="${edge}"]`)).toHaveCount(1);
+  for (const node of ['gateway', 'orders', 'payments', 'postgres']) await expect(graph.locator(`[data-node="${node}"]`)).toBeVisible();
+  await shot(page, 'target-shop-topology');
 });
 
 test('targets: a viewer reads a target but cannot run its check', async ({ page }) => {

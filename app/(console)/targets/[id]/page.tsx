@@ -1,5 +1,7 @@
 import { notFound } from 'next/navigation';
 import { targetDetail, type TTargetView } from '../../../_lib/targets.js';
+import { edgesOfNames, type TTopoEdge } from '../../../_lib/topology-layout.js';
+import { TopologyGraph } from '../../../_components/topology-graph.js';
 import { requireUser } from '../../../_lib/page-auth.js';
 import { DataTable } from '../../../_components/data-table.js';
 import { Panel } from '../../../_components/panel.js';
@@ -31,9 +33,29 @@ function Facts({ rows }: { rows: [string, React.ReactNode][] }) {
 
 const mono = (s: React.ReactNode) => <span className="mono">{s}</span>;
 
-function Pieces({ t }: { t: TTarget }) {
+/** The edges to draw: the listed proxies, or what the supervisor lists now. */
+function drawnEdges(t: TTarget, live: TTopoEdge[] | null | undefined): TTopoEdge[] {
+  if (t.edges?.source === 'listed')
+    return edgesOfNames(
+      t.edges.proxies.map((p) => p.name),
+      t.name,
+    );
+  return live ?? [];
+}
+
+function Pieces({ t, liveEdges }: { t: TTarget; liveEdges?: TTopoEdge[] | null }) {
+  const drawn = drawnEdges(t, liveEdges);
   return (
     <>
+      {t.edges && (
+        <Panel title="Topology" note={t.edges.source === 'listed' ? 'the listed proxies' : 'as the supervisor lists them now'} testId="target-topology">
+          {drawn.length > 0 ? (
+            <TopologyGraph edges={drawn} testId="topology-graph" />
+          ) : (
+            <EmptyState>The supervisor at {t.processes?.url ?? 'its URL'} does not answer: start the system to see its edges.</EmptyState>
+          )}
+        </Panel>
+      )}
       <div className="grid2">
         <Panel title="Entry and edges" testId="target-edges">
           <Facts
@@ -43,7 +65,13 @@ function Pieces({ t }: { t: TTarget }) {
               ['toxiproxy', t.edges ? mono(t.edges.toxiproxy) : <span className="dim">no edges: no network faults</span>],
             ]}
           />
-          {t.edges?.source === 'supervisor' && <EmptyState>Edges are the proxies the supervisor lists when the system is up.</EmptyState>}
+          {t.edges?.source === 'supervisor' && (
+            <EmptyState>
+              {liveEdges?.length
+                ? 'Edges are the proxies the supervisor lists: drawn above as it lists them now.'
+                : 'Edges are the proxies the supervisor lists when the system is up.'}
+            </EmptyState>
+          )}
           {t.edges && t.edges.proxies.length > 0 && (
             <DataTable
               rows={t.edges.proxies}
@@ -110,7 +138,7 @@ function Pieces({ t }: { t: TTarget }) {
 export default async function TargetPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const user = await requireUser();
-  let d: TTargetView;
+  let d: Awaited<ReturnType<typeof targetDetail>>;
   try {
     d = await targetDetail(id);
   } catch (e) {
@@ -131,7 +159,7 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
         </Panel>
       )}
       <CheckTarget id={d.id} canCheck={user.role === 'operator'} />
-      {d.target && <Pieces t={d.target} />}
+      {d.target && <Pieces t={d.target} liveEdges={d.liveEdges} />}
       <Panel title="Experiments naming this target" testId="target-experiments">
         <ExperimentLinks experiments={d.experiments} showPath />
       </Panel>
