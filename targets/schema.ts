@@ -505,6 +505,19 @@ export function databaseUrl(t: TTarget, name: string, env: TEnv = process.env): 
   return env[d.url_env] || d.default;
 }
 
+/**
+ * The edges of a target's listed proxies as `{ name, from, to }` (`from->to` names, per-instance
+ * `#n` suffixes folded): what the nemesis draws from and the console draws; none when the edges
+ * are a supervisor's (known only live).
+ */
+export function listedEdges(t: Pick<TTarget, 'edges'>): { name: string; from: string; to: string }[] {
+  if (t.edges?.source !== 'listed') return [];
+  return [...new Set(t.edges.proxies.map((p) => p.name.replace(/#\d+$/, '')))].map((name) => {
+    const [from, to] = name.split('->');
+    return { name, from: from!, to: to! };
+  });
+}
+
 /** What a target offers, for validation of experiments and the console ("no process faults without processes"). */
 export function capabilities(t: TTarget) {
   return {

@@ -5,6 +5,7 @@
  * browser: absolute server paths and databases' default connection strings.
  */
 import { checkTargetFile, getTarget, listTargets, type TTargetCheck, type TTargetSummary } from '../../workers/targets/index.js';
+import { listedEdges } from '../../targets/index.js';
 import { SupervisorClient } from '../../workers/collectors/index.js';
 import { config } from './deps.js';
 import type { TTopoEdge } from './topology-layout.js';
@@ -40,6 +41,8 @@ function view(s: TTargetSummary) {
         toxiproxy: t.edges.toxiproxy,
         source: t.edges.source,
         proxies: t.edges.proxies.map((p) => ({ name: p.name, kind: p.kind, listen: p.listen, upstream: p.upstream })),
+        // the listed proxies as the graph's edges (none for a supervisor's: those are fetched live)
+        graph: listedEdges(t),
       },
       processes: processesView(t.processes),
       metrics: t.metrics && {

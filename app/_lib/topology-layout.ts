@@ -1,8 +1,9 @@
 /**
  * A system's edges laid out as a left-to-right graph (pure): each node in
  * the column of its longest path from a node nothing calls (the entry side),
- * nodes of a column in name order, edges as segments between the boxes. A
- * cycle (a→b→a) is cut where it closes, so every node gets one column.
+ * the nodes of a column ordered by their callers' rows (fewer crossings),
+ * edges from box side to box side. A cycle (a→b→a) is cut where it closes,
+ * so every node gets one column.
  *
  *   gateway ──▶ orders ──▶ payments
  *          └──▶ catalog ─┴──▶ postgres
@@ -102,12 +103,4 @@ export function layoutTopology(edges: readonly TTopoEdge[]): TTopoLayout {
       };
     }),
   };
-}
-
-/** Edges from `from->to` names (a proxy named otherwise is an edge from the system itself). */
-export function edgesOfNames(names: readonly string[], system: string): TTopoEdge[] {
-  return [...new Set(names.map((n) => n.replace(/#\d+$/, '')))].map((name) => {
-    const [from, to] = name.includes('->') ? name.split('->') : [system, name];
-    return { name, from: from!, to: to! };
-  });
 }

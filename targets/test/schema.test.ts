@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../core/errors.js';
-import { breakerMapping, capabilities, interpolateEnv, loadTarget, parseTarget, TARGETS_DIR } from '../index.js';
+import { breakerMapping, capabilities, interpolateEnv, listedEdges, loadTarget, parseTarget, TARGETS_DIR } from '../index.js';
 
 const minimal = `name: mine
 description: a service with a database
@@ -81,6 +81,19 @@ describe('target file', () => {
     expect(issues).toEqual([expect.objectContaining({ path: 'acknowledged.0.final_states', message: expect.stringMatching(/confirm with database \+ sql/) })]);
     const ok = parseTarget(withAck('      database: main\n      sql: SELECT id, status AS state FROM transfers WHERE id = ANY($1)'));
     expect(ok.acknowledged[0]).toMatchObject({ final_states: ['settled'], changed_by: ['POST /transfers/:id/cancel'] });
+  });
+
+  it("listed proxies are the target's edges, per-instance proxies folded into one", () => {
+    const t = parseTarget(
+      minimal.replace(
+        'entry:\n',
+        'edges:\n  toxiproxy: http://127.0.0.1:8474\n  proxies:\n    - { name: "api->redis#0" }\n    - { name: "api->redis#1" }\n    - { name: "api->pg" }\nentry:\n',
+      ),
+    );
+    expect(listedEdges(t)).toEqual([
+      { name: 'api->redis', from: 'api', to: 'redis' },
+      { name: 'api->pg', from: 'api', to: 'pg' },
+    ]);
   });
 
   it('a proxy with listen but no upstream, and pause without resume, are named', () => {

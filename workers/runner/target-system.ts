@@ -20,7 +20,7 @@ import { applyRecordedFault, type TFaultContext } from '../../chaos/index.js';
 import { AppError } from '../../core/errors.js';
 import type { TScenario } from '../../loadtests/index.js';
 import { targetNemesisKinds, type TNemesisTopology } from '../../experiments/index.js';
-import { breakerMapping, type TTarget } from '../../targets/index.js';
+import { breakerMapping, listedEdges, type TTarget } from '../../targets/index.js';
 import type { TScrapeInstance, TScrapeTick } from '../collectors/index.js';
 import type { TPlatform } from '../platform.js';
 import {
@@ -173,19 +173,13 @@ function commandFault(t: TTarget, file: string, spec: unknown, ctx: TFaultContex
 
 /**
  * What a nemesis draws from: with a faultline supervisor, its live edges and instances (as for
- * the shop); otherwise the listed proxies (`from->to` names; another name is an edge from the
- * target itself) and the command instances. The kinds are those the target can take.
+ * the shop); otherwise the listed proxies and the command instances. The kinds are those the
+ * target can take.
  */
 async function targetTopology(t: TTarget): Promise<TNemesisTopology> {
   const kinds = targetNemesisKinds(t);
   if (t.processes?.kind === 'supervisor') return { ...(await fetchTopology(t.processes.url)), kinds };
-  const edges =
-    t.edges?.source === 'listed'
-      ? t.edges.proxies.map((p) => {
-          const [from, to] = p.name.includes('->') ? p.name.split('->') : [t.name, p.name];
-          return { name: p.name, from: from!, to: to! };
-        })
-      : [];
+  const edges = listedEdges(t);
   const instances = t.processes?.kind === 'commands' ? t.processes.instances.map(({ id, service }) => ({ id, service })) : [];
   return { edges, instances, kinds };
 }

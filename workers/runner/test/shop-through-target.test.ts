@@ -21,18 +21,16 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDocument } from 'yaml';
 import { EXPERIMENTS_DIR, loadSuiteFile } from '../../../experiments/index.js';
-import { TARGETS_DIR } from '../../../targets/index.js';
+import { SCENARIOS_DIR } from '../../../loadtests/index.js';
+import { SHOP_TARGET_FILE as SHOP_TARGET } from '../../../targets/index.js';
 import { runOnFreshShop } from './helpers.js';
-
-const ROOT = path.resolve(import.meta.dirname, '../../..');
-const SHOP_TARGET = path.join(TARGETS_DIR, 'shop.yaml');
 
 /** A shipped shop experiment's YAML, aimed at targets/shop.yaml (see the file comment). */
 export function throughTarget(yaml: string): string {
   const doc = parseDocument(yaml);
   doc.set('target', SHOP_TARGET);
   const scenario = doc.getIn(['load', 'scenario']);
-  if (typeof scenario === 'string' && !scenario.includes('/')) doc.setIn(['load', 'scenario'], path.join(ROOT, 'loadtests', 'scenarios', `${scenario}.yaml`));
+  if (typeof scenario === 'string' && !scenario.includes('/')) doc.setIn(['load', 'scenario'], path.join(SCENARIOS_DIR, `${scenario}.yaml`));
   const invariants = doc.getIn(['expectations', 'invariants']) as { toJSON(): string[] } | undefined;
   if (invariants)
     doc.setIn(
@@ -75,7 +73,7 @@ describe('the ci suite through targets/shop.yaml', () => {
       expectations: { invariants: string[] };
     };
     expect(e.target).toBe(SHOP_TARGET);
-    expect(e.load.scenario).toBe(path.join(ROOT, 'loadtests/scenarios/checkout-mix.yaml'));
+    expect(e.load.scenario).toBe(path.join(SCENARIOS_DIR, 'checkout-mix.yaml'));
     expect(e.expectations.invariants).toContain('acknowledged-writes-exist');
     expect(e.expectations.invariants).not.toContain('history-consistent');
     expect(e.expectations.invariants).not.toContain('acknowledged-orders-exist');

@@ -1,6 +1,6 @@
 import { notFound } from 'next/navigation';
 import { targetDetail, type TTargetView } from '../../../_lib/targets.js';
-import { edgesOfNames, type TTopoEdge } from '../../../_lib/topology-layout.js';
+import type { TTopoEdge } from '../../../_lib/topology-layout.js';
 import { TopologyGraph } from '../../../_components/topology-graph.js';
 import { requireUser } from '../../../_lib/page-auth.js';
 import { DataTable } from '../../../_components/data-table.js';
@@ -35,12 +35,7 @@ const mono = (s: React.ReactNode) => <span className="mono">{s}</span>;
 
 /** The edges to draw: the listed proxies, or what the supervisor lists now. */
 function drawnEdges(t: TTarget, live: TTopoEdge[] | null | undefined): TTopoEdge[] {
-  if (t.edges?.source === 'listed')
-    return edgesOfNames(
-      t.edges.proxies.map((p) => p.name),
-      t.name,
-    );
-  return live ?? [];
+  return t.edges?.source === 'listed' ? t.edges.graph : (live ?? []);
 }
 
 function Pieces({ t, liveEdges }: { t: TTarget; liveEdges?: TTopoEdge[] | null }) {
