@@ -6,3 +6,4 @@ export * from './auth.js';
 export * from './schedules.js';
 export * from './faults.js';
 export * from './safety.js';
+export * from './targets.js';
