@@ -33,6 +33,8 @@ export const ConfigSchema = z.object({
   FAULT_ALLOWED_HOSTS: z.string().default('127.0.0.1,localhost,::1'),
   /** Folder whose targets/, examples/ and experiments/ the console's Targets page lists; unset: this checkout. */
   FAULTLINE_TARGETS_ROOT: z.string().optional(),
+  /** The platform's own files (relative: to the working directory), e.g. `<dir>/targets/`: targets saved in the console written out for runs. */
+  FAULTLINE_DATA_DIR: z.string().default('.faultline'),
 });
 
 export type TConfig = z.infer<typeof ConfigSchema>;

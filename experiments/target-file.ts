@@ -30,7 +30,8 @@ function isPathRef(ref: string): boolean {
  * experiment is not changed. The shop and shipped scenario names stay as they are.
  */
 export function resolveExperimentRefs(e: TExperiment, dir: string): TExperiment {
-  const target = isTargetFile(e.target) ? path.resolve(dir, e.target) : e.target;
+  // a bare name (`shop`, a target saved in the console) is no path: workers/targets resolveTargetFile turns it into one
+  const target = isTargetFile(e.target) && isPathRef(e.target) ? path.resolve(dir, e.target) : e.target;
   const scenario = isPathRef(e.load.scenario) ? path.resolve(dir, e.load.scenario) : e.load.scenario;
   if (target === e.target && scenario === e.load.scenario) return e;
   return { ...e, target, load: { ...e.load, scenario } };

@@ -56,17 +56,25 @@ async function targetFilePaths(root: string): Promise<{ id: string; file: string
   });
 }
 
+/** The names of the shipped target files under `root` (`shop`, `transfers`): what a target saved in the console may not be called. */
+export async function targetFileIds(root: string = REPO_ROOT): Promise<string[]> {
+  return (await targetFilePaths(root)).map((x) => x.id);
+}
+
+/** Validation as a list shows it: the target, or why it is not one (each issue at its field and line); never throws. */
+export async function validatedTarget(read: () => Promise<TTarget>): Promise<Pick<TTargetFile, 'target' | 'error'>> {
+  try {
+    return { target: await read() };
+  } catch (e) {
+    const err = toAppError(e);
+    return { error: { code: err.code, message: err.message, issues: err.issues } };
+  }
+}
+
 /** Every target file under `root` (default: this checkout), validated; never throws for a bad file. */
 export async function listTargetFiles(root: string = REPO_ROOT): Promise<TTargetFile[]> {
   const out: TTargetFile[] = [];
-  for (const { id, file } of await targetFilePaths(root)) {
-    const rel = path.relative(root, file);
-    try {
-      out.push({ id, file, path: rel, target: (await loadTarget(file, root)).target });
-    } catch (e) {
-      const err = toAppError(e);
-      out.push({ id, file, path: rel, error: { code: err.code, message: err.message, issues: err.issues } });
-    }
-  }
+  for (const { id, file } of await targetFilePaths(root))
+    out.push({ id, file, path: path.relative(root, file), ...(await validatedTarget(async () => (await loadTarget(file, root)).target)) });
   return out;
 }

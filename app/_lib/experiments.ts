@@ -26,6 +26,8 @@ import {
   type TExperiment,
 } from '../../experiments/index.js';
 import { REPO_ROOT } from '../../targets/index.js';
+import { yamlLineOf } from '../../core/validate.js';
+import { resolveTargetFile } from '../../workers/targets/index.js';
 import { config } from './deps.js';
 import { lastRunPerExperiment } from './queries.js';
 import { assertShopTargets } from '../../cli/shop-targets.js';
@@ -42,11 +44,26 @@ import { assertShopTargets } from '../../cli/shop-targets.js';
  * default this checkout: `examples/transfers/target.yaml`). The parsed,
  * unresolved experiment is what is stored (no server paths).
  */
-async function parseChecked(yaml: string, filename: string): Promise<TExperiment> {
+async function parseChecked(db: TDb, yaml: string, filename: string): Promise<TExperiment> {
   const e = parseExperiment(yaml, filename);
   if (!isTargetFile(e.target)) assertShopTargets(e, yaml, filename);
-  else await checkExperimentTarget(resolveExperimentRefs(e, targetsRoot()), filename, yaml);
+  else await checkExperimentTarget(await withTargetFile(db, resolveExperimentRefs(e, targetsRoot()), yaml), filename, yaml);
   return e;
+}
+
+/**
+ * The experiment with its `target` as a file path, as a run will load it (resolveTargetFile): a
+ * name of a target saved in the console becomes its file; a name that is none is refused at `target`.
+ */
+async function withTargetFile(db: TDb, e: TExperiment, yaml: string): Promise<TExperiment> {
+  try {
+    return { ...e, target: await resolveTargetFile(db, e.target, { cwd: targetsRoot() }) };
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === 'NOT_FOUND')) throw err;
+    const line = yamlLineOf(yaml, ['target']);
+    const message = `no target file targets/${e.target}.yaml and no target saved in the console as "${e.target}" (${err.issues[0]?.message ?? err.message})`;
+    throw new AppError('VALIDATION', `experiment: ${message}`, { issues: [{ path: 'target', message, ...(line ? { line } : {}) }] });
+  }
 }
 
 /** Where a console experiment's relative target and scenario paths point from. */
@@ -180,7 +197,7 @@ export async function getExperiment(db: TDb, id: string): Promise<TExperimentDet
  * overwrites; editing is {@link updateExperiment}.
  */
 export async function createExperiment(db: TDb, yaml: string): Promise<TExperimentDetail> {
-  const e = await parseChecked(yaml, 'experiment.yaml');
+  const e = await parseChecked(db, yaml, 'experiment.yaml');
   const conflict = () =>
     new AppError('CONFLICT', `an experiment named ${e.name} already exists`, {
       issues: [{ path: 'name', message: `"${e.name}" is taken: choose another name, or edit ${e.name}`, line: 1 }],
@@ -202,7 +219,7 @@ export async function createExperiment(db: TDb, yaml: string): Promise<TExperime
  */
 export async function updateExperiment(db: TDb, yaml: string, id: string): Promise<TExperimentDetail> {
   const current = await getExperiment(db, id);
-  const e = await parseChecked(yaml, `${id}.yaml`);
+  const e = await parseChecked(db, yaml, `${id}.yaml`);
   if (e.name !== id)
     throw new AppError('VALIDATION', 'invalid experiment', {
       issues: [{ path: 'name', message: `must stay "${id}" when editing (create a new experiment to rename)`, line: 1 }],
@@ -254,8 +271,8 @@ export async function deleteExperiment(db: TDb, id: string): Promise<{ ok: true;
 }
 
 /** Validate only (the editor's live check). */
-export function validateExperiment(yaml: string): Promise<TExperiment> {
-  return parseChecked(yaml, 'experiment.yaml');
+export function validateExperiment(db: TDb, yaml: string): Promise<TExperiment> {
+  return parseChecked(db, yaml, 'experiment.yaml');
 }
 
 /** Suites shipped in experiments/suites (names, for the schedule form). */

@@ -1,13 +1,33 @@
 /**
- * Target files as the console shows them: the list, one target, and its
- * check (workers/targets: the same `checkTarget` as `faultline target check`).
- * The view leaves out what a page has no use for and should not carry to a
- * browser: absolute server paths and databases' default connection strings.
+ * Targets as the console shows them — the target files (targets/, examples/)
+ * and the targets saved in the console (workers/targets/saved-targets.ts) —
+ * the list, one target, and its check (workers/targets: the same
+ * `checkTarget` as `faultline target check`), plus saving, editing and
+ * deleting the saved ones. The view leaves out what a page has no use for
+ * and should not carry to a browser: absolute server paths and databases'
+ * default connection strings.
+ *
+ *   /targets/<id> ─▶ a target file with that id? ─▶ it
+ *                 └▶ else a saved target of that name (saved names never take a file's)
  */
-import { checkTargetFile, getTarget, listTargets, type TTargetCheck, type TTargetSummary } from '../../workers/targets/index.js';
-import { listedEdges } from '../../targets/index.js';
+import { AppError } from '../../core/errors.js';
+import {
+  checkListedTarget,
+  createSavedTarget,
+  deleteSavedTarget,
+  getSavedTarget,
+  getSavedTargetSummary,
+  getTarget,
+  listSavedTargets,
+  listTargets,
+  updateSavedTarget,
+  validateSavedTarget,
+  type TTargetCheck,
+  type TTargetSummary,
+} from '../../workers/targets/index.js';
+import { listedEdges, type TTarget } from '../../targets/index.js';
 import { SupervisorClient } from '../../workers/collectors/index.js';
-import { config } from './deps.js';
+import { config, db } from './deps.js';
 import type { TTopoEdge } from './topology-layout.js';
 
 function root(): { root?: string } {
@@ -33,6 +53,8 @@ function view(s: TTargetSummary) {
     valid: Boolean(t),
     error: s.error,
     experiments: s.experiments,
+    /** Saved in the console (no file): who saved it last, and when. */
+    saved: s.saved && { createdBy: s.saved.createdBy, updatedBy: s.saved.updatedBy, updatedAt: s.saved.updatedAt.toISOString() },
     target: t && {
       name: t.name,
       description: t.description,
@@ -70,8 +92,22 @@ function view(s: TTargetSummary) {
 
 export type TTargetView = ReturnType<typeof view>;
 
+/** The target files, then the targets saved in the console. */
 export async function targetsList(): Promise<TTargetView[]> {
-  return (await listTargets(root())).map(view);
+  const [files, saved] = await Promise.all([listTargets(root()), listSavedTargets(db())]);
+  return [...files, ...saved].map(view);
+}
+
+/** A target file by its id, else the target saved under that name; NOT_FOUND naming neither. */
+async function findTarget(id: string): Promise<TTargetSummary> {
+  try {
+    return await getTarget(id, root());
+  } catch (e) {
+    if (!(e instanceof AppError && e.code === 'NOT_FOUND')) throw e;
+    return getSavedTargetSummary(db(), id).catch((x: unknown) => {
+      throw x instanceof AppError && x.code === 'NOT_FOUND' ? new AppError('NOT_FOUND', `${e.message}; ${x.message}`) : x;
+    });
+  }
 }
 
 /**
@@ -79,7 +115,7 @@ export async function targetsList(): Promise<TTargetView[]> {
  * supervisor's (the shop's): null when it does not answer (the system is not up).
  */
 export async function targetDetail(id: string): Promise<TTargetView & { liveEdges?: TTopoEdge[] | null }> {
-  const s = await getTarget(id, root());
+  const s = await findTarget(id);
   const t = s.target;
   if (t?.edges?.source !== 'supervisor' || t.processes?.kind !== 'supervisor') return view(s);
   const liveEdges = await new SupervisorClient({ url: t.processes.url, timeoutMs: 1500 })
@@ -90,19 +126,47 @@ export async function targetDetail(id: string): Promise<TTargetView & { liveEdge
 }
 
 export async function checkTarget(id: string): Promise<TTargetCheck> {
-  return checkTargetFile(id, root());
+  return checkListedTarget(await findTarget(id));
 }
 
-/** A choice of the experiment editor's target picker: `shop`, or a target file's path relative to the targets root. */
+/** The editor's live check of a target's YAML (the schema, and a name no target file has). */
+export function validateTarget(yaml: string): Promise<TTarget> {
+  return validateSavedTarget(yaml, root());
+}
+
+/** A saved target's YAML for the editor; CONFLICT for a target file (the console edits only what it saved). */
+export async function savedTargetText(name: string): Promise<{ id: string; yaml: string; updatedBy: string; updatedAt: string }> {
+  const s = await getSavedTarget(db(), name, root());
+  return { id: s.name, yaml: s.yaml, updatedBy: s.updatedBy, updatedAt: s.updatedAt.toISOString() };
+}
+
+export async function createTarget(yaml: string, by: string): Promise<{ id: string }> {
+  return { id: (await createSavedTarget(db(), yaml, by, root())).name };
+}
+
+export async function updateTarget(name: string, yaml: string, by: string): Promise<{ id: string }> {
+  return { id: (await updateSavedTarget(db(), name, yaml, by, root())).name };
+}
+
+export function deleteTarget(name: string): Promise<{ ok: true; name: string }> {
+  return deleteSavedTarget(db(), name, root());
+}
+
+/** A choice of the experiment editor's target picker: `shop`, a target file's path relative to the targets root, or a saved target's name. */
 export interface TTargetChoice {
   /** What the picker writes into `target:`. */
   value: string;
   label: string;
 }
 
-/** The target picker's choices: the same list as the Targets page (listTargets), valid files only, the shop first as `shop`. */
+/**
+ * The target picker's choices: the same list as the Targets page, valid ones only, the shop first
+ * as `shop`, files by their path, saved targets by their name (`target: <name>`).
+ */
 export async function targetChoices(): Promise<TTargetChoice[]> {
   const list = await targetsList();
-  const files = list.filter((t) => t.valid && t.id !== 'shop').map((t) => ({ value: t.path, label: `${t.target?.name ?? t.id} (${t.path})` }));
-  return [{ value: 'shop', label: 'shop (the bundled sample shop)' }, ...files];
+  const choices = list
+    .filter((t) => t.valid && t.id !== 'shop')
+    .map((t) => (t.saved ? { value: t.id, label: `${t.id} (saved in the console)` } : { value: t.path, label: `${t.target?.name ?? t.id} (${t.path})` }));
+  return [{ value: 'shop', label: 'shop (the bundled sample shop)' }, ...choices];
 }

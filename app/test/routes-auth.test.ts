@@ -17,7 +17,7 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** The only route reachable signed out. */
 const PUBLIC = new Set(['POST /api/auth/login']);
 /** POSTs a viewer may make because they change nothing shared (own sign-out, dry-run validation). */
-const VIEWER_POSTS = new Set(['POST /api/auth/logout', 'POST /api/experiments/validate']);
+const VIEWER_POSTS = new Set(['POST /api/auth/logout', 'POST /api/experiments/validate', 'POST /api/targets/validate']);
 /** GETs reserved to operators. */
 const OPERATOR_GETS = new Set(['GET /api/tokens']);
 

@@ -18,13 +18,23 @@ export interface TTargetExperiment {
   name: string;
   /** The experiment file, relative to the root (`examples/transfers/experiments/worker-killed.yaml`). */
   path: string;
-  /** A file in experiments/: the console has a page for it (`/experiments/<name>`). */
+  /** The console has a page for it (`/experiments/<name>`): a file in experiments/, or an experiment saved in the console. */
   shipped: boolean;
 }
 
+/** Who saved a target in the console, and when. */
+export interface TSavedBy {
+  createdBy: string;
+  updatedBy: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 export interface TTargetSummary extends TTargetFile {
-  /** Experiment files whose `target:` resolves to this file. */
+  /** Experiment files whose `target:` resolves to this file (for a saved target: the console's experiments naming it). */
   experiments: TTargetExperiment[];
+  /** Set for a target saved in the console (saved-targets.ts): it has no file, so `file` and `path` are empty. */
+  saved?: TSavedBy;
 }
 
 export interface TListTargetsOptions {
@@ -96,8 +106,12 @@ export interface TTargetCheck {
  * its field and line) when the file does not validate, else one line per piece.
  */
 export async function checkTargetFile(id: string, o: TListTargetsOptions & TCheckTargetOptions = {}): Promise<TTargetCheck> {
-  const t = await getTarget(id, o);
-  if (!t.target) throw new AppError('VALIDATION', t.error?.message ?? `${t.path} does not validate`, { issues: t.error?.issues ?? [] });
+  return checkListedTarget(await getTarget(id, o), o);
+}
+
+/** The check of a listed target, a file's or one saved in the console (the same lines either way). */
+export async function checkListedTarget(t: TTargetSummary, o: TCheckTargetOptions = {}): Promise<TTargetCheck> {
+  if (!t.target) throw new AppError('VALIDATION', t.error?.message ?? `${t.path || t.id} does not validate`, { issues: t.error?.issues ?? [] });
   const lines = await checkTarget(t.target, { timeoutMs: o.timeoutMs, env: o.env });
   return { id: t.id, name: t.target.name, path: t.path, lines, failed: lines.filter((l) => !l.ok).length };
 }
