@@ -1,11 +1,13 @@
 'use client';
 /**
- * The experiment editor: YAML text, validated by the server's schema as you
- * type (debounced); each problem is shown at its line in the gutter and in
- * the list under the editor, named by its field path. The target picker
- * (`targets`: `shop` and the target files the Targets page lists) writes the
- * `target:` line; the same validation then checks the experiment against the
- * chosen target's edges, processes and invariants.
+ * The YAML editor of experiments and of targets saved in the console: YAML
+ * text, validated by the server's schema as you type (debounced,
+ * `/api/<kind>/validate`); each problem is shown at its line in the gutter
+ * and in the list under the editor, named by its field path. For an
+ * experiment, the target picker (`targets`: `shop`, the target files and the
+ * saved targets the Targets page lists) writes the `target:` line; the same
+ * validation then checks the experiment against the chosen target's edges,
+ * processes and invariants.
  */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useRouter } from 'next/navigation';
@@ -17,7 +19,16 @@ export interface TTargetOption {
   label: string;
 }
 
-export function YamlEditor({ initial, id, targets }: { initial: string; id?: string; targets?: TTargetOption[] }) {
+export interface TYamlEditorProps {
+  initial: string;
+  /** Set when editing: saving replaces it (PUT); else saving creates one (POST). */
+  id?: string;
+  targets?: TTargetOption[];
+  /** What is edited: the API under /api/<kind> and the page saved to go to (/<kind>/<id>). @defaultValue 'experiments' */
+  kind?: 'experiments' | 'targets';
+}
+
+export function YamlEditor({ initial, id, targets, kind = 'experiments' }: TYamlEditorProps) {
   const router = useRouter();
   const [text, setText] = useState(initial);
   const [issues, setIssues] = useState<TApiIssue[]>([]);
@@ -29,7 +40,7 @@ export function YamlEditor({ initial, id, targets }: { initial: string; id?: str
     const h = setTimeout(async () => {
       setState('checking');
       try {
-        await api('/api/experiments/validate', { method: 'POST', body: { yaml: text }, signal: ac.signal });
+        await api(`/api/${kind}/validate`, { method: 'POST', body: { yaml: text }, signal: ac.signal });
         setIssues([]);
         setMessage(null);
         setState('valid');
@@ -45,7 +56,7 @@ export function YamlEditor({ initial, id, targets }: { initial: string; id?: str
       clearTimeout(h);
       ac.abort();
     };
-  }, [text]);
+  }, [text, kind]);
   const lines = useMemo(() => text.split('\n').length, [text]);
   const target = useMemo(() => readTargetLine(text), [text]);
   // a target the list does not have (typed by hand, or a file since removed) stays selectable as written
@@ -102,8 +113,8 @@ export function YamlEditor({ initial, id, targets }: { initial: string; id?: str
           onClick={async () => {
             setState('saving');
             try {
-              const r = await api<{ id: string }>(id ? `/api/experiments/${id}` : '/api/experiments', { method: id ? 'PUT' : 'POST', body: { yaml: text } });
-              router.push(`/experiments/${r.id}`);
+              const r = await api<{ id: string }>(id ? `/api/${kind}/${id}` : `/api/${kind}`, { method: id ? 'PUT' : 'POST', body: { yaml: text } });
+              router.push(`/${kind}/${r.id}`);
               router.refresh();
             } catch (e) {
               const x = e as ApiError;

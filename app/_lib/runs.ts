@@ -6,6 +6,8 @@ import { isTargetFile, type TExperiment } from '../../experiments/index.js';
 import { breakerMapping, loadTarget } from '../../targets/index.js';
 import { enqueueRun, getPlatform, readSamples, requestAbort, subscribeRun, type TPlatform, type TStoredRunEvent } from '../../workers/index.js';
 import { breakerTimelines, type TBreakerMapping } from '../../workers/analysis/index.js';
+import { resolveTargetFile } from '../../workers/targets/index.js';
+import type { TDb } from '../../db/client.js';
 import { db } from './deps.js';
 import { getExperiment } from './experiments.js';
 import { AppError } from '../../core/errors.js';
@@ -96,7 +98,7 @@ export async function searchRunLogs(
 export async function runBreakers(id: string) {
   const d = db();
   const run = await getRun(d, id);
-  const mapping = await breakerMappingOfRun(run.definition);
+  const mapping = await breakerMappingOfRun(d, run.definition);
   const samples = await readSamples(d, id, { metrics: [mapping?.metric ?? 'circuit_breaker_state'] });
   const until = run.endedAt ? run.endedAt.getTime() : Date.now();
   return { timelines: breakerTimelines(samples, [], [], until, mapping ? { mapping } : {}), until };
@@ -104,14 +106,15 @@ export async function runBreakers(id: string) {
 
 /**
  * The breaker mapping of a run against a target file (its `metrics.breakers`,
- * read from the file the definition names); undefined for the shop, a target
- * without breakers, or a file no longer readable (then no lanes, as before).
+ * read from the file the definition names, or the target saved in the console
+ * it names: resolveTargetFile); undefined for the shop, a target without
+ * breakers, or a file no longer readable (then no lanes, as before).
  */
-async function breakerMappingOfRun(definition: unknown): Promise<TBreakerMapping | undefined> {
+async function breakerMappingOfRun(d: TDb, definition: unknown): Promise<TBreakerMapping | undefined> {
   const target = (definition as { target?: unknown } | null)?.target;
   if (typeof target !== 'string' || !isTargetFile(target)) return undefined;
   try {
-    const b = (await loadTarget(target)).target.metrics?.breakers;
+    const b = (await loadTarget(await resolveTargetFile(d, target))).target.metrics?.breakers;
     return b ? breakerMapping(b) : undefined;
   } catch {
     return undefined;

@@ -10,6 +10,7 @@
  *   /targets/<id> ─▶ a target file with that id? ─▶ it
  *                 └▶ else a saved target of that name (saved names never take a file's)
  */
+import { readFile } from 'node:fs/promises';
 import { AppError } from '../../core/errors.js';
 import {
   checkListedTarget,
@@ -138,6 +139,16 @@ export function validateTarget(yaml: string): Promise<TTarget> {
 export async function savedTargetText(name: string): Promise<{ id: string; yaml: string; updatedBy: string; updatedAt: string }> {
   const s = await getSavedTarget(db(), name, root());
   return { id: s.name, yaml: s.yaml, updatedBy: s.updatedBy, updatedAt: s.updatedAt.toISOString() };
+}
+
+/**
+ * A target file's text as the start of a new saved target (New target from a file): the same
+ * YAML, comments included, under the name `<name>-copy` (a saved target never takes a file's name).
+ */
+export async function targetFileCopy(id: string): Promise<string> {
+  const t = await getTarget(id, root());
+  const text = await readFile(t.file, 'utf8');
+  return text.replace(/^name:\s*(['"]?)([a-z0-9][a-z0-9_-]*)\1\s*$/m, (_m, _q: string, name: string) => `name: ${name}-copy`);
 }
 
 export async function createTarget(yaml: string, by: string): Promise<{ id: string }> {

@@ -5,6 +5,7 @@ import { DataTable } from '../../_components/data-table.js';
 import { Panel } from '../../_components/panel.js';
 import { ErrorBox } from '../../_components/states.js';
 import { Badge } from '../../_components/verdict-badge.js';
+import { Time } from '../../_components/time.js';
 import { toAppError } from '../../../core/errors.js';
 import { ExperimentLinks } from './experiment-links.js';
 
@@ -33,8 +34,18 @@ function processes(t: NonNullable<TTargetView['target']>) {
   );
 }
 
+/** Where a target lives: its file's path, or who saved it in the console and when. */
+function where(t: TTargetView) {
+  if (!t.saved) return <div className="mono dim">{t.path}</div>;
+  return (
+    <div className="dim" data-testid="saved-by">
+      saved in the console by {t.saved.updatedBy}, <Time at={t.saved.updatedAt} relative />
+    </div>
+  );
+}
+
 export default async function TargetsPage() {
-  await requireUser();
+  const user = await requireUser();
   let list: TTargetView[] = [];
   let error: string | null = null;
   try {
@@ -48,8 +59,13 @@ export default async function TargetsPage() {
         <h1>Targets</h1>
         <span className="spacer" />
         <span className="muted">
-          target files in <span className="mono">targets/</span> and <span className="mono">examples/*/target.yaml</span>
+          target files in <span className="mono">targets/</span> and <span className="mono">examples/*/target.yaml</span>, and targets saved here
         </span>
+        {user.role === 'operator' && (
+          <Link className="btn primary" href="/targets/new" data-testid="new-target">
+            New target
+          </Link>
+        )}
       </div>
       <Panel>
         <ErrorBox error={error} />
@@ -59,14 +75,15 @@ export default async function TargetsPage() {
             rows={list}
             rowKey={(t) => t.id}
             rowProps={(t) => ({ 'data-target': t.id })}
-            empty="No target file: write targets/<name>.yaml (docs/targets.md)."
+            empty="No target: write targets/<name>.yaml (docs/targets.md), or save one here (New target)."
             columns={[
               {
                 header: 'Target',
                 cell: (t) => (
                   <>
-                    <Link href={`/targets/${t.id}`}>{t.target?.name ?? t.id}</Link> {!t.valid && <Badge tone="bad">invalid</Badge>}
-                    <div className="mono dim">{t.path}</div>
+                    <Link href={`/targets/${t.id}`}>{t.target?.name ?? t.id}</Link> {t.saved && <Badge tone="dim">saved</Badge>}{' '}
+                    {!t.valid && <Badge tone="bad">invalid</Badge>}
+                    {where(t)}
                     {t.target && <div className="muted wrap-420">{t.target.description}</div>}
                     {t.error && <ErrorBox error={t.error} />}
                   </>

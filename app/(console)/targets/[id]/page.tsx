@@ -1,3 +1,4 @@
+import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { targetDetail, type TTargetView } from '../../../_lib/targets.js';
 import type { TTopoEdge } from '../../../_lib/topology-layout.js';
@@ -10,7 +11,9 @@ import { Badge } from '../../../_components/verdict-badge.js';
 import { dur } from '../../../_components/format.js';
 import { AppError, toAppError } from '../../../../core/errors.js';
 import { ExperimentLinks } from '../experiment-links.js';
+import { Time } from '../../../_components/time.js';
 import { CheckTarget } from './check.js';
+import { DeleteTarget } from './saved-actions.js';
 
 export const dynamic = 'force-dynamic';
 
@@ -144,12 +147,40 @@ export default async function TargetPage({ params }: { params: Promise<{ id: str
     <>
       <div className="row">
         <h1>{d.target?.name ?? d.id}</h1>
-        <span className="mono dim">{d.path}</span>
+        {d.saved ? (
+          <>
+            <Badge tone="dim">saved</Badge>
+            <span className="dim" data-testid="saved-by">
+              saved in the console by {d.saved.updatedBy}, <Time at={d.saved.updatedAt} relative />
+            </span>
+          </>
+        ) : (
+          <span className="mono dim">{d.path}</span>
+        )}
         {!d.valid && <Badge tone="bad">invalid</Badge>}
+        <span className="spacer" />
+        {user.role === 'operator' &&
+          (d.saved ? (
+            <>
+              <Link className="btn" href={`/targets/${d.id}/edit`} data-testid="edit-target">
+                Edit
+              </Link>
+              <DeleteTarget id={d.id} />
+            </>
+          ) : (
+            <Link
+              className="btn"
+              href={`/targets/new?from=${encodeURIComponent(d.id)}`}
+              data-testid="copy-target"
+              title="Save an edited copy in the console; the file stays"
+            >
+              New target from this file
+            </Link>
+          ))}
       </div>
       {d.target && <p className="muted lead">{d.target.description}</p>}
       {d.error && (
-        <Panel title="The file does not validate" testId="target-error">
+        <Panel title={d.saved ? 'The saved target does not validate (edit it to fix)' : 'The file does not validate'} testId="target-error">
           <ErrorBox error={d.error} />
         </Panel>
       )}
