@@ -210,6 +210,13 @@ describe('experiments naming a saved target', () => {
     });
   });
 
+  it('New target from a file: its text under <name>-copy, which saves as a target of its own', async () => {
+    const { targetFileCopy } = await import('../_lib/targets.js');
+    const copy = await targetFileCopy('transfers');
+    expect(copy).toBe((await readFile(path.join(repo, 'examples/transfers/target.yaml'), 'utf8')).replace(/^name: transfers$/m, 'name: transfers-copy'));
+    expect((await call('POST', '/api/targets/validate', { yaml: copy, as: viewer })).json).toEqual({ ok: true, name: 'transfers-copy' });
+  });
+
   it("the experiment editor's picker offers it by name", async () => {
     const { targetChoices } = await import('../_lib/targets.js');
     const choices = await targetChoices();
