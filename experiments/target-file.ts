@@ -15,6 +15,8 @@ import { isTargetFile, type TExperiment, type TNemesisKind } from './schema.js';
 
 /** The acknowledged-write check of a target file, by the name experiments list it under. */
 export const ACKNOWLEDGED_CHECK = 'acknowledged-writes-exist';
+/** The history check of a target file (failed writes did not happen, no unknown writes), by the name experiments list it under. */
+export const HISTORY_CHECK = 'history-consistent';
 
 const NETWORK_TYPES = new Set(['latency', 'jitter', 'bandwidth', 'timeout', 'blackhole', 'reset_peer', 'slow_close', 'limit_data', 'edge_down']);
 /** Process fault type → the command it needs (the removal's command is required by the target schema). */
@@ -132,7 +134,11 @@ export function targetIssues(e: TExperiment, t: TTarget): TFieldIssue[] {
     if (problem) issues.push({ path: `faults.${i}.fault.target`, message: problem });
   });
   issues.push(...breakerIssues(e, t), ...nemesisIssues(e, t));
-  const known = [...t.invariants.map((x) => x.name), ...(t.acknowledged.length ? [ACKNOWLEDGED_CHECK] : [])];
+  const known = [
+    ...t.invariants.map((x) => x.name),
+    ...(t.acknowledged.length ? [ACKNOWLEDGED_CHECK] : []),
+    ...(t.acknowledged.some((a) => a.failed || a.unknown) ? [HISTORY_CHECK] : []),
+  ];
   e.expectations.invariants.forEach((n, i) => {
     if (n !== '*' && !known.includes(n))
       issues.push({ path: `expectations.invariants.${i}`, message: `the target has no invariant "${n}"; its checks: ${known.join(', ') || 'none'}` });

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { AppError } from '../core/errors.js';
 import { parseYamlWith } from '../core/validate.js';
+import { WriteKeySchema } from '../core/write-key.js';
 import { parseDuration } from './duration.js';
 import { aggAllowed, parseMetricSelector, parseThresholdExpression, type TMetricType } from './thresholds.js';
 
@@ -142,6 +143,12 @@ export const AcknowledgedWriteSchema = z
     route: z.string().regex(/^(GET|POST|PUT|PATCH|DELETE) \/\S*$/, 'expected "METHOD /path"'),
     status: z.array(Int.min(200).max(299)).min(1),
     id: z.string().regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+$/, 'expected a JSON path like "$.transferId"'),
+    /**
+     * The request's own key, recorded with every attempt (acknowledged, failed or unknown), so a
+     * write the client saw fail can be looked up after the run: `header <name>` (an idempotency
+     * key) or a JSON path into the request body (`$.transferId`). @defaultValue none
+     */
+    key: WriteKeySchema.optional(),
   })
   .strict();
 export type TAcknowledgedWrite = z.infer<typeof AcknowledgedWriteSchema>;

@@ -81,6 +81,12 @@ export interface THistoryEvent {
      * names (the shop's cancel). A target's acknowledged-write check reads it.
      */
     id?: string;
+    /**
+     * The write request's own key (an idempotency key: the shop's checkout, a plain-HTTP
+     * scenario's `acknowledged[].key`), on the invoke and its completion: a write the client saw
+     * fail, or one it never sent, is looked up by it after the run.
+     */
+    key?: string;
   };
   latencyMs?: number;
   correctedLatencyMs?: number;

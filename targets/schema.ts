@@ -20,6 +20,7 @@
  */
 import { z } from 'zod';
 import { FAULTLINE_DURATION, durationError, parseDuration } from '../core/duration.js';
+import { WriteKeySchema } from '../core/write-key.js';
 
 /** Environment variables by name (process.env, or a test's own). */
 export type TEnv = Record<string, string | undefined>;
@@ -403,6 +404,18 @@ export const InvariantSchema = z
   .strict()
   .refine((i) => !i.measure || i.key, { path: ['measure'], message: 'measure sizes a finding named by key: add key (the columns that identify it)' });
 
+/** An SQL of the history check with its parameters; its database defaults to confirm's. */
+function HistorySqlSchema(params: readonly string[]) {
+  return z
+    .object({
+      database: Name.optional(),
+      sql: ReadOnlySql.refine((q) => params.every((p) => q.includes(p)), `use ${params.join(' and ')} (see docs/targets.md)`),
+      /** How to show each row (`transfer {id}: {status}`). @defaultValue the row as JSON */
+      show: z.string().optional(),
+    })
+    .strict();
+}
+
 export const AcknowledgedSchema = z
   .object({
     /** Which responses acknowledge a write. */
@@ -429,12 +442,56 @@ export const AcknowledgedSchema = z
      * indeterminate) lets it end in any state.
      */
     changed_by: z.array(Route).default([]),
+    /**
+     * The request's own key (`header Idempotency-Key`, or `$.transferId` in its body): the load
+     * records it with every attempt, so `failed` and `unknown` can look writes up by it.
+     */
+    key: WriteKeySchema.optional(),
+    /**
+     * The other half of the Jepsen set check: a write the client was told failed (a 4xx) must not
+     * have happened. An SQL over their keys ($1, text[]) returning each that did; every row is a
+     * violation (invariant `history-consistent`).
+     */
+    failed: HistorySqlSchema(['$1']).optional(),
+    /**
+     * Writes made during the run that the client never sent: an SQL over the keys it sent ($1,
+     * text[]) and the load's start ($2, epoch ms), returning each such write; every row is a
+     * violation (invariant `history-consistent`).
+     */
+    unknown: HistorySqlSchema(['$1', '$2']).optional(),
   })
   .strict()
   .refine((a) => !a.final_states || 'database' in a.confirm, {
     path: ['final_states'],
     message: 'final states are read from confirm.sql (its state column): confirm with database + sql, not get',
+  })
+  .refine((a) => a.key || (!a.failed && !a.unknown), {
+    path: ['key'],
+    message: 'failed and unknown look writes up by the request\'s own key: add key (e.g. "header Idempotency-Key")',
+  })
+  .refine((a) => 'database' in a.confirm || [a.failed, a.unknown].every((h) => !h || h.database), {
+    path: ['failed'],
+    message: 'name the database of failed / unknown (confirm reads none: it is a GET)',
   });
+
+/** The acknowledged write's database for `failed` / `unknown`: their own, else confirm's. */
+export function historyDatabase(a: TTargetAcknowledged, q: { database?: string | undefined }): string | undefined {
+  return q.database ?? ('database' in a.confirm ? a.confirm.database : undefined);
+}
+
+/**
+ * One query of a violation's trail: what the system's own tables say happened to the ids a
+ * violation names ($1, text[]), one step per row — an `at` column (when; null sorts last) and a
+ * `text` column (what) — shown beside the run's log lines.
+ */
+export const TrailSchema = z
+  .object({
+    database: Name,
+    sql: ReadOnlySql.refine((q) => q.includes('$1'), 'use $1 for the array of ids the violation names (e.g. WHERE order_id::text = ANY($1))'),
+    /** Where the steps come from, as the trail shows it (`orders.sagas`). @defaultValue trails.<n> */
+    source: z.string().min(1).max(80).optional(),
+  })
+  .strict();
 
 export const SettledSchema = z
   .object({
@@ -458,6 +515,8 @@ export const TargetSchema = z
     databases: z.record(Name, DatabaseSchema).default({}),
     invariants: z.array(InvariantSchema).default([]),
     acknowledged: z.array(AcknowledgedSchema).default([]),
+    /** Queries whose rows explain a violation's ids (its trail), beside the log lines. */
+    trails: z.array(TrailSchema).default([]),
     settled: SettledSchema.optional(),
   })
   .strict()
@@ -474,7 +533,10 @@ export const TargetSchema = z
     });
     t.acknowledged.forEach((a, i) => {
       if ('database' in a.confirm) db(a.confirm.database, ['acknowledged', i, 'confirm', 'database']);
+      if (a.failed?.database) db(a.failed.database, ['acknowledged', i, 'failed', 'database']);
+      if (a.unknown?.database) db(a.unknown.database, ['acknowledged', i, 'unknown', 'database']);
     });
+    t.trails.forEach((q, i) => db(q.database, ['trails', i, 'database']));
     if (t.settled) db(t.settled.database, ['settled', 'database']);
     if (t.edges?.source === 'supervisor' && t.processes?.kind !== 'supervisor')
       ctx.addIssue({
@@ -492,6 +554,7 @@ export type TTargetMetrics = z.infer<typeof MetricsSchema>;
 export type TTargetBreakers = z.infer<typeof BreakersSchema>;
 export type TTargetInvariant = z.infer<typeof InvariantSchema>;
 export type TTargetAcknowledged = z.infer<typeof AcknowledgedSchema>;
+export type TTargetTrail = z.infer<typeof TrailSchema>;
 
 /** The breaker mapping with a preset spelled out (and the file's `names`, when it lists them). */
 export function breakerMapping(b: TTargetBreakers) {

@@ -82,19 +82,33 @@ function outcome(status: number, expect: readonly number[]): 'ok' | 'fail' | 'in
   return 'info';
 }
 
+/** The request's own key (`acknowledged[].key`): a header's value or a value of its body. */
+export function writeKey(key: string | undefined, headers: Readonly<Record<string, string>>, body: unknown): string | undefined {
+  if (!key) return undefined;
+  if (key.startsWith('header ')) {
+    const name = key.slice('header '.length).toLowerCase();
+    const hit = Object.entries(headers).find(([k]) => k.toLowerCase() === name);
+    return hit?.[1];
+  }
+  const v = atJsonPath(body, key);
+  return v === undefined || v === null || typeof v === 'object' ? undefined : String(v);
+}
+
 /** One iteration: one weighted request, recorded as history. */
 export async function requestIteration(s: TScenario, io: TShopIO, vu: number): Promise<void> {
   const req = pickRequest(s.requests ?? [], Math.random());
   const route = routeOf(req);
   const ack: TAcknowledgedWrite | undefined = s.acknowledged.find((a) => a.route === route);
   const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(fillTemplate(v, vu))]));
+  const body = req.body === undefined ? undefined : fillBody(req.body, vu);
+  const key = writeKey(ack?.key, headers, body);
   const hOn = io.historyOn !== false;
-  if (hOn) io.history({ type: 'invoke', f: 'request', process: vu, value: { name: req.name }, route });
+  if (hOn) io.history({ type: 'invoke', f: 'request', process: vu, value: { name: req.name, ...(key ? { key } : {}) }, route });
   const r = await io.call(req.name, {
     method: req.method,
     path: String(fillTemplate(req.path, vu)),
     headers,
-    body: req.body === undefined ? undefined : fillBody(req.body, vu),
+    body,
     route,
     expected: req.expect[0]!,
     readBody: ack !== undefined,
@@ -108,6 +122,7 @@ export async function requestIteration(s: TScenario, io: TShopIO, vu: number): P
     process: vu,
     value: {
       name: req.name,
+      ...(key ? { key } : {}),
       status: r.status,
       ...(acked !== undefined && acked !== null ? { id: String(acked) } : {}),
       ...(r.errorKind ? { error: r.errorKind } : r.status >= 400 ? { error: `http_${r.status}` } : {}),

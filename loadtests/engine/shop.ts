@@ -172,7 +172,7 @@ async function checkout(s: TScenario, data: TShopData, io: TShopIO, vu: number, 
   const items: { productId: string; qty: number }[] = [];
   for (let i = 0; i < count; i++) items.push({ productId: pool.splice(rnd(pool.length), 1)[0].id, qty: 1 + rnd(s.checkout.maxQty) });
   const key = randomUUID();
-  if (hOn) io.history({ type: 'invoke', f: 'checkout', process: vu, value: { idempotencyKey: key, items }, route: 'POST /checkout' });
+  if (hOn) io.history({ type: 'invoke', f: 'checkout', process: vu, value: { idempotencyKey: key, key, items }, route: 'POST /checkout' });
   const r = await io.call('checkout', {
     method: 'POST',
     path: '/checkout',
@@ -193,6 +193,8 @@ async function checkout(s: TScenario, data: TShopData, io: TShopIO, vu: number, 
       process: vu,
       value: {
         idempotencyKey: key,
+        // `key`: the request's own key, in the field any target's history check reads
+        key,
         items,
         status: r.status,
         // `id`: the written entity, in the field any target's acknowledged-write check reads

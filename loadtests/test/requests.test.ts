@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseScenario, runEngine } from '../index.js';
-import { atJsonPath, fillBody, fillTemplate, pickRequest } from '../engine/requests.js';
+import { atJsonPath, fillBody, fillTemplate, pickRequest, writeKey } from '../engine/requests.js';
 
 let server: Server | undefined;
 afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
@@ -27,6 +27,23 @@ describe('plain-HTTP scenario', () => {
     expect(['a', 'b']).toContain(fillTemplate('${pick a b}', 1));
     expect(fillBody({ a: ['${vu}'], b: 3 }, 7)).toEqual({ a: ['7'], b: 3 });
     expect(atJsonPath({ data: { items: [{ id: 'x' }] } }, '$.data.items[0].id')).toBe('x');
+  });
+
+  it("reads a write's own key from a header (any case) or its body, and refuses a key spelled otherwise, naming the field", () => {
+    expect(writeKey('header Idempotency-Key', { 'idempotency-key': 'k1' }, undefined)).toBe('k1');
+    expect(writeKey('$.transfer.ref', {}, { transfer: { ref: 42 } })).toBe('42');
+    expect(writeKey('$.missing', {}, { a: 1 })).toBeUndefined();
+    expect(writeKey(undefined, { 'idempotency-key': 'k1' }, undefined)).toBeUndefined();
+    let issues: { path: string; message: string }[] = [];
+    try {
+      parseScenario(
+        `name: t\nrequests:\n  - {name: a, method: POST, path: /a}\nacknowledged:\n  - {route: POST /a, status: [201], id: $.id, key: Idempotency-Key}\nload: {executor: constant-vus, vus: 1, duration: 1s}\n`,
+      );
+    } catch (e) {
+      issues = (e as { issues: { path: string; message: string }[] }).issues;
+    }
+    expect(issues.map((i) => i.path)).toEqual(['acknowledged.0.key']);
+    expect(issues[0]!.message).toContain('header <name>');
   });
 
   it('picks requests by weight', () => {
@@ -63,12 +80,19 @@ describe('plain-HTTP scenario', () => {
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const yaml = await readFile(path.join(import.meta.dirname, '../../examples/transfers/load.yaml'), 'utf8');
-    const s = parseScenario(yaml.replace('duration: 30s', 'duration: 2s'));
+    // the target file's key (the scenario's own acknowledged names none): every attempt carries its Idempotency-Key
+    const s = parseScenario(yaml.replace('duration: 30s', 'duration: 2s').replace('id: $.transferId', 'id: $.transferId\n    key: header Idempotency-Key'));
     const r = await runEngine(s, { baseUrl: url });
     const acked = r.history.filter((e) => e.type === 'ok' && e.route === 'POST /transfers');
     expect(acked.length).toBeGreaterThan(10);
     expect(acked.every((e) => /^t\d+$/.test(e.value.id ?? ''))).toBe(true);
     expect(new Set(acked.map((e) => e.value.id)).size).toBe(acked.length);
+    // each attempt's invoke and completion carry the key it sent, one fresh key per transfer
+    const invokes = r.history.filter((e) => e.type === 'invoke' && e.route === 'POST /transfers');
+    expect(invokes.every((e) => /^[0-9a-f-]{36}$/.test(e.value.key ?? ''))).toBe(true);
+    expect(new Set(invokes.map((e) => e.value.key)).size).toBe(invokes.length);
+    expect(acked.every((e) => invokes.some((i) => i.value.key === e.value.key && i.process === e.process))).toBe(true);
+    expect(r.history.filter((e) => e.route === 'GET /accounts/:id').every((e) => e.value.key === undefined)).toBe(true);
     const b = bodies[0] as { from: string; to: string; amountCents: number };
     expect(b.from).toMatch(/^acct-(0[1-9]|10)$/);
     expect(b.to).toMatch(/^acct-(1[1-9]|20)$/);

@@ -83,6 +83,42 @@ describe('target file', () => {
     expect(ok.acknowledged[0]).toMatchObject({ final_states: ['settled'], changed_by: ['POST /transfers/:id/cancel'] });
   });
 
+  it('the history check (failed / unknown) needs the write key and its parameters, each refused at its field with its line', () => {
+    const withAck = (extra: string, confirm = '      database: main\n      sql: SELECT id FROM transfers WHERE id = ANY($1)') =>
+      `${minimal}acknowledged:\n  - route: POST /transfers\n    status: [201]\n    id: $.id\n    confirm:\n${confirm}\n${extra}`;
+    const failed = '    failed:\n      sql: SELECT key FROM transfers WHERE key = ANY($1)\n';
+    const noKey = issuesOf(() => parseTarget(withAck(failed), 'mine.yaml'));
+    expect(noKey).toEqual([expect.objectContaining({ path: 'acknowledged.0.key', message: expect.stringMatching(/add key/) })]);
+    const badKey = issuesOf(() => parseTarget(withAck(`    key: Idempotency-Key\n${failed}`), 'mine.yaml'));
+    expect(badKey).toEqual([expect.objectContaining({ path: 'acknowledged.0.key', line: 20, message: expect.stringMatching(/header <name>/) })]);
+    const noStart = issuesOf(() =>
+      parseTarget(withAck('    key: header Idempotency-Key\n    unknown:\n      sql: SELECT key FROM transfers WHERE NOT (key = ANY($1))\n')),
+    );
+    expect(noStart).toEqual([expect.objectContaining({ path: 'acknowledged.0.unknown.sql', message: expect.stringMatching(/\$1 and \$2/) })]);
+    const getConfirm = issuesOf(() => parseTarget(withAck(`    key: header Idempotency-Key\n${failed}`, '      get: /transfers/{id}')));
+    expect(getConfirm).toEqual([expect.objectContaining({ path: 'acknowledged.0.failed', message: expect.stringMatching(/name the database/) })]);
+    const otherDb = issuesOf(() =>
+      parseTarget(withAck('    key: header Idempotency-Key\n    failed:\n      database: nope\n      sql: SELECT key FROM t WHERE key = ANY($1)\n')),
+    );
+    expect(otherDb).toEqual([expect.objectContaining({ path: 'acknowledged.0.failed.database', message: expect.stringMatching(/no database "nope"/) })]);
+    const ok = parseTarget(withAck(`    key: header Idempotency-Key\n${failed}`));
+    expect(ok.acknowledged[0]).toMatchObject({ key: 'header Idempotency-Key', failed: { sql: expect.stringContaining('ANY($1)') } });
+  });
+
+  it('a trail query needs $1 (the ids) and a known database, each refused at its field', () => {
+    const issues = issuesOf(() =>
+      parseTarget(
+        `${minimal}trails:\n  - database: main\n    sql: SELECT now() AS at, 'x' AS text\n  - database: nope\n    sql: SELECT 1 WHERE 'a' = ANY($1)\n`,
+      ),
+    );
+    expect(issues).toEqual([
+      expect.objectContaining({ path: 'trails.0.sql', message: expect.stringMatching(/\$1/) }),
+      expect.objectContaining({ path: 'trails.1.database', message: expect.stringMatching(/no database "nope"/) }),
+    ]);
+    const ok = parseTarget(`${minimal}trails:\n  - database: main\n    source: ledger\n    sql: SELECT at, text FROM ledger WHERE id = ANY($1)\n`);
+    expect(ok.trails).toEqual([{ database: 'main', source: 'ledger', sql: 'SELECT at, text FROM ledger WHERE id = ANY($1)' }]);
+  });
+
   it("listed proxies are the target's edges, per-instance proxies folded into one", () => {
     const t = parseTarget(
       minimal.replace(

@@ -69,6 +69,8 @@ export interface TAnalyseOptions {
     baseline?: TConsistencyBaseline;
     /** The run and the window its log lines are searched in (violation trails). */
     runId?: string;
+    /** When the load started (epoch ms): writes after it that the client never sent are unknown. */
+    loadStart?: number;
     window?: { from: number; to: number };
   }) => Promise<{
     invariants: TReport['invariants'];
@@ -102,6 +104,7 @@ async function judgeConsistency(run: TRunRecord, opts: TAnalyseOptions): Promise
       history: run.history,
       ...(run.baseline ? { baseline: run.baseline } : {}),
       runId: run.runId,
+      loadStart: run.loadStart,
       window: { from: run.loadStart - 5_000, to: Math.max(run.endedAt, opts.now ?? Date.now()) + 1_000 },
     });
     return { invariants: r.invariants, infoOps: r.infoOps ?? [] };

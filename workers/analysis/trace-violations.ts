@@ -107,10 +107,11 @@ const ms = (a: unknown, b: unknown): string => {
  * step per state change, sorted by time (steps without a time last),
  * bounded to `limit` — rows first, then log lines by severity.
  */
-export function buildTrail(given: Partial<TTrailRows> & Pick<TTrailRows, 'logs'>, limit = TRAIL_LIMIT): TTrailEntry[] {
-  // a target's trail has log lines only; the shop's also has its tables' rows
-  const rows: TTrailRows = { ...NO_ROWS, ...given };
-  const db: TTrailEntry[] = [];
+export function buildTrail(given: Partial<TTrailRows> & Pick<TTrailRows, 'logs'> & { steps?: readonly TTrailEntry[] }, limit = TRAIL_LIMIT): TTrailEntry[] {
+  // a target's trail has log lines and its `trails` queries' steps; the shop's also has its tables' rows
+  const { steps, ...given2 } = given;
+  const rows: TTrailRows = { ...NO_ROWS, ...given2 };
+  const db: TTrailEntry[] = [...(steps ?? [])];
   const step = (at: unknown, source: string, text: string) => db.push({ at: iso(at), source, text });
   for (const o of rows.orders) {
     step(o.created_at, 'orders.orders', `order ${o.id} created: ${o.total_cents} cents, key ${o.idempotency_key}`);

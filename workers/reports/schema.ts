@@ -160,6 +160,11 @@ export const InvariantResultSchema = z.object({
    * they are listed with `preExisting: true` (capped) and do not fail it.
    */
   preExisting: z.number().optional(),
+  /**
+   * An acknowledged-write check: how many writes the load completed (acknowledged, failed or
+   * unknown outcome) on its routes. Some but none acknowledged makes the run inconclusive.
+   */
+  attempted: z.number().optional(),
   /** Set when the check could not run (and then pass is false). */
   error: z.string().optional(),
 });
@@ -291,12 +296,13 @@ export function deriveVerdict(
  * A run whose load tried writes but got none acknowledged cannot pass: the
  * consistency checks had nothing to judge (seen on an overloaded machine,
  * where every checkout timed out and the run would otherwise read green).
- * Judged only where the history tells an attempt from no attempt (the
- * shop's `history-consistent` counts the completed writes it checked).
+ * Judged where the history tells an attempt from no attempt: a target's
+ * acknowledged-write check counts the writes attempted on its routes, the
+ * shop's `history-consistent` the completed checkouts it checked.
  */
-function inconclusiveReason(invariants: readonly Pick<TInvariantResult, 'name' | 'pass' | 'checked'>[]): string | null {
-  const acked = invariants.find((i) => i.name === 'acknowledged-orders-exist');
-  const attempted = invariants.find((i) => i.name === 'history-consistent');
-  if (!acked?.pass || acked.checked > 0 || !attempted || attempted.checked === 0) return null;
-  return `inconclusive: none of the load's ${attempted.checked} completed writes was acknowledged, so the consistency checks had nothing to judge (is the system under test up, or the machine overloaded?)`;
+function inconclusiveReason(invariants: readonly Pick<TInvariantResult, 'name' | 'pass' | 'checked' | 'attempted'>[]): string | null {
+  const acked = invariants.find((i) => i.name === 'acknowledged-orders-exist' || i.name === 'acknowledged-writes-exist');
+  const attempted = acked?.attempted ?? invariants.find((i) => i.name === 'history-consistent')?.checked ?? 0;
+  if (!acked?.pass || acked.checked > 0 || attempted === 0) return null;
+  return `inconclusive: none of the load's ${attempted} completed writes was acknowledged, so the consistency checks had nothing to judge (is the system under test up, or the machine overloaded?)`;
 }

@@ -89,14 +89,14 @@ function carrier(l: TLine, idFields: readonly string[], id: string): string | un
 
 /**
  * Attach a trail to the first new violations of every invariant of `t`
- * (copies returned): the run's log lines one of whose `logs.id_field` fields equals one of
- * the violation's ids, in the trail shape the shop's violations have. A log
- * store that fails adds one step saying so.
+ * (copies returned): the steps its `trails` queries return for the violation's ids, and the
+ * run's log lines one of whose `logs.id_field` fields equals one of them, in the trail shape
+ * the shop's violations have. A log store that fails adds one step saying so.
  */
 export async function traceTargetViolations(
   t: TTarget,
   invariants: readonly TInvariantResult[],
-  o: { logs: TTrailLogSearch; runId: string; window?: { from: number; to: number } },
+  o: { logs?: TTrailLogSearch; runId: string; window?: { from: number; to: number }; steps?: (ids: readonly string[]) => Promise<TTrailEntry[]> },
 ): Promise<TInvariantResult[]> {
   const idFields = logIdFields(t.logs);
   const fieldsText = idFields.join(' or ');
@@ -106,7 +106,7 @@ export async function traceTargetViolations(
   let error: string | null = null;
   const linesOf = async (id: string): Promise<TLine[]> => {
     const hit = found.get(id);
-    if (hit || error || searches >= SEARCHES_MAX) return hit ?? [];
+    if (!o.logs || hit || error || searches >= SEARCHES_MAX) return hit ?? [];
     searches++;
     try {
       const page = await o.logs.search({
@@ -136,10 +136,10 @@ export async function traceTargetViolations(
       const ids = violationIds(v, show, idFields);
       const logs: TLine[] = [];
       for (const id of ids) logs.push(...(await linesOf(id)));
-      const trail: TTrailEntry[] = buildTrail({ logs });
+      const trail: TTrailEntry[] = buildTrail({ logs, steps: o.steps ? await o.steps(ids) : [] });
       if (error) trail.push({ at: null, source: 'trail', text: `log store not searched: ${error}` });
       else if (ids.length === 0) trail.push({ at: null, source: 'trail', text: `the violation names no id: no log line to follow (${fieldsText})` });
-      else if (logs.length === 0) trail.push({ at: null, source: 'trail', text: `no log line of the run has ${fieldsText} = ${ids.join(' or ')}` });
+      else if (o.logs && logs.length === 0) trail.push({ at: null, source: 'trail', text: `no log line of the run has ${fieldsText} = ${ids.join(' or ')}` });
       v.trail = trail;
     }
   }

@@ -33,6 +33,7 @@ import {
   isTargetSettled,
   resolveHttpSd,
   runEntrySetup,
+  targetTrailReader,
   undoCommandFault,
   type TSetupVars,
 } from '../targets/index.js';
@@ -127,10 +128,14 @@ async function healthChecks(t: TTarget, vars: TSetupVars, tick: TScrapeTick, pro
  * headers and the values entry.setup captured (filled in once here: every segment gets them).
  */
 function adaptScenario(t: TTarget, vars: TSetupVars, s: TScenario): TScenario {
-  const acks = [
+  const acks: TScenario['acknowledged'] = [
     ...s.acknowledged,
     ...t.acknowledged.filter((a) => !s.acknowledged.some((b) => b.route === a.route)).map(({ route, status, id }) => ({ route, status, id })),
-  ];
+  ].map((a: TScenario['acknowledged'][number]) => {
+    // the target's request key, where the scenario names none: the load records it with every attempt
+    const key = a.key ?? t.acknowledged.find((b) => b.route === a.route)?.key;
+    return key ? { ...a, key } : a;
+  });
   const requests = s.requests?.map((r) => ({ ...r, headers: { ...t.entry.headers, ...r.headers } }));
   return fillScenarioVars({ ...s, acknowledged: acks, ...(requests ? { requests } : {}) }, vars);
 }
@@ -214,11 +219,21 @@ export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: 
       // the first violations of each invariant carry the run's log lines naming their ids (logs.id_field)
       consistency: async (input) => {
         const r = await checkTargetConsistency(t, input);
-        if (!t.logs || !input.runId) return r;
-        await p.logStore.flush();
-        return {
-          invariants: await traceTargetViolations(t, r.invariants, { logs: p.logStore, runId: input.runId, ...(input.window ? { window: input.window } : {}) }),
-        };
+        if ((!t.logs && t.trails.length === 0) || !input.runId) return r;
+        if (t.logs) await p.logStore.flush();
+        const trails = t.trails.length ? targetTrailReader(t) : undefined;
+        try {
+          return {
+            invariants: await traceTargetViolations(t, r.invariants, {
+              ...(t.logs ? { logs: p.logStore } : {}),
+              ...(trails ? { steps: (ids: readonly string[]) => trails.steps(ids) } : {}),
+              runId: input.runId,
+              ...(input.window ? { window: input.window } : {}),
+            }),
+          };
+        } finally {
+          await trails?.close();
+        }
       },
       // breaker timelines and expectations read the target's own breaker metric
       ...(mapping ? { breakers: { mapping } } : {}),

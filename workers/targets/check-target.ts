@@ -19,7 +19,7 @@ import pg from 'pg';
 import { toAppError } from '../../core/errors.js';
 import { ToxiproxyApi } from '../../chaos/index.js';
 import type { TEnv, TTarget } from '../../targets/index.js';
-import { breakerMapping, databaseUrl } from '../../targets/index.js';
+import { breakerMapping, databaseUrl, historyDatabase } from '../../targets/index.js';
 import { parseExposition, SupervisorClient } from '../collectors/index.js';
 import { resolveHttpSd, type THttpSdTarget } from './http-sd.js';
 
@@ -261,16 +261,21 @@ async function checkDatabase(t: TTarget, name: string, o: Required<TCheckTargetO
     add({ piece: `databases.${name}`, ok: true, detail: 'connected (read-only)' });
     const queries: [string, string][] = [
       ...t.invariants.filter((i) => i.database === name).map((i): [string, string] => [`invariants.${i.name}`, i.sql]),
-      ...t.acknowledged.flatMap((a, i) =>
-        'database' in a.confirm && a.confirm.database === name ? [[`acknowledged.${i}.confirm`, a.confirm.sql] as [string, string]] : [],
-      ),
+      ...t.acknowledged.flatMap((a, i) => [
+        ...('database' in a.confirm && a.confirm.database === name ? [[`acknowledged.${i}.confirm`, a.confirm.sql] as [string, string]] : []),
+        ...(['failed', 'unknown'] as const).flatMap((k) => {
+          const q = a[k];
+          return q && historyDatabase(a, q) === name ? [[`acknowledged.${i}.${k}`, q.sql] as [string, string]] : [];
+        }),
+      ]),
+      ...t.trails.flatMap((q, i) => (q.database === name ? [[`trails.${i}`, q.sql] as [string, string]] : [])),
       ...(t.settled?.database === name ? [['settled', t.settled.sql] as [string, string]] : []),
     ];
     for (const [piece, sql] of queries) {
       try {
         await client.query('SAVEPOINT q');
-        // $1 is the acknowledged ids: plan it with an empty text array
-        await client.query(`EXPLAIN ${sql}`, sql.includes('$1') ? [[]] : []);
+        // $1 is the acknowledged ids (or the request keys): plan it with an empty text array; $2 the load's start
+        await client.query(`EXPLAIN ${sql}`, sql.includes('$2') ? [[], Date.now()] : sql.includes('$1') ? [[]] : []);
         await client.query('RELEASE SAVEPOINT q');
         add({ piece, ok: true, detail: 'parses and plans' });
       } catch (e) {

@@ -14,12 +14,14 @@
  */
 import pg from 'pg';
 import type { TEnv, TTarget, TTargetAcknowledged, TTargetInvariant } from '../../targets/index.js';
-import { databaseUrl } from '../../targets/index.js';
+import { databaseUrl, historyDatabase } from '../../targets/index.js';
 import type { TBaselineFinding, TConsistencyBaseline, THistoryEventLike } from '../analysis/index.js';
-import type { TInvariantResult, TViolation } from '../reports/index.js';
+import type { TInvariantResult, TTrailEntry, TViolation } from '../reports/index.js';
 
 /** The name experiments list the acknowledged-write check under (experiments/ ACKNOWLEDGED_CHECK). */
 export const ACKNOWLEDGED_CHECK_NAME = 'acknowledged-writes-exist';
+/** The name experiments list the history check under (failed writes did not happen, no unknown writes; experiments/ HISTORY_CHECK). */
+export const HISTORY_CHECK_NAME = 'history-consistent';
 /** Violations listed per invariant (the count is always complete). */
 const MAX_LISTED = 50;
 
@@ -213,12 +215,19 @@ function eventsOf(a: TTargetAcknowledged, id: string, history: readonly THistory
   return [...(invoke ? [{ ...invoke }] : []), { ...done }];
 }
 
+/** Writes the load completed on `a`'s route: acknowledged, failed or of unknown outcome. */
+function attemptsOn(a: TTargetAcknowledged, history: readonly THistoryEventLike[]): number {
+  return history.filter((e) => e.type !== 'invoke' && e.route === a.route).length;
+}
+
 async function judgeAcknowledged(t: TTarget, history: readonly THistoryEventLike[], env: TEnv): Promise<TInvariantResult> {
   const description = 'every write the client saw acknowledged exists after the run (and ends in a state it may end in)';
   try {
     let checked = 0;
+    let attempted = 0;
     const violations: TViolation[] = [];
     for (const a of t.acknowledged) {
+      attempted += attemptsOn(a, history);
       const ids = acknowledgedIds(a, history);
       checked += ids.length;
       const found = await confirmIds(t, a, ids, env);
@@ -235,20 +244,166 @@ async function judgeAcknowledged(t: TTarget, history: readonly THistoryEventLike
         }
       }
     }
-    return { name: ACKNOWLEDGED_CHECK_NAME, description, pass: violations.length === 0, checked, violations: violations.slice(0, MAX_LISTED) };
+    return { name: ACKNOWLEDGED_CHECK_NAME, description, pass: violations.length === 0, checked, attempted, violations: violations.slice(0, MAX_LISTED) };
   } catch (e) {
     return { name: ACKNOWLEDGED_CHECK_NAME, description, pass: false, checked: 0, violations: [], error: (e as Error).message };
   }
 }
 
-/** The target's consistency verdicts after settling: its SQL invariants, then the acknowledged-write check. */
+/**
+ * The request keys of `a`'s route in the history: every key sent (invokes), and those whose
+ * attempt definitely failed (a `fail` completion; not one that also succeeded under the same key).
+ */
+export function historyKeys(a: Pick<TTargetAcknowledged, 'route'>, history: readonly THistoryEventLike[]): { sent: Set<string>; failed: Set<string> } {
+  const sent = new Set<string>();
+  const failed = new Set<string>();
+  const succeeded = new Set<string>();
+  for (const e of history) {
+    const key = e.value.key;
+    if (e.route !== a.route || typeof key !== 'string') continue;
+    if (e.type === 'invoke') sent.add(key);
+    else if (e.type === 'fail') failed.add(key);
+    else if (e.type === 'ok') succeeded.add(key);
+  }
+  for (const k of succeeded) failed.delete(k);
+  return { sent, failed };
+}
+
+/** The invoke and completion events of the attempts with request key `key` on `route`, as a violation's evidence. */
+function eventsOfKey(route: string, key: string, history: readonly THistoryEventLike[]): Record<string, unknown>[] {
+  return history.filter((e) => e.route === route && e.value.key === key).map((e) => ({ ...e }));
+}
+
+/** Rows of one history SQL (`failed` or `unknown`) in the database it names (or confirm's). */
+async function historyRows(t: TTarget, a: TTargetAcknowledged, q: NonNullable<TTargetAcknowledged['failed']>, params: unknown[], env: TEnv): Promise<TRow[]> {
+  const database = historyDatabase(a, q)!;
+  return inSnapshot(t, database, env, async (c) => ((await c.query(q.sql, params)).rows as TRow[]).map(plain));
+}
+
+/** One row of a history SQL as a violation: its first column is the write's key. */
+function historyViolation(kind: string, message: (key: string) => string, show: string | undefined, r: TRow, events: Record<string, unknown>[]): TViolation {
+  const key = String(Object.values(r)[0]);
+  const id = 'id' in r ? String(r.id) : key;
+  return { kind, message: `${message(key)}: ${showRow(show, r)}`, ids: [...new Set([id, key])], rows: [r], events };
+}
+
+/**
+ * Jepsen's set check, the half beyond acknowledged writes: a write the client was told failed
+ * must not have happened (`failed`), and nothing may be written during the run that the client
+ * never sent (`unknown`; skipped when the history carries no key: known and unknown cannot be told
+ * apart). `checked` is the writes the load completed on these routes.
+ */
+async function judgeHistory(t: TTarget, history: readonly THistoryEventLike[], loadStart: number, env: TEnv): Promise<TInvariantResult> {
+  const description = 'writes the client saw fail did not happen, and nothing was written that the client never sent';
+  try {
+    let checked = 0;
+    const violations: TViolation[] = [];
+    for (const a of t.acknowledged.filter((x) => x.failed || x.unknown)) {
+      checked += attemptsOn(a, history);
+      const { sent, failed } = historyKeys(a, history);
+      if (a.failed && failed.size > 0)
+        for (const r of await historyRows(t, a, a.failed, [[...failed]], env))
+          violations.push(
+            historyViolation(
+              'failed-but-happened',
+              (k) => `${a.route} failed for the client (key ${k}) but the write happened`,
+              a.failed.show,
+              r,
+              eventsOfKey(a.route, String(Object.values(r)[0]), history),
+            ),
+          );
+      if (a.unknown && sent.size > 0)
+        for (const r of await historyRows(t, a, a.unknown, [[...sent], loadStart], env))
+          violations.push(
+            historyViolation(
+              'unknown-write',
+              (k) => `a write (key ${k}) was made during the run that the client never sent on ${a.route}`,
+              a.unknown.show,
+              r,
+              [],
+            ),
+          );
+    }
+    return { name: HISTORY_CHECK_NAME, description, pass: violations.length === 0, checked, violations: violations.slice(0, MAX_LISTED) };
+  } catch (e) {
+    return { name: HISTORY_CHECK_NAME, description, pass: false, checked: 0, violations: [], error: (e as Error).message };
+  }
+}
+
+/** What the `trails` queries say about some ids, as trail steps; `close` ends their snapshots. */
+export interface TTrailReader {
+  steps(ids: readonly string[]): Promise<TTrailEntry[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * The reader of a target's `trails` queries for one analysis: one read-only snapshot per
+ * database, opened on first use and shared by every violation. A query that fails adds one
+ * step naming it (the trail still shows the rest).
+ */
+export function targetTrailReader(t: TTarget, env: TEnv = process.env): TTrailReader {
+  const clients = new Map<string, Promise<pg.Client>>();
+  const clientOf = (name: string) => {
+    let c = clients.get(name);
+    if (!c) {
+      c = (async () => {
+        const url = databaseUrl(t, name, env);
+        if (!url) throw new Error(`database ${name}: ${t.databases[name]?.url_env ?? '?'} is not set and has no default`);
+        const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, statement_timeout: 10_000 });
+        await client.connect();
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        return client;
+      })();
+      clients.set(name, c);
+    }
+    return c;
+  };
+  return {
+    async steps(ids) {
+      const out: TTrailEntry[] = [];
+      if (ids.length === 0) return out;
+      for (const [i, q] of t.trails.entries()) {
+        const source = q.source ?? `trails.${i}`;
+        try {
+          const c = await clientOf(q.database);
+          await c.query('SAVEPOINT trail');
+          const rows = (await c.query(q.sql, [[...ids]])).rows as TRow[];
+          await c.query('RELEASE SAVEPOINT trail');
+          for (const r of rows.map(plain)) {
+            const at = r.at === null || r.at === undefined ? null : String(r.at);
+            const { at: _at, ...rest } = r;
+            out.push({ at, source, text: 'text' in r ? String(r.text) : JSON.stringify(rest) });
+          }
+        } catch (e) {
+          await (await clientOf(q.database).catch(() => undefined))?.query('ROLLBACK TO SAVEPOINT trail').catch(() => undefined);
+          out.push({ at: null, source: 'trail', text: `${source} not read: ${(e as Error).message}` });
+        }
+      }
+      return out;
+    },
+    async close() {
+      for (const c of clients.values()) {
+        const client = await c.catch(() => undefined);
+        await client?.query('ROLLBACK').catch(() => undefined);
+        await client?.end().catch(() => undefined);
+      }
+    },
+  };
+}
+
+/** The target's consistency verdicts after settling: its SQL invariants, the acknowledged-write check, the history check. */
 export async function checkTargetConsistency(
   t: TTarget,
-  input: { invariants: readonly string[]; history: readonly THistoryEventLike[]; baseline?: TConsistencyBaseline },
+  input: { invariants: readonly string[]; history: readonly THistoryEventLike[]; baseline?: TConsistencyBaseline; loadStart?: number },
   env: TEnv = process.env,
 ): Promise<{ invariants: TInvariantResult[] }> {
   const invariants = await judgeInvariants(t, input.invariants, env, input.baseline);
-  const wantAcks = input.invariants.includes('*') || input.invariants.includes(ACKNOWLEDGED_CHECK_NAME);
-  if (wantAcks && t.acknowledged.length) invariants.push(await judgeAcknowledged(t, input.history, env));
+  const want = (name: string) => input.invariants.includes('*') || input.invariants.includes(name);
+  if (want(ACKNOWLEDGED_CHECK_NAME) && t.acknowledged.length) invariants.push(await judgeAcknowledged(t, input.history, env));
+  if (want(HISTORY_CHECK_NAME) && t.acknowledged.some((a) => a.failed || a.unknown)) {
+    // without the load's start, the first write of the history bounds "during the run"
+    const loadStart = input.loadStart ?? Math.min(...input.history.map((e) => e.time));
+    invariants.push(await judgeHistory(t, input.history, loadStart, env));
+  }
   return { invariants };
 }

@@ -1,6 +1,17 @@
 // Targets as the runner and the CLI use them: checking every piece a target file names.
 export { checkTarget, type TCheckLine, type TCheckTargetOptions } from './check-target.js';
-export { isTargetSettled, captureTargetBaseline, checkTargetConsistency, acknowledgedIds, showRow, ACKNOWLEDGED_CHECK_NAME } from './consistency.js';
+export {
+  isTargetSettled,
+  captureTargetBaseline,
+  checkTargetConsistency,
+  acknowledgedIds,
+  showRow,
+  historyKeys,
+  targetTrailReader,
+  type TTrailReader,
+  ACKNOWLEDGED_CHECK_NAME,
+  HISTORY_CHECK_NAME,
+} from './consistency.js';
 export { runEntrySetup, entryHeaders, fillScenarioVars, fillVars, type TSetupVars } from './entry-setup.js';
 export { resolveHttpSd, parseHttpSd, type THttpSdTarget } from './http-sd.js';
 export { applyCommandFault, checkCommandFault, undoCommandFault } from './process-commands.js';

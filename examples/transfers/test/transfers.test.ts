@@ -221,6 +221,9 @@ describe('examples/transfers through its target file', () => {
         'logs',
         'databases.bank',
         'invariants.money-conserved',
+        'acknowledged.0.confirm',
+        'acknowledged.0.failed',
+        'acknowledged.0.unknown',
         'settled',
       ]),
     );

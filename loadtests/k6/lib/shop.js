@@ -159,14 +159,14 @@ export function shopIteration(scenario, data, baseUrl) {
     const n = 1 + rnd(maxItems);
     for (let i = 0; i < n; i++) items.push({ productId: pool.splice(rnd(pool.length), 1)[0].id, qty: 1 + rnd(co.maxQty || 1) });
     const key = data.runTag + '-' + exec.scenario.iterationInTest + '-' + vu;
-    history({ type: 'invoke', f: 'checkout', process: vu, value: { idempotencyKey: key, items }, route: 'POST /checkout' });
+    history({ type: 'invoke', f: 'checkout', process: vu, value: { idempotencyKey: key, key, items }, route: 'POST /checkout' });
     const r = http.post(baseUrl + '/checkout', JSON.stringify({ items }), params('checkout', user.token, { 'Idempotency-Key': key }));
     check(r, { 'checkout status 201': (x) => x.status === 201 });
     const b = jsonOf(r) || {};
     const orderId = b.orderId !== undefined ? String(b.orderId) : b.error && b.error.orderId !== undefined ? String(b.error.orderId) : undefined;
     const o = outcome(r, 201);
     if (o === 'ok' && orderId) myOrders.push(orderId);
-    history({ type: o, f: 'checkout', process: vu, value: { idempotencyKey: key, items, status: r.status, orderId, id: orderId, totalCents: b.totalCents, error: o === 'ok' ? undefined : errOf(r) }, latencyMs: r.timings.duration, route: 'POST /checkout' });
+    history({ type: o, f: 'checkout', process: vu, value: { idempotencyKey: key, key, items, status: r.status, orderId, id: orderId, totalCents: b.totalCents, error: o === 'ok' ? undefined : errOf(r) }, latencyMs: r.timings.duration, route: 'POST /checkout' });
   } else if (action === 'order_status') {
     const id = myOrders[rnd(myOrders.length)];
     history({ type: 'invoke', f: 'order_status', process: vu, value: { orderId: id }, route: 'GET /orders/:id' });

@@ -15,7 +15,7 @@ import { createTestDatabase } from '../../../db/testing.js';
 import { dropShopDatabase } from '../../../shop/index.js';
 import { startSupervisor, type TSupervisor } from '../../../shop/supervisor/index.js';
 import { getPlatform, type TPlatform } from '../../platform.js';
-import { enqueueRun, getViolations, startWorker, waitForRun, type TRunningWorker } from '../../index.js';
+import { enqueueRun, getReport, getViolations, startWorker, waitForRun, type TRunningWorker } from '../../index.js';
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -149,7 +149,10 @@ export async function runOnFreshShop(o: { yaml: string; sourcePath: string; bugs
     worker = await startWorker({ platform: fx.platform, log: () => undefined });
     const { runId } = await enqueueRun(fx.platform, { yaml: o.yaml, sourcePath: o.sourcePath, trigger: 'cli' });
     const run = await waitForRun(fx.platform, runId, { timeoutMs: 240_000 });
-    return { run, violations: await getViolations(fx.platform, runId), toxicsLeft: await fx.toxics() };
+    const report = (await getReport(fx.platform, runId)) as { report?: { invariants?: { name: string; checked: number }[] } } | null;
+    // what each consistency check examined (its name → checked), from the run's report
+    const checked = Object.fromEntries((report?.report?.invariants ?? []).map((i) => [i.name, i.checked]));
+    return { run, violations: await getViolations(fx.platform, runId), toxicsLeft: await fx.toxics(), checked };
   } finally {
     await worker?.stop();
     await fx.close();

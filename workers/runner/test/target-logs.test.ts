@@ -164,5 +164,7 @@ describe("a target file's logs in a run", () => {
     expect(named.length).toBeGreaterThan(0);
     // and the report names its transfer's lines: accepted, then the split settlement
     expect(named[0]!.trail!.some((s) => s.text.includes('transfer accepted'))).toBe(true);
+    // beside the lines, the target's `trails` queries: the transfer's row and its ledger legs
+    expect(named[0]!.trail!.map((s) => s.source)).toEqual(expect.arrayContaining(['bank.transfers', 'bank.ledger']));
   }, 600_000);
 });

@@ -19,9 +19,10 @@ import { dropShopDatabase, migrateShop } from '../../../shop/index.js';
 import { loadTarget, type TTarget } from '../../../targets/index.js';
 import { captureConsistencyBaseline, checkConsistency, isSettled } from '../../analysis/index.js';
 import type { TInvariantResult } from '../../reports/index.js';
-import { ACKNOWLEDGED_CHECK_NAME, captureTargetBaseline, checkTargetConsistency, isTargetSettled } from '../index.js';
+import type { THistoryEventLike } from '../../analysis/index.js';
+import { ACKNOWLEDGED_CHECK_NAME, HISTORY_CHECK_NAME, targetTrailReader, captureTargetBaseline, checkTargetConsistency, isTargetSettled } from '../index.js';
 
-/** Built-in invariants targets/shop.yaml has no SQL for yet (the visible gap of issue 12). */
+/** Built-in history checks targets/shop.yaml judges through its `acknowledged` writes, not `invariants` (see the history test). */
 const MISSING_FROM_YAML = ['acknowledged-orders-exist', 'history-consistent'];
 
 /**
@@ -367,5 +368,95 @@ describe('targets/shop.yaml invariants agree with the built-in shop checks', () 
     // the client cancelled 2003 (an indeterminate cancel counts: it may have happened)
     const cancelled = await judge([...op('checkout', 'ok', '2001', 1), ...op('checkout', 'ok', '2003', 3), ...op('cancel', 'info', '2003', 3)]);
     expect(cancelled).toMatchObject({ pass: true, checked: 2 });
+  });
+  it('judges a run history the same: a failed checkout that was confirmed, an order nobody sent, a lost acknowledgement, a cancel not applied', async () => {
+    // orders 2080 (confirmed, though its checkout failed for the client), 2081 (created under a key
+    // the client never sent); 2082 was acknowledged but does not exist; the cancel of 2001 was acknowledged
+    await reset(`${confirmed(2080, 1001, 1200)}
+      INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items)
+        VALUES (2081, 1, 'k-stranger', 'h', 'confirmed', 1200, '[{"productId":"1001","qty":1}]');`);
+    const history: THistoryEventLike[] = [];
+    const t0 = Date.now() - 30_000;
+    const op = (f: string, route: string, done: 'ok' | 'fail', value: THistoryEventLike['value'], status: number) => {
+      const process = history.length + 1;
+      history.push({ index: history.length, type: 'invoke', f, process, time: t0 + history.length, value, route });
+      history.push({ index: history.length, type: done, f, process, time: t0 + history.length, value: { ...value, status }, route });
+    };
+    const checkout = (order: number, done: 'ok' | 'fail', status: number) =>
+      op(
+        'checkout',
+        'POST /checkout',
+        done,
+        { idempotencyKey: `k-${order}`, key: `k-${order}`, ...(done === 'ok' ? { orderId: String(order), id: String(order) } : {}) },
+        status,
+      );
+    checkout(2001, 'ok', 201);
+    checkout(2002, 'fail', 402);
+    checkout(2003, 'ok', 201);
+    op('cancel', 'POST /orders/:id/cancel', 'ok', { orderId: '2003', id: '2003' }, 200);
+    checkout(2080, 'fail', 409);
+    checkout(2082, 'ok', 201);
+    op('cancel', 'POST /orders/:id/cancel', 'ok', { orderId: '2001', id: '2001' }, 200);
+
+    const names = ['acknowledged-orders-exist', 'history-consistent'] as const;
+    const builtIn = (await checkConsistency(url, { invariants: names, history, runStart: t0 - 60_000, runEnd: Date.now() + 60_000 })).invariants;
+    const yaml = (
+      await checkTargetConsistency(
+        target,
+        { invariants: [ACKNOWLEDGED_CHECK_NAME, HISTORY_CHECK_NAME], history, loadStart: t0 - 60_000 },
+        { SHOP_DATABASE_URL: url },
+      )
+    ).invariants;
+    for (const r of [...builtIn, ...yaml]) expect(r.error, `${r.name} could not run`).toBeUndefined();
+    const named = (rs: TInvariantResult[]) => new Set(rs.flatMap((r) => [...rowIds(r)]));
+    const want = ['2080', '2081', '2082', '2001'];
+    expect(
+      want.filter((id) => !named(builtIn).has(id)),
+      'ids the built-in checks miss',
+    ).toEqual([]);
+    expect(
+      want.filter((id) => !named(yaml).has(id)),
+      'ids the target file misses',
+    ).toEqual([]);
+    // nothing else: the clean orders' histories agree with their rows
+    expect([...named(yaml)].filter((id) => /^20\d\d$/.test(id) && !want.includes(id))).toEqual([]);
+    const byName = new Map(yaml.map((r) => [r.name, r]));
+    expect(
+      byName
+        .get(HISTORY_CHECK_NAME)!
+        .violations.map((v) => v.kind)
+        .sort(),
+    ).toEqual(['failed-but-happened', 'unknown-write']);
+    expect(byName.get(ACKNOWLEDGED_CHECK_NAME)!.attempted, '5 checkouts and 2 cancels completed').toBe(7);
+  });
+  it("explains a violation from the shop's tables through the file's trails, as the built-in trail does", async () => {
+    const double = SCENARIOS.find((x) => x.name === 'double-charge, confirmed order')!;
+    await reset(double.sql);
+    const builtIn = (await checkConsistency(url, { invariants: ['payment-exactly-once'], history: [], runStart: 0, runEnd: 0, trail: {} })).invariants[0]!;
+    const yaml = (await checkTargetConsistency(target, { invariants: ['payment-exactly-once'], history: [] }, { SHOP_DATABASE_URL: url })).invariants[0]!;
+    const reader = targetTrailReader(target, { SHOP_DATABASE_URL: url });
+    try {
+      const steps = await reader.steps(yaml.violations[0]!.ids);
+      const texts = (entries: { text: string }[]) => entries.map((e) => e.text).join('\n');
+      // the order, its saga, its reservation and both captures, from the file's queries as from the built-in trail
+      for (const want of [
+        'order 2010 created',
+        'saga of order 2010 completed',
+        'reservation 3010',
+        'payment 4010 for order 2010',
+        'payment 4011 for order 2010',
+      ])
+        expect(texts(steps), want).toContain(want);
+      for (const want of ['payment 4010', 'payment 4011']) expect(texts(builtIn.violations[0]!.trail ?? []), want).toContain(want);
+      expect(
+        steps.every((x) => x.source !== 'trail'),
+        'every trail query ran',
+      ).toBe(true);
+      expect(steps.find((x) => x.text.startsWith('payment 4010'))!.at).toMatch(/^\d{4}-\d\d-\d\dT/);
+      // a product id finds the product's reservations (a leak names the orders that touched it last)
+      expect(texts(await reader.steps(['1001']))).toContain('× product 1001');
+    } finally {
+      await reader.close();
+    }
   });
 });
