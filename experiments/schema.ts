@@ -133,7 +133,10 @@ export const ScenarioRefSchema = z
 /** `shop` (the bundled shop) or the path of a target file (`../target.yaml`, relative to the experiment file). */
 export const TargetRefSchema = z
   .string()
-  .regex(/^shop$|^\S+\.ya?ml$/, '"shop", or the path of a target file ending in .yaml (relative to the experiment file)')
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,79}$|^\S+\.ya?ml$/,
+    '"shop", the name of a target saved in the console, or the path of a target file ending in .yaml (relative to the experiment file)',
+  )
   .max(500);
 
 /** True when an experiment's target is a target file rather than the bundled shop. */

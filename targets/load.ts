@@ -39,7 +39,12 @@ export async function loadTarget(ref: string, cwd = process.cwd()): Promise<{ ta
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     const shipped = (await readdir(TARGETS_DIR)).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, ''));
     throw new AppError('NOT_FOUND', `target ${ref} not found (${file})`, {
-      issues: [{ path: 'target', message: `no target file at ${file}; shipped targets: ${shipped.join(', ') || 'none'}` }],
+      issues: [
+        {
+          path: 'target',
+          message: `no target file at ${file}; shipped targets: ${shipped.join(', ') || 'none'} (a target saved in the console is run from the console: the CLI reads files, so save its YAML as a file and name its path)`,
+        },
+      ],
     });
   }
   return { target: parseTarget(text, path.relative(cwd, file) || file), file, text };

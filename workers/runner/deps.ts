@@ -12,6 +12,7 @@ import { loadScenarioFile, runLoad, withOverrides, type TScenario } from '../../
 import { analyseRun, captureConsistencyBaseline, isSettled, type TLogRecord as TAnalysisLog } from '../analysis/index.js';
 import { summaryOf, violationsOf, writeReport, REPORT_SCHEMA_VERSION } from '../reports/index.js';
 import { readSamples } from '../collectors/index.js';
+import { resolveTargetFile } from '../targets/index.js';
 import type { TAnalyseInput, TAnalyseOutput, TFaultWindow, TRunnerDeps } from './ports.js';
 import { shopSystem } from './shop-system.js';
 import { targetSystem } from './target-system.js';
@@ -105,10 +106,11 @@ async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
 }
 
 export const realDeps: TRunnerDeps = {
-  // the shop, or a target file (its path is absolute: experiments resolve it against the experiment file)
+  // the shop, or a target file (a path is absolute: experiments resolve it against the experiment file),
+  // or a target saved in the console (by its name: written to a file of its own, per version)
   systemUnderTest: async (experiment, p, deps) => {
     if (!isTargetFile(experiment.target)) return shopSystem(p, deps);
-    const { target, file } = await loadTarget(experiment.target);
+    const { target, file } = await loadTarget(await resolveTargetFile(p.db, experiment.target));
     return targetSystem(target, p, deps, file);
   },
   applyFault: (spec, ctx) => applyFault(spec, ctx),
