@@ -62,3 +62,16 @@ export async function sessions(db: TDb): Promise<{ operator: TSession; viewer: T
   };
   return { operator: await mk('otto', 'operator'), viewer: await mk('vera', 'viewer') };
 }
+
+/** A field issue of an API error answer. */
+export interface TIssue {
+  path: string;
+  message: string;
+  line?: number;
+}
+
+/** An API answer as the tests read it: status and JSON body (an error names its code, message and issues). */
+export interface TAnswer {
+  status: number;
+  json: Record<string, unknown> & { error?: { code: string; message: string; issues?: TIssue[] } };
+}

@@ -19,7 +19,7 @@ import { createTestDatabase } from '../../db/testing.js';
 import { experiments, savedTargets } from '../../db/schema/index.js';
 import { loadTarget, SHOP_TARGET_FILE } from '../../targets/index.js';
 import { NEW_TARGET_TEMPLATE } from '../_lib/target-template.js';
-import { loadApiRoutes, sessions, urlOf, type TApiRoute, type TSession } from './route-walk.js';
+import { loadApiRoutes, sessions, urlOf, type TAnswer, type TApiRoute, type TSession } from './route-walk.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const saved = { ...process.env };
@@ -29,16 +29,6 @@ let operator: TSession;
 let viewer: TSession;
 let web: Server;
 let dataDir: string;
-
-interface TIssue {
-  path: string;
-  message: string;
-  line?: number;
-}
-interface TAnswer {
-  status: number;
-  json: Record<string, unknown> & { error?: { code: string; message: string; issues?: TIssue[] } };
-}
 
 async function call(method: string, pattern: string, o: { params?: Record<string, string>; as?: TSession; yaml?: string } = {}): Promise<TAnswer> {
   const r = routes.find((x) => x.method === method && x.pattern === pattern)!;

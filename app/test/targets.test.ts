@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFaultProxy, type TFaultProxy } from '../../chaos/index.js';
 import { createTestDatabase } from '../../db/testing.js';
-import { loadApiRoutes, sessions, urlOf, type TApiRoute, type TSession } from './route-walk.js';
+import { loadApiRoutes, sessions, urlOf, type TAnswer, type TApiRoute, type TIssue, type TSession } from './route-walk.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BROKEN = `name: broken
@@ -36,16 +36,6 @@ let root: string;
 let routes: TApiRoute[];
 let operator: TSession;
 let viewer: TSession;
-
-interface TIssue {
-  path: string;
-  message: string;
-  line?: number;
-}
-interface TAnswer {
-  status: number;
-  json: Record<string, unknown> & { error?: { code: string; message: string; issues?: TIssue[] } };
-}
 
 async function call(method: string, pattern: string, o: { params?: Record<string, string>; as?: TSession | null } = {}): Promise<TAnswer> {
   const r = routes.find((x) => x.method === method && x.pattern === pattern)!;
