@@ -84,6 +84,14 @@ export const INVARIANT_NAMES = [
 ] as const;
 export type TInvariantName = (typeof INVARIANT_NAMES)[number];
 
+/**
+ * The shop's checks by the names targets/shop.yaml gives them (the built-in checker's names, its
+ * acknowledged-write check under the name every target file's has). `acknowledged-orders-exist`
+ * is still read, as the old name of `acknowledged-writes-exist`.
+ */
+export const SHOP_INVARIANTS: readonly string[] = INVARIANT_NAMES.map((n) => (n === 'acknowledged-orders-exist' ? 'acknowledged-writes-exist' : n));
+const OLD_NAMES: Readonly<Record<string, string>> = { 'acknowledged-orders-exist': 'acknowledged-writes-exist' };
+
 /** The shop's deliberate bug switches (SHOP_BUGS). */
 export const BUG_SWITCHES = [
   'double-charge',
@@ -400,12 +408,15 @@ export const ExperimentSchema = z
   // the default invariants depend on the target: the shop's names, or every one of a target file's
   .transform((e) => ({
     ...e,
-    expectations: { ...e.expectations, invariants: e.expectations.invariants ?? (isTargetFile(e.target) ? ['*'] : [...INVARIANT_NAMES]) },
+    expectations: {
+      ...e.expectations,
+      invariants: e.expectations.invariants?.map((n) => OLD_NAMES[n] ?? n) ?? (isTargetFile(e.target) ? ['*'] : [...SHOP_INVARIANTS]),
+    },
   }));
 
 /** What only the shop has: its invariant names, its breakers named after edges. */
 function shopOnlyIssues(e: { target: string; expectations: { invariants?: string[]; breakers: { breaker: string }[] } }, ctx: z.RefinementCtx): void {
-  const shopNames: readonly string[] = INVARIANT_NAMES;
+  const shopNames: readonly string[] = [...SHOP_INVARIANTS, ...Object.keys(OLD_NAMES), '*'];
   if (isTargetFile(e.target)) return;
   // the shop's breakers are named after the edge they protect
   e.expectations.breakers.forEach((b, i) => {
@@ -417,7 +428,7 @@ function shopOnlyIssues(e: { target: string; expectations: { invariants?: string
       ctx.addIssue({
         code: 'custom',
         path: ['expectations', 'invariants', i],
-        message: `unknown invariant "${n}"; the shop's: ${INVARIANT_NAMES.join(', ')}`,
+        message: `unknown invariant "${n}"; the shop's: ${SHOP_INVARIANTS.join(', ')}`,
       });
   });
 }

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../core/errors.js';
 import { parseYamlWith } from '../core/validate.js';
-import { TargetSchema, type TTarget } from './schema.js';
+import { parseWithEnv, TargetSchema, type TEnv, type TTarget } from './schema.js';
 
 /** Where the shipped targets live. */
 export const TARGETS_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -24,13 +24,13 @@ export function targetPath(ref: string, cwd = process.cwd()): string {
   return isTargetPath(ref) ? path.resolve(cwd, ref) : path.join(TARGETS_DIR, `${ref}.yaml`);
 }
 
-/** Parse target YAML text; AppError('VALIDATION') with field paths and lines. */
-export function parseTarget(text: string, filename = 'target'): TTarget {
-  return parseYamlWith(TargetSchema, text, filename);
+/** Parse target YAML text (its `${VAR}`s from `env`); AppError('VALIDATION') with field paths and lines. */
+export function parseTarget(text: string, filename = 'target', env: TEnv = process.env): TTarget {
+  return parseWithEnv(env, () => parseYamlWith(TargetSchema, text, filename));
 }
 
-/** Load and validate a target by name (`shop`) or path (`targets/mine.yaml`). */
-export async function loadTarget(ref: string, cwd = process.cwd()): Promise<{ target: TTarget; file: string; text: string }> {
+/** Load and validate a target by name (`shop`) or path (`targets/mine.yaml`), its `${VAR}`s from `env`. */
+export async function loadTarget(ref: string, cwd = process.cwd(), env: TEnv = process.env): Promise<{ target: TTarget; file: string; text: string }> {
   const file = targetPath(ref, cwd);
   let text: string;
   try {
@@ -47,5 +47,5 @@ export async function loadTarget(ref: string, cwd = process.cwd()): Promise<{ ta
       ],
     });
   }
-  return { target: parseTarget(text, path.relative(cwd, file) || file), file, text };
+  return { target: parseTarget(text, path.relative(cwd, file) || file, env), file, text };
 }

@@ -40,9 +40,23 @@ export function interpolateEnv(text: string, env: TEnv = process.env): { value: 
   return { value, missing };
 }
 
+/** The environment a file is being parsed with (parseWithEnv sets it around one synchronous parse). */
+let parseEnv: TEnv | undefined;
+
+/** Run a synchronous parse of a target file with `env` as the environment its `${VAR}`s read. */
+export function parseWithEnv<T>(env: TEnv, parse: () => T): T {
+  const before = parseEnv;
+  parseEnv = env;
+  try {
+    return parse();
+  } finally {
+    parseEnv = before;
+  }
+}
+
 /** A string that may name environment variables (resolved when the file is parsed). */
 const EnvString = z.string().transform((s, ctx) => {
-  const { value, missing } = interpolateEnv(s);
+  const { value, missing } = interpolateEnv(s, parseEnv ?? process.env);
   if (missing.length) {
     ctx.addIssue({ code: 'custom', message: `environment variable ${missing.join(', ')} is not set and has no default (write \${${missing[0]}:-value})` });
     return z.NEVER;
@@ -310,6 +324,8 @@ export const MetricsSchema = z
       .strict()
       .optional(),
     breakers: BreakersSchema.optional(),
+    /** More metric families to store for the run (its charts), beyond the request histogram and the breaker metric. */
+    keep: z.array(z.string().regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, 'a Prometheus metric family name')).default([]),
   })
   .strict()
   .superRefine((m, ctx) => {

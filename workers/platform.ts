@@ -66,6 +66,21 @@ export const LOAD_QUEUE = 'load';
 
 const g = globalThis as unknown as { __faultlinePlatforms?: Map<string, TPlatform> };
 
+/**
+ * The environment target files are read with on platform `p`: the process's, with the platform's
+ * own addresses of the bundled shop in the variables targets/shop.yaml names — a stack started on
+ * other ports (a CLI run, a test) reads the shop's file with its own.
+ */
+export function targetEnv(p: Pick<TPlatform, 'toxiproxyUrl' | 'supervisorUrl' | 'gatewayUrl' | 'shopDatabaseUrl'>): Record<string, string | undefined> {
+  return {
+    ...process.env,
+    TOXIPROXY_URL: p.toxiproxyUrl,
+    SUPERVISOR_URL: p.supervisorUrl,
+    SHOP_GATEWAY_URL: p.gatewayUrl,
+    SHOP_DATABASE_URL: p.shopDatabaseUrl,
+  };
+}
+
 export function getPlatform(opts: PlatformOptions = {}): TPlatform {
   const cfg = loadConfig();
   const resolved = {

@@ -3,7 +3,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../core/errors.js';
-import { BUG_SWITCHES, EXPERIMENTS_DIR, experimentsDetecting, listExperiments, loadSuiteFile, parseDurationMs, parseExperiment } from '../index.js';
+import {
+  BUG_SWITCHES,
+  EXPERIMENTS_DIR,
+  experimentsDetecting,
+  listExperiments,
+  loadSuiteFile,
+  parseDurationMs,
+  parseExperiment,
+  SHOP_INVARIANTS,
+} from '../index.js';
+import { loadTarget } from '../../targets/index.js';
 
 const VALID = `name: t
 description: test
@@ -53,6 +63,20 @@ describe('experiment schema', () => {
     expect(e.target).toBe('shop');
     expect(e.expectations.invariants).toContain('stock-conserved');
     expect(e.faults[0].fault).toMatchObject({ type: 'latency', params: { latencyMs: 500, jitterMs: 0 } });
+  });
+
+  it("the shop's checks by targets/shop.yaml's names: the default, and the old acknowledged-orders-exist read as acknowledged-writes-exist", async () => {
+    const e = parseExperiment(VALID, 't.yaml');
+    expect(e.expectations.invariants).toEqual([...SHOP_INVARIANTS]);
+    // every default name is a check the shop's target file has
+    const t = (await loadTarget('shop')).target;
+    const fileChecks = [...t.invariants.map((i) => i.name), 'acknowledged-writes-exist', 'history-consistent'];
+    expect(SHOP_INVARIANTS.filter((n) => !fileChecks.includes(n))).toEqual([]);
+    const old = parseExperiment(`${VALID}  invariants: [acknowledged-orders-exist, saga-terminal]\n`, 't.yaml');
+    expect(old.expectations.invariants).toEqual(['acknowledged-writes-exist', 'saga-terminal']);
+    expect(issuesOf(() => parseExperiment(`${VALID}  invariants: [no-such-check]\n`, 't.yaml'))).toEqual([
+      expect.objectContaining({ path: 'expectations.invariants.0', message: expect.stringContaining('acknowledged-writes-exist') }),
+    ]);
   });
 
   it('names the field and line of a bad fault parameter', () => {

@@ -33,7 +33,7 @@ export function violationsOf(report: TReport): TViolationRecord[] {
       });
   for (const i of report.invariants)
     if (!i.pass) {
-      const kind = i.name === 'history-consistent' || i.name === 'acknowledged-orders-exist' ? 'history' : 'consistency';
+      const kind = ['history-consistent', 'acknowledged-orders-exist', 'acknowledged-writes-exist'].includes(i.name) ? 'history' : 'consistency';
       if (i.violations.length === 0) out.push({ kind, name: i.name, message: i.error ?? `invariant ${i.name} failed`, evidence: { error: i.error ?? null } });
       for (const v of i.violations) out.push({ kind, name: i.name, message: v.message, evidence: v });
     }

@@ -6,15 +6,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { applyFault, leverState } from '../../chaos/index.js';
 import { AppError } from '../../core/errors.js';
-import { isTargetFile, type TExperiment, type TTimedFault } from '../../experiments/index.js';
+import type { TExperiment, TTimedFault } from '../../experiments/index.js';
 import { loadTarget } from '../../targets/index.js';
 import { loadScenarioFile, runLoad, withOverrides, type TScenario } from '../../loadtests/index.js';
-import { analyseRun, captureConsistencyBaseline, isSettled, type TLogRecord as TAnalysisLog } from '../analysis/index.js';
+import { analyseRun, type TLogRecord as TAnalysisLog } from '../analysis/index.js';
 import { summaryOf, violationsOf, writeReport, REPORT_SCHEMA_VERSION } from '../reports/index.js';
 import { readSamples } from '../collectors/index.js';
 import { resolveTargetFile } from '../targets/index.js';
+import { targetEnv } from '../platform.js';
 import type { TAnalyseInput, TAnalyseOutput, TFaultWindow, TRunnerDeps } from './ports.js';
-import { shopSystem } from './shop-system.js';
 import { targetSystem } from './target-system.js';
 
 const SCENARIOS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../loadtests/scenarios');
@@ -106,12 +106,13 @@ async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
 }
 
 export const realDeps: TRunnerDeps = {
-  // the shop, or a target file (a path is absolute: experiments resolve it against the experiment file),
-  // or a target saved in the console (by its name: written to a file of its own, per version)
+  // a target file: a shipped one by name (`shop` is targets/shop.yaml), a path (absolute: experiments
+  // resolve it against the experiment file), or a target saved in the console (written to a file of
+  // its own, per version) — read with the platform's addresses of the bundled shop (targetEnv)
   systemUnderTest: async (experiment, p, deps) => {
-    if (!isTargetFile(experiment.target)) return shopSystem(p, deps);
-    const { target, file } = await loadTarget(await resolveTargetFile(p.db, experiment.target));
-    return targetSystem(target, p, deps, file);
+    const env = targetEnv(p);
+    const { target, file } = await loadTarget(await resolveTargetFile(p.db, experiment.target), process.cwd(), env);
+    return targetSystem(target, p, deps, file, env);
   },
   applyFault: (spec, ctx) => applyFault(spec, ctx),
   loadScenario: async (name) => {
@@ -128,6 +129,4 @@ export const realDeps: TRunnerDeps = {
   runLoad: (scenario, opts) => runLoad(scenario, { baseUrl: opts.baseUrl, signal: opts.signal, onSecond: opts.onSecond, onHistory: opts.onHistory }),
   analyse,
   leverState: (db) => leverState(db),
-  isSettled: (url, baseline) => isSettled(url, { baseline }),
-  captureBaseline: (url) => captureConsistencyBaseline(url),
 };

@@ -142,9 +142,4 @@ export interface TRunnerDeps {
   analyse(input: TAnalyseInput): Promise<TAnalyseOutput>;
   /** The safety lever (contract 4): asked before leaving `queued` and before every fault apply. */
   leverState(db: TDb): Promise<TLeverState>;
-  /** Whether the shop has settled (no saga in flight, outbox drained, no live reservation of a finished order). */
-  /** `baseline`: what was already stuck before the run is not waited for. */
-  isSettled(shopDatabaseUrl: string, baseline?: TConsistencyBaseline): Promise<{ settled: boolean; detail: string }>;
-  /** What the consistency invariants would flag before the load, so the run is judged on its own findings. */
-  captureBaseline(shopDatabaseUrl: string): Promise<TConsistencyBaseline>;
 }

@@ -34,7 +34,8 @@ export async function steadyStateChecks(supervisor: SupervisorClient, gatewayUrl
   return checks;
 }
 
-async function instancesCheck(supervisor: SupervisorClient): Promise<TSteadyStateCheck> {
+/** Every instance a faultline supervisor lists is running. */
+export async function instancesCheck(supervisor: SupervisorClient): Promise<TSteadyStateCheck> {
   try {
     const inst = await supervisor.instances();
     const down = inst.filter((i) => i.state !== 'running');

@@ -20,8 +20,8 @@ import { applyRecordedFault, type TFaultContext } from '../../chaos/index.js';
 import { AppError } from '../../core/errors.js';
 import type { TScenario } from '../../loadtests/index.js';
 import { targetNemesisKinds, type TNemesisTopology } from '../../experiments/index.js';
-import { breakerMapping, listedEdges, type TTarget } from '../../targets/index.js';
-import type { TScrapeInstance, TScrapeTick } from '../collectors/index.js';
+import { breakerMapping, listedEdges, type TEnv, type TTarget } from '../../targets/index.js';
+import { SupervisorClient, type TScrapeInstance, type TScrapeTick } from '../collectors/index.js';
 import type { TPlatform } from '../platform.js';
 import {
   applyCommandFault,
@@ -39,6 +39,7 @@ import {
 } from '../targets/index.js';
 import type { TAppliedFaultHandle, TRunnerDeps, TSteadyStateCheck, TSystemUnderTest } from './ports.js';
 import { fetchTopology } from './plan-faults.js';
+import { instancesCheck } from './steady-state.js';
 import { targetLogReader, traceTargetViolations } from './target-logs.js';
 
 const PROCESS_FAULTS = new Set(['kill', 'pause', 'restart']);
@@ -117,6 +118,8 @@ async function healthChecks(t: TTarget, vars: TSetupVars, tick: TScrapeTick, pro
     }
   }
   const checks: TSteadyStateCheck[] = [
+    // a faultline supervisor lists its instances: every one must be running (one left paused or stopped by an earlier run is not steady)
+    ...(t.processes?.kind === 'supervisor' ? [await instancesCheck(new SupervisorClient({ url: t.processes.url }))] : []),
     { name: `entry answers GET ${t.entry.health}`, ok: ok === probes, detail: `${ok}/${probes} ok${failures.size ? ` (${[...failures].join(', ')})` : ''}` },
   ];
   if (tick.failed.length) checks.push({ name: 'every metrics URL answers', ok: false, detail: tick.failed.map((f) => `${f.instance}: ${f.error}`).join(', ') });
@@ -189,12 +192,16 @@ async function targetTopology(t: TTarget): Promise<TNemesisTopology> {
   return { edges, instances, kinds };
 }
 
-/** The system under test described by target file `t`, read from `file` (absolute: the ledger names it for undoing process faults). */
-export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: string): TSystemUnderTest {
+/**
+ * The system under test described by target file `t`, read from `file` (absolute: the ledger names
+ * it for undoing process faults) with `env` (its databases' variables are read from it too).
+ */
+export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: string, env: TEnv = process.env): TSystemUnderTest {
   const requests = t.metrics?.requests;
   const mapping = t.metrics?.breakers ? breakerMapping(t.metrics.breakers) : undefined;
   const breakers = mapping?.metric;
   const sd = t.metrics?.http_sd;
+  const supervisor = t.processes?.kind === 'supervisor' ? new SupervisorClient({ url: t.processes.url }) : undefined;
   // the run's state (configuration stays on `t`): what entry.setup captured
   let vars: TSetupVars = {};
   return {
@@ -206,24 +213,26 @@ export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: 
     applyFault: (spec, ctx) => commandFault(t, file, spec, ctx) ?? deps.applyFault(spec, ctx),
     instances: async () => [...scrapeInstances(t), ...(sd ? await discoveredInstances(t, sd) : [])],
     topology: () => targetTopology(t),
-    keepMetrics: [...(requests ? [requests.histogram] : []), ...(breakers ? [breakers] : [])],
-    setRunContext: async () => undefined,
+    keepMetrics: [...(requests ? [requests.histogram] : []), ...(breakers ? [breakers] : []), ...(t.metrics?.keep ?? [])],
+    // a faultline supervisor tags its instances' log lines with the run
+    setRunContext: async (runId) => void (await supervisor?.setContext(runId)),
     supervisorLogs: false,
     // the target's own logs (a file, an Elasticsearch index, a supervisor), into the platform's log store
     logReader: (o) => targetLogReader(t, o),
     adaptScenario: (s) => adaptScenario(t, vars, s),
     steadyStateChecks: (tick, probes) => healthChecks(t, vars, tick, probes),
-    captureBaseline: (names) => captureTargetBaseline(t, names),
-    isSettled: (baseline) => isTargetSettled(t, process.env, baseline),
+    captureBaseline: (names) => captureTargetBaseline(t, names, env),
+    isSettled: (baseline) => isTargetSettled(t, env, baseline),
     analysis: {
       // the first violations of each invariant carry the run's log lines naming their ids (logs.id_field)
       consistency: async (input) => {
-        const r = await checkTargetConsistency(t, input);
+        const r = await checkTargetConsistency(t, input, env);
         if ((!t.logs && t.trails.length === 0) || !input.runId) return r;
         if (t.logs) await p.logStore.flush();
-        const trails = t.trails.length ? targetTrailReader(t) : undefined;
+        const trails = t.trails.length ? targetTrailReader(t, env) : undefined;
         try {
           return {
+            infoOps: r.infoOps,
             invariants: await traceTargetViolations(t, r.invariants, {
               ...(t.logs ? { logs: p.logStore } : {}),
               ...(trails ? { steps: (ids: readonly string[]) => trails.steps(ids) } : {}),

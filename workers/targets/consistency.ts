@@ -16,7 +16,7 @@ import pg from 'pg';
 import type { TEnv, TTarget, TTargetAcknowledged, TTargetInvariant } from '../../targets/index.js';
 import { databaseUrl, historyDatabase } from '../../targets/index.js';
 import type { TBaselineFinding, TConsistencyBaseline, THistoryEventLike } from '../analysis/index.js';
-import type { TInvariantResult, TTrailEntry, TViolation } from '../reports/index.js';
+import type { TInfoOp, TInvariantResult, TTrailEntry, TViolation } from '../reports/index.js';
 
 /** The name experiments list the acknowledged-write check under (experiments/ ACKNOWLEDGED_CHECK). */
 export const ACKNOWLEDGED_CHECK_NAME = 'acknowledged-writes-exist';
@@ -293,13 +293,42 @@ function historyViolation(kind: string, message: (key: string) => string, show: 
  * never sent (`unknown`; skipped when the history carries no key: known and unknown cannot be told
  * apart). `checked` is the writes the load completed on these routes.
  */
-async function judgeHistory(t: TTarget, history: readonly THistoryEventLike[], loadStart: number, env: TEnv): Promise<TInvariantResult> {
+/**
+ * The attempts on `a`'s route whose outcome the client could not know (`info`: a 5xx, no answer),
+ * each recovered or not: whether `failed` (which of these keys happened) finds its key.
+ */
+async function indeterminate(t: TTarget, a: TTargetAcknowledged, history: readonly THistoryEventLike[], env: TEnv): Promise<TInfoOp[]> {
+  const ops = history.filter((e) => e.type === 'info' && e.route === a.route && typeof e.value.key === 'string');
+  if (!a.failed || ops.length === 0) return [];
+  const happened = new Map((await historyRows(t, a, a.failed, [[...new Set(ops.map((e) => e.value.key!))]], env)).map((r) => [String(Object.values(r)[0]), r]));
+  return ops.map((e) => {
+    const r = happened.get(e.value.key!);
+    return {
+      f: e.f === 'request' ? a.route : e.f,
+      idempotencyKey: e.value.key!,
+      time: e.time,
+      recovered: r !== undefined,
+      finalStatus: r && 'status' in r ? String(r.status) : null,
+      orderId: r && 'id' in r ? String(r.id) : null,
+      error: e.value.error ?? null,
+    };
+  });
+}
+
+async function judgeHistory(
+  t: TTarget,
+  history: readonly THistoryEventLike[],
+  loadStart: number,
+  env: TEnv,
+): Promise<{ result: TInvariantResult; infoOps: TInfoOp[] }> {
   const description = 'writes the client saw fail did not happen, and nothing was written that the client never sent';
+  const infoOps: TInfoOp[] = [];
   try {
     let checked = 0;
     const violations: TViolation[] = [];
     for (const a of t.acknowledged.filter((x) => x.failed || x.unknown)) {
       checked += attemptsOn(a, history);
+      infoOps.push(...(await indeterminate(t, a, history, env)));
       const { sent, failed } = historyKeys(a, history);
       if (a.failed && failed.size > 0)
         for (const r of await historyRows(t, a, a.failed, [[...failed]], env))
@@ -324,9 +353,12 @@ async function judgeHistory(t: TTarget, history: readonly THistoryEventLike[], l
             ),
           );
     }
-    return { name: HISTORY_CHECK_NAME, description, pass: violations.length === 0, checked, violations: violations.slice(0, MAX_LISTED) };
+    return {
+      result: { name: HISTORY_CHECK_NAME, description, pass: violations.length === 0, checked, violations: violations.slice(0, MAX_LISTED) },
+      infoOps,
+    };
   } catch (e) {
-    return { name: HISTORY_CHECK_NAME, description, pass: false, checked: 0, violations: [], error: (e as Error).message };
+    return { result: { name: HISTORY_CHECK_NAME, description, pass: false, checked: 0, violations: [], error: (e as Error).message }, infoOps };
   }
 }
 
@@ -396,14 +428,17 @@ export async function checkTargetConsistency(
   t: TTarget,
   input: { invariants: readonly string[]; history: readonly THistoryEventLike[]; baseline?: TConsistencyBaseline; loadStart?: number },
   env: TEnv = process.env,
-): Promise<{ invariants: TInvariantResult[] }> {
+): Promise<{ invariants: TInvariantResult[]; infoOps: TInfoOp[] }> {
   const invariants = await judgeInvariants(t, input.invariants, env, input.baseline);
+  const infoOps: TInfoOp[] = [];
   const want = (name: string) => input.invariants.includes('*') || input.invariants.includes(name);
   if (want(ACKNOWLEDGED_CHECK_NAME) && t.acknowledged.length) invariants.push(await judgeAcknowledged(t, input.history, env));
   if (want(HISTORY_CHECK_NAME) && t.acknowledged.some((a) => a.failed || a.unknown)) {
     // without the load's start, the first write of the history bounds "during the run"
     const loadStart = input.loadStart ?? Math.min(...input.history.map((e) => e.time));
-    invariants.push(await judgeHistory(t, input.history, loadStart, env));
+    const h = await judgeHistory(t, input.history, loadStart, env);
+    invariants.push(h.result);
+    infoOps.push(...h.infoOps);
   }
-  return { invariants };
+  return { invariants, infoOps };
 }

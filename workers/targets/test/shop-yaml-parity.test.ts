@@ -372,17 +372,17 @@ describe('targets/shop.yaml invariants agree with the built-in shop checks', () 
   it('judges a run history the same: a failed checkout that was confirmed, an order nobody sent, a lost acknowledgement, a cancel not applied', async () => {
     // orders 2080 (confirmed, though its checkout failed for the client), 2081 (created under a key
     // the client never sent); 2082 was acknowledged but does not exist; the cancel of 2001 was acknowledged
-    await reset(`${confirmed(2080, 1001, 1200)}
+    await reset(`${confirmed(2080, 1001, 1200)}${confirmed(2090, 1001, 1200)}
       INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items)
         VALUES (2081, 1, 'k-stranger', 'h', 'confirmed', 1200, '[{"productId":"1001","qty":1}]');`);
     const history: THistoryEventLike[] = [];
     const t0 = Date.now() - 30_000;
-    const op = (f: string, route: string, done: 'ok' | 'fail', value: THistoryEventLike['value'], status: number) => {
+    const op = (f: string, route: string, done: 'ok' | 'fail' | 'info', value: THistoryEventLike['value'], status: number) => {
       const process = history.length + 1;
       history.push({ index: history.length, type: 'invoke', f, process, time: t0 + history.length, value, route });
       history.push({ index: history.length, type: done, f, process, time: t0 + history.length, value: { ...value, status }, route });
     };
-    const checkout = (order: number, done: 'ok' | 'fail', status: number) =>
+    const checkout = (order: number, done: 'ok' | 'fail' | 'info', status: number) =>
       op(
         'checkout',
         'POST /checkout',
@@ -397,16 +397,26 @@ describe('targets/shop.yaml invariants agree with the built-in shop checks', () 
     checkout(2080, 'fail', 409);
     checkout(2082, 'ok', 201);
     op('cancel', 'POST /orders/:id/cancel', 'ok', { orderId: '2001', id: '2001' }, 200);
+    // two checkouts without an answer: 2090's order exists (recovered), 2091's never happened
+    checkout(2090, 'info', 503);
+    checkout(2091, 'info', 0);
 
     const names = ['acknowledged-orders-exist', 'history-consistent'] as const;
-    const builtIn = (await checkConsistency(url, { invariants: names, history, runStart: t0 - 60_000, runEnd: Date.now() + 60_000 })).invariants;
-    const yaml = (
-      await checkTargetConsistency(
-        target,
-        { invariants: [ACKNOWLEDGED_CHECK_NAME, HISTORY_CHECK_NAME], history, loadStart: t0 - 60_000 },
-        { SHOP_DATABASE_URL: url },
-      )
-    ).invariants;
+    const both = await checkConsistency(url, { invariants: names, history, runStart: t0 - 60_000, runEnd: Date.now() + 60_000 });
+    const builtIn = both.invariants;
+    const file = await checkTargetConsistency(
+      target,
+      { invariants: [ACKNOWLEDGED_CHECK_NAME, HISTORY_CHECK_NAME], history, loadStart: t0 - 60_000 },
+      { SHOP_DATABASE_URL: url },
+    );
+    const yaml = file.invariants;
+    // the indeterminate checkouts, recovered or not, as the built-in checker reports them
+    const info = (ops: { idempotencyKey: string | null; recovered: boolean }[]) => ops.map((o) => [o.idempotencyKey, o.recovered]).sort();
+    expect(info(file.infoOps)).toEqual([
+      ['k-2090', true],
+      ['k-2091', false],
+    ]);
+    expect(info(file.infoOps)).toEqual(info(both.infoOps));
     for (const r of [...builtIn, ...yaml]) expect(r.error, `${r.name} could not run`).toBeUndefined();
     const named = (rs: TInvariantResult[]) => new Set(rs.flatMap((r) => [...rowIds(r)]));
     const want = ['2080', '2081', '2082', '2001'];
@@ -427,7 +437,7 @@ describe('targets/shop.yaml invariants agree with the built-in shop checks', () 
         .violations.map((v) => v.kind)
         .sort(),
     ).toEqual(['failed-but-happened', 'unknown-write']);
-    expect(byName.get(ACKNOWLEDGED_CHECK_NAME)!.attempted, '5 checkouts and 2 cancels completed').toBe(7);
+    expect(byName.get(ACKNOWLEDGED_CHECK_NAME)!.attempted, '7 checkouts and 2 cancels completed').toBe(9);
   });
   it("explains a violation from the shop's tables through the file's trails, as the built-in trail does", async () => {
     const double = SCENARIOS.find((x) => x.name === 'double-charge, confirmed order')!;
