@@ -10,8 +10,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AppError } from '../../core/errors.js';
-import { isTargetFile, parseExperiment, resolveExperimentRefs } from '../../experiments/index.js';
-import { listTargetFiles, REPO_ROOT, type TTargetFile } from '../../targets/index.js';
+import { parseExperiment, resolveExperimentRefs } from '../../experiments/index.js';
+import { isTargetPath, listTargetFiles, REPO_ROOT, type TTargetFile } from '../../targets/index.js';
 import { checkTarget, type TCheckLine, type TCheckTargetOptions } from './check-target.js';
 
 export interface TTargetExperiment {
@@ -57,7 +57,7 @@ async function experimentFiles(root: string): Promise<{ file: string; dir: strin
   return [...(await yamlIn(path.join(root, 'experiments'))), ...nested.flat()];
 }
 
-/** Which target file each experiment names: `shop` (the default) is `<root>/targets/shop.yaml`, a path resolves against the experiment's folder. */
+/** Which target file each experiment names: a name (`shop`, the default) is `<root>/targets/<name>.yaml`, a path resolves against the experiment's folder. */
 async function experimentsByTargetFile(root: string): Promise<Map<string, TTargetExperiment[]>> {
   const out = new Map<string, TTargetExperiment[]>();
   for (const { file, dir } of await experimentFiles(root)) {
@@ -65,7 +65,7 @@ async function experimentsByTargetFile(root: string): Promise<Map<string, TTarge
     let name: string;
     try {
       const e = resolveExperimentRefs(parseExperiment(await readFile(file, 'utf8'), file), dir);
-      target = isTargetFile(e.target) ? e.target : path.join(root, 'targets', `${e.target}.yaml`);
+      target = isTargetPath(e.target) ? e.target : path.join(root, 'targets', `${e.target}.yaml`);
       name = e.name;
     } catch {
       continue; // a suite, or an experiment that does not validate: it names no target
