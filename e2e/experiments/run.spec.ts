@@ -43,7 +43,8 @@ test('write an experiment (field errors first), run it from the UI and watch it 
   const exactlyOnce = page.locator('tr[data-invariant="payment-exactly-once"]');
   await expect(exactlyOnce).toContainText('violated');
   await expect(exactlyOnce).toContainText('double-capture');
-  await expect(exactlyOnce.locator('pre.evidence').first()).toContainText('captures');
+  // the offending row names the order's captured payments (targets/shop.yaml)
+  await expect(exactlyOnce.locator('pre.evidence').first()).toContainText('payment_ids');
   await expect(page.getByTestId('breaker-expectations')).toBeVisible();
   await expect(page.getByTestId('chart-breakers')).toBeVisible();
 

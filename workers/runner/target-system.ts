@@ -67,12 +67,13 @@ function scrapeInstances(t: TTarget): TScrapeInstance[] {
 /**
  * The http_sd targets as collector instances, asked again on every call (the collector
  * re-reads its instances every few scrapes): an instance that appears or moves to a new
- * port mid-run is followed. Its id is the address; its service the `service` or `job` label.
+ * port mid-run is followed. Its id is the `instance` label (as Prometheus takes it), else the
+ * address; its service the `service` or `job` label.
  */
 async function discoveredInstances(t: TTarget, sd: string): Promise<TScrapeInstance[]> {
   const found = await resolveHttpSd(sd);
   const offset = t.metrics?.scrape.length ?? 0;
-  return found.map((x, i) => scrapeInstance(`${t.name}-${x.address}`, x.labels.service ?? x.labels.job ?? t.name, offset + i, x.url));
+  return found.map((x, i) => scrapeInstance(x.labels.instance ?? `${t.name}-${x.address}`, x.labels.service ?? x.labels.job ?? t.name, offset + i, x.url));
 }
 
 async function proxyApi(base: string, method: 'GET' | 'POST' | 'DELETE', p: string, body?: unknown): Promise<unknown> {

@@ -141,11 +141,11 @@ export async function waitFor<T>(what: string, fn: () => Promise<T> | T, timeout
  * outlive their run). Worker and fixture are stopped before it returns, whatever happened.
  * `beforeRun` sees the fixture once the shop is up (e.g. to point a target file's URLs at it).
  */
-export async function runOnFreshShop(o: { yaml: string; sourcePath: string; bugs?: string[]; beforeRun?: (fx: TRunnerFixture) => void }) {
+export async function runOnFreshShop(o: { yaml: string; sourcePath: string; bugs?: string[]; beforeRun?: (fx: TRunnerFixture) => void | Promise<void> }) {
   const fx = await startRunnerFixture({ bugs: o.bugs ?? [] });
   let worker: TRunningWorker | undefined;
   try {
-    o.beforeRun?.(fx);
+    await o.beforeRun?.(fx);
     worker = await startWorker({ platform: fx.platform, log: () => undefined });
     const { runId } = await enqueueRun(fx.platform, { yaml: o.yaml, sourcePath: o.sourcePath, trigger: 'cli' });
     const run = await waitForRun(fx.platform, runId, { timeoutMs: 240_000 });

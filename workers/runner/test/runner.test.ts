@@ -100,6 +100,9 @@ describe('runner on the real shop', () => {
     expect((rep!.report as { verdict: string }).verdict).toBe(ra.state);
     const samples = await fx.platform.db.$client.query('select count(*)::int n from metric_series where run_id = $1', [a.runId]);
     expect(samples.rows[0].n).toBeGreaterThan(0);
+    // the shop's instances keep their supervisor ids (its http_sd's `instance` label), as the run page's lanes name them
+    const instances = await fx.platform.db.$client.query<{ instance: string }>('select distinct instance from metric_series where run_id = $1', [a.runId]);
+    expect(instances.rows.map((r) => r.instance)).toEqual(expect.arrayContaining(['gateway-0', 'orders-0', 'payments-0']));
   }, 200_000);
 
   it('ends the run aborted when an abort condition trips, with the fault removed', async () => {
