@@ -149,6 +149,8 @@ export const AcknowledgedWriteSchema = z
      * key) or a JSON path into the request body (`$.transferId`). @defaultValue none
      */
     key: WriteKeySchema.optional(),
+    /** JSON paths of the acknowledging response whose values the history records (a target's `agree` compares them with the row). */
+    record: z.array(z.string().regex(/^\$(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])+$/, 'expected a JSON path like "$.totalCents"')).optional(),
   })
   .strict();
 export type TAcknowledgedWrite = z.infer<typeof AcknowledgedWriteSchema>;

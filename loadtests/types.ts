@@ -87,6 +87,8 @@ export interface THistoryEvent {
      * fail, or one it never sent, is looked up by it after the run.
      */
     key?: string;
+    /** Values of an acknowledging response the run records (`acknowledged[].record`: JSON path → value), to compare with the write's row after the run. */
+    fields?: Record<string, string | number | boolean | null>;
   };
   latencyMs?: number;
   correctedLatencyMs?: number;

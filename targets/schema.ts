@@ -459,6 +459,12 @@ export const AcknowledgedSchema = z
      */
     changed_by: z.array(Route).default([]),
     /**
+     * What the write's row must agree with: a column of `confirm.sql` → the JSON path of the
+     * acknowledging response it must equal (`total_cents: $.totalCents`). The load records those
+     * response values; a row that says otherwise is a violation (`ack-mismatch`).
+     */
+    agree: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a column name of confirm.sql'), JsonPath).optional(),
+    /**
      * The request's own key (`header Idempotency-Key`, or `$.transferId` in its body): the load
      * records it with every attempt, so `failed` and `unknown` can look writes up by it.
      */
@@ -480,6 +486,10 @@ export const AcknowledgedSchema = z
   .refine((a) => !a.final_states || 'database' in a.confirm, {
     path: ['final_states'],
     message: 'final states are read from confirm.sql (its state column): confirm with database + sql, not get',
+  })
+  .refine((a) => !a.agree || 'database' in a.confirm, {
+    path: ['agree'],
+    message: 'agree compares columns of confirm.sql: confirm with database + sql, not get',
   })
   .refine((a) => a.key || (!a.failed && !a.unknown), {
     path: ['key'],

@@ -94,6 +94,16 @@ export function writeKey(key: string | undefined, headers: Readonly<Record<strin
   return v === undefined || v === null || typeof v === 'object' ? undefined : String(v);
 }
 
+/** The values at `paths` of an acknowledging response (scalars; anything else is left out). */
+export function recordedFields(json: unknown, paths: readonly string[]): Record<string, string | number | boolean | null> {
+  const out: Record<string, string | number | boolean | null> = {};
+  for (const p of paths) {
+    const v = atJsonPath(json, p);
+    if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) out[p] = v as string | number | boolean | null;
+  }
+  return out;
+}
+
 /** One iteration: one weighted request, recorded as history. */
 export async function requestIteration(s: TScenario, io: TShopIO, vu: number): Promise<void> {
   const req = pickRequest(s.requests ?? [], Math.random());
@@ -115,6 +125,7 @@ export async function requestIteration(s: TScenario, io: TShopIO, vu: number): P
   });
   if (!hOn) return;
   const acked = ack && ack.status.includes(r.status) ? atJsonPath(r.json, ack.id) : undefined;
+  const fields = acked !== undefined && ack?.record ? recordedFields(r.json, ack.record) : undefined;
   const type = r.interrupted ? 'info' : outcome(r.status, ack ? ack.status : req.expect);
   io.history({
     type,
@@ -125,6 +136,7 @@ export async function requestIteration(s: TScenario, io: TShopIO, vu: number): P
       ...(key ? { key } : {}),
       status: r.status,
       ...(acked !== undefined && acked !== null ? { id: String(acked) } : {}),
+      ...(fields ? { fields } : {}),
       ...(r.errorKind ? { error: r.errorKind } : r.status >= 400 ? { error: `http_${r.status}` } : {}),
     },
     latencyMs: r.latencyMs,

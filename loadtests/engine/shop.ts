@@ -200,6 +200,8 @@ async function checkout(s: TScenario, data: TShopData, io: TShopIO, vu: number, 
         // `id`: the written entity, in the field any target's acknowledged-write check reads
         ...(orderId !== undefined ? { orderId: String(orderId), id: String(orderId) } : {}),
         ...(b.totalCents !== undefined ? { totalCents: b.totalCents } : {}),
+        // the acknowledged total, where a target's `agree` reads recorded response values
+        ...(outcome === 'ok' && b.totalCents !== undefined ? { fields: { '$.totalCents': b.totalCents } } : {}),
         error: outcome === 'ok' ? undefined : err(r),
       },
       latencyMs: r.latencyMs,

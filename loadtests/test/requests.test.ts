@@ -81,12 +81,18 @@ describe('plain-HTTP scenario', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     const yaml = await readFile(path.join(import.meta.dirname, '../../examples/transfers/load.yaml'), 'utf8');
     // the target file's key (the scenario's own acknowledged names none): every attempt carries its Idempotency-Key
-    const s = parseScenario(yaml.replace('duration: 30s', 'duration: 2s').replace('id: $.transferId', 'id: $.transferId\n    key: header Idempotency-Key'));
+    const s = parseScenario(
+      yaml
+        .replace('duration: 30s', 'duration: 2s')
+        .replace('id: $.transferId', 'id: $.transferId\n    key: header Idempotency-Key\n    record: [$.transferId]'),
+    );
     const r = await runEngine(s, { baseUrl: url });
     const acked = r.history.filter((e) => e.type === 'ok' && e.route === 'POST /transfers');
     expect(acked.length).toBeGreaterThan(10);
     expect(acked.every((e) => /^t\d+$/.test(e.value.id ?? ''))).toBe(true);
     expect(new Set(acked.map((e) => e.value.id)).size).toBe(acked.length);
+    // the recorded response values (a target's `agree` compares them with the row)
+    expect(acked.every((e) => e.value.fields?.['$.transferId'] === e.value.id)).toBe(true);
     // each attempt's invoke and completion carry the key it sent, one fresh key per transfer
     const invokes = r.history.filter((e) => e.type === 'invoke' && e.route === 'POST /transfers');
     expect(invokes.every((e) => /^[0-9a-f-]{36}$/.test(e.value.key ?? ''))).toBe(true);

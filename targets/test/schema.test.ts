@@ -101,6 +101,8 @@ describe('target file', () => {
       parseTarget(withAck('    key: header Idempotency-Key\n    failed:\n      database: nope\n      sql: SELECT key FROM t WHERE key = ANY($1)\n')),
     );
     expect(otherDb).toEqual([expect.objectContaining({ path: 'acknowledged.0.failed.database', message: expect.stringMatching(/no database "nope"/) })]);
+    const agreeGet = issuesOf(() => parseTarget(withAck('    agree: { amount: $.amount }\n', '      get: /transfers/{id}')));
+    expect(agreeGet).toEqual([expect.objectContaining({ path: 'acknowledged.0.agree', message: expect.stringMatching(/columns of confirm.sql/) })]);
     const ok = parseTarget(withAck(`    key: header Idempotency-Key\n${failed}`));
     expect(ok.acknowledged[0]).toMatchObject({ key: 'header Idempotency-Key', failed: { sql: expect.stringContaining('ANY($1)') } });
   });

@@ -136,9 +136,12 @@ function adaptScenario(t: TTarget, vars: TSetupVars, s: TScenario): TScenario {
     ...s.acknowledged,
     ...t.acknowledged.filter((a) => !s.acknowledged.some((b) => b.route === a.route)).map(({ route, status, id }) => ({ route, status, id })),
   ].map((a: TScenario['acknowledged'][number]) => {
-    // the target's request key, where the scenario names none: the load records it with every attempt
-    const key = a.key ?? t.acknowledged.find((b) => b.route === a.route)?.key;
-    return key ? { ...a, key } : a;
+    // the target's request key, where the scenario names none: the load records it with every attempt;
+    // and the response values its `agree` compares with the row
+    const mine = t.acknowledged.find((b) => b.route === a.route);
+    const key = a.key ?? mine?.key;
+    const record = [...new Set([...(a.record ?? []), ...Object.values(mine?.agree ?? {})])];
+    return { ...a, ...(key ? { key } : {}), ...(record.length ? { record } : {}) };
   });
   const requests = s.requests?.map((r) => ({ ...r, headers: { ...t.entry.headers, ...r.headers } }));
   return fillScenarioVars({ ...s, acknowledged: acks, ...(requests ? { requests } : {}) }, vars);

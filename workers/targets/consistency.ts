@@ -178,22 +178,24 @@ export function acknowledgedIds(a: TTargetAcknowledged, history: readonly THisto
 }
 
 /** Each acknowledged id found after the run, with its state when `confirm.sql` returns a `state` column. */
-async function confirmIds(t: TTarget, a: TTargetAcknowledged, ids: string[], env: TEnv): Promise<Map<string, string | undefined>> {
-  const found = new Map<string, string | undefined>();
+async function confirmIds(t: TTarget, a: TTargetAcknowledged, ids: string[], env: TEnv): Promise<Map<string, TRow>> {
+  const found = new Map<string, TRow>();
   if (ids.length === 0) return found;
   if ('database' in a.confirm) {
     const { database, sql } = a.confirm;
     const rows = await inSnapshot(t, database, env, async (c) => (await c.query(sql, [ids])).rows as TRow[]);
     if (a.final_states && rows.length && !('state' in rows[0]!))
       throw new Error(`final_states needs a state column in confirm.sql (its columns: ${Object.keys(rows[0]!).join(', ')})`);
-    for (const r of rows) found.set(String(Object.values(r)[0]), r.state === undefined || r.state === null ? undefined : String(r.state));
+    const missing = Object.keys(a.agree ?? {}).filter((c) => rows.length && !(c in rows[0]!));
+    if (missing.length) throw new Error(`agree names ${missing.join(', ')}, not a column of confirm.sql (its columns: ${Object.keys(rows[0]!).join(', ')})`);
+    for (const r of rows) found.set(String(Object.values(r)[0]), plain(r));
     return found;
   }
   const { get, expect_status } = a.confirm;
   for (const id of ids) {
     const r = await fetch(`${t.entry.url.replace(/\/+$/, '')}${get.replaceAll('{id}', encodeURIComponent(id))}`, { signal: AbortSignal.timeout(5000) });
     await r.arrayBuffer();
-    if (expect_status.includes(r.status)) found.set(id, undefined);
+    if (expect_status.includes(r.status)) found.set(id, { id });
   }
   return found;
 }
@@ -215,13 +217,36 @@ function eventsOf(a: TTargetAcknowledged, id: string, history: readonly THistory
   return [...(invoke ? [{ ...invoke }] : []), { ...done }];
 }
 
+/** The acknowledging response's recorded values for `id` (`fields`: JSON path → value). */
+function toldValues(a: TTargetAcknowledged, id: string, history: readonly THistoryEventLike[]): Record<string, unknown> | undefined {
+  return history.find((e) => e.type === 'ok' && e.route === a.route && e.value.id === id && e.value.fields)?.value.fields;
+}
+
+/** Each `agree` column whose value in the write's row is not what the client was told (`ack-mismatch`). */
+function disagreements(a: TTargetAcknowledged, id: string, row: TRow, history: readonly THistoryEventLike[]): TViolation[] {
+  const told = a.agree ? toldValues(a, id, history) : undefined;
+  if (!a.agree || !told) return [];
+  return Object.entries(a.agree).flatMap(([column, jsonPath]) => {
+    if (!(jsonPath in told) || String(told[jsonPath]) === String(row[column])) return [];
+    return [
+      {
+        kind: 'ack-mismatch',
+        message: `${a.route} acknowledged ${id} with ${jsonPath.slice(2)} ${String(told[jsonPath])}, its row says ${column} ${String(row[column])}`,
+        ids: [id],
+        rows: [row],
+        events: eventsOf(a, id, history),
+      },
+    ];
+  });
+}
+
 /** Writes the load completed on `a`'s route: acknowledged, failed or of unknown outcome. */
 function attemptsOn(a: TTargetAcknowledged, history: readonly THistoryEventLike[]): number {
   return history.filter((e) => e.type !== 'invoke' && e.route === a.route).length;
 }
 
 async function judgeAcknowledged(t: TTarget, history: readonly THistoryEventLike[], env: TEnv): Promise<TInvariantResult> {
-  const description = 'every write the client saw acknowledged exists after the run (and ends in a state it may end in)';
+  const description = 'every write the client saw acknowledged exists after the run (in a state it may end in, with the values it was told)';
   try {
     let checked = 0;
     let attempted = 0;
@@ -234,13 +259,15 @@ async function judgeAcknowledged(t: TTarget, history: readonly THistoryEventLike
       const changed = changedIds(a.changed_by, history);
       for (const id of ids) {
         const lost = (message: string, rows: TRow[]) => violations.push({ kind: 'lost-ack', message, ids: [id], rows, events: eventsOf(a, id, history) });
-        if (!found.has(id)) lost(`${a.route} acknowledged ${id}, which does not exist`, []);
+        const row = found.get(id);
+        if (!row) lost(`${a.route} acknowledged ${id}, which does not exist`, []);
         else {
-          const state = found.get(id);
+          const state = row.state === undefined || row.state === null ? undefined : String(row.state);
           if (a.final_states && !a.final_states.includes(state ?? '') && !changed.has(id))
             lost(`${a.route} acknowledged ${id}, which is now ${state ?? 'without a state'} (it may end only as ${a.final_states.join(' or ')})`, [
               { id, state },
             ]);
+          else violations.push(...disagreements(a, id, row, history));
         }
       }
     }

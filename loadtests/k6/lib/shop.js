@@ -166,7 +166,7 @@ export function shopIteration(scenario, data, baseUrl) {
     const orderId = b.orderId !== undefined ? String(b.orderId) : b.error && b.error.orderId !== undefined ? String(b.error.orderId) : undefined;
     const o = outcome(r, 201);
     if (o === 'ok' && orderId) myOrders.push(orderId);
-    history({ type: o, f: 'checkout', process: vu, value: { idempotencyKey: key, key, items, status: r.status, orderId, id: orderId, totalCents: b.totalCents, error: o === 'ok' ? undefined : errOf(r) }, latencyMs: r.timings.duration, route: 'POST /checkout' });
+    history({ type: o, f: 'checkout', process: vu, value: { idempotencyKey: key, key, items, status: r.status, orderId, id: orderId, totalCents: b.totalCents, fields: o === 'ok' && b.totalCents !== undefined ? { '$.totalCents': b.totalCents } : undefined, error: o === 'ok' ? undefined : errOf(r) }, latencyMs: r.timings.duration, route: 'POST /checkout' });
   } else if (action === 'order_status') {
     const id = myOrders[rnd(myOrders.length)];
     history({ type: 'invoke', f: 'order_status', process: vu, value: { orderId: id }, route: 'GET /orders/:id' });

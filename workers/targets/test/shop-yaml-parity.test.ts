@@ -372,7 +372,7 @@ describe('targets/shop.yaml invariants agree with the built-in shop checks', () 
   it('judges a run history the same: a failed checkout that was confirmed, an order nobody sent, a lost acknowledgement, a cancel not applied', async () => {
     // orders 2080 (confirmed, though its checkout failed for the client), 2081 (created under a key
     // the client never sent); 2082 was acknowledged but does not exist; the cancel of 2001 was acknowledged
-    await reset(`${confirmed(2080, 1001, 1200)}${confirmed(2090, 1001, 1200)}
+    await reset(`${confirmed(2080, 1001, 1200)}${confirmed(2090, 1001, 1200)}${confirmed(2095, 1001, 1200)}
       INSERT INTO orders.orders (id, user_id, idempotency_key, request_hash, status, total_cents, items)
         VALUES (2081, 1, 'k-stranger', 'h', 'confirmed', 1200, '[{"productId":"1001","qty":1}]');`);
     const history: THistoryEventLike[] = [];
@@ -382,15 +382,21 @@ describe('targets/shop.yaml invariants agree with the built-in shop checks', () 
       history.push({ index: history.length, type: 'invoke', f, process, time: t0 + history.length, value, route });
       history.push({ index: history.length, type: done, f, process, time: t0 + history.length, value: { ...value, status }, route });
     };
-    const checkout = (order: number, done: 'ok' | 'fail' | 'info', status: number) =>
+    // an acknowledged checkout records the total the client was told (the shop's engine does)
+    const checkout = (order: number, done: 'ok' | 'fail' | 'info', status: number, told?: number) =>
       op(
         'checkout',
         'POST /checkout',
         done,
-        { idempotencyKey: `k-${order}`, key: `k-${order}`, ...(done === 'ok' ? { orderId: String(order), id: String(order) } : {}) },
+        {
+          idempotencyKey: `k-${order}`,
+          key: `k-${order}`,
+          ...(done === 'ok' ? { orderId: String(order), id: String(order) } : {}),
+          ...(told !== undefined ? { totalCents: told, fields: { '$.totalCents': told } } : {}),
+        },
         status,
       );
-    checkout(2001, 'ok', 201);
+    checkout(2001, 'ok', 201, 2400);
     checkout(2002, 'fail', 402);
     checkout(2003, 'ok', 201);
     op('cancel', 'POST /orders/:id/cancel', 'ok', { orderId: '2003', id: '2003' }, 200);
@@ -400,6 +406,8 @@ describe('targets/shop.yaml invariants agree with the built-in shop checks', () 
     // two checkouts without an answer: 2090's order exists (recovered), 2091's never happened
     checkout(2090, 'info', 503);
     checkout(2091, 'info', 0);
+    // the client was told 999 cents for order 2095, which says 1200
+    checkout(2095, 'ok', 201, 999);
 
     const names = ['acknowledged-orders-exist', 'history-consistent'] as const;
     const both = await checkConsistency(url, { invariants: names, history, runStart: t0 - 60_000, runEnd: Date.now() + 60_000 });
@@ -419,7 +427,7 @@ describe('targets/shop.yaml invariants agree with the built-in shop checks', () 
     expect(info(file.infoOps)).toEqual(info(both.infoOps));
     for (const r of [...builtIn, ...yaml]) expect(r.error, `${r.name} could not run`).toBeUndefined();
     const named = (rs: TInvariantResult[]) => new Set(rs.flatMap((r) => [...rowIds(r)]));
-    const want = ['2080', '2081', '2082', '2001'];
+    const want = ['2080', '2081', '2082', '2001', '2095'];
     expect(
       want.filter((id) => !named(builtIn).has(id)),
       'ids the built-in checks miss',
@@ -437,7 +445,10 @@ describe('targets/shop.yaml invariants agree with the built-in shop checks', () 
         .violations.map((v) => v.kind)
         .sort(),
     ).toEqual(['failed-but-happened', 'unknown-write']);
-    expect(byName.get(ACKNOWLEDGED_CHECK_NAME)!.attempted, '7 checkouts and 2 cancels completed').toBe(9);
+    expect(byName.get(ACKNOWLEDGED_CHECK_NAME)!.attempted, '8 checkouts and 2 cancels completed').toBe(10);
+    expect(byName.get(ACKNOWLEDGED_CHECK_NAME)!.violations.find((v) => v.kind === 'ack-mismatch')?.message).toBe(
+      'POST /checkout acknowledged 2095 with totalCents 999, its row says total_cents 1200',
+    );
   });
   it("explains a violation from the shop's tables through the file's trails, as the built-in trail does", async () => {
     const double = SCENARIOS.find((x) => x.name === 'double-charge, confirmed order')!;
