@@ -1,14 +1,12 @@
 /**
  * One call from the runner: everything a finished run recorded in, the
- * report out. SLOs and breakers are pure; consistency reads the shop
- * database (after quiescence: the caller waits `experiment.quiescence`).
+ * report out. SLOs and breakers are pure; consistency is the system under
+ * test's checker (a target file's SQL, after settling).
  */
-import type { TExperiment, TInvariantName } from '../../experiments/index.js';
+import type { TExperiment } from '../../experiments/index.js';
 import { deriveVerdict, REPORT_SCHEMA_VERSION, ReportSchema, type TFaultWindow, type TLoadSecondRow, type TReport } from '../reports/schema.js';
 import { breakerTimelines, checkBreakerExpectations, type TBreakerAnalysisOptions } from './breakers.js';
-import { checkConsistency, INVARIANT_DESCRIPTIONS } from './consistency.js';
 import { evaluateSlos, type TServerSliOptions } from './slo.js';
-import type { TTrailLogSearch } from './trace-violations.js';
 import type { TConsistencyBaseline, THistoryEventLike, TLogRecord, TMetricSample, TSettleOutcome } from './types.js';
 
 export interface TRunRecord {
@@ -45,23 +43,14 @@ export interface TRunRecord {
 
 /** Options of analyseRun. */
 export interface TAnalyseOptions {
-  /** Shop database to audit; null skips the SQL invariants (they then fail with an error, never pass). */
-  shopDatabaseUrl: string | null;
   server?: TServerSliOptions;
   breakers?: TBreakerAnalysisOptions;
-  /**
-   * Log store to search for the lines that mention a violation's orders
-   * (workers/logstore LogStore satisfies it). Without it, trails hold the
-   * shop's rows only and say that logs were not searched.
-   */
-  logStore?: TTrailLogSearch;
   /** @defaultValue Date.now() */
   now?: number;
   /**
-   * The consistency checker of a system under test other than the shop (a
-   * target file's SQL invariants and acknowledged writes). Given, it replaces
-   * the shop's checks and `shopDatabaseUrl` is not read.
-   * @defaultValue the shop's checkConsistency
+   * The consistency checker of the system under test (a target file's SQL invariants,
+   * acknowledged writes, history check and trails: target-system). Without one, every
+   * invariant the experiment names fails with that error.
    */
   consistency?: (input: {
     invariants: readonly string[];
@@ -94,11 +83,20 @@ export function faultWindows(experiment: TExperiment, times: TRunRecord['faultTi
   });
 }
 
-/** The consistency verdicts: the target's own checker when given, else the shop's SQL and history checks. */
+/**
+ * The consistency verdicts, from the system under test's checker (a target file's SQL invariants,
+ * acknowledged writes and history check). Without one, every invariant the experiment names fails
+ * with that error: a check that cannot run never passes.
+ */
 async function judgeConsistency(run: TRunRecord, opts: TAnalyseOptions): Promise<{ invariants: TReport['invariants']; infoOps: TReport['infoOps'] }> {
   const names = run.experiment.expectations.invariants;
   if (names.length === 0) return { invariants: [], infoOps: [] };
-  if (opts.consistency) {
+  const failAll = (error: string) => ({
+    invariants: names.map((name) => ({ name, description: name, pass: false, checked: 0, violations: [], error })),
+    infoOps: [],
+  });
+  if (!opts.consistency) return failAll('the system under test has no consistency checks (its target file declares no databases)');
+  try {
     const r = await opts.consistency({
       invariants: names,
       history: run.history,
@@ -108,33 +106,13 @@ async function judgeConsistency(run: TRunRecord, opts: TAnalyseOptions): Promise
       window: { from: run.loadStart - 5_000, to: Math.max(run.endedAt, opts.now ?? Date.now()) + 1_000 },
     });
     return { invariants: r.invariants, infoOps: r.infoOps ?? [] };
-  }
-  const failAll = (error: string) => ({
-    invariants: names.map((name) => ({ name, description: INVARIANT_DESCRIPTIONS[name], pass: false, checked: 0, violations: [], error })),
-    infoOps: [],
-  });
-  if (!opts.shopDatabaseUrl) return failAll('no shop database configured');
-  try {
-    return await checkConsistency(opts.shopDatabaseUrl, {
-      // the schema admits only the shop's names for the shop
-      invariants: names as TInvariantName[],
-      history: run.history,
-      runStart: run.loadStart,
-      runEnd: run.endedAt,
-      ...(run.baseline ? { baseline: run.baseline } : {}),
-      // log lines from just before the load to now: the run's own, not other runs'
-      trail: {
-        ...(opts.logStore ? { logs: opts.logStore } : {}),
-        window: { from: run.loadStart - 5_000, to: Math.max(run.endedAt, opts.now ?? Date.now()) + 1_000 },
-      },
-    });
   } catch (e) {
-    return failAll(`shop database unreachable: ${(e as Error).message}`);
+    return failAll(`consistency checks could not run: ${(e as Error).message}`);
   }
 }
 
 /** Analyse a finished run into a validated report. */
-export async function analyseRun(run: TRunRecord, opts: TAnalyseOptions): Promise<TReport> {
+export async function analyseRun(run: TRunRecord, opts: TAnalyseOptions = {}): Promise<TReport> {
   const x = run.experiment;
   const faults = faultWindows(x, run.faultTimes);
   const slos = evaluateSlos({

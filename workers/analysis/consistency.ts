@@ -280,6 +280,8 @@ export const INVARIANT_DESCRIPTIONS: Readonly<Record<string, string>> = {
   ...(Object.fromEntries(Object.entries(CHECKS).map(([k, v]) => [k, v.description])) as Record<keyof typeof CHECKS, string>),
   'acknowledged-orders-exist': ACKED_DESCRIPTION,
   'history-consistent': HISTORY_DESCRIPTION,
+  // the same check by the name targets/shop.yaml gives it (SHOP_INVARIANTS)
+  ...{ 'acknowledged-writes-exist': ACKED_DESCRIPTION },
 } satisfies Record<TInvariantName, string>;
 
 /** Plain JSON evidence: dates as ISO strings. */

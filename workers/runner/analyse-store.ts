@@ -37,7 +37,6 @@ export async function analyseAndStore(
     ...(ctx.baseline ? { baseline: ctx.baseline } : {}),
     ...(ctx.settle ? { settle: ctx.settle } : {}),
     db: p.db,
-    shopDatabaseUrl: p.shopDatabaseUrl,
     logStore: p.logStore,
     ...(ctx.sut.analysis ? { system: ctx.sut.analysis } : {}),
     reportDir: dir,

@@ -91,7 +91,7 @@ async function analyse(input: TAnalyseInput): Promise<TAnalyseOutput> {
       ...(input.settle ? { settle: input.settle } : {}),
       ...(input.load ? { thresholds: input.load.thresholds } : {}),
     },
-    { shopDatabaseUrl: input.shopDatabaseUrl, logStore: input.logStore, ...input.system },
+    { ...input.system },
   );
   const files = await writeReport(report, input.reportDir);
   return {

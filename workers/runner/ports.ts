@@ -54,9 +54,8 @@ export interface TAnalyseInput {
   /** How long the run waited for the shop to settle after the load (absent: it never got there). */
   settle?: TSettleOutcome;
   db: TDb;
-  shopDatabaseUrl: string;
   logStore: LogStore;
-  /** How the system under test is judged beyond the shop's defaults (a target file's consistency checks, request histogram and breaker mapping). */
+  /** How the system under test is judged (its target file's consistency checks, request histogram and breaker mapping). */
   system?: Pick<TAnalyseOptions, 'consistency' | 'server' | 'breakers'>;
   /** The run's report directory (created by the writer). */
   reportDir: string;

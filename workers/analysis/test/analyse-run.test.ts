@@ -41,7 +41,7 @@ async function record(over: Partial<TRunRecord> = {}): Promise<TRunRecord> {
 
 describe('analyseRun', () => {
   it('fails what it could not check: no checkout traffic, no breaker data, no shop database', async () => {
-    const r = await analyseRun(await record(), { shopDatabaseUrl: null, now: T0 + 60_000 });
+    const r = await analyseRun(await record(), { now: T0 + 60_000 });
     expect(ReportSchema.parse(r)).toEqual(r);
     expect(r.verdict).toBe('failed');
     expect(r.slos.map((s) => [s.name, s.verdict])).toEqual([
@@ -50,7 +50,7 @@ describe('analyseRun', () => {
     ]);
     expect(r.breakers.expectations[0].message).toMatch(/no state observed/);
     expect(r.invariants).toHaveLength(9);
-    expect(r.invariants.every((i) => !i.pass && i.error === 'no shop database configured')).toBe(true);
+    expect(r.invariants.every((i) => !i.pass && /no consistency checks/.test(i.error ?? ''))).toBe(true);
     expect(r.load.requests).toBe(40);
     expect(r.faults[0]).toMatchObject({ name: 'payments-slow', type: 'latency', target: 'orders->payments', plannedAtMs: 4000, appliedAt: T0 + 10_000 });
   });
@@ -62,26 +62,34 @@ describe('analyseRun', () => {
     ];
     const base = await record();
     const loadTest = { ...base.experiment, tags: ['loadtest'], faults: [], expectations: { ...base.experiment.expectations, breakers: [], invariants: [] } };
-    const judged = await analyseRun({ ...base, experiment: loadTest, faultTimes: [], thresholds }, { shopDatabaseUrl: null });
+    const judged = await analyseRun({ ...base, experiment: loadTest, faultTimes: [], thresholds });
     expect(judged.load.thresholds).toEqual(thresholds);
     expect(judged.load.thresholdsJudged).toBe(true);
     expect(judged.reason).toContain('threshold http_req_failed: rate<0.01');
-    const passing = await analyseRun({ ...base, experiment: loadTest, faultTimes: [], thresholds: [thresholds[1]!] }, { shopDatabaseUrl: null });
+    const passing = await analyseRun({ ...base, experiment: loadTest, faultTimes: [], thresholds: [thresholds[1]!] });
     expect(passing.reason ?? '').not.toContain('threshold');
-    const experiment = await analyseRun({ ...base, thresholds }, { shopDatabaseUrl: null });
+    const experiment = await analyseRun({ ...base, thresholds });
     expect(experiment.load.thresholdsJudged).toBe(false);
     expect(experiment.reason ?? '').not.toContain('threshold');
   });
 
   it('an aborted run keeps its state and reason', async () => {
-    const r = await analyseRun(await record({ ended: 'aborted', endReason: 'error rate above 90% for 10s' }), { shopDatabaseUrl: null });
+    const r = await analyseRun(await record({ ended: 'aborted', endReason: 'error rate above 90% for 10s' }));
     expect(r.verdict).toBe('aborted');
     expect(r.reason).toBe('error rate above 90% for 10s');
   });
 
-  it('an unreachable shop database fails the invariants with the error', async () => {
-    const r = await analyseRun(await record(), { shopDatabaseUrl: 'postgres://postgres@127.0.0.1:1/nowhere' });
-    expect(r.invariants.every((i) => !i.pass && /shop database unreachable/.test(i.error ?? ''))).toBe(true);
+  it('invariants fail with the error when there is no checker, or the checker cannot run: never pass', async () => {
+    const none = await analyseRun(await record());
+    expect(none.invariants.length).toBeGreaterThan(0);
+    expect(none.invariants.every((i) => !i.pass && /no consistency checks/.test(i.error ?? ''))).toBe(true);
+    const down = await analyseRun(await record(), {
+      consistency: async () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+      },
+    });
+    expect(down.invariants.every((i) => !i.pass && /could not run: connect ECONNREFUSED/.test(i.error ?? ''))).toBe(true);
+    expect(down.verdict).toBe('failed');
   });
 
   it('faultWindows marks faults that never ran', async () => {

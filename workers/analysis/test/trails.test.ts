@@ -11,7 +11,7 @@ import { createTestDatabase } from '../../../db/testing.js';
 import { dropShopDatabase, migrateShop } from '../../../shop/db/index.js';
 import { PostgresLogStore } from '../../logstore/index.js';
 import path from 'node:path';
-import { EXPERIMENTS_DIR, loadExperimentFile } from '../../../experiments/index.js';
+import { EXPERIMENTS_DIR, loadExperimentFile, type TInvariantName } from '../../../experiments/index.js';
 import { renderJunit, renderSummary } from '../../reports/index.js';
 import { analyseRun } from '../analyse-run.js';
 import { captureConsistencyBaseline, checkConsistency } from '../consistency.js';
@@ -247,7 +247,19 @@ describe('analyseRun: a run judged on itself', () => {
         baseline,
         settle: { settled: false, waitedMs: 5_000, maxMs: 5_000, detail: '1 saga in flight' },
       },
-      { shopDatabaseUrl: url, logStore: logs, now },
+      {
+        now,
+        // the built-in shop checker as the run's checker (a run's is its target file's: target-system)
+        consistency: (i) =>
+          checkConsistency(url, {
+            invariants: i.invariants as TInvariantName[],
+            history: i.history,
+            runStart: i.loadStart ?? 0,
+            runEnd: now,
+            ...(i.baseline ? { baseline: i.baseline } : {}),
+            trail: { logs, ...(i.window ? { window: i.window } : {}) },
+          }),
+      },
     );
     const by = Object.fromEntries(report.invariants.map((i) => [i.name, i]));
     expect(by['payment-exactly-once']).toMatchObject({ pass: true, preExisting: 1 });
