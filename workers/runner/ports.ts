@@ -91,11 +91,11 @@ export interface TSteadyStateCheck {
  * The system under test as the run's phases ask it (DESIGN.md "The runner
  * asks the target, never the shop"): where the load goes, how a fault is
  * applied, what to scrape, whether it holds its steady state, has settled,
- * and how its consistency is judged. `shop-system.ts` is the bundled shop
- * (its supervisor and database), `target-system.ts` a target file.
+ * and how its consistency is judged: `target-system.ts` over a target file
+ * (the bundled shop's is targets/shop.yaml).
  */
 export interface TSystemUnderTest {
-  /** `shop`, or the target's name. */
+  /** The target's name (`shop` for the bundled shop). */
   name: string;
   /** Base URL of the load. */
   entryUrl: string;
@@ -112,12 +112,10 @@ export interface TSystemUnderTest {
   keepMetrics?: readonly string[];
   /** Tag the system's logs with the run (null clears); a system without the means does nothing. */
   setRunContext(runId: string | null): Promise<void>;
-  /** Whether the system has a log stream the log collector can follow (the shop supervisor's). */
-  supervisorLogs: boolean;
   /**
    * The reader of the system's own logs for the run (a target file's `logs`: a file, an
    * Elasticsearch index), writing to `store` tagged with `runId`; started with the
-   * observers, stopped before analysis. Absent: only `supervisorLogs` is followed.
+   * observers, stopped before analysis. Absent: the run has no log lines of the system.
    */
   logReader?(o: { store: LogStore; runId: string; onBatch?: (records: TLogRecord[]) => void; onError?: (e: unknown) => void }): TLogReaderHandle | undefined;
   steadyStateChecks(tick: TScrapeTick, probes: number): Promise<TSteadyStateCheck[]>;

@@ -1,26 +1,23 @@
 /**
- * The run's observers: the supervisor's run context (every log line carries
- * the run id), the metrics collector and the log collector. Started before
- * the steady-state check, stopped (with a final scrape) before analysis or
- * when the run is stopped.
+ * The run's observers: the system's run context (a faultline supervisor
+ * tags every log line with the run id), the metrics collector and the
+ * system's log reader. Started before the steady-state check, stopped (with
+ * a final scrape) before analysis or when the run is stopped.
  */
-import { LogCollector, MetricsCollector, SupervisorClient, type TScrapeTick } from '../collectors/index.js';
+import { MetricsCollector, type TScrapeTick } from '../collectors/index.js';
 import { recordCollectorLag } from '../self-metrics.js';
 import type { TLogReaderHandle } from './ports.js';
 import type { RunContext } from './run-context.js';
 
 export class RunObservers {
-  readonly supervisor: SupervisorClient;
   private metrics: MetricsCollector | undefined;
   private logs: TLogReaderHandle | undefined;
 
-  constructor(private readonly ctx: RunContext) {
-    this.supervisor = new SupervisorClient({ url: ctx.p.supervisorUrl });
-  }
+  constructor(private readonly ctx: RunContext) {}
 
   /** Tag the system's logs with the run, start the collectors; returns the first scrape. */
   async start(): Promise<TScrapeTick> {
-    const { ctx, supervisor } = this;
+    const { ctx } = this;
     const sut = ctx.sut;
     await sut.setRunContext(ctx.runId);
     this.metrics = new MetricsCollector({
@@ -34,17 +31,13 @@ export class RunObservers {
         ctx.o.onCollectorTick?.(t);
       },
     });
-    // the shop's supervisor stream, or a target file's own logs (a file, an Elasticsearch index)
-    if (sut.supervisorLogs) {
-      this.logs = new LogCollector({
-        supervisor,
+    // the target's own logs (its supervisor's stream, a file, an Elasticsearch index)
+    if (sut.logReader) {
+      this.logs = sut.logReader({
         store: ctx.p.logStore,
         runId: ctx.runId,
         onBatch: (records) => recordCollectorLag('logs', (Date.now() - Math.max(...records.map((r) => r.time.getTime()))) / 1000),
       });
-      await this.logs.start();
-    } else if (sut.logReader) {
-      this.logs = sut.logReader({ store: ctx.p.logStore, runId: ctx.runId });
       await this.logs?.start();
     }
     const first = await this.metrics.tick();

@@ -220,7 +220,6 @@ export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: 
     keepMetrics: [...(requests ? [requests.histogram] : []), ...(breakers ? [breakers] : []), ...(t.metrics?.keep ?? [])],
     // a faultline supervisor tags its instances' log lines with the run
     setRunContext: async (runId) => void (await supervisor?.setContext(runId)),
-    supervisorLogs: false,
     // the target's own logs (a file, an Elasticsearch index, a supervisor), into the platform's log store
     logReader: (o) => targetLogReader(t, o),
     adaptScenario: (s) => adaptScenario(t, vars, s),
