@@ -14,9 +14,9 @@
  * Prometheus server are not used by runs yet: their lines are shown, never fatal.
  */
 import { AppError } from '../core/errors.js';
-import { ACKNOWLEDGED_CHECK, isTargetFile, type TExperiment } from '../experiments/index.js';
+import { ACKNOWLEDGED_CHECK, HISTORY_CHECK, isTargetFile, type TExperiment } from '../experiments/index.js';
 import path from 'node:path';
-import { loadTarget, SHOP_TARGET_FILE, type TTarget } from '../targets/index.js';
+import { historyDatabase, loadTarget, SHOP_TARGET_FILE, type TTarget } from '../targets/index.js';
 import { checkTarget, type TCheckLine } from '../workers/index.js';
 
 const NETWORK_TYPES = new Set(['latency', 'jitter', 'bandwidth', 'timeout', 'blackhole', 'reset_peer', 'slow_close', 'limit_data', 'edge_down', 'partition']);
@@ -50,13 +50,24 @@ export function piecesNeeded(e: TExperiment, t: TTarget): (piece: string) => boo
   }
   const all = e.expectations.invariants.includes('*');
   const invariants = new Set(all ? t.invariants.map((i) => i.name) : e.expectations.invariants);
-  const acks = all || e.expectations.invariants.includes(ACKNOWLEDGED_CHECK);
+  const acks = all || e.expectations.invariants.includes(ACKNOWLEDGED_CHECK) || e.expectations.invariants.includes(HISTORY_CHECK);
   const databases = new Set<string>(t.invariants.filter((i) => invariants.has(i.name)).map((i) => i.database));
-  if (acks) for (const a of t.acknowledged) if ('database' in a.confirm) databases.add(a.confirm.database);
+  if (acks)
+    for (const a of t.acknowledged) {
+      if ('database' in a.confirm) databases.add(a.confirm.database);
+      for (const q of [a.failed, a.unknown]) if (q) databases.add(historyDatabase(a, q)!);
+    }
   if (t.settled) databases.add(t.settled.database);
   return (piece) => {
-    // the run scrapes the scrape URLs and every target http_sd lists (resolved at its start)
-    if (piece === 'entry' || piece === 'settled' || piece.startsWith('metrics.scrape.') || piece.startsWith('metrics.http_sd')) return true;
+    // the run scrapes the scrape URLs, every target http_sd lists (resolved at its start) and the Prometheus server's federation
+    if (
+      piece === 'entry' ||
+      piece === 'settled' ||
+      piece.startsWith('metrics.scrape.') ||
+      piece.startsWith('metrics.http_sd') ||
+      piece === 'metrics.prometheus'
+    )
+      return true;
     // the runner lists (and creates) the target's proxies at the start of every run
     if (piece === 'edges.toxiproxy') return Boolean(t.edges);
     if (piece === 'edges.proxies') return network.length > 0;

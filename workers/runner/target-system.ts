@@ -9,6 +9,7 @@
  *           └─▶ entry.setup once (a login): captured values go into the entry headers
  *               and the scenario's requests, so every VU and every segment gets them
  *   metrics ─▶ scrape URLs + the http_sd targets (re-resolved whenever the collector re-reads)
+ *             + a Prometheus server's /federate for the families the run keeps (metrics.prometheus)
  *   steady state ─▶ GET entry.health × probes, every scrape URL answers
  *   faults ─▶ edges: fault catalog (Toxiproxy, ledger) │ processes: commands (kill/pause/restart, ledger)
  *   nemesis ─▶ its proxies and instances (or its supervisor's), the kinds it can take
@@ -57,6 +58,21 @@ function scrapeInstance(id: string, service: string, index: number, url: string)
     state: 'running' as const,
     restarts: 0,
   };
+}
+
+/**
+ * The target's Prometheus server (`metrics.prometheus`) as one collector instance: its federation
+ * endpoint, asked for the latest value of every series of the families the run keeps — scraped each
+ * second like any instance, so the run's charts are live and its window is the run's. The series
+ * count as the target's request service (`metrics.requests.service`, else the target's name).
+ */
+export function prometheusInstance(t: TTarget, families: readonly string[]): TScrapeInstance | undefined {
+  const prom = t.metrics?.prometheus;
+  if (!prom || families.length === 0) return undefined;
+  const names = families.map((f) => f.replace(/[^A-Za-z0-9_:]/g, '')).join('|');
+  const match = `{__name__=~"(${names})(_bucket|_count|_sum)?"}`;
+  const url = `${prom.replace(/\/+$/, '')}/federate?match[]=${encodeURIComponent(match)}`;
+  return scrapeInstance(`${t.name}-prometheus`, t.metrics?.requests?.service ?? t.name, t.metrics?.scrape.length ?? 0, url);
 }
 
 /** The target's scrape URLs as collector instances. */
@@ -206,6 +222,8 @@ export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: 
   const breakers = mapping?.metric;
   const sd = t.metrics?.http_sd;
   const supervisor = t.processes?.kind === 'supervisor' ? new SupervisorClient({ url: t.processes.url }) : undefined;
+  const kept = [...(requests ? [requests.histogram] : []), ...(breakers ? [breakers] : []), ...(t.metrics?.keep ?? [])];
+  const prometheus = prometheusInstance(t, kept);
   // the run's state (configuration stays on `t`): what entry.setup captured
   let vars: TSetupVars = {};
   return {
@@ -215,9 +233,9 @@ export function targetSystem(t: TTarget, p: TPlatform, deps: TRunnerDeps, file: 
     prepare: () => prepareTarget(t, (v) => (vars = v)),
     // process faults of a commands target run its commands; everything else goes through the fault catalog
     applyFault: (spec, ctx) => commandFault(t, file, spec, ctx) ?? deps.applyFault(spec, ctx),
-    instances: async () => [...scrapeInstances(t), ...(sd ? await discoveredInstances(t, sd) : [])],
+    instances: async () => [...scrapeInstances(t), ...(prometheus ? [prometheus] : []), ...(sd ? await discoveredInstances(t, sd) : [])],
     topology: () => targetTopology(t),
-    keepMetrics: [...(requests ? [requests.histogram] : []), ...(breakers ? [breakers] : []), ...(t.metrics?.keep ?? [])],
+    keepMetrics: kept,
     // a faultline supervisor tags its instances' log lines with the run
     setRunContext: async (runId) => void (await supervisor?.setContext(runId)),
     // the target's own logs (a file, an Elasticsearch index, a supervisor), into the platform's log store

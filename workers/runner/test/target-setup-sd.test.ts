@@ -22,7 +22,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dropDatabase, migrateDatabase } from '../../../db/migrate.js';
 import { loadExperimentFile } from '../../../experiments/index.js';
-import { enqueueRun, getPlatform, startWorker, waitForRun, type TPlatform } from '../../index.js';
+import { enqueueRun, getPlatform, getReport, startWorker, waitForRun, type TPlatform } from '../../index.js';
 
 const REDIS = 'redis://127.0.0.1:6379/13';
 const cleanups: (() => Promise<void>)[] = [];
@@ -264,5 +264,88 @@ quiescence: 10s
       [`discovered-127.0.0.1:${b.port}`, 'worker'],
     ]);
     expect(r.rows.every((x) => Number(x.n) > 0)).toBe(true);
+  }, 400_000);
+});
+
+describe('metrics.prometheus', () => {
+  it("reads the target's series from its Prometheus server (federation), and the server SLO figures come from them", async () => {
+    // the service counts its pings in a histogram; only "Prometheus" scrapes it
+    let pings = 0;
+    const app = await serve((req, res) => {
+      if (req.url === '/ping') pings++;
+      res.writeHead(200).end('ok');
+    });
+    // a Prometheus answering /federate as the real one does: the matching series with their
+    // target's instance and job labels, typed untyped, each line its own family
+    const matches: string[] = [];
+    const prom = await serve((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x');
+      if (u.pathname === '/api/v1/status/buildinfo') return res.writeHead(200).end(JSON.stringify({ status: 'success', data: { version: '2.53.0' } }));
+      if (u.pathname !== '/federate') return res.writeHead(404).end();
+      const match = u.searchParams.getAll('match[]');
+      matches.push(...match);
+      const names = new RegExp(`^${/__name__=~"([^"]+)"/.exec(match[0] ?? '')?.[1] ?? '$^'}$`);
+      const labels = `route="/ping",code="200",instance="127.0.0.1:${app.port}",job="app"`;
+      const series: [string, string, number][] = [
+        ['app_http_seconds_bucket', `{${labels},le="+Inf"}`, pings],
+        ['app_http_seconds_count', `{${labels}}`, pings],
+        ['app_http_seconds_sum', `{${labels}}`, pings * 0.01],
+        ['process_cpu_seconds_total', `{instance="127.0.0.1:${app.port}",job="app"}`, 1],
+      ];
+      const text = series
+        .filter(([n]) => names.test(n))
+        .map(([n, l, v]) => `# TYPE ${n} untyped\n${n}${l} ${v} ${Date.now()}\n`)
+        .join('');
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text);
+    });
+    const { platform, dir } = await startPlatform();
+    writeFileSync(
+      path.join(dir, 'target.yaml'),
+      `name: federated
+description: metrics read from a Prometheus server
+entry: { url: "${app.url}", health: /health }
+metrics:
+  prometheus: "${prom.url}"
+  requests: { histogram: app_http_seconds, route_label: route, status_label: code }
+`,
+    );
+    writeFileSync(
+      path.join(dir, 'load.yaml'),
+      `name: ping
+requests:
+  - { name: ping, method: GET, path: /ping, route: GET /ping, expect: [200] }
+load: { executor: constant-arrival-rate, rate: 4, timeUnit: 1s, duration: 10s, preAllocatedVUs: 2, maxVUs: 4 }
+`,
+    );
+    const file = path.join(dir, 'experiment.yaml');
+    writeFileSync(
+      file,
+      `name: federated
+description: no faults; the server figures come from Prometheus
+target: target.yaml
+load: { scenario: load.yaml, rate: 4, duration: 10s }
+steady_state:
+  slos:
+    - { name: pings, route: GET /ping, sli: availability, objective: 50 }
+quiescence: 10s
+`,
+    );
+    const { runId, run } = await runOnce(platform, file);
+    expect(['passed', 'failed'], run.reason ?? '').toContain(run.state);
+    // asked for the families the run keeps, and nothing else was stored
+    expect(matches[0]).toBe('{__name__=~"(app_http_seconds)(_bucket|_count|_sum)?"}');
+    const r = await platform.db.$client.query<{ instance: string; service: string; metric: string }>(
+      `SELECT DISTINCT instance, service, metric FROM metric_series WHERE run_id = $1 ORDER BY metric`,
+      [runId],
+    );
+    expect(r.rows).toEqual([
+      { instance: 'federated-prometheus', service: 'federated', metric: 'app_http_seconds_bucket' },
+      { instance: 'federated-prometheus', service: 'federated', metric: 'app_http_seconds_count' },
+      { instance: 'federated-prometheus', service: 'federated', metric: 'app_http_seconds_sum' },
+    ]);
+    // the SLO's server figures: the pings Prometheus counted during the run
+    const report = (await getReport(platform, runId)) as { report: { slos: { figures: { source: string; valid: number }[] }[] } };
+    const server = report.report.slos[0]!.figures.find((f) => f.source === 'server');
+    expect(server?.valid).toBeGreaterThan(10);
   }, 400_000);
 });
