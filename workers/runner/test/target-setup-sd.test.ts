@@ -194,6 +194,35 @@ describe('entry.setup captures', () => {
   }, 400_000);
 });
 
+/**
+ * A target whose metrics come from `metrics` (YAML lines under `metrics:`), GET /ping at `rate`/s
+ * for `seconds` as its load, and an experiment with an availability SLO on it; returns the experiment file.
+ */
+function writePingRun(dir: string, o: { name: string; description: string; entryUrl: string; metrics: string; rate: number; seconds: number }): string {
+  writeFileSync(
+    path.join(dir, 'target.yaml'),
+    `name: ${o.name}\ndescription: ${o.description}\nentry: { url: "${o.entryUrl}", health: /health }\nmetrics:\n${o.metrics}\n  requests: { histogram: app_http_seconds, route_label: route, status_label: code }\n`,
+  );
+  writeFileSync(
+    path.join(dir, 'load.yaml'),
+    `name: ping\nrequests:\n  - { name: ping, method: GET, path: /ping, route: GET /ping, expect: [200] }\nload: { executor: constant-arrival-rate, rate: ${o.rate}, timeUnit: 1s, duration: ${o.seconds}s, preAllocatedVUs: 2, maxVUs: 4 }\n`,
+  );
+  const file = path.join(dir, 'experiment.yaml');
+  writeFileSync(
+    file,
+    `name: ${o.name}\ndescription: no faults\ntarget: target.yaml\nload: { scenario: load.yaml, rate: ${o.rate}, duration: ${o.seconds}s }\nsteady_state:\n  slos:\n    - { name: pings, route: GET /ping, sli: availability, objective: 50 }\nquiescence: 10s\n`,
+  );
+  return file;
+}
+
+/** A platform and worker, then one run of writePingRun's experiment to a verdict (passed or failed: no faults, a loose SLO). */
+async function runPing(o: Parameters<typeof writePingRun>[1]) {
+  const { platform, dir } = await startPlatform();
+  const { runId, run } = await runOnce(platform, writePingRun(dir, o));
+  expect(['passed', 'failed'], run.reason ?? '').toContain(run.state);
+  return { platform, runId };
+}
+
 describe('metrics.http_sd', () => {
   it('scrapes every discovered endpoint, one of them appearing mid-run', async () => {
     const exposition = (name: string) =>
@@ -219,40 +248,14 @@ describe('metrics.http_sd', () => {
       if (scrapes.a >= 4) groups.push({ targets: [`127.0.0.1:${b.port}`], labels: { job: 'worker', __metrics_path__: '/actuator/prometheus' } });
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(groups));
     });
-    const { platform, dir } = await startPlatform();
-    writeFileSync(
-      path.join(dir, 'target.yaml'),
-      `name: discovered
-description: metrics found through Prometheus HTTP service discovery
-entry: { url: "${a.url}", health: /health }
-metrics:
-  http_sd: "${sd.url}/sd"
-  requests: { histogram: app_http_seconds, route_label: route, status_label: code }
-`,
-    );
-    writeFileSync(
-      path.join(dir, 'load.yaml'),
-      `name: ping
-requests:
-  - { name: ping, method: GET, path: /ping, expect: [200] }
-load: { executor: constant-arrival-rate, rate: 2, timeUnit: 1s, duration: 15s, preAllocatedVUs: 2, maxVUs: 4 }
-`,
-    );
-    const file = path.join(dir, 'experiment.yaml');
-    writeFileSync(
-      file,
-      `name: discovered
-description: no faults; the metrics come from http_sd
-target: target.yaml
-load: { scenario: load.yaml, rate: 2, duration: 15s }
-steady_state:
-  slos:
-    - { name: pings, route: GET /ping, sli: availability, objective: 50 }
-quiescence: 10s
-`,
-    );
-    const { runId, run } = await runOnce(platform, file);
-    expect(['passed', 'failed'], run.reason ?? '').toContain(run.state);
+    const { platform, runId } = await runPing({
+      name: 'discovered',
+      description: 'metrics found through Prometheus HTTP service discovery',
+      entryUrl: a.url,
+      metrics: `  http_sd: "${sd.url}/sd"`,
+      rate: 2,
+      seconds: 15,
+    });
     expect(scrapes.b).toBeGreaterThan(0);
     const r = await platform.db.$client.query<{ instance: string; service: string; n: string }>(
       `SELECT ms.instance, ms.service, count(s.*) AS n FROM metric_series ms JOIN metric_samples s ON s.series_id = ms.id
@@ -298,40 +301,14 @@ describe('metrics.prometheus', () => {
         .join('');
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text);
     });
-    const { platform, dir } = await startPlatform();
-    writeFileSync(
-      path.join(dir, 'target.yaml'),
-      `name: federated
-description: metrics read from a Prometheus server
-entry: { url: "${app.url}", health: /health }
-metrics:
-  prometheus: "${prom.url}"
-  requests: { histogram: app_http_seconds, route_label: route, status_label: code }
-`,
-    );
-    writeFileSync(
-      path.join(dir, 'load.yaml'),
-      `name: ping
-requests:
-  - { name: ping, method: GET, path: /ping, route: GET /ping, expect: [200] }
-load: { executor: constant-arrival-rate, rate: 4, timeUnit: 1s, duration: 10s, preAllocatedVUs: 2, maxVUs: 4 }
-`,
-    );
-    const file = path.join(dir, 'experiment.yaml');
-    writeFileSync(
-      file,
-      `name: federated
-description: no faults; the server figures come from Prometheus
-target: target.yaml
-load: { scenario: load.yaml, rate: 4, duration: 10s }
-steady_state:
-  slos:
-    - { name: pings, route: GET /ping, sli: availability, objective: 50 }
-quiescence: 10s
-`,
-    );
-    const { runId, run } = await runOnce(platform, file);
-    expect(['passed', 'failed'], run.reason ?? '').toContain(run.state);
+    const { platform, runId } = await runPing({
+      name: 'federated',
+      description: 'metrics read from a Prometheus server',
+      entryUrl: app.url,
+      metrics: `  prometheus: "${prom.url}"`,
+      rate: 4,
+      seconds: 10,
+    });
     // asked for the families the run keeps, and nothing else was stored
     expect(matches[0]).toBe('{__name__=~"(app_http_seconds)(_bucket|_count|_sum)?"}');
     const r = await platform.db.$client.query<{ instance: string; service: string; metric: string }>(
