@@ -38,7 +38,7 @@ async function call(method: string, pattern: string, o: { params?: Record<string
   return { status: res.status, json: (await res.json()) as TAnswer['json'] };
 }
 
-/** The template as a target of its own: its entry answers on the stub server (so the check has one piece that passes). */
+/** The template as a target of its own, its entry this test's small HTTP server (which answers /health: the check has one piece that passes). */
 function mine(o: { name?: string; description?: string } = {}): string {
   return NEW_TARGET_TEMPLATE.replace('name: my-service', `name: ${o.name ?? 'mine'}`)
     .replace('What this system does, in one line.', o.description ?? 'a target saved from the console')

@@ -195,30 +195,26 @@ describe('entry.setup captures', () => {
 });
 
 /**
- * A target whose metrics come from `metrics` (YAML lines under `metrics:`), GET /ping at `rate`/s
- * for `seconds` as its load, and an experiment with an availability SLO on it; returns the experiment file.
+ * A target named `name` whose metrics come from `metrics` (one YAML line under `metrics:`), GET /ping
+ * at `rate`/s for `seconds` as its load, and an experiment with an availability SLO on it: one run
+ * of it on a fresh platform to a verdict (passed or failed: no faults, a loose SLO).
  */
-function writePingRun(dir: string, o: { name: string; description: string; entryUrl: string; metrics: string; rate: number; seconds: number }): string {
+async function runPing(name: string, entryUrl: string, metrics: string, rate: number, seconds: number) {
+  const { platform, dir } = await startPlatform();
   writeFileSync(
     path.join(dir, 'target.yaml'),
-    `name: ${o.name}\ndescription: ${o.description}\nentry: { url: "${o.entryUrl}", health: /health }\nmetrics:\n${o.metrics}\n  requests: { histogram: app_http_seconds, route_label: route, status_label: code }\n`,
+    `name: ${name}\ndescription: a ping service, its metrics through ${metrics.split(':')[0]}\nentry: { url: "${entryUrl}", health: /health }\nmetrics:\n  ${metrics}\n  requests: { histogram: app_http_seconds, route_label: route, status_label: code }\n`,
   );
   writeFileSync(
     path.join(dir, 'load.yaml'),
-    `name: ping\nrequests:\n  - { name: ping, method: GET, path: /ping, route: GET /ping, expect: [200] }\nload: { executor: constant-arrival-rate, rate: ${o.rate}, timeUnit: 1s, duration: ${o.seconds}s, preAllocatedVUs: 2, maxVUs: 4 }\n`,
+    `name: ping\nrequests:\n  - { name: ping, method: GET, path: /ping, route: GET /ping, expect: [200] }\nload: { executor: constant-arrival-rate, rate: ${rate}, timeUnit: 1s, duration: ${seconds}s, preAllocatedVUs: 2, maxVUs: 4 }\n`,
   );
   const file = path.join(dir, 'experiment.yaml');
   writeFileSync(
     file,
-    `name: ${o.name}\ndescription: no faults\ntarget: target.yaml\nload: { scenario: load.yaml, rate: ${o.rate}, duration: ${o.seconds}s }\nsteady_state:\n  slos:\n    - { name: pings, route: GET /ping, sli: availability, objective: 50 }\nquiescence: 10s\n`,
+    `name: ${name}\ndescription: no faults\ntarget: target.yaml\nload: { scenario: load.yaml, rate: ${rate}, duration: ${seconds}s }\nsteady_state:\n  slos:\n    - { name: pings, route: GET /ping, sli: availability, objective: 50 }\nquiescence: 10s\n`,
   );
-  return file;
-}
-
-/** A platform and worker, then one run of writePingRun's experiment to a verdict (passed or failed: no faults, a loose SLO). */
-async function runPing(o: Parameters<typeof writePingRun>[1]) {
-  const { platform, dir } = await startPlatform();
-  const { runId, run } = await runOnce(platform, writePingRun(dir, o));
+  const { runId, run } = await runOnce(platform, file);
   expect(['passed', 'failed'], run.reason ?? '').toContain(run.state);
   return { platform, runId };
 }
@@ -248,14 +244,7 @@ describe('metrics.http_sd', () => {
       if (scrapes.a >= 4) groups.push({ targets: [`127.0.0.1:${b.port}`], labels: { job: 'worker', __metrics_path__: '/actuator/prometheus' } });
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(groups));
     });
-    const { platform, runId } = await runPing({
-      name: 'discovered',
-      description: 'metrics found through Prometheus HTTP service discovery',
-      entryUrl: a.url,
-      metrics: `  http_sd: "${sd.url}/sd"`,
-      rate: 2,
-      seconds: 15,
-    });
+    const { platform, runId } = await runPing('discovered', a.url, `http_sd: "${sd.url}/sd"`, 2, 15);
     expect(scrapes.b).toBeGreaterThan(0);
     const r = await platform.db.$client.query<{ instance: string; service: string; n: string }>(
       `SELECT ms.instance, ms.service, count(s.*) AS n FROM metric_series ms JOIN metric_samples s ON s.series_id = ms.id
@@ -301,14 +290,7 @@ describe('metrics.prometheus', () => {
         .join('');
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(text);
     });
-    const { platform, runId } = await runPing({
-      name: 'federated',
-      description: 'metrics read from a Prometheus server',
-      entryUrl: app.url,
-      metrics: `  prometheus: "${prom.url}"`,
-      rate: 4,
-      seconds: 10,
-    });
+    const { platform, runId } = await runPing('federated', app.url, `prometheus: "${prom.url}"`, 4, 10);
     // asked for the families the run keeps, and nothing else was stored
     expect(matches[0]).toBe('{__name__=~"(app_http_seconds)(_bucket|_count|_sum)?"}');
     const r = await platform.db.$client.query<{ instance: string; service: string; metric: string }>(
