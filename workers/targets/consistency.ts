@@ -37,18 +37,34 @@ function plain(r: TRow): TRow {
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? v.toISOString() : typeof v === 'bigint' ? String(v) : v]));
 }
 
-/** Run `fn` in one read-only snapshot of a target database. */
-async function inSnapshot<T>(t: TTarget, name: string, env: TEnv, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+/** A connection to target database `name` inside a read-only snapshot (the caller rolls back and ends it). */
+async function openSnapshot(t: TTarget, name: string, env: TEnv, statementTimeoutMs: number): Promise<pg.Client> {
   const url = databaseUrl(t, name, env);
   if (!url) throw new Error(`database ${name}: ${t.databases[name]?.url_env ?? '?'} is not set and has no default`);
-  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, statement_timeout: 30_000 });
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, statement_timeout: statementTimeoutMs });
   await c.connect();
   try {
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  } catch (e) {
+    await c.end().catch(() => undefined);
+    throw e;
+  }
+  return c;
+}
+
+/** End a snapshot opened by openSnapshot. */
+async function closeSnapshot(c: pg.Client | undefined): Promise<void> {
+  await c?.query('ROLLBACK').catch(() => undefined);
+  await c?.end().catch(() => undefined);
+}
+
+/** Run `fn` in one read-only snapshot of a target database. */
+async function inSnapshot<T>(t: TTarget, name: string, env: TEnv, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = await openSnapshot(t, name, env, 30_000);
+  try {
     return await fn(c);
   } finally {
-    await c.query('ROLLBACK').catch(() => undefined);
-    await c.end().catch(() => undefined);
+    await closeSnapshot(c);
   }
 }
 
@@ -322,12 +338,9 @@ function historyViolation(kind: string, message: (key: string) => string, show: 
  */
 /**
  * The attempts on `a`'s route whose outcome the client could not know (`info`: a 5xx, no answer),
- * each recovered or not: whether `failed` (which of these keys happened) finds its key.
+ * each recovered or not: whether its key is among `happened` (the `failed` query's rows, by key).
  */
-async function indeterminate(t: TTarget, a: TTargetAcknowledged, history: readonly THistoryEventLike[], env: TEnv): Promise<TInfoOp[]> {
-  const ops = history.filter((e) => e.type === 'info' && e.route === a.route && typeof e.value.key === 'string');
-  if (!a.failed || ops.length === 0) return [];
-  const happened = new Map((await historyRows(t, a, a.failed, [[...new Set(ops.map((e) => e.value.key!))]], env)).map((r) => [String(Object.values(r)[0]), r]));
+function indeterminate(a: TTargetAcknowledged, ops: readonly THistoryEventLike[], happened: ReadonlyMap<string, TRow>): TInfoOp[] {
   return ops.map((e) => {
     const r = happened.get(e.value.key!);
     return {
@@ -340,6 +353,40 @@ async function indeterminate(t: TTarget, a: TTargetAcknowledged, history: readon
       error: e.value.error ?? null,
     };
   });
+}
+
+/** One acknowledged route's half of the history check: its failed-but-happened and unknown writes, and its indeterminate attempts. */
+async function historyOf(
+  t: TTarget,
+  a: TTargetAcknowledged,
+  history: readonly THistoryEventLike[],
+  loadStart: number,
+  env: TEnv,
+): Promise<{ violations: TViolation[]; infoOps: TInfoOp[] }> {
+  const violations: TViolation[] = [];
+  const { sent, failed } = historyKeys(a, history);
+  const info = history.filter((e) => e.type === 'info' && e.route === a.route && typeof e.value.key === 'string');
+  // one `failed` query answers both: which failed attempts happened, which indeterminate ones did
+  const asked = new Set([...failed, ...info.map((e) => e.value.key!)]);
+  const happened = new Map<string, TRow>();
+  if (a.failed && asked.size > 0) for (const r of await historyRows(t, a, a.failed, [[...asked]], env)) happened.set(String(Object.values(r)[0]), r);
+  for (const [key, r] of happened)
+    if (failed.has(key))
+      violations.push(
+        historyViolation(
+          'failed-but-happened',
+          (k) => `${a.route} failed for the client (key ${k}) but the write happened`,
+          a.failed!.show,
+          r,
+          eventsOfKey(a.route, key, history),
+        ),
+      );
+  if (a.unknown && sent.size > 0)
+    for (const r of await historyRows(t, a, a.unknown, [[...sent], loadStart], env))
+      violations.push(
+        historyViolation('unknown-write', (k) => `a write (key ${k}) was made during the run that the client never sent on ${a.route}`, a.unknown.show, r, []),
+      );
+  return { violations, infoOps: a.failed ? indeterminate(a, info, happened) : [] };
 }
 
 async function judgeHistory(
@@ -355,30 +402,9 @@ async function judgeHistory(
     const violations: TViolation[] = [];
     for (const a of t.acknowledged.filter((x) => x.failed || x.unknown)) {
       checked += attemptsOn(a, history);
-      infoOps.push(...(await indeterminate(t, a, history, env)));
-      const { sent, failed } = historyKeys(a, history);
-      if (a.failed && failed.size > 0)
-        for (const r of await historyRows(t, a, a.failed, [[...failed]], env))
-          violations.push(
-            historyViolation(
-              'failed-but-happened',
-              (k) => `${a.route} failed for the client (key ${k}) but the write happened`,
-              a.failed.show,
-              r,
-              eventsOfKey(a.route, String(Object.values(r)[0]), history),
-            ),
-          );
-      if (a.unknown && sent.size > 0)
-        for (const r of await historyRows(t, a, a.unknown, [[...sent], loadStart], env))
-          violations.push(
-            historyViolation(
-              'unknown-write',
-              (k) => `a write (key ${k}) was made during the run that the client never sent on ${a.route}`,
-              a.unknown.show,
-              r,
-              [],
-            ),
-          );
+      const h = await historyOf(t, a, history, loadStart, env);
+      violations.push(...h.violations);
+      infoOps.push(...h.infoOps);
     }
     return {
       result: { name: HISTORY_CHECK_NAME, description, pass: violations.length === 0, checked, violations: violations.slice(0, MAX_LISTED) },
@@ -405,14 +431,7 @@ export function targetTrailReader(t: TTarget, env: TEnv = process.env): TTrailRe
   const clientOf = (name: string) => {
     let c = clients.get(name);
     if (!c) {
-      c = (async () => {
-        const url = databaseUrl(t, name, env);
-        if (!url) throw new Error(`database ${name}: ${t.databases[name]?.url_env ?? '?'} is not set and has no default`);
-        const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000, statement_timeout: 10_000 });
-        await client.connect();
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        return client;
-      })();
+      c = openSnapshot(t, name, env, 10_000);
       clients.set(name, c);
     }
     return c;
@@ -441,11 +460,7 @@ export function targetTrailReader(t: TTarget, env: TEnv = process.env): TTrailRe
       return out;
     },
     async close() {
-      for (const c of clients.values()) {
-        const client = await c.catch(() => undefined);
-        await client?.query('ROLLBACK').catch(() => undefined);
-        await client?.end().catch(() => undefined);
-      }
+      for (const c of clients.values()) await closeSnapshot(await c.catch(() => undefined));
     },
   };
 }
