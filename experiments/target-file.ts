@@ -164,7 +164,11 @@ export async function checkExperimentTarget(e: TExperiment, filename: string, te
   } catch (err) {
     const a = toAppError(err);
     const inner = a.issues.filter((i) => i.path !== 'target').map((i) => `${i.path}${i.line ? ` (line ${i.line})` : ''}: ${i.message}`);
-    const message = a.code === 'NOT_FOUND' ? `no target file at ${e.target}` : `target file ${e.target} is invalid: ${[a.message, ...inner].join('; ')}`;
+    const notFound = isPathRef(e.target)
+      ? `no target file at ${e.target}`
+      : // a bare name that is no shipped target: a target saved in the console, which the console's runs resolve
+        `no shipped target "${e.target}" (targets/${e.target}.yaml); a target saved in the console runs from the console — here, save its YAML as a file and name its path`;
+    const message = a.code === 'NOT_FOUND' ? notFound : `target file ${e.target} is invalid: ${[a.message, ...inner].join('; ')}`;
     throw new AppError('VALIDATION', `${filename}: ${message}`, { issues: [{ path: 'target', message, ...lineOf(text, 'target') }] });
   }
   const issues = targetIssues(e, t);
